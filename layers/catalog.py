@@ -1,0 +1,138 @@
+"""Reading the layer catalog: which layers exist, their live version and the table behind it.
+
+The tile hot path asks the catalog on every request, so :class:`CatalogCache` keeps a snapshot for
+a short time (a second or two): a new version is live everywhere within that time, and tiles do
+not pay a catalog round trip each.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from layers.errors import DatabaseNotReady, LayerNotFound
+from layers.models import DATA_SCHEMA
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One attribute column of a layer, as stored."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """A catalog entry joined with its live version."""
+
+    name: str
+    title: str
+    description: str
+    kind: str
+    geometry_type: str | None
+    version: int
+    public: bool
+    attribution: str
+    minzoom: int
+    maxzoom: int
+    table_name: str
+    feature_count: int
+    fields: tuple[FieldInfo, ...] = field(default_factory=tuple)
+    bounds: tuple[float, float, float, float] | None = None
+
+    @property
+    def schema(self) -> str:
+        """The schema that holds every layer's data tables."""
+        return DATA_SCHEMA
+
+
+_CATALOG_SQL = """
+SELECT l.name, l.title, l.description, l.kind, l.geometry_type, l.version, l.public,
+       l.attribution, l.minzoom, l.maxzoom, v.table_name, v.feature_count, v.fields,
+       ST_XMin(v.bounds) AS xmin, ST_YMin(v.bounds) AS ymin,
+       ST_XMax(v.bounds) AS xmax, ST_YMax(v.bounds) AS ymax
+FROM webmap.layers l
+JOIN webmap.layer_versions v ON v.layer_name = l.name AND v.version = l.version
+ORDER BY l.name
+"""
+
+
+def _row_to_layer(row: Mapping[str, Any]) -> LayerInfo:
+    bounds = None
+    if row["xmin"] is not None:
+        bounds = (float(row["xmin"]), float(row["ymin"]), float(row["xmax"]), float(row["ymax"]))
+    return LayerInfo(
+        name=row["name"],
+        title=row["title"],
+        description=row["description"],
+        kind=row["kind"],
+        geometry_type=row["geometry_type"],
+        version=int(row["version"]),
+        public=bool(row["public"]),
+        attribution=row["attribution"],
+        minzoom=int(row["minzoom"]),
+        maxzoom=int(row["maxzoom"]),
+        table_name=row["table_name"],
+        feature_count=int(row["feature_count"]),
+        fields=tuple(FieldInfo(f["name"], f["type"]) for f in row["fields"]),
+        bounds=bounds,
+    )
+
+
+def load_catalog(conn: psycopg.Connection[Any]) -> dict[str, LayerInfo]:
+    """Every layer with its live version, keyed by name."""
+    try:
+        with conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(_CATALOG_SQL).fetchall()
+    except psycopg.errors.UndefinedTable as exc:
+        raise DatabaseNotReady("The catalog tables are missing: run `webmap db init`.") from exc
+    return {row["name"]: _row_to_layer(row) for row in rows}
+
+
+class CatalogCache:
+    """A snapshot of the catalog, reloaded when older than ``ttl`` seconds."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        ttl: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._connect = connect
+        self._ttl = ttl
+        self._clock = clock
+        self._snapshot: dict[str, LayerInfo] | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def layers(self) -> dict[str, LayerInfo]:
+        """The current snapshot, reloading it when it has expired."""
+        now = self._clock()
+        snapshot = self._snapshot
+        if snapshot is not None and now - self._loaded_at < self._ttl:
+            return snapshot
+        with self._lock:
+            if self._snapshot is None or self._clock() - self._loaded_at >= self._ttl:
+                with self._connect() as conn:
+                    self._snapshot = load_catalog(conn)
+                self._loaded_at = self._clock()
+            return self._snapshot
+
+    def get(self, name: str) -> LayerInfo:
+        """The live entry of ``name``; raises :class:`LayerNotFound`."""
+        found = self.layers().get(name)
+        if found is None:
+            raise LayerNotFound(f"There is no layer named {name!r}.")
+        return found
+
+    def invalidate(self) -> None:
+        """Forget the snapshot, e.g. right after this process published a new version."""
+        with self._lock:
+            self._snapshot = None

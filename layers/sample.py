@@ -1,0 +1,345 @@
+"""The sample basemap: Lantmäteriet's Sweden at 1:1 million and OSM's Östermalm, Stockholm.
+
+Each :class:`SampleLayer` names a file in ``data/``, how to pick and rename its features, and how
+the layer is described in the catalog. :func:`load_sample` publishes them through the same version
+mechanism as staff uploads, so the sample is a realistic exercise of the real path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from layers.catalog import FieldInfo
+from layers.models import DATA_SCHEMA
+from layers.sources import SourceFeature, read_features
+from layers.store import (
+    LayerSpec,
+    copy_features,
+    create_version_table,
+    finish_version_table,
+    geometry_type_of,
+    next_version,
+    prune_versions,
+    publish_version,
+    record_version,
+    version_table,
+)
+
+LANTMATERIET = "© Lantmäteriet (CC0)"
+OSM = "© OpenStreetMap contributors (ODbL)"
+STOCKHOLM = "© Stockholms stad (CC0)"
+
+#: Older versions kept after reloading the sample (rollback needs one; the sample needs no more).
+KEEP_OLD_VERSIONS = 1
+
+#: Turns one source feature into this layer's attribute values, or None to skip it.
+Mapper = Callable[[dict[str, Any]], dict[str, Any] | None]
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SampleLayer:
+    """One layer of the sample basemap and where its features come from."""
+
+    spec: LayerSpec
+    path: str
+    srid: int
+    fields: tuple[FieldInfo, ...]
+    mapper: Mapper
+    source_layer: str | None = None
+    encoding: str | None = None
+    #: Merge features sharing this attribute (a municipality drawn in several parts).
+    dissolve_by: str | None = None
+    #: Split huge polygons into pieces of at most this many vertices so each tile clips little.
+    subdivide: int | None = None
+    extra_sql: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _municipality(a: dict[str, Any]) -> dict[str, Any]:
+    return {"name": a["KOMMUNNAMN"], "code": a["KOM_KOD"], "county_code": a["LAN_KOD"]}
+
+
+def _county(a: dict[str, Any]) -> dict[str, Any]:
+    return {"name": a["LANSNAMN"], "code": a["LAN_KOD"]}
+
+
+def _builtup(a: dict[str, Any]) -> dict[str, Any]:
+    return {"name": _text(a["NAMN1"]), "category": a["KATEGORI"], "population": a["BEF"]}
+
+
+def _water(_a: dict[str, Any]) -> dict[str, Any]:
+    return {"class": "water"}
+
+
+_LANDUSE_KEYS = ("landuse", "leisure", "natural", "amenity")
+_LANDUSE_CLASSES = {
+    "park": "park",
+    "garden": "park",
+    "grass": "grass",
+    "dog_park": "park",
+    "playground": "park",
+    "pitch": "pitch",
+    "grave_yard": "cemetery",
+    "cemetery": "cemetery",
+    "residential": "residential",
+    "commercial": "commercial",
+    "retail": "commercial",
+    "scrub": "wood",
+    "wood": "wood",
+    "forest": "wood",
+    "parking": "parking",
+    "marketplace": "square",
+}
+
+
+def _landuse(a: dict[str, Any]) -> dict[str, Any] | None:
+    if a.get("building"):
+        return None
+    for key in _LANDUSE_KEYS:
+        value = a.get(key)
+        if value in _LANDUSE_CLASSES:
+            return {"class": _LANDUSE_CLASSES[value], "name": _text(a.get("name"))}
+    return None
+
+
+_ROAD_CLASSES = {
+    "motorway": "major",
+    "trunk": "major",
+    "primary": "major",
+    "secondary": "major",
+    "tertiary": "minor",
+    "tertiary_link": "minor",
+    "residential": "minor",
+    "unclassified": "minor",
+    "living_street": "minor",
+    "service": "service",
+    "pedestrian": "path",
+    "footway": "path",
+    "cycleway": "path",
+    "path": "path",
+    "steps": "path",
+}
+
+
+def _road(a: dict[str, Any]) -> dict[str, Any] | None:
+    highway = a.get("highway")
+    if highway not in _ROAD_CLASSES:
+        return None
+    return {"class": _ROAD_CLASSES[highway], "highway": highway, "name": _text(a.get("name"))}
+
+
+def _building(a: dict[str, Any]) -> dict[str, Any] | None:
+    if not a.get("building"):
+        return None
+    return {
+        "class": a["building"],
+        "name": _text(a.get("name")),
+        "street": _text(a.get("addr:street")),
+        "housenumber": _text(a.get("addr:housenumber")),
+    }
+
+
+_POI_KEYS = ("amenity", "shop", "tourism", "leisure", "office", "historic")
+
+
+def _poi(a: dict[str, Any]) -> dict[str, Any] | None:
+    name = _text(a.get("name"))
+    for key in _POI_KEYS:
+        if a.get(key) and name:
+            return {"class": key, "subclass": a[key], "name": name}
+    return None
+
+
+def _address(a: dict[str, Any]) -> dict[str, Any] | None:
+    number = _text(a.get("addr:housenumber"))
+    street = _text(a.get("addr:street"))
+    if not number or not street:
+        return None
+    return {
+        "street": street,
+        "housenumber": number,
+        "postcode": _text(a.get("addr:postcode")),
+        "city": _text(a.get("addr:city")),
+    }
+
+
+def _fields(*pairs: tuple[str, str]) -> tuple[FieldInfo, ...]:
+    return tuple(FieldInfo(name, kind) for name, kind in pairs)
+
+
+_OSM_FILE = "osm/stockholm-ostermalm.osm"
+
+SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
+    SampleLayer(
+        LayerSpec("counties", "Län", "Sveriges län, 1:1 miljon", LANTMATERIET),
+        "lantmateriet/an_riks.zip",
+        3006,
+        _fields(("name", "text"), ("code", "text")),
+        _county,
+        encoding="ISO-8859-1",
+        dissolve_by="code",
+    ),
+    SampleLayer(
+        LayerSpec("municipalities", "Kommuner", "Sveriges kommuner, 1:1 miljon", LANTMATERIET),
+        "lantmateriet/ak_riks.zip",
+        3006,
+        _fields(("name", "text"), ("code", "text"), ("county_code", "text")),
+        _municipality,
+        encoding="ISO-8859-1",
+        dissolve_by="code",
+    ),
+    SampleLayer(
+        LayerSpec("builtup", "Tätorter", "Tätorter och småorter, 1:1 miljon", LANTMATERIET),
+        "lantmateriet/mb_riks.zip",
+        3006,
+        _fields(("name", "text"), ("category", "text"), ("population", "integer")),
+        _builtup,
+        encoding="ISO-8859-1",
+    ),
+    SampleLayer(
+        LayerSpec("water", "Vatten", "Vatten i Stockholm", STOCKHOLM),
+        "stockholm/vatten_3011.shp",
+        3011,
+        _fields(("class", "text")),
+        _water,
+        subdivide=256,
+    ),
+    SampleLayer(
+        LayerSpec("landuse", "Markanvändning", "Parker och markanvändning, Östermalm", OSM),
+        _OSM_FILE,
+        4326,
+        _fields(("class", "text"), ("name", "text")),
+        _landuse,
+        source_layer="multipolygons",
+    ),
+    SampleLayer(
+        LayerSpec("roads", "Vägar och gator", "Gator och vägar, Östermalm", OSM),
+        _OSM_FILE,
+        4326,
+        _fields(("class", "text"), ("highway", "text"), ("name", "text")),
+        _road,
+        source_layer="lines",
+    ),
+    SampleLayer(
+        LayerSpec("buildings", "Byggnader", "Byggnader, Östermalm", OSM),
+        _OSM_FILE,
+        4326,
+        _fields(("class", "text"), ("name", "text"), ("street", "text"), ("housenumber", "text")),
+        _building,
+        source_layer="multipolygons",
+    ),
+    SampleLayer(
+        LayerSpec("pois", "Platser", "Intressanta platser, Östermalm", OSM),
+        _OSM_FILE,
+        4326,
+        _fields(("class", "text"), ("subclass", "text"), ("name", "text")),
+        _poi,
+        source_layer="points",
+    ),
+    SampleLayer(
+        LayerSpec("address_points", "Adresspunkter", "Adresser, Östermalm", OSM),
+        _OSM_FILE,
+        4326,
+        _fields(
+            ("street", "text"), ("housenumber", "text"), ("postcode", "text"), ("city", "text")
+        ),
+        _address,
+        source_layer="points",
+    ),
+)
+
+
+def _rows(
+    features: Iterator[SourceFeature], layer: SampleLayer
+) -> Iterator[tuple[bytes, list[Any]]]:
+    for feature in features:
+        values = layer.mapper(feature.attributes)
+        if values is not None:
+            yield feature.wkb, [values.get(f.name) for f in layer.fields]
+
+
+def _dissolve(conn: psycopg.Connection[Any], table: str, layer: SampleLayer) -> None:
+    """Merge the parts of one feature (islands of a municipality) into one multipolygon."""
+    ident = sql.Identifier(DATA_SCHEMA, table)
+    names = [f.name for f in layer.fields]
+    cols = sql.SQL(", ").join(map(sql.Identifier, names))
+    conn.execute(
+        sql.SQL(
+            """
+            WITH merged AS (
+                DELETE FROM {t} RETURNING geom, {cols}
+            )
+            INSERT INTO {t} (geom, {cols})
+            SELECT ST_Multi(ST_Union(geom)), {cols} FROM merged GROUP BY {cols}
+            """
+        ).format(t=ident, cols=cols)
+    )
+
+
+def _subdivide(conn: psycopg.Connection[Any], table: str, layer: SampleLayer) -> None:
+    ident = sql.Identifier(DATA_SCHEMA, table)
+    names = [f.name for f in layer.fields]
+    cols = sql.SQL(", ").join(map(sql.Identifier, names))
+    conn.execute(
+        sql.SQL(
+            """
+            WITH whole AS (DELETE FROM {t} RETURNING geom, {cols})
+            INSERT INTO {t} (geom, {cols})
+            SELECT ST_Subdivide(geom, {n}), {cols} FROM whole
+            """
+        ).format(t=ident, cols=cols, n=sql.Literal(layer.subdivide))
+    )
+
+
+def publish_sample_layer(conn: psycopg.Connection[Any], layer: SampleLayer, data_dir: Path) -> int:
+    """Load one sample layer as a new version and make it live; returns its feature count."""
+    name = layer.spec.name
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"layer:{name}"])
+        version = next_version(conn, name)
+        table = version_table(name, version)
+        create_version_table(conn, table, layer.fields)
+        features = read_features(data_dir / layer.path, layer.source_layer, layer.encoding)
+        copy_features(conn, table, layer.srid, layer.fields, _rows(features, layer))
+        if layer.dissolve_by:
+            _dissolve(conn, table, layer)
+        if layer.subdivide:
+            _subdivide(conn, table, layer)
+        finish_version_table(conn, table)
+        record_version(conn, name, version, table, layer.fields, {"source": layer.path})
+        publish_version(conn, layer.spec, version, geometry_type_of(conn, table))
+        prune_versions(conn, name, keep=KEEP_OLD_VERSIONS)
+        row = conn.execute(
+            "SELECT feature_count FROM webmap.layer_versions "
+            "WHERE layer_name = %s AND version = %s",
+            [name, version],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def load_sample(
+    conn: psycopg.Connection[Any],
+    data_dir: Path,
+    progress: Progress | None = None,
+    only: set[str] | None = None,
+) -> dict[str, int]:
+    """Publish every sample layer (or those named in ``only``); returns feature counts by name."""
+    chosen = [layer for layer in SAMPLE_LAYERS if only is None or layer.spec.name in only]
+    counts: dict[str, int] = {}
+    for index, layer in enumerate(chosen):
+        if progress:
+            progress(layer.spec.name, index, len(chosen))
+        counts[layer.spec.name] = publish_sample_layer(conn, layer, data_dir)
+    if progress:
+        progress("", len(chosen), len(chosen))
+    return counts

@@ -1,0 +1,59 @@
+"""Creating the database and bringing its schema up to date (``webmap db init``).
+
+Idempotent: a second run finds the database and the newest migration in place and does nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """The SQLAlchemy form of a libpq URL, using the psycopg 3 driver."""
+    _scheme, _, rest = database_url.partition("://")
+    return f"postgresql+psycopg://{rest}"
+
+
+def ensure_database(database_url: str) -> bool:
+    """Create the database named in ``database_url`` when it is missing; True if it was created."""
+    params = conninfo_to_dict(database_url)
+    name = str(params.get("dbname") or "")
+    if not name:
+        return False
+    maintenance = make_conninfo(database_url, dbname="postgres")
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists:
+            return False
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return True
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic configuration that needs no alembic.ini on disk."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str) -> None:
+    """Apply every migration not yet applied."""
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def current_revision(conn: psycopg.Connection[tuple[object, ...]]) -> str | None:
+    """The newest applied migration, or None when ``db init`` has not run."""
+    row = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return None
+    found = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
+    return str(found[0]) if found else None

@@ -1,0 +1,319 @@
+"""Writing layer versions: each version is its own table, published by swapping one pointer.
+
+A new version is built next to the live one (``layerdata.<name>_v<n>``) and becomes live in one
+transaction that updates ``webmap.layers.version``; readers never see a half-written layer, and a
+failed build leaves only an orphan table behind that :func:`drop_version` removes.
+
+Geometry is stored in EPSG:3857 so tiles need no per-request transform, plus pre-simplified copies
+(``geom_z3`` … ``geom_z12``) for lines and polygons so low-zoom tiles stay small and fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from layers.catalog import FieldInfo
+from layers.errors import InvalidInput
+from layers.models import DATA_SCHEMA, LAYER_NAME_PATTERN
+
+STORAGE_SRID = 3857
+#: Names that address something other than one layer in URLs (``/tiles/basemap/…``).
+RESERVED_NAMES = frozenset({"basemap"})
+#: Zooms with a pre-simplified geometry column; a tile at zoom z uses the largest level <= z.
+OVERVIEW_ZOOMS: tuple[int, ...] = (3, 6, 9, 12)
+_WEB_MERCATOR_WIDTH = 2 * math.pi * 6378137.0
+_SQL_TYPES = {
+    "text": "text",
+    "integer": "bigint",
+    "number": "double precision",
+    "boolean": "boolean",
+}
+
+
+def overview_column(zoom: int) -> str:
+    """The geometry column for a tile at ``zoom``: a coarse copy below z13, else ``geom``."""
+    usable = [level for level in OVERVIEW_ZOOMS if level <= zoom]
+    if zoom > OVERVIEW_ZOOMS[-1]:
+        return "geom"
+    return f"geom_z{usable[-1] if usable else OVERVIEW_ZOOMS[0]}"
+
+
+def simplify_tolerance(zoom: int) -> float:
+    """Half a 256-pixel tile pixel at ``zoom``, in metres of EPSG:3857: invisible, yet small."""
+    return float(_WEB_MERCATOR_WIDTH / (256 * 2**zoom) / 2)
+
+
+def check_layer_name(name: str) -> str:
+    """Refuse names that could not be a table name as given (they are quoted anyway)."""
+    if not re.fullmatch(LAYER_NAME_PATTERN, name):
+        raise InvalidInput(
+            "A layer name is 1–48 characters: lower-case a–z, digits and _, starting with a letter."
+        )
+    if name in RESERVED_NAMES:
+        raise InvalidInput(f"The name {name!r} is reserved; choose another.")
+    return name
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What a publisher says about a layer, apart from its features."""
+
+    name: str
+    title: str
+    description: str = ""
+    attribution: str = ""
+    public: bool = True
+    minzoom: int = 0
+    maxzoom: int = 22
+
+
+def next_version(conn: psycopg.Connection[Any], name: str) -> int:
+    """The next free version number of ``name`` (1 for a new layer)."""
+    row = conn.execute(
+        "SELECT coalesce(max(version), 0) + 1 FROM webmap.layer_versions WHERE layer_name = %s",
+        [name],
+    ).fetchone()
+    return int(row[0]) if row else 1
+
+
+def version_table(name: str, version: int) -> str:
+    """The table name of one version of a layer (unquoted; always quote it in SQL)."""
+    return f"{check_layer_name(name)}_v{version}"
+
+
+def create_version_table(
+    conn: psycopg.Connection[Any], table: str, fields: Sequence[FieldInfo]
+) -> None:
+    """Create an empty data table with a feature id, geometry, overview columns and ``fields``."""
+    columns = [
+        sql.SQL("fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+        sql.SQL("geom geometry(Geometry, {}) NOT NULL").format(sql.Literal(STORAGE_SRID)),
+    ]
+    columns += [
+        sql.SQL("{} geometry(Geometry, {})").format(
+            sql.Identifier(f"geom_z{level}"), sql.Literal(STORAGE_SRID)
+        )
+        for level in OVERVIEW_ZOOMS
+    ]
+    for field_info in fields:
+        if field_info.type not in _SQL_TYPES:
+            raise InvalidInput(f"Field {field_info.name!r} has an unsupported type.")
+        columns.append(
+            sql.SQL("{} {}").format(
+                sql.Identifier(field_info.name), sql.SQL(_SQL_TYPES[field_info.type])
+            )
+        )
+    conn.execute(
+        sql.SQL("CREATE TABLE {} ({})").format(
+            sql.Identifier(DATA_SCHEMA, table), sql.SQL(", ").join(columns)
+        )
+    )
+
+
+def _coerce(value: object, kind: str) -> object:
+    """A source value in the column's type; NaN and blanks become NULL (GDAL pads with them)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if kind == "integer":
+        return int(value)  # type: ignore[call-overload]
+    if kind == "number":
+        return float(value)  # type: ignore[arg-type]
+    if kind == "boolean":
+        return bool(value)
+    text = str(value)
+    return text if text.strip() else None
+
+
+def copy_features(
+    conn: psycopg.Connection[Any],
+    table: str,
+    source_srid: int,
+    fields: Sequence[FieldInfo],
+    rows: Iterable[tuple[bytes, Sequence[object]]],
+) -> int:
+    """Stream ``(wkb, values)`` rows in with COPY, then repair, transform and drop empties in SQL.
+
+    COPY into an unlogged staging table and one set-based INSERT is an order of magnitude faster
+    than row-wise inserts, and lets PostGIS do the transform where it is fastest.
+    """
+    names = [f.name for f in fields]
+    staging = sql.Identifier(f"staging_{table}")
+    staging_columns = [sql.SQL("src bytea")] + [
+        sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_SQL_TYPES[f.type])) for f in fields
+    ]
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
+            staging, sql.SQL(", ").join(staging_columns)
+        )
+    )
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        staging, sql.SQL(", ").join(map(sql.Identifier, ["src", *names]))
+    )
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        for wkb, values in rows:
+            copy.write_row(
+                [wkb, *(_coerce(v, f.type) for v, f in zip(values, fields, strict=True))]
+            )
+    target_columns = sql.SQL(", ").join(map(sql.Identifier, ["geom", *names]))
+    source_columns = sql.SQL(", ").join(map(sql.Identifier, names))
+    inserted = conn.execute(
+        sql.SQL(
+            """
+            INSERT INTO {target} ({target_columns})
+            SELECT g, {source_columns} FROM (
+                SELECT ST_Transform({repaired}, {storage}) AS g, *
+                FROM {staging}
+            ) s
+            WHERE NOT ST_IsEmpty(g)
+            """
+            if names
+            else """
+            INSERT INTO {target} (geom)
+            SELECT g FROM (
+                SELECT ST_Transform({repaired}, {storage}) AS g
+                FROM {staging}
+            ) s
+            WHERE NOT ST_IsEmpty(g)
+            """
+        ).format(
+            target=sql.Identifier(DATA_SCHEMA, table),
+            target_columns=target_columns,
+            source_columns=source_columns,
+            repaired=_repaired(source_srid),
+            storage=sql.Literal(STORAGE_SRID),
+            staging=staging,
+        )
+    ).rowcount
+    conn.execute(sql.SQL("DROP TABLE {}").format(staging))
+    return inserted
+
+
+def _repaired(source_srid: int) -> sql.Composable:
+    """SQL for the staged geometry, made valid without changing its dimension.
+
+    ``ST_MakeValid`` can turn a polygon with a spike into a collection of a polygon and a line;
+    keeping only parts of the original dimension keeps a polygon layer polygonal.
+    """
+    return sql.SQL(
+        "(SELECT CASE WHEN ST_IsValid(r) THEN r "
+        "ELSE ST_CollectionExtract(ST_MakeValid(r), ST_Dimension(r) + 1) END "
+        "FROM (SELECT ST_SetSRID(ST_GeomFromWKB(src), {}) AS r) AS raw)"
+    ).format(sql.Literal(source_srid))
+
+
+def finish_version_table(conn: psycopg.Connection[Any], table: str) -> None:
+    """Build overview columns and the spatial index, then refresh planner statistics."""
+    ident = sql.Identifier(DATA_SCHEMA, table)
+    assignments = [
+        sql.SQL(
+            "{} = CASE WHEN GeometryType(geom) IN ('POINT', 'MULTIPOINT') THEN NULL "
+            "ELSE ST_SimplifyPreserveTopology(geom, {}) END"
+        ).format(sql.Identifier(f"geom_z{level}"), sql.Literal(simplify_tolerance(level)))
+        for level in OVERVIEW_ZOOMS
+    ]
+    conn.execute(sql.SQL("UPDATE {} SET {}").format(ident, sql.SQL(", ").join(assignments)))
+    conn.execute(
+        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
+            sql.Identifier(f"{table}_geom_idx"), ident
+        )
+    )
+    conn.execute(sql.SQL("ANALYZE {}").format(ident))
+
+
+def record_version(
+    conn: psycopg.Connection[Any],
+    name: str,
+    version: int,
+    table: str,
+    fields: Sequence[FieldInfo],
+    report: dict[str, object],
+) -> None:
+    """Describe a finished version table in ``webmap.layer_versions`` (not yet live)."""
+    ident = sql.Identifier(DATA_SCHEMA, table)
+    conn.execute(
+        sql.SQL(
+            """
+            INSERT INTO webmap.layer_versions
+                (layer_name, version, table_name, feature_count, fields, bounds, report)
+            SELECT %s, %s, %s, count(*), %s,
+                   ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 3857), 4326), %s
+            FROM {}
+            """
+        ).format(ident),
+        [
+            name,
+            version,
+            table,
+            json.dumps([{"name": f.name, "type": f.type} for f in fields]),
+            json.dumps(report),
+        ],
+    )
+
+
+def publish_version(
+    conn: psycopg.Connection[Any], spec: LayerSpec, version: int, geometry_type: str | None
+) -> None:
+    """Make ``version`` the live one in a single statement (insert or pointer swap)."""
+    conn.execute(
+        """
+        INSERT INTO webmap.layers
+            (name, title, description, kind, geometry_type, version, public, attribution,
+             minzoom, maxzoom)
+        VALUES (%s, %s, %s, 'vector', %s, %s, %s, %s, %s, %s)
+        ON CONFLICT (name) DO UPDATE SET
+            title = EXCLUDED.title, description = EXCLUDED.description,
+            geometry_type = EXCLUDED.geometry_type, version = EXCLUDED.version,
+            public = EXCLUDED.public, attribution = EXCLUDED.attribution,
+            minzoom = EXCLUDED.minzoom, maxzoom = EXCLUDED.maxzoom, updated_at = now()
+        """,
+        [
+            spec.name,
+            spec.title,
+            spec.description,
+            geometry_type,
+            version,
+            spec.public,
+            spec.attribution,
+            spec.minzoom,
+            spec.maxzoom,
+        ],
+    )
+
+
+def geometry_type_of(conn: psycopg.Connection[Any], table: str) -> str | None:
+    """The common geometry family of a table: Point, LineString, Polygon, or None when mixed."""
+    rows = conn.execute(
+        sql.SQL("SELECT DISTINCT replace(GeometryType(geom), 'MULTI', '') FROM {}").format(
+            sql.Identifier(DATA_SCHEMA, table)
+        )
+    ).fetchall()
+    families = {str(r[0]).title().replace("string", "String") for r in rows}
+    return families.pop() if len(families) == 1 else None
+
+
+def prune_versions(conn: psycopg.Connection[Any], name: str, keep: int) -> list[int]:
+    """Drop all but the newest ``keep`` non-live versions' tables; returns the dropped versions."""
+    rows = conn.execute(
+        """
+        SELECT v.version, v.table_name FROM webmap.layer_versions v
+        JOIN webmap.layers l ON l.name = v.layer_name
+        WHERE v.layer_name = %s AND v.version <> l.version
+        ORDER BY v.version DESC OFFSET %s
+        """,
+        [name, max(keep, 0)],
+    ).fetchall()
+    for version, table in rows:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, table)))
+        conn.execute(
+            "DELETE FROM webmap.layer_versions WHERE layer_name = %s AND version = %s",
+            [name, version],
+        )
+    return [int(r[0]) for r in rows]

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs everything webmap needs on a Debian 12 machine, idempotently; sourced by start.sh and
+# test.sh. Runs as root (or with sudo available). Each step is skipped when already done.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${WEBMAP_VENV:-$ROOT/.venv}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+say() { printf '\n==> %s\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "Installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+start_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return; fi
+  say "Starting PostgreSQL"
+  local version
+  version="$(ls /etc/postgresql | sort -n | tail -1)"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || $SUDO pg_ctlcluster "$version" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && return; sleep 1; done
+  echo "PostgreSQL did not start" >&2; exit 1
+}
+
+python_env() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "Creating the Python environment in $VENV"
+    python3 -m venv "$VENV"
+  fi
+  say "Installing Python packages"
+  "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
+  "$VENV/bin/pip" install -q -e "$ROOT[dev]" 2>&1 | grep -vE "^(WARNING: Location|  )" || true
+  "$VENV/bin/python" -c "import webmap, tiles, layers" # fails loudly if the install did not work
+}
+
+frontend_build() {
+  if [ ! -f "$ROOT/frontend/package.json" ]; then return; fi
+  say "Building the frontend"
+  (cd "$ROOT/frontend" && { [ -f package-lock.json ] && npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; } && npm run --silent build)
+}
+
+install_all() {
+  # PostGIS for the database, gdal-bin for ogr2ogr in the ingest benchmark, Chromium for browser tests.
+  apt_install postgresql-15-postgis-3 gdal-bin chromium
+  start_postgres
+  python_env
+  frontend_build
+}

@@ -1,0 +1,42 @@
+"""Tile addressing on a tile matrix set (morecantile), with validation of client input.
+
+Client-supplied z/x/y arrive as text; :func:`parse_tile` turns them into a morecantile ``Tile`` or
+raises :class:`~tiles.errors.InvalidTileAddress` with a message a developer can act on.
+"""
+
+from __future__ import annotations
+
+import morecantile
+from morecantile import Tile, TileMatrixSet
+
+from tiles.errors import InvalidTileAddress
+
+WEB_MERCATOR_QUAD: TileMatrixSet = morecantile.tms.get("WebMercatorQuad")
+#: Deepest zoom served; beyond it a tile is smaller than a building's doorway.
+MAX_ZOOM = 24
+
+
+def _integer(label: str, text: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise InvalidTileAddress(f"{label} must be a non-negative integer, got {text[:20]!r}.")
+    return int(text)
+
+
+def parse_tile(z: str, x: str, y: str, tms: TileMatrixSet = WEB_MERCATOR_QUAD) -> Tile:
+    """The tile addressed by ``z/x/y`` text, checked against the matrix set's bounds."""
+    zoom, column, row = _integer("z", z), _integer("x", x), _integer("y", y)
+    if zoom > MAX_ZOOM:
+        raise InvalidTileAddress(f"z must be between 0 and {MAX_ZOOM}, got {zoom}.")
+    matrix = tms.matrix(zoom)
+    if column >= matrix.matrixWidth or row >= matrix.matrixHeight:
+        raise InvalidTileAddress(
+            f"At z={zoom}, x must be below {matrix.matrixWidth} and y below "
+            f"{matrix.matrixHeight}; got x={column}, y={row}."
+        )
+    return Tile(column, row, zoom)
+
+
+def tile_envelope(tile: Tile, tms: TileMatrixSet = WEB_MERCATOR_QUAD) -> tuple[float, ...]:
+    """The tile's bounds in the matrix set's CRS (EPSG:3857 for WebMercatorQuad)."""
+    bounds = tms.xy_bounds(tile)
+    return (bounds.left, bounds.bottom, bounds.right, bounds.top)

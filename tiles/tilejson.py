@@ -1,0 +1,41 @@
+"""TileJSON 3.0.0 documents describing a tileset, for OpenLayers, MapLibre and QGIS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tiles.tilesets import Tileset
+
+_JSON_TYPES = {"text": "String", "integer": "Number", "number": "Number", "boolean": "Boolean"}
+
+
+def tilejson(tileset: Tileset, tile_url: str) -> dict[str, Any]:
+    """The TileJSON of ``tileset``; ``tile_url`` is the absolute, versioned ``{z}/{x}/{y}`` URL."""
+    west, south, east, north = tileset.bounds
+    center_zoom = min(max(tileset.minzoom, 5), tileset.maxzoom)
+    vector_layers = []
+    for source in tileset.sources:
+        types = {f.name: _JSON_TYPES.get(f.type, "String") for f in source.layer.fields}
+        vector_layers.append(
+            {
+                "id": source.name,
+                "description": source.layer.title,
+                "minzoom": source.minzoom,
+                "maxzoom": source.maxzoom,
+                "fields": {name: types.get(name, "String") for name in source.attributes},
+            }
+        )
+    return {
+        "tilejson": "3.0.0",
+        "name": tileset.title,
+        "description": tileset.description,
+        "version": "1.0.0",
+        "attribution": tileset.attribution,
+        "scheme": "xyz",
+        "tiles": [tile_url],
+        "minzoom": tileset.minzoom,
+        "maxzoom": tileset.maxzoom,
+        "bounds": [west, south, east, north],
+        "center": [(west + east) / 2, (south + north) / 2, center_zoom],
+        "vector_layers": vector_layers,
+    }

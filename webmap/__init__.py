@@ -1,0 +1,32 @@
+"""webmap: an accessible web map and geodata service for Swedish municipalities' e-services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from webmap.settings import Settings
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app.
+
+    ``config`` is a :class:`Settings`, or a mapping of settings that override the ``WEBMAP_*``
+    environment (tests pass their database URL this way); ``None`` reads the environment only.
+    """
+    from webmap import db, health, pages, problems, services, tiles_api
+
+    settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["WEBMAP_SETTINGS"] = settings
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    db.init_app(app, settings)
+    services.init_app(app, settings)
+    problems.init_app(app)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(tiles_api.blueprint)
+    app.register_blueprint(pages.blueprint)
+    return app

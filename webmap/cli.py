@@ -1,0 +1,106 @@
+"""The ``webmap`` command: database set-up, sample data, and the production server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import psycopg
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from layers.sample import load_sample
+from layers.schema import ensure_database, upgrade
+from webmap import create_app
+from webmap.settings import Settings
+
+PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["WEBMAP_SETTINGS"]
+    return settings
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def main() -> None:
+    """webmap: accessible maps and address lookups from PostGIS."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Create and migrate the database."""
+
+
+@db_group.command("init")
+def db_init() -> None:
+    """Create the database if missing, add extensions and apply migrations (idempotent)."""
+    url = _settings().database_url
+    try:
+        if ensure_database(url):
+            click.echo("Created the database.")
+        upgrade(url)
+    except psycopg.OperationalError as exc:
+        raise click.ClickException(
+            f"Cannot reach PostgreSQL at WEBMAP_DATABASE_URL: {exc}"
+        ) from exc
+    click.echo("Database schema is up to date.")
+
+
+@main.group("data")
+def data_group() -> None:
+    """Load data shipped with the project."""
+
+
+@data_group.command("load-sample")
+@click.option("--only", multiple=True, help="Load just this layer (repeatable).")
+@click.option(
+    "--data-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder with the sample files (default: the project's data/).",
+)
+def load_sample_command(only: tuple[str, ...], data_dir: Path | None) -> None:
+    """Publish the sample basemap layers (Lantmäteriet 1:1 miljon, OSM Östermalm)."""
+    folder = data_dir or Path(_settings().data_dir or PROJECT_DATA)
+    with click.progressbar(length=1, label="Sample data", file=sys.stderr) as bar:
+
+        def progress(name: str, done: int, total: int) -> None:
+            bar.length = total
+            bar.label = f"Sample data: {name}" if name else "Sample data: done"
+            bar.update(done - bar.pos)
+
+        with psycopg.connect(_settings().database_url) as conn:
+            counts = load_sample(conn, folder, progress, set(only) or None)
+    for name, count in counts.items():
+        click.echo(f"{name}: {count} features")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the production server (gunicorn) for the configured app."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "accesslog": "-",
+                # Query strings can carry a citizen's coordinates: log the path only.
+                "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return create_app()
+
+    _Server().run()

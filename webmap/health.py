@@ -1,0 +1,37 @@
+"""``/healthz``: is the database reachable, is the schema in place, which data is live."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from layers.schema import current_revision
+from tiles.tilesets import BASEMAP, resolve_tileset
+from webmap.db import get_pool
+from webmap.problems import problem
+from webmap.services import services
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+def healthz() -> Response:
+    """200 with the data version when all is well; 503 problem JSON when it is not."""
+    with get_pool().connection() as conn:
+        revision = current_revision(conn)
+    if revision is None:
+        return problem(
+            503, "Database not initialised", "Run `webmap db init`.", "database-unavailable"
+        )
+    layers = services().catalog.layers()
+    basemap_version = resolve_tileset(BASEMAP, layers).version if layers else None
+    response = jsonify(
+        {
+            "status": "ok",
+            "database": "ok",
+            "schema_revision": revision,
+            "data_version": basemap_version,
+            "layers": {name: layer.version for name, layer in layers.items()},
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

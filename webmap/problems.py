@@ -1,0 +1,102 @@
+"""RFC 9457 problem details: the one place where errors become HTTP responses.
+
+Domain packages raise their own errors and never choose a status code; :data:`DOMAIN_ERRORS` maps
+each error class to a status and a problem type here, and every other failure (a wrong URL, a
+wrong method, a bug) is still answered as problem JSON without a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from layers.errors import DatabaseNotReady, InvalidInput, LayerError, LayerNotFound
+from tiles.errors import InvalidTileAddress, TileError
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """A documented kind of problem: its status, short title and type URI slug."""
+
+    status: int
+    slug: str
+    title: str
+
+
+DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
+    LayerNotFound: ProblemType(404, "not-found", "Not found"),
+    InvalidInput: ProblemType(400, "invalid-input", "Invalid input"),
+    InvalidTileAddress: ProblemType(400, "invalid-tile-address", "Invalid tile address"),
+    DatabaseNotReady: ProblemType(503, "database-unavailable", "Database unavailable"),
+}
+_DATABASE_DOWN = ProblemType(503, "database-unavailable", "Database unavailable")
+
+
+def problem(
+    status: int, title: str, detail: str, slug: str | None = None, **extensions: Any
+) -> Response:
+    """A problem+json response; ``slug`` names the type (``/problems/<slug>``)."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}" if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    body.update(extensions)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _for_domain_error(error: Exception) -> Response:
+    for cls in type(error).__mro__:
+        kind = DOMAIN_ERRORS.get(cls)
+        if kind is not None:
+            return problem(kind.status, kind.title, getattr(error, "detail", str(error)), kind.slug)
+    log.error("unmapped domain error %s", type(error).__name__, exc_info=error)
+    return problem(400, "Bad request", getattr(error, "detail", "The request was refused."))
+
+
+def _for_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    detail = error.description or ""
+    response = problem(status, error.name, detail, f"http-{status}")
+    if status == 405 and error.response is None:
+        allowed = getattr(error, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+def _for_database_error(error: Exception) -> Response:
+    log.error("database unavailable: %s", type(error).__name__)
+    return problem(
+        _DATABASE_DOWN.status,
+        _DATABASE_DOWN.title,
+        "The map database cannot be reached right now; try again in a moment.",
+        _DATABASE_DOWN.slug,
+    )
+
+
+def _for_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error", exc_info=error)
+    return problem(500, "Internal error", "Something went wrong on our side.", "internal-error")
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn every error into problem JSON."""
+    app.register_error_handler(LayerError, _for_domain_error)
+    app.register_error_handler(TileError, _for_domain_error)
+    app.register_error_handler(HTTPException, _for_http_error)
+    app.register_error_handler(psycopg.OperationalError, _for_database_error)
+    app.register_error_handler(psycopg_pool.PoolTimeout, _for_database_error)
+    app.register_error_handler(Exception, _for_unexpected)

@@ -1,0 +1,51 @@
+"""The domain collaborators one app uses, built once per app and shared by its blueprints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from layers.catalog import CatalogCache
+from tiles.cache import MemoryTileCache, NoTileCache, TileCache
+from tiles.mvt import TileOptions, TileRenderer
+from webmap.db import get_pool
+from webmap.settings import Settings
+
+_KEY = "webmap.services"
+
+
+@dataclass(frozen=True)
+class Services:
+    """Catalog snapshot, tile renderer and tile cache of one app."""
+
+    settings: Settings
+    catalog: CatalogCache
+    renderer: TileRenderer
+    tile_cache: TileCache
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Build the services; connections are taken from the app's pool only when used."""
+
+    def connect():  # type: ignore[no-untyped-def]
+        return get_pool(app).connection()
+
+    cache: TileCache = (
+        MemoryTileCache(settings.tile_cache_bytes) if settings.tile_cache_bytes else NoTileCache()
+    )
+    app.extensions[_KEY] = Services(
+        settings=settings,
+        catalog=CatalogCache(connect, ttl=settings.catalog_ttl),
+        renderer=TileRenderer(
+            connect,
+            TileOptions(buffer=settings.tile_buffer, max_features=settings.tile_max_features),
+        ),
+        tile_cache=cache,
+    )
+
+
+def services() -> Services:
+    """The services of the current app."""
+    found: Services = current_app.extensions[_KEY]
+    return found

@@ -1,0 +1,56 @@
+"""Typed settings for the service, read from ``WEBMAP_*`` environment variables.
+
+Settings are built by :func:`webmap.create_app`, never at import time, so tests can pass their own
+values and nothing reads the environment just because a module was imported.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with; one field per ``WEBMAP_<NAME>`` variable."""
+
+    model_config = SettingsConfigDict(env_prefix="WEBMAP_", extra="forbid")
+
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/webmap",
+        description="libpq connection URL of the PostGIS database.",
+    )
+    pool_min_size: int = Field(default=1, ge=0)
+    pool_max_size: int = Field(default=8, ge=1)
+    pool_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for a connection.")
+    statement_timeout_ms: int = Field(
+        default=15_000, ge=100, description="Upper bound for one tile or lookup query."
+    )
+    tile_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="In-process tile cache size in bytes; 0 turns the cache off (benchmarks).",
+    )
+    tile_max_features: int = Field(
+        default=20_000, ge=1, description="Feature budget per source layer in one tile."
+    )
+    tile_buffer: int = Field(default=64, ge=0, le=512, description="Tile buffer in tile units.")
+    catalog_ttl: float = Field(
+        default=2.0, ge=0, description="Seconds a catalog snapshot is reused by the tile path."
+    )
+    secret_key: str = Field(default="dev-only-change-me", min_length=8)
+    data_dir: str | None = Field(
+        default=None, description="Folder with the sample data; defaults to the project's data/."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("WEBMAP_DATABASE_URL must be a postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _pool_sizes(self) -> Settings:
+        if self.pool_min_size > self.pool_max_size:
+            raise ValueError("WEBMAP_POOL_MIN_SIZE must not exceed WEBMAP_POOL_MAX_SIZE")
+        return self

@@ -1,0 +1,113 @@
+"""HTTP for vector tiles, TileJSON and styles: parse the request, call ``tiles``, shape caching.
+
+Tile URLs carry the tileset's data version (``?v=``). A tile asked for at the live version is
+immutable and cached for a year; one asked for without a version is cached for a minute; one asked
+for at an old version is redirected to the live one, so no cache keeps serving superseded data.
+A zoom outside a layer's range answers an empty tile (200, no bytes): clients treat that as
+"nothing here" without logging errors, which a 404 would make them do.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from flask import Blueprint, jsonify, redirect, request, url_for
+from morecantile import Tile
+from werkzeug.wrappers import Response
+
+from tiles.cache import CachedTile, TileKey
+from tiles.grid import parse_tile
+from tiles.style import basemap_style
+from tiles.tilejson import tilejson
+from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
+from webmap.problems import problem
+from webmap.services import services
+
+blueprint = Blueprint("tiles", __name__)
+
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=60"
+
+
+def _tileset(name: str) -> Tileset:
+    return resolve_tileset(name, services().catalog.layers())
+
+
+def _wants_gzip() -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
+
+
+def _render(tileset: Tileset, key: TileKey) -> CachedTile:
+    cache = services().tile_cache
+    cached = cache.get(key)
+    if cached is None:
+        body = services().renderer.render(tileset, Tile(key.x, key.y, key.z))
+        cached = CachedTile(body=body, gzipped=gzip.compress(body, 6, mtime=0) if body else b"")
+        cache.put(key, cached)
+    return cached
+
+
+@blueprint.get("/tiles/<name>/<z>/<x>/<y>.mvt")
+def vector_tile(name: str, z: str, x: str, y: str) -> Response:
+    """One vector tile of a layer or of the basemap."""
+    tile = parse_tile(z, x, y)
+    tileset = _tileset(name)
+    if not tileset.public:
+        return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
+    asked_version = request.args.get("v")
+    if asked_version is not None and asked_version != tileset.version:
+        target = url_for(
+            "tiles.vector_tile", name=name, z=tile.z, x=tile.x, y=tile.y, v=tileset.version
+        )
+        response = redirect(target, 302)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    use_gzip = _wants_gzip()
+    etag = f"{tileset.name}-{tileset.version}-{tile.z}-{tile.x}-{tile.y}" + (
+        "-gz" if use_gzip else ""
+    )
+    cache_control = IMMUTABLE if asked_version else SHORT
+    if request.if_none_match.contains(etag):
+        not_modified = Response(status=304)
+        not_modified.set_etag(etag)
+        not_modified.headers["Cache-Control"] = cache_control
+        not_modified.headers["Vary"] = "Accept-Encoding"
+        return not_modified
+    rendered = _render(tileset, TileKey(tileset.name, tileset.version, tile.z, tile.x, tile.y))
+    compressed = use_gzip and bool(rendered.body)
+    response = Response(rendered.gzipped if compressed else rendered.body, mimetype=MVT_MEDIA_TYPE)
+    if compressed:
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = cache_control
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+def _tile_url_template(tileset: Tileset) -> str:
+    base = url_for("tiles.vector_tile", name=tileset.name, z=0, x=0, y=0, _external=True)
+    return base.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt") + f"?v={tileset.version}"
+
+
+@blueprint.get("/tiles/<name>.json")
+def tilejson_document(name: str) -> Response:
+    """TileJSON 3.0.0 of a layer or the basemap, pointing at versioned tile URLs."""
+    tileset = _tileset(name)
+    if not tileset.public:
+        return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
+    response = jsonify(tilejson(tileset, _tile_url_template(tileset)))
+    response.headers["Cache-Control"] = SHORT
+    return response
+
+
+@blueprint.get("/styles/<name>.json")
+def style_document(name: str) -> Response:
+    """The MapLibre style of the basemap (the only style so far)."""
+    if name != BASEMAP:
+        return problem(404, "Not found", f"There is no style named {name!r}.", "not-found")
+    tileset = _tileset(BASEMAP)
+    tilejson_url = url_for("tiles.tilejson_document", name=BASEMAP, _external=True)
+    response = jsonify(basemap_style(tileset, tilejson_url))
+    response.headers["Cache-Control"] = SHORT
+    return response
