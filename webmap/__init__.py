@@ -16,12 +16,13 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     ``config`` is a :class:`Settings`, or a mapping of settings that override the ``WEBMAP_*``
     environment (tests pass their database URL this way); ``None`` reads the environment only.
     """
-    from webmap import db, health, pages, problems, services, tiles_api
+    from webmap import auth, db, health, pages, problems, services, tiles_api
 
     settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["WEBMAP_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app, settings)
     services.init_app(app, settings)
@@ -29,4 +30,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(tiles_api.blueprint)
     app.register_blueprint(pages.blueprint)
+    auth.init_app(app)
     return app

@@ -16,6 +16,7 @@ import psycopg_pool
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from layers.auth import AuthenticationRequired, PermissionDenied
 from layers.errors import DatabaseNotReady, InvalidInput, LayerError, LayerNotFound
 from tiles.errors import InvalidTileAddress, TileError
 
@@ -37,6 +38,8 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     InvalidInput: ProblemType(400, "invalid-input", "Invalid input"),
     InvalidTileAddress: ProblemType(400, "invalid-tile-address", "Invalid tile address"),
     DatabaseNotReady: ProblemType(503, "database-unavailable", "Database unavailable"),
+    AuthenticationRequired: ProblemType(401, "unauthorized", "Authentication required"),
+    PermissionDenied: ProblemType(403, "forbidden", "Forbidden"),
 }
 _DATABASE_DOWN = ProblemType(503, "database-unavailable", "Database unavailable")
 

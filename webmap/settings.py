@@ -41,6 +41,25 @@ class Settings(BaseSettings):
     data_dir: str | None = Field(
         default=None, description="Folder with the sample data; defaults to the project's data/."
     )
+    keep_versions: int = Field(
+        default=5, ge=0, description="Older versions of each layer kept for rollback."
+    )
+    max_upload_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1024, description="Largest accepted upload (HTTP 413 above)."
+    )
+    max_unpacked_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024, ge=1024, description="Largest total size unzipped."
+    )
+    max_features: int = Field(default=5_000_000, ge=1, description="Most features per upload.")
+    max_vertices: int = Field(
+        default=100_000_000, ge=1, description="Most vertices per upload (all features)."
+    )
+    max_feature_vertices: int = Field(
+        default=2_000_000, ge=1, description="Most vertices in one feature."
+    )
+    upload_dir: str | None = Field(
+        default=None, description="Scratch folder for uploads; defaults to the system temp dir."
+    )
 
     @field_validator("database_url")
     @classmethod
