@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup
 from layers.sample import load_sample
 from layers.schema import ensure_database, upgrade
 from webmap import create_app
+from webmap.cli_layers import layers_group, staff_group, tokens_group
 from webmap.settings import Settings
 
 PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -27,6 +28,11 @@ def _settings() -> Settings:
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
 def main() -> None:
     """webmap: accessible maps and address lookups from PostGIS."""
+
+
+main.add_command(layers_group)
+main.add_command(tokens_group)
+main.add_command(staff_group)
 
 
 @main.group("db")
