@@ -199,7 +199,9 @@ SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
         dissolve_by="code",
     ),
     SampleLayer(
-        LayerSpec("builtup", "Tätorter", "Tätorter och småorter, 1:1 miljon", LANTMATERIET),
+        LayerSpec(
+            "builtup", "Tätorter", "Tätorter och småorter, 1:1 miljon", LANTMATERIET, minzoom=4
+        ),
         "lantmateriet/mb_riks.zip",
         3006,
         _fields(("name", "text"), ("category", "text"), ("population", "integer")),
@@ -215,7 +217,9 @@ SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
         subdivide=256,
     ),
     SampleLayer(
-        LayerSpec("landuse", "Markanvändning", "Parker och markanvändning, Östermalm", OSM),
+        LayerSpec(
+            "landuse", "Markanvändning", "Parker och markanvändning, Östermalm", OSM, minzoom=10
+        ),
         _OSM_FILE,
         4326,
         _fields(("class", "text"), ("name", "text")),
@@ -223,7 +227,7 @@ SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
         source_layer="multipolygons",
     ),
     SampleLayer(
-        LayerSpec("roads", "Vägar och gator", "Gator och vägar, Östermalm", OSM),
+        LayerSpec("roads", "Vägar och gator", "Gator och vägar, Östermalm", OSM, minzoom=10),
         _OSM_FILE,
         4326,
         _fields(("class", "text"), ("highway", "text"), ("name", "text")),
@@ -231,7 +235,7 @@ SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
         source_layer="lines",
     ),
     SampleLayer(
-        LayerSpec("buildings", "Byggnader", "Byggnader, Östermalm", OSM),
+        LayerSpec("buildings", "Byggnader", "Byggnader, Östermalm", OSM, minzoom=13),
         _OSM_FILE,
         4326,
         _fields(("class", "text"), ("name", "text"), ("street", "text"), ("housenumber", "text")),
@@ -239,7 +243,7 @@ SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
         source_layer="multipolygons",
     ),
     SampleLayer(
-        LayerSpec("pois", "Platser", "Intressanta platser, Östermalm", OSM),
+        LayerSpec("pois", "Platser", "Intressanta platser, Östermalm", OSM, minzoom=14),
         _OSM_FILE,
         4326,
         _fields(("class", "text"), ("subclass", "text"), ("name", "text")),
@@ -247,7 +251,7 @@ SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
         source_layer="points",
     ),
     SampleLayer(
-        LayerSpec("address_points", "Adresspunkter", "Adresser, Östermalm", OSM),
+        LayerSpec("address_points", "Adresspunkter", "Adresser, Östermalm", OSM, minzoom=15),
         _OSM_FILE,
         4326,
         _fields(

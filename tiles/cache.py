@@ -6,6 +6,7 @@ simply asks for different keys, and the old ones age out.
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,14 +26,24 @@ class TileKey:
 
 @dataclass(frozen=True)
 class CachedTile:
-    """A rendered tile, plain and gzip-compressed (compressed once, served many times)."""
+    """A rendered tile, and its gzip form once a client has asked for it.
+
+    Compression is done on first demand, not at render time: a client that does not accept gzip
+    (or a benchmark) should not pay for it, and one that does pays once per cached tile.
+    """
 
     body: bytes
-    gzipped: bytes
+    gzipped: bytes | None = None
 
     @property
     def size(self) -> int:
-        return len(self.body) + len(self.gzipped)
+        return len(self.body) + len(self.gzipped or b"")
+
+    def with_gzip(self) -> CachedTile:
+        """This tile with its gzip form filled in (mtime 0, so the bytes are reproducible)."""
+        if self.gzipped is not None:
+            return self
+        return CachedTile(self.body, gzip.compress(self.body, 6, mtime=0))
 
 
 class TileCache(Protocol):

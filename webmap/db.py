@@ -36,7 +36,14 @@ class LazyPool:
                         min_size=self._settings.pool_min_size,
                         max_size=self._settings.pool_max_size,
                         timeout=self._settings.pool_timeout,
-                        kwargs={"options": options, "application_name": "webmap"},
+                        # Autocommit: a tile or lookup is one statement, and an implicit
+                        # BEGIN/COMMIT would triple its round trips. Writers open explicit
+                        # ``conn.transaction()`` blocks.
+                        kwargs={
+                            "options": options,
+                            "application_name": "webmap",
+                            "autocommit": True,
+                        },
                         open=False,
                     )
                     pool.open(wait=False)

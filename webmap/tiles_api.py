@@ -9,8 +9,6 @@ A zoom outside a layer's range answers an empty tile (200, no bytes): clients tr
 
 from __future__ import annotations
 
-import gzip
-
 from flask import Blueprint, jsonify, redirect, request, url_for
 from morecantile import Tile
 from werkzeug.wrappers import Response
@@ -38,12 +36,16 @@ def _wants_gzip() -> bool:
     return "gzip" in request.headers.get("Accept-Encoding", "").lower()
 
 
-def _render(tileset: Tileset, key: TileKey) -> CachedTile:
+def _render(tileset: Tileset, key: TileKey, compressed: bool) -> CachedTile:
     cache = services().tile_cache
     cached = cache.get(key)
     if cached is None:
-        body = services().renderer.render(tileset, Tile(key.x, key.y, key.z))
-        cached = CachedTile(body=body, gzipped=gzip.compress(body, 6, mtime=0) if body else b"")
+        cached = CachedTile(services().renderer.render(tileset, Tile(key.x, key.y, key.z)))
+        if compressed and cached.body:
+            cached = cached.with_gzip()
+        cache.put(key, cached)
+    elif compressed and cached.body and cached.gzipped is None:
+        cached = cached.with_gzip()
         cache.put(key, cached)
     return cached
 
@@ -74,9 +76,11 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
         not_modified.headers["Cache-Control"] = cache_control
         not_modified.headers["Vary"] = "Accept-Encoding"
         return not_modified
-    rendered = _render(tileset, TileKey(tileset.name, tileset.version, tile.z, tile.x, tile.y))
-    compressed = use_gzip and bool(rendered.body)
-    response = Response(rendered.gzipped if compressed else rendered.body, mimetype=MVT_MEDIA_TYPE)
+    key = TileKey(tileset.name, tileset.version, tile.z, tile.x, tile.y)
+    rendered = _render(tileset, key, use_gzip)
+    compressed = use_gzip and rendered.gzipped is not None
+    body = rendered.gzipped if compressed and rendered.gzipped is not None else rendered.body
+    response = Response(body, mimetype=MVT_MEDIA_TYPE)
     if compressed:
         response.headers["Content-Encoding"] = "gzip"
     response.set_etag(etag)
