@@ -110,3 +110,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             return create_app()
 
     _Server().run()
+
+
+if __name__ == "__main__":
+    main()
