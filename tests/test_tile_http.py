@@ -37,7 +37,8 @@ def test_single_layer_tilejson(client: FlaskClient) -> None:
     doc = client.get("/tiles/buildings.json").get_json()
     assert doc["vector_layers"][0]["id"] == "buildings"
     assert doc["minzoom"] == 13
-    assert doc["tiles"][0].endswith("?v=1") or "?v=" in doc["tiles"][0]
+    live = client.get("/healthz").get_json()["layers"]["buildings"]
+    assert doc["tiles"][0].endswith(f"/tiles/buildings/{{z}}/{{x}}/{{y}}.mvt?v={live}")
 
 
 def test_style_uses_only_our_tilejson_and_known_layers(client: FlaskClient) -> None:
