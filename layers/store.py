@@ -259,25 +259,36 @@ def record_version(
 
 
 def publish_version(
-    conn: psycopg.Connection[Any], spec: LayerSpec, version: int, geometry_type: str | None
+    conn: psycopg.Connection[Any],
+    spec: LayerSpec,
+    version: int,
+    geometry_type: str | None,
+    kind: str = "vector",
 ) -> None:
-    """Make ``version`` the live one in a single statement (insert or pointer swap)."""
-    conn.execute(
+    """Make ``version`` the live one in a single statement (insert or pointer swap).
+
+    A layer keeps its ``kind``: a raster version cannot become live under a vector layer (or the
+    reverse), since its versions would then be a mix of tables and files that cannot be rolled
+    back consistently.
+    """
+    swapped = conn.execute(
         """
         INSERT INTO webmap.layers
             (name, title, description, kind, geometry_type, version, public, attribution,
              minzoom, maxzoom)
-        VALUES (%s, %s, %s, 'vector', %s, %s, %s, %s, %s, %s)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT (name) DO UPDATE SET
             title = EXCLUDED.title, description = EXCLUDED.description,
             geometry_type = EXCLUDED.geometry_type, version = EXCLUDED.version,
             public = EXCLUDED.public, attribution = EXCLUDED.attribution,
             minzoom = EXCLUDED.minzoom, maxzoom = EXCLUDED.maxzoom, updated_at = now()
+        WHERE webmap.layers.kind = EXCLUDED.kind
         """,
         [
             spec.name,
             spec.title,
             spec.description,
+            kind,
             geometry_type,
             version,
             spec.public,
@@ -285,7 +296,12 @@ def publish_version(
             spec.minzoom,
             spec.maxzoom,
         ],
-    )
+    ).rowcount
+    if swapped != 1:
+        raise InvalidInput(
+            f"The layer {spec.name!r} exists with another kind than {kind!r}; "
+            "publish under a new name."
+        )
 
 
 def geometry_type_of(conn: psycopg.Connection[Any], table: str) -> str | None:

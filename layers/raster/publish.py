@@ -1,0 +1,187 @@
+"""Publishing a raster layer: inspect, convert to a COG beside the live one, swap one pointer.
+
+The slow part (the COG conversion) runs before the catalog transaction, into a hidden partial
+file; the transaction then takes the layer's advisory lock, picks the version number, renames the
+file into place and swaps ``webmap.layers.version``. A failure at any point removes the new file
+and leaves the live version serving, exactly as for vector layers.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from rio_tiler.io import Reader
+
+from layers.errors import InvalidInput
+from layers.raster.cog import remove_stored, storage_name, stored_path, write_cog
+from layers.raster.inspect import RasterFacts, RasterLimits, inspect_raster, open_raster
+from layers.store import LayerSpec, check_layer_name, next_version, publish_version
+
+KIND = "raster"
+
+
+def publish_raster(
+    conn: psycopg.Connection[Any],
+    spec: LayerSpec,
+    path: Path,
+    storage_dir: Path,
+    srid: int | None = None,
+    *,
+    limits: RasterLimits | None = None,
+    keep_versions: int | None = None,
+) -> dict[str, Any]:
+    """Publish ``path`` as a new live version of raster layer ``spec.name``; returns the report.
+
+    ``path`` keeps its original file name (GDAL's SRTMHGT driver reads the tile's position from a
+    name such as ``N57E011.hgt``). ``srid`` declares the coordinate system when the file has none
+    or a wrong one. ``keep_versions`` old versions are kept for rollback (``None``: all).
+    Raises :class:`~layers.errors.InvalidInput` for unusable or implausible rasters.
+    """
+    check_layer_name(spec.name)
+    _refuse_other_kind(conn, spec.name)
+    storage_dir.mkdir(parents=True, exist_ok=True)
+    with open_raster(path) as src:
+        facts = inspect_raster(src, srid, limits)
+        with _partial_file(storage_dir) as partial:
+            write_cog(src, facts, partial)
+            zooms = _native_zooms(partial)
+            report = _report(spec.name, path, facts, zooms, partial.stat().st_size)
+            _swap_in(conn, spec, facts, partial, storage_dir, report)
+    if keep_versions is not None:
+        prune_raster_versions(conn, spec.name, keep_versions, storage_dir)
+    return report
+
+
+@contextmanager
+def _partial_file(storage_dir: Path) -> Iterator[Path]:
+    """A hidden file name in the storage folder, removed unless it was renamed into place."""
+    partial = storage_dir / f".partial_{secrets.token_hex(8)}.tif"
+    try:
+        yield partial
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _swap_in(
+    conn: psycopg.Connection[Any],
+    spec: LayerSpec,
+    facts: RasterFacts,
+    partial: Path,
+    storage_dir: Path,
+    report: dict[str, Any],
+) -> None:
+    """Record and publish the converted file as the next version, in one transaction."""
+    relative = ""
+    try:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"layer:{spec.name}"])
+            _refuse_other_kind(conn, spec.name)
+            version = next_version(conn, spec.name)
+            relative = storage_name(spec.name, version)
+            report["version"] = version
+            report["file"] = relative
+            partial.rename(stored_path(storage_dir, relative))
+            west, south, east, north = facts.bounds_wgs84
+            conn.execute(
+                """
+                INSERT INTO webmap.layer_versions
+                    (layer_name, version, table_name, feature_count, fields, bounds, report)
+                VALUES (%s, %s, %s, 0, '[]', ST_MakeEnvelope(%s, %s, %s, %s, 4326), %s)
+                """,
+                [spec.name, version, relative, west, south, east, north, json.dumps(report)],
+            )
+            publish_version(conn, spec, version, None, kind=KIND)
+    except BaseException:
+        if relative:
+            remove_stored(storage_dir, relative)
+        raise
+
+
+def _refuse_other_kind(conn: psycopg.Connection[Any], name: str) -> None:
+    row = conn.execute("SELECT kind FROM webmap.layers WHERE name = %s", [name]).fetchone()
+    if row is not None and row[0] != KIND:
+        raise InvalidInput(
+            f"The layer {name!r} is a {row[0]} layer; a raster cannot be a version of it. "
+            "Choose another name."
+        )
+
+
+def _native_zooms(cog: Path) -> tuple[int, int]:
+    """The Web Mercator zooms that match the COG's coarsest overview and its full resolution."""
+    with Reader(str(cog)) as reader:
+        return int(reader.minzoom), int(reader.maxzoom)
+
+
+def _report(
+    name: str, path: Path, facts: RasterFacts, zooms: tuple[int, int], size: int
+) -> dict[str, Any]:
+    return {
+        "layer": name,
+        "kind": KIND,
+        "source": path.name,
+        "driver": facts.driver,
+        "width": facts.width,
+        "height": facts.height,
+        "bands": facts.count,
+        "dtype": facts.dtype,
+        "crs": facts.crs_note,
+        "stored_crs": facts.crs.to_string(),
+        "nodata": facts.nodata,
+        "render_kind": facts.kind,
+        "value_range": list(facts.value_range) if facts.value_range else None,
+        "resampling": facts.resampling,
+        "bounds": list(facts.bounds_wgs84),
+        "native_zooms": list(zooms),
+        "bytes": size,
+    }
+
+
+def prune_raster_versions(
+    conn: psycopg.Connection[Any], name: str, keep: int, storage_dir: Path
+) -> list[int]:
+    """Forget all but the newest ``keep`` non-live versions, then delete their files.
+
+    Files go only after the catalog rows are committed, so a rolled-back prune never leaves a
+    version in the catalog whose file is gone.
+    """
+    with conn.transaction():
+        rows = conn.execute(
+            """
+            DELETE FROM webmap.layer_versions d
+            USING (
+                SELECT v.version FROM webmap.layer_versions v
+                JOIN webmap.layers l ON l.name = v.layer_name
+                WHERE v.layer_name = %s AND v.version <> l.version AND l.kind = %s
+                ORDER BY v.version DESC OFFSET %s
+            ) old
+            WHERE d.layer_name = %s AND d.version = old.version
+            RETURNING d.version, d.table_name
+            """,
+            [name, KIND, max(keep, 0), name],
+        ).fetchall()
+    for _, relative in rows:
+        remove_stored(storage_dir, relative)
+    return sorted(int(r[0]) for r in rows)
+
+
+def delete_raster_layer(conn: psycopg.Connection[Any], name: str, storage_dir: Path) -> int:
+    """Remove a raster layer from the catalog and delete all its files; returns files removed."""
+    with conn.transaction():
+        rows = conn.execute(
+            """
+            SELECT v.table_name FROM webmap.layer_versions v
+            JOIN webmap.layers l ON l.name = v.layer_name
+            WHERE l.name = %s AND l.kind = %s
+            """,
+            [name, KIND],
+        ).fetchall()
+        conn.execute("DELETE FROM webmap.layers WHERE name = %s AND kind = %s", [name, KIND])
+    for (relative,) in rows:
+        remove_stored(storage_dir, relative)
+    return len(rows)
