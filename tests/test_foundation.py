@@ -39,7 +39,7 @@ def test_tile_query_uses_the_spatial_index(sample_database: str) -> None:
         # The sample tables are small enough that a sequential scan can be cheaper; what must
         # hold is that every table *can* be filtered by its GiST index, so forbid the seq scan.
         conn.execute("SET enable_seqscan = off")
-        plan = "\n".join(r[0] for r in conn.execute(b"EXPLAIN " + query.as_bytes(conn), params))
+        plan = "\n".join(r[0] for r in conn.execute(b"EXPLAIN " + query, params))
     for source in tileset.sources_at(12):
         assert f"{source.layer.table_name}_geom_idx" in plan, plan
     assert "Seq Scan" not in plan

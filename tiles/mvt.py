@@ -8,6 +8,7 @@ concatenate as protobuf messages do).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -60,13 +61,14 @@ def _source_sql(source: TileSource, zoom: int, options: TileOptions) -> sql.Comp
     )
 
 
-def tile_query(
-    sources: Sequence[TileSource], tile: Tile, options: TileOptions
-) -> tuple[sql.Composed, list[float]]:
-    """The statement and its bound parameters for ``tile`` made of ``sources`` (non-empty)."""
-    left, bottom, right, top = tile_envelope(tile)
-    margin = (right - left) * options.buffer / options.extent
-    parts = sql.SQL(" || ").join(_source_sql(s, tile.z, options) for s in sources)
+@functools.lru_cache(maxsize=512)
+def _statement(sources: tuple[TileSource, ...], zoom: int, options: TileOptions) -> bytes:
+    """The tile statement as bytes, composed once per (sources, zoom, options).
+
+    Composing with ``psycopg.sql`` costs about half a millisecond, as much as a small tile's
+    query; the text only changes with the layers' versions and the zoom, so it is memoised.
+    """
+    parts = sql.SQL(" || ").join(_source_sql(s, zoom, options) for s in sources)
     query = sql.SQL(
         """
         WITH tile AS (
@@ -76,6 +78,16 @@ def tile_query(
         SELECT {parts}
         """
     ).format(srid=sql.Literal(STORAGE_SRID), parts=parts)
+    return query.as_bytes(None)
+
+
+def tile_query(
+    sources: Sequence[TileSource], tile: Tile, options: TileOptions
+) -> tuple[bytes, list[float]]:
+    """The statement and its bound parameters for ``tile`` made of ``sources`` (non-empty)."""
+    left, bottom, right, top = tile_envelope(tile)
+    margin = (right - left) * options.buffer / options.extent
+    query = _statement(tuple(sources), tile.z, options)
     params = [
         left,
         bottom,
