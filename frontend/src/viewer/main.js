@@ -1,0 +1,148 @@
+/**
+ * The map viewer at `/`: the basemap over Östermalm, with attribution and a way to see all of
+ * Sweden. It proves the tiles render in a real browser; the citizen-facing picker is
+ * <webmap-picker> (src/picker/).
+ *
+ * The map element exposes its state for people and tests alike: `data-state`
+ * (loading | ready | error), `data-tiles-loaded` and `data-tile-errors`, and a status line.
+ */
+import 'ol/ol.css';
+import './viewer.css';
+import Map from 'ol/Map.js';
+import View from 'ol/View.js';
+import Attribution from 'ol/control/Attribution.js';
+import Control from 'ol/control/Control.js';
+import ScaleLine from 'ol/control/ScaleLine.js';
+import { defaults as defaultInteractions } from 'ol/interaction/defaults.js';
+import { fromLonLat, transformExtent } from 'ol/proj.js';
+import { loadBasemap } from '../shared/basemap.js';
+import { OSTERMALM, SWEDEN_EXTENT, prefersReducedMotion } from '../shared/geo.js';
+
+const TEXT = {
+  loading: 'Kartan laddas …',
+  ready: 'Kartan visar Östermalm, Stockholm. Använd piltangenterna för att flytta och + eller − för att zooma när kartan har fokus.',
+  failed: 'Kartan kunde inte laddas. Försök igen senare.',
+  tileFailed: 'En del av kartan kunde inte laddas.',
+  zoomIn: 'Zooma in',
+  zoomOut: 'Zooma ut',
+  sweden: 'Visa hela Sverige',
+  ostermalm: 'Visa Östermalm',
+  swedenShown: 'Kartan visar hela Sverige.',
+  ostermalmShown: 'Kartan visar Östermalm, Stockholm.',
+};
+
+function button(label, text, onClick) {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.className = 'viewer-button';
+  element.textContent = text;
+  if (label !== text) element.setAttribute('aria-label', label);
+  element.addEventListener('click', onClick);
+  return element;
+}
+
+function duration() {
+  return prefersReducedMotion() ? 0 : 250;
+}
+
+/** Buttons for zoom and the two places, as one OpenLayers control so they sit over the map. */
+function placeControls(view, announce) {
+  const group = document.createElement('div');
+  group.className = 'viewer-controls ol-unselectable';
+  group.setAttribute('role', 'group');
+  group.setAttribute('aria-label', 'Kartverktyg');
+  const zoomBy = (delta) => () =>
+    view.animate({ zoom: (view.getZoom() ?? 0) + delta, duration: duration() });
+  group.append(
+    button(TEXT.zoomIn, '+', zoomBy(1)),
+    button(TEXT.zoomOut, '−', zoomBy(-1)),
+    button(TEXT.sweden, TEXT.sweden, () => {
+      view.fit(transformExtent(SWEDEN_EXTENT, 'EPSG:4326', 'EPSG:3857'), {
+        duration: duration(),
+        padding: [16, 16, 16, 16],
+      });
+      announce(TEXT.swedenShown);
+    }),
+    button(TEXT.ostermalm, TEXT.ostermalm, () => {
+      view.animate({ center: fromLonLat(OSTERMALM.center), zoom: OSTERMALM.zoom, duration: duration() });
+      announce(TEXT.ostermalmShown);
+    }),
+  );
+  return new Control({ element: group });
+}
+
+function trackTiles(map, element, announce) {
+  let loaded = 0;
+  let failed = 0;
+  for (const layer of map.getAllLayers()) {
+    const source = layer.getSource();
+    if (!source || typeof source.on !== 'function') continue;
+    source.on('tileloadend', () => {
+      loaded += 1;
+      element.dataset.tilesLoaded = String(loaded);
+    });
+    source.on('tileloaderror', () => {
+      failed += 1;
+      element.dataset.tileErrors = String(failed);
+      announce(TEXT.tileFailed);
+    });
+  }
+}
+
+async function start() {
+  const element = document.getElementById('map');
+  const status = document.getElementById('map-status');
+  if (!element) return;
+  const announce = (text) => {
+    if (status) status.textContent = text;
+  };
+  element.dataset.state = 'loading';
+  element.dataset.tilesLoaded = '0';
+  element.dataset.tileErrors = '0';
+  announce(TEXT.loading);
+
+  const view = new View({ center: fromLonLat(OSTERMALM.center), zoom: OSTERMALM.zoom, maxZoom: 20 });
+  const map = new Map({
+    target: element,
+    view,
+    controls: [
+      new Attribution({ collapsible: false }),
+      new ScaleLine(),
+      placeControls(view, announce),
+    ],
+    // Keyboard pan/zoom listen on the map element itself, so they act only while it has focus
+    // (WCAG 2.1.4). The viewer fills the window, so wheel zoom traps no page scroll.
+    interactions: defaultInteractions(),
+    keyboardEventTarget: element,
+  });
+  try {
+    await loadBasemap(map, element.dataset.styleUrl, {
+      onRemoved: (removed) => console.warn('Ignored parts of the style from another host', removed),
+    });
+  } catch (error) {
+    element.dataset.state = 'error';
+    announce(TEXT.failed);
+    console.error(error);
+    return;
+  }
+  trackTiles(map, element, announce);
+  // data-renders counts finished renders (all tiles loaded and drawn), data-zoom the view's zoom:
+  // a test or a monitoring script can wait for "drawn after this action" without guessing time.
+  let renders = 0;
+  map.on('rendercomplete', () => {
+    renders += 1;
+    element.dataset.renders = String(renders);
+    if (renders === 1) {
+      element.dataset.state = 'ready';
+      announce(TEXT.ready);
+    }
+  });
+  const showZoom = () => {
+    element.dataset.zoom = String(Math.round((view.getZoom() ?? 0) * 100) / 100);
+  };
+  showZoom();
+  map.on('moveend', showZoom);
+  map.render();
+}
+
+start();
