@@ -9,7 +9,7 @@ A zoom outside a layer's range answers an empty tile (200, no bytes): clients tr
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 from morecantile import Tile
 from werkzeug.wrappers import Response
 
@@ -20,12 +20,17 @@ from tiles.tilejson import tilejson
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 from webmap.problems import problem
 from webmap.services import services
+from webmap.tile_http import (
+    SHORT,
+    finish_tile,
+    not_modified,
+    redirect_to_live,
+    tile_cache_control,
+)
 
 blueprint = Blueprint("tiles", __name__)
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
-IMMUTABLE = "public, max-age=31536000, immutable"
-SHORT = "public, max-age=60"
 
 
 def _tileset(name: str) -> Tileset:
@@ -57,25 +62,19 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     tileset = _tileset(name)
     if not tileset.public:
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
-    asked_version = request.args.get("v")
-    if asked_version is not None and asked_version != tileset.version:
-        target = url_for(
-            "tiles.vector_tile", name=name, z=tile.z, x=tile.x, y=tile.y, v=tileset.version
-        )
-        response = redirect(target, 302)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+    moved = redirect_to_live(
+        "tiles.vector_tile", tileset.version, name=name, z=tile.z, x=tile.x, y=tile.y
+    )
+    if moved is not None:
+        return moved
     use_gzip = _wants_gzip()
     etag = f"{tileset.name}-{tileset.version}-{tile.z}-{tile.x}-{tile.y}" + (
         "-gz" if use_gzip else ""
     )
-    cache_control = IMMUTABLE if asked_version else SHORT
-    if request.if_none_match.contains(etag):
-        not_modified = Response(status=304)
-        not_modified.set_etag(etag)
-        not_modified.headers["Cache-Control"] = cache_control
-        not_modified.headers["Vary"] = "Accept-Encoding"
-        return not_modified
+    cache_control = tile_cache_control()
+    unchanged = not_modified(etag, cache_control, "Accept-Encoding")
+    if unchanged is not None:
+        return unchanged
     key = TileKey(tileset.name, tileset.version, tile.z, tile.x, tile.y)
     rendered = _render(tileset, key, use_gzip)
     compressed = use_gzip and rendered.gzipped is not None
@@ -83,10 +82,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     response = Response(body, mimetype=MVT_MEDIA_TYPE)
     if compressed:
         response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = cache_control
-    response.headers["Vary"] = "Accept-Encoding"
-    return response
+    return finish_tile(response, etag, cache_control, "Accept-Encoding")
 
 
 def _tile_url_template(tileset: Tileset) -> str:
