@@ -39,13 +39,17 @@ def database_url() -> Iterator[str]:
     name = f"{conninfo_to_dict(base).get('dbname') or 'webmap_test'}_{os.getpid()}"
     maintenance = make_conninfo(base, dbname="postgres")
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = _as_url(make_conninfo(base, dbname=name))
     upgrade(url)
     yield url
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def _as_url(conninfo: str) -> str:
