@@ -10,7 +10,9 @@ import gzip
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from redis.exceptions import RedisError
 
 
 @dataclass(frozen=True)
@@ -97,3 +99,59 @@ class MemoryTileCache:
     def size_bytes(self) -> int:
         """Bytes currently held."""
         return self._bytes
+
+
+class RedisTileCache:
+    """A tile cache in Redis, shared by every worker process and every app server.
+
+    Entries expire after ``ttl`` seconds rather than being evicted by us: Redis's own memory
+    policy handles pressure, and versioned keys never need invalidating. Failures of Redis are
+    not failures of the map: a read error is a miss and a write error is ignored.
+    """
+
+    def __init__(self, client: Any, ttl: int = 7 * 24 * 3600, prefix: str = "webmap:tile:") -> None:
+        self._client = client
+        self._ttl = ttl
+        self._prefix = prefix
+
+    def _key(self, key: TileKey, part: str) -> str:
+        return f"{self._prefix}{key.tileset}:{key.version}:{key.z}:{key.x}:{key.y}:{part}"
+
+    def get(self, key: TileKey) -> CachedTile | None:
+        try:
+            body, gzipped = self._client.mget([self._key(key, "raw"), self._key(key, "gz")])
+        except (RedisError, OSError):  # Redis trouble is a cache miss, not an outage
+            return None
+        if body is None:
+            return None
+        return CachedTile(bytes(body), bytes(gzipped) if gzipped is not None else None)
+
+    def put(self, key: TileKey, tile: CachedTile) -> None:
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            pipe.set(self._key(key, "raw"), tile.body, ex=self._ttl)
+            if tile.gzipped is not None:
+                pipe.set(self._key(key, "gz"), tile.gzipped, ex=self._ttl)
+            pipe.execute()
+        except (RedisError, OSError):  # a cache that cannot store just does not store
+            return None
+
+
+class LayeredTileCache:
+    """A fast in-process cache in front of a shared one; hits in the second fill the first."""
+
+    def __init__(self, near: TileCache, far: TileCache) -> None:
+        self._near = near
+        self._far = far
+
+    def get(self, key: TileKey) -> CachedTile | None:
+        found = self._near.get(key)
+        if found is None:
+            found = self._far.get(key)
+            if found is not None:
+                self._near.put(key, found)
+        return found
+
+    def put(self, key: TileKey, tile: CachedTile) -> None:
+        self._near.put(key, tile)
+        self._far.put(key, tile)

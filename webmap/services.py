@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from layers.catalog import CatalogCache
-from tiles.cache import MemoryTileCache, NoTileCache, TileCache
+from tiles.cache import (
+    LayeredTileCache,
+    MemoryTileCache,
+    NoTileCache,
+    RedisTileCache,
+    TileCache,
+)
 from tiles.mvt import TileOptions, TileRenderer
 from webmap.db import get_pool
 from webmap.settings import Settings
@@ -25,15 +31,26 @@ class Services:
     tile_cache: TileCache
 
 
+def _tile_cache(settings: Settings) -> TileCache:
+    """In-process LRU, and Redis behind it when configured; nothing when the size is 0."""
+    if not settings.tile_cache_bytes:
+        return NoTileCache()
+    memory = MemoryTileCache(settings.tile_cache_bytes)
+    if not settings.redis_url:
+        return memory
+    import redis  # only needed when configured
+
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5)
+    return LayeredTileCache(memory, RedisTileCache(client))
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     """Build the services; connections are taken from the app's pool only when used."""
 
     def connect():  # type: ignore[no-untyped-def]
         return get_pool(app).connection()
 
-    cache: TileCache = (
-        MemoryTileCache(settings.tile_cache_bytes) if settings.tile_cache_bytes else NoTileCache()
-    )
+    cache = _tile_cache(settings)
     app.extensions[_KEY] = Services(
         settings=settings,
         catalog=CatalogCache(connect, ttl=settings.catalog_ttl),

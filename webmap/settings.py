@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         default=20_000, ge=1, description="Feature budget per source layer in one tile."
     )
     tile_buffer: int = Field(default=64, ge=0, le=512, description="Tile buffer in tile units.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL of a tile cache shared by all workers (e.g. redis://127.0.0.1:6379/0);"
+        " unset keeps the cache in each process only.",
+    )
     catalog_ttl: float = Field(
         default=2.0, ge=0, description="Seconds a catalog snapshot is reused by the tile path."
     )
