@@ -29,6 +29,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     problems.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(tiles_api.blueprint)
+    from webmap import raster_api  # after tiles_api: shares /tiles/…, suffix .png/.webp
+
+    app.register_blueprint(raster_api.blueprint)
     app.register_blueprint(pages.blueprint)
     auth.init_app(app)
     return app

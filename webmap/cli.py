@@ -15,6 +15,7 @@ from layers.sample import load_sample
 from layers.schema import ensure_database, upgrade
 from webmap import create_app
 from webmap.cli_layers import layers_group, staff_group, tokens_group
+from webmap.cli_raster import rasters_group
 from webmap.settings import Settings
 
 PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -33,6 +34,7 @@ def main() -> None:
 main.add_command(layers_group)
 main.add_command(tokens_group)
 main.add_command(staff_group)
+main.add_command(rasters_group)
 
 
 @main.group("db")

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from layers.auth import AuthenticationRequired, PermissionDenied
 from layers.errors import DatabaseNotReady, InvalidInput, LayerError, LayerNotFound
 from tiles.errors import InvalidTileAddress, TileError
+from tiles.raster import InvalidRasterRequest
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -37,6 +38,7 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     LayerNotFound: ProblemType(404, "not-found", "Not found"),
     InvalidInput: ProblemType(400, "invalid-input", "Invalid input"),
     InvalidTileAddress: ProblemType(400, "invalid-tile-address", "Invalid tile address"),
+    InvalidRasterRequest: ProblemType(400, "invalid-raster-request", "Invalid raster request"),
     DatabaseNotReady: ProblemType(503, "database-unavailable", "Database unavailable"),
     AuthenticationRequired: ProblemType(401, "unauthorized", "Authentication required"),
     PermissionDenied: ProblemType(403, "forbidden", "Forbidden"),

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     upload_dir: str | None = Field(
         default=None, description="Scratch folder for uploads; defaults to the system temp dir."
     )
+    raster_dir: str | None = Field(
+        default=None,
+        description="Folder of published raster layers (COG files, created on demand); "
+        "defaults to the project's var/rasters.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -19,6 +19,7 @@ from tiles.style import basemap_style
 from tiles.tilejson import tilejson
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 from webmap.problems import problem
+from webmap.raster_api import raster_layer, raster_tilejson_response
 from webmap.services import services
 from webmap.tile_http import (
     SHORT,
@@ -93,6 +94,9 @@ def _tile_url_template(tileset: Tileset) -> str:
 @blueprint.get("/tiles/<name>.json")
 def tilejson_document(name: str) -> Response:
     """TileJSON 3.0.0 of a layer or the basemap, pointing at versioned tile URLs."""
+    found = services().catalog.layers().get(name)
+    if found is not None and found.kind == "raster":
+        return raster_tilejson_response(raster_layer(name))
     tileset = _tileset(name)
     if not tileset.public:
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")

@@ -41,10 +41,13 @@ def publish_raster(
     ``path`` keeps its original file name (GDAL's SRTMHGT driver reads the tile's position from a
     name such as ``N57E011.hgt``). ``srid`` declares the coordinate system when the file has none
     or a wrong one. ``keep_versions`` old versions are kept for rollback (``None``: all).
-    Raises :class:`~layers.errors.InvalidInput` for unusable or implausible rasters.
+    The new version is committed on return unless the caller has a transaction open, which
+    then holds it. Raises :class:`~layers.errors.InvalidInput` for unusable or implausible
+    rasters; nothing is written then.
     """
     check_layer_name(spec.name)
-    _refuse_other_kind(conn, spec.name)
+    with conn.transaction():  # not an implicit one, which would defer the commit to the caller
+        _refuse_other_kind(conn, spec.name)
     storage_dir.mkdir(parents=True, exist_ok=True)
     with open_raster(path) as src:
         facts = inspect_raster(src, srid, limits)

@@ -1,0 +1,104 @@
+"""``webmap rasters …``: publish raster layers (GeoTIFF, SRTM .hgt) from the command line.
+
+The same pipeline as uploads (:func:`layers.raster.publish_raster`): each import is a new
+version, swapped live in one transaction, older versions kept for rollback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import psycopg
+from flask import current_app
+from flask.cli import AppGroup
+
+from layers.errors import LayerError
+from layers.raster import delete_raster_layer, publish_raster
+from layers.store import LayerSpec
+from webmap.raster_api import raster_storage
+from webmap.settings import Settings
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["WEBMAP_SETTINGS"]
+    return settings
+
+
+@click.group("rasters", cls=AppGroup)
+def rasters_group() -> None:
+    """Publish and remove raster layers (elevation models, orthophotos)."""
+
+
+@rasters_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="Layer name: a–z, digits, _ (used in URLs).")
+@click.option("--title", required=True, help="Human-readable title.")
+@click.option("--description", default="", help="What the layer shows.")
+@click.option("--attribution", default="", help="Source and licence shown on the map.")
+@click.option("--srid", type=int, help="EPSG code when the file has no or a wrong CRS.")
+@click.option("--private", is_flag=True, help="Only staff with a token may see it.")
+@click.option("--minzoom", default=0, show_default=True, type=click.IntRange(0, 24))
+@click.option("--maxzoom", default=22, show_default=True, type=click.IntRange(0, 24))
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+def import_raster(
+    file: Path,
+    name: str,
+    title: str,
+    description: str,
+    attribution: str,
+    srid: int | None,
+    private: bool,
+    minzoom: int,
+    maxzoom: int,
+    as_json: bool,
+) -> None:
+    """Publish FILE as a new version of raster layer --name (converted to a COG)."""
+    if minzoom > maxzoom:
+        raise click.BadParameter("--minzoom must not exceed --maxzoom")
+    settings = _settings()
+    spec = LayerSpec(
+        name=name,
+        title=title,
+        description=description,
+        attribution=attribution,
+        public=not private,
+        minzoom=minzoom,
+        maxzoom=maxzoom,
+    )
+    try:
+        with psycopg.connect(settings.database_url) as conn:
+            report = publish_raster(
+                conn,
+                spec,
+                file,
+                raster_storage(settings),
+                srid,
+                keep_versions=settings.keep_versions,
+            )
+    except LayerError as exc:
+        raise click.ClickException(exc.detail) from exc
+    except psycopg.OperationalError as exc:
+        raise click.ClickException(f"Cannot reach PostgreSQL: {exc}") from exc
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{name}: version {report['version']} is live ({report['width']} × {report['height']} "
+        f"px, {report['crs']}, drawn as {report['render_kind']}); tiles at "
+        f"/tiles/{name}/{{z}}/{{x}}/{{y}}.png?v={report['version']}"
+    )
+
+
+@rasters_group.command("delete")
+@click.argument("name")
+@click.confirmation_option(prompt="Delete the layer and every stored version?")
+def delete_raster(name: str) -> None:
+    """Remove raster layer NAME and all its stored files."""
+    settings = _settings()
+    with psycopg.connect(settings.database_url) as conn:
+        removed = delete_raster_layer(conn, name, raster_storage(settings))
+    if not removed:
+        raise click.ClickException(f"There is no raster layer named {name!r}.")
+    click.echo(f"{name}: removed with {removed} stored version(s).")

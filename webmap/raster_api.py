@@ -1,0 +1,85 @@
+"""HTTP for raster tiles: ``/tiles/{layer}/{z}/{x}/{y}.png`` (and ``.webp``) and raster TileJSON.
+
+The caching rules are the vector tiles' own (:mod:`webmap.tile_http`): versioned URLs are
+immutable, an old ``v`` redirects to the live one, ETags answer ``304`` before any rendering.
+``?render=hillshade|elevation`` chooses how an elevation model is drawn; the rendering is part
+of the cache key and the ETag, and is carried over when an old version redirects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+from werkzeug.wrappers import Response
+
+from layers.catalog import LayerInfo
+from layers.errors import LayerNotFound
+from layers.raster import stored_path
+from tiles.cache import CachedTile, TileKey
+from tiles.grid import parse_tile
+from tiles.raster import describe as describe_raster
+from tiles.raster import image_format, raster_tilejson, render_raster_tile
+from webmap.services import services
+from webmap.settings import Settings
+from webmap.tile_http import SHORT, finish_tile, not_modified, redirect_to_live, tile_cache_control
+
+blueprint = Blueprint("raster", __name__)
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def raster_storage(settings: Settings) -> Path:
+    """Where published COGs live: ``WEBMAP_RASTER_DIR``, else the project's ``var/rasters``."""
+    return Path(settings.raster_dir) if settings.raster_dir else PROJECT / "var" / "rasters"
+
+
+def raster_layer(name: str) -> LayerInfo:
+    """The live raster layer ``name``; private layers are not found (tokens come with auth)."""
+    layer = services().catalog.layers().get(name)
+    if layer is None or layer.kind != "raster" or not layer.public:
+        raise LayerNotFound(f"There is no raster layer named {name!r}.")
+    return layer
+
+
+def _path(layer: LayerInfo) -> Path:
+    return stored_path(raster_storage(services().settings), layer.table_name)
+
+
+@blueprint.get("/tiles/<name>/<z>/<x>/<y>.<any(png, webp):fmt>")
+def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
+    """One PNG or WebP tile of a raster layer."""
+    _, media_type = image_format(fmt)
+    tile = parse_tile(z, x, y)
+    layer = raster_layer(name)
+    path = _path(layer)
+    rendering = describe_raster(path).rendering(request.args.get("render"))
+    version = str(layer.version)
+    extra: dict[str, Any] = {"render": request.args["render"]} if "render" in request.args else {}
+    moved = redirect_to_live(
+        "raster.raster_tile", version, name=name, z=tile.z, x=tile.x, y=tile.y, fmt=fmt, **extra
+    )
+    if moved is not None:
+        return moved
+    etag = f"{name}-{version}-{rendering}-{tile.z}-{tile.x}-{tile.y}.{fmt}"
+    cache_control = tile_cache_control()
+    unchanged = not_modified(etag, cache_control)
+    if unchanged is not None:
+        return unchanged
+    cache = services().tile_cache
+    key = TileKey(f"raster:{name}:{rendering}.{fmt}", version, tile.z, tile.x, tile.y)
+    cached = cache.get(key)
+    if cached is None:
+        cached = CachedTile(render_raster_tile(layer, path, tile, fmt, rendering))
+        cache.put(key, cached)
+    return finish_tile(Response(cached.body, mimetype=media_type), etag, cache_control, None)
+
+
+def raster_tilejson_response(layer: LayerInfo) -> Response:
+    """The TileJSON of a raster layer, pointing at versioned PNG tile URLs."""
+    base = url_for("raster.raster_tile", name=layer.name, z=0, x=0, y=0, fmt="png", _external=True)
+    template = base.replace("/0/0/0.png", "/{z}/{x}/{y}.png") + f"?v={layer.version}"
+    response = jsonify(raster_tilejson(layer, _path(layer), template))
+    response.headers["Cache-Control"] = SHORT
+    return response
