@@ -3,6 +3,7 @@ GeoTIFFs written here for nodata, classes and versioning. Every PNG/WebP is deco
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -295,7 +296,8 @@ def test_cli_imports_a_raster(
         main, ["rasters", "import", str(source), "--name", "rt_cli", "--title", "CLI", "--json"]
     )
     assert result.exit_code == 0, result.output
-    assert '"version": 1' in result.output
+    report = json.loads(result.output)
+    assert report["version"] == 1 and report["file"].startswith("rt_cli_v1_")
     refused = runner.invoke(
         main, ["rasters", "import", str(source), "--name", "Bad Name", "--title", "x"]
     )
@@ -303,8 +305,18 @@ def test_cli_imports_a_raster(
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT kind FROM webmap.layers WHERE name = 'rt_cli'").fetchone()
     assert row == ("raster",)
-    assert http_status(raster_app, "/tiles/rt_cli/14/8800/4830.png") == 200
+    west, south, east, north = report["bounds"]
+    centre = ((west + east) / 2, (south + north) / 2)
+    assert _pixel(raster_app.test_client(), "rt_cli", *centre, 16)[3] == 255
 
 
-def http_status(app: Flask, url: str) -> int:
-    return app.test_client().get(url).status_code
+def test_a_private_raster_is_hidden_from_anonymous_clients(
+    http: FlaskClient, database_url: str, raster_dir: Path, tmp_path: Path
+) -> None:
+    source = write_geotiff(tmp_path / "p.tif", np.full((1, 32, 32), 7, dtype="int16"))
+    with psycopg.connect(database_url) as conn:
+        publish_raster(conn, LayerSpec("rt_private", "Intern", public=False), source, raster_dir)
+    for url in ("/tiles/rt_private/14/8800/4830.png", "/tiles/rt_private.json"):
+        response = http.get(url)
+        assert response.status_code == 404, url
+        assert response.mimetype == "application/problem+json"

@@ -21,6 +21,7 @@ from tiles.cache import CachedTile, TileKey
 from tiles.grid import parse_tile
 from tiles.raster import describe as describe_raster
 from tiles.raster import image_format, raster_tilejson, render_raster_tile
+from webmap.auth import is_staff
 from webmap.services import services
 from webmap.settings import Settings
 from webmap.tile_http import SHORT, finish_tile, not_modified, redirect_to_live, tile_cache_control
@@ -36,9 +37,10 @@ def raster_storage(settings: Settings) -> Path:
 
 
 def raster_layer(name: str) -> LayerInfo:
-    """The live raster layer ``name``; private layers are not found (tokens come with auth)."""
+    """The live raster layer ``name``; a private one only for staff (token or login), else it
+    is not found at all, as for vector layers: its existence is not disclosed."""
     layer = services().catalog.layers().get(name)
-    if layer is None or layer.kind != "raster" or not layer.public:
+    if layer is None or layer.kind != "raster" or not (layer.public or is_staff()):
         raise LayerNotFound(f"There is no raster layer named {name!r}.")
     return layer
 
@@ -63,7 +65,8 @@ def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
     if moved is not None:
         return moved
     etag = f"{name}-{version}-{rendering}-{tile.z}-{tile.x}-{tile.y}.{fmt}"
-    cache_control = tile_cache_control()
+    # A private layer's tiles must not sit in shared caches (CDN, proxies).
+    cache_control = tile_cache_control() if layer.public else "private, no-store"
     unchanged = not_modified(etag, cache_control)
     if unchanged is not None:
         return unchanged
