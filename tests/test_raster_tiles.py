@@ -320,3 +320,16 @@ def test_a_private_raster_is_hidden_from_anonymous_clients(
         response = http.get(url)
         assert response.status_code == 404, url
         assert response.mimetype == "application/problem+json"
+
+
+def test_a_missing_stored_file_is_a_503_problem_not_a_crash(
+    http: FlaskClient, database_url: str, raster_dir: Path, tmp_path: Path
+) -> None:
+    source = write_geotiff(tmp_path / "gone.tif", np.full((1, 32, 32), 3, dtype="int16"))
+    with psycopg.connect(database_url) as conn:
+        report = publish_raster(conn, LayerSpec("rt_gone", "Gone"), source, raster_dir)
+    (raster_dir / report["file"]).unlink()
+    response = http.get("/tiles/rt_gone/14/8800/4830.png")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert "cannot be read" in response.get_json()["detail"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from morecantile import Tile
+from rasterio.errors import RasterioIOError
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 from rio_tiler.utils import render
@@ -44,6 +45,10 @@ RENDERINGS: dict[str, tuple[str, ...]] = {
 
 class InvalidRasterRequest(TileError):
     """A raster tile asked for in a format or rendering this layer does not offer."""
+
+
+class RasterUnavailable(TileError):
+    """The stored COG of a live version cannot be read (missing file, wrong WEBMAP_RASTER_DIR)."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,20 @@ class RasterDescription:
         return asked
 
 
-@functools.lru_cache(maxsize=256)
 def describe(path: Path) -> RasterDescription:
-    """The drawing description of a stored COG (cached: stored files are immutable)."""
+    """The drawing description of a stored COG; :class:`RasterUnavailable` when unreadable."""
+    try:
+        return _describe(path)
+    except RasterioIOError as exc:
+        raise RasterUnavailable(
+            f"The stored raster {path.name!r} cannot be read on this server; "
+            "check WEBMAP_RASTER_DIR."
+        ) from exc
+
+
+@functools.lru_cache(maxsize=256)
+def _describe(path: Path) -> RasterDescription:
+    # Cached forever: stored files are immutable and never reuse a name.
     with Reader(str(path)) as reader:
         tags = reader.dataset.tags()
         kind = tags.get(TAG_KIND, "continuous")
@@ -127,6 +143,8 @@ def render_raster_tile(
             image = reader.tile(tile.x, tile.y, tile.z, indexes=indexes, buffer=buffer, **options)
     except TileOutsideBounds:
         return transparent_tile(suffix)
+    except RasterioIOError as exc:  # deleted between describe() and this read
+        raise RasterUnavailable(f"The stored raster {path.name!r} cannot be read.") from exc
     valid = ~np.logical_or.reduce(np.ma.getmaskarray(image.array), axis=0)
     if not valid.any():
         return transparent_tile(suffix)

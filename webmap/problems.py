@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from layers.auth import AuthenticationRequired, PermissionDenied
 from layers.errors import DatabaseNotReady, InvalidInput, LayerError, LayerNotFound
 from tiles.errors import InvalidTileAddress, TileError
-from tiles.raster import InvalidRasterRequest
+from tiles.raster import InvalidRasterRequest, RasterUnavailable
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -39,6 +39,7 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     InvalidInput: ProblemType(400, "invalid-input", "Invalid input"),
     InvalidTileAddress: ProblemType(400, "invalid-tile-address", "Invalid tile address"),
     InvalidRasterRequest: ProblemType(400, "invalid-raster-request", "Invalid raster request"),
+    RasterUnavailable: ProblemType(503, "raster-unavailable", "Raster unavailable"),
     DatabaseNotReady: ProblemType(503, "database-unavailable", "Database unavailable"),
     AuthenticationRequired: ProblemType(401, "unauthorized", "Authentication required"),
     PermissionDenied: ProblemType(403, "forbidden", "Forbidden"),
