@@ -333,3 +333,20 @@ def test_a_missing_stored_file_is_a_503_problem_not_a_crash(
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
     assert "cannot be read" in response.get_json()["detail"]
+
+
+def test_an_rgb_image_keeps_its_colours_and_is_transparent_around_it(
+    http: FlaskClient, database_url: str, raster_dir: Path, tmp_path: Path
+) -> None:
+    colour = np.array([200, 30, 60], dtype="uint8").reshape(3, 1, 1)
+    source = write_geotiff(tmp_path / "ortho.tif", np.tile(colour, (1, 64, 64)))
+    with psycopg.connect(database_url) as conn:
+        report = publish_raster(conn, LayerSpec("rt_ortho", "Ortofoto"), source, raster_dir)
+    assert report["render_kind"] == "rgb"
+    west, south, east, north = report["bounds"]
+    inside = _pixel(http, "rt_ortho", (west + east) / 2, (south + north) / 2, 15)
+    assert inside == [200, 30, 60, 255]
+    outside = _pixel(http, "rt_ortho", east + (east - west), (south + north) / 2, 15)
+    assert outside[3] == 0
+    refused = http.get("/tiles/rt_ortho/15/0/0.png?render=hillshade")
+    assert refused.status_code == 400 and "image" in refused.get_json()["detail"]
