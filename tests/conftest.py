@@ -17,6 +17,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from layers.lookup.sample import load_lookup_sample
 from layers.sample import load_sample
 from layers.schema import upgrade
 from webmap import create_app
@@ -66,6 +67,7 @@ def sample_database(database_url: str) -> str:
     """The session database with the sample basemap published."""
     with psycopg.connect(database_url) as conn:
         load_sample(conn, DATA_DIR)
+        load_lookup_sample(conn, DATA_DIR)
     return database_url
 
 

@@ -33,5 +33,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(raster_api.blueprint)
     app.register_blueprint(pages.blueprint)
+    from webmap import lookup_api
+
+    app.register_blueprint(lookup_api.blueprint)
     auth.init_app(app)
     return app

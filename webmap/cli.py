@@ -11,10 +11,12 @@ import psycopg
 from flask import current_app
 from flask.cli import FlaskGroup
 
+from layers.lookup.sample import load_lookup_sample
 from layers.sample import load_sample
 from layers.schema import ensure_database, upgrade
 from webmap import create_app
 from webmap.cli_layers import layers_group, staff_group, tokens_group
+from webmap.cli_lookup import addresses_group, properties_group
 from webmap.cli_raster import rasters_group
 from webmap.settings import Settings
 
@@ -34,6 +36,8 @@ def main() -> None:
 main.add_command(layers_group)
 main.add_command(tokens_group)
 main.add_command(staff_group)
+main.add_command(addresses_group)
+main.add_command(properties_group)
 main.add_command(rasters_group)
 
 
@@ -81,6 +85,8 @@ def load_sample_command(only: tuple[str, ...], data_dir: Path | None) -> None:
 
         with psycopg.connect(_settings().database_url) as conn:
             counts = load_sample(conn, folder, progress, set(only) or None)
+            if not only or "lookup" in only:
+                counts.update(load_lookup_sample(conn, folder, progress))
     for name, count in counts.items():
         click.echo(f"{name}: {count} features")
 

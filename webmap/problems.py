@@ -17,6 +17,7 @@ from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
 from layers.auth import AuthenticationRequired, PermissionDenied
+from layers.crs import OutsideSweden, UnknownSrid
 from layers.errors import DatabaseNotReady, InvalidInput, LayerError, LayerNotFound
 from tiles.errors import InvalidTileAddress, TileError
 from tiles.raster import InvalidRasterRequest, RasterUnavailable
@@ -37,6 +38,8 @@ class ProblemType:
 DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     LayerNotFound: ProblemType(404, "not-found", "Not found"),
     InvalidInput: ProblemType(400, "invalid-input", "Invalid input"),
+    OutsideSweden: ProblemType(400, "outside-sweden", "Not a place in Sweden"),
+    UnknownSrid: ProblemType(400, "unknown-srid", "Unknown coordinate system"),
     InvalidTileAddress: ProblemType(400, "invalid-tile-address", "Invalid tile address"),
     InvalidRasterRequest: ProblemType(400, "invalid-raster-request", "Invalid raster request"),
     RasterUnavailable: ProblemType(503, "raster-unavailable", "Raster unavailable"),

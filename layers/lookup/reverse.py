@@ -1,0 +1,133 @@
+"""Reverse lookup: what is at a point — nearest address, property unit, municipality.
+
+One statement, three index-assisted lookups: the nearest address by the GiST ``<->`` operator
+(a KNN scan, so the table size hardly matters), the property unit and the municipality piece
+containing the point (``ST_Intersects`` on GiST; municipalities are pre-cut into small pieces so
+the exact point-in-polygon test is cheap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from layers.lookup.normalize import address_label, format_postcode
+from layers.lookup.properties import property_label
+
+DEFAULT_RADIUS_M = 250.0
+MAX_RADIUS_M = 2000.0
+
+REVERSE_SQL = """
+WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), 3006) AS g)
+SELECT ST_X(p.g), ST_Y(p.g), ST_X(ST_Transform(p.g, 4326)), ST_Y(ST_Transform(p.g, 4326)),
+    a.street, a.number, a.letter, a.entrance, a.postcode, a.city, a.distance,
+    pr.designation, pr.fictional, m.code, m.name
+FROM p
+LEFT JOIN LATERAL (
+    SELECT a.street, a.number, a.letter, a.entrance, a.postcode, a.city,
+        ST_Distance(a.geom, p.g) AS distance
+    FROM lookup.addresses a ORDER BY a.geom <-> p.g LIMIT 1
+) a ON a.distance <= %(radius)s
+LEFT JOIN LATERAL (
+    SELECT pr.designation, pr.fictional FROM lookup.properties pr
+    WHERE ST_Intersects(pr.geom, p.g) ORDER BY pr.fictional, ST_Area(pr.geom) LIMIT 1
+) pr ON true
+LEFT JOIN LATERAL (
+    SELECT mp.code, mm.name FROM lookup.municipality_parts mp
+    JOIN lookup.municipalities mm ON mm.code = mp.code
+    WHERE ST_Intersects(mp.geom, p.g) LIMIT 1
+) m ON true
+"""
+
+
+@dataclass(frozen=True)
+class NearestAddress:
+    """The address nearest the point, within the radius."""
+
+    label: str
+    street: str
+    number: int
+    letter: str | None
+    entrance: str | None
+    postcode: str | None
+    city: str | None
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class ReverseResult:
+    """What lies at a point; ``None`` parts were not found."""
+
+    lon: float
+    lat: float
+    e: float
+    n: float
+    address: NearestAddress | None
+    designation: str | None
+    fictional: bool | None
+    municipality_code: str | None
+    municipality_name: str | None
+    radius_m: float = DEFAULT_RADIUS_M
+
+    @property
+    def property_label(self) -> str | None:
+        """The designation as shown ("… (fiktiv)" for the sample register)."""
+        if self.designation is None:
+            return None
+        return property_label(self.designation, bool(self.fictional))
+
+    def message(self) -> str | None:
+        """Plain words for what was not found (English; ``message_sv`` has Swedish)."""
+        if self.municipality_code is None:
+            return "The point is outside every Swedish municipality (at sea or abroad)."
+        if self.address is None:
+            return f"No address within {self.radius_m:.0f} m of the point."
+        return None
+
+    def message_sv(self) -> str | None:
+        """The same in Swedish, the widget's default language."""
+        if self.municipality_code is None:
+            return "Platsen ligger utanför Sveriges kommuner (till havs eller utomlands)."
+        if self.address is None:
+            return f"Ingen adress inom {self.radius_m:.0f} m från platsen."
+        return None
+
+
+def reverse(
+    conn: psycopg.Connection[Any],
+    x: float,
+    y: float,
+    srid: int,
+    radius: float = DEFAULT_RADIUS_M,
+) -> ReverseResult:
+    """What is at (x, y) in ``srid`` (x = lon or easting, y = lat or northing)."""
+    row = conn.execute(REVERSE_SQL, {"x": x, "y": y, "srid": srid, "radius": radius}).fetchone()
+    assert row is not None  # the statement always returns one row
+    e, n, lon, lat, street, number, letter, entrance, postcode, city, distance = row[:11]
+    designation, fictional, code, name = row[11:]
+    address = None
+    if street is not None:
+        address = NearestAddress(
+            label=address_label(street, number, letter, entrance, postcode, city),
+            street=street,
+            number=number,
+            letter=letter,
+            entrance=entrance,
+            postcode=format_postcode(postcode),
+            city=city,
+            distance_m=round(float(distance), 1),
+        )
+    return ReverseResult(
+        lon=lon,
+        lat=lat,
+        e=e,
+        n=n,
+        address=address,
+        designation=designation,
+        fictional=fictional,
+        municipality_code=code,
+        municipality_name=name,
+        radius_m=radius,
+    )

@@ -1,0 +1,135 @@
+"""``webmap addresses import FILE`` and ``webmap properties import FILE``.
+
+Both print progress to stderr and end with a summary of what was stored and what was skipped
+and why, so whoever loads a register can see at once whether the column mapping was right.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import psycopg
+from flask import current_app
+from flask.cli import AppGroup
+
+from layers.errors import InvalidInput
+from layers.lookup.properties import import_properties
+from layers.lookup.readers import open_addresses, read_properties
+from layers.lookup.store import import_addresses
+from webmap.settings import Settings
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _database_url() -> str:
+    settings: Settings = current_app.config["WEBMAP_SETTINGS"]
+    return settings.database_url
+
+
+def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise click.BadParameter(f"{pair!r} is not FIELD=COLUMN", param_hint="--map")
+        mapping[field.strip().lower()] = column.strip()
+    return mapping
+
+
+def _progress(stage: str, done: int, _total: int) -> None:
+    if stage != "read" or done % 50_000 == 0:
+        click.echo(f"  {stage}: {done} rows", err=True)
+
+
+@click.group("addresses", cls=AppGroup)
+def addresses_group() -> None:
+    """Address registers for search and reverse lookup."""
+
+
+@addresses_group.command("import")
+@click.argument("file", type=_FILE)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["osm", "csv", "vector"]),
+    help="Default: from the file name (.osm/.pbf, .csv, anything else via GDAL).",
+)
+@click.option("--srid", type=int, help="EPSG code of the coordinates (CSV default 4326).")
+@click.option(
+    "--map",
+    "pairs",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Column of a field: x, y, street, number, address, postcode, city, district, id.",
+)
+@click.option("--delimiter", help="CSV delimiter (default: guessed from the header).")
+@click.option("--encoding", default="utf-8-sig", show_default=True, help="CSV text encoding.")
+@click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
+@click.option("--source", help="Name recorded with the rows (default: the file name).")
+@click.option("--replace", is_flag=True, help="First remove rows imported from the same source.")
+def import_addresses_command(
+    file: Path,
+    file_format: str | None,
+    srid: int | None,
+    pairs: tuple[str, ...],
+    delimiter: str | None,
+    encoding: str,
+    layer: str | None,
+    source: str | None,
+    replace: bool,
+) -> None:
+    """Import addresses from OSM (addr:*), CSV or GeoPackage/GeoJSON."""
+    try:
+        opened = open_addresses(
+            file, file_format, srid, _mapping(pairs), delimiter, encoding, layer
+        )
+        click.echo(f"Importing {file.name} (EPSG:{opened.srid}) …", err=True)
+        with psycopg.connect(_database_url()) as conn:
+            report = import_addresses(
+                conn, opened.rows, opened.srid, source or file.name, _progress, replace
+            )
+    except InvalidInput as exc:
+        raise click.ClickException(exc.detail) from exc
+    for line in report.lines():
+        click.echo(line)
+
+
+@click.group("properties", cls=AppGroup)
+def properties_group() -> None:
+    """Property units (fastigheter) for search and reverse lookup."""
+
+
+@properties_group.command("import")
+@click.argument("file", type=_FILE)
+@click.option("--srid", type=int, help="EPSG code when the file does not say it.")
+@click.option(
+    "--map", "pairs", multiple=True, metavar="FIELD=COLUMN", help="Fields: designation, id."
+)
+@click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
+@click.option("--source", help="Name recorded with the rows (default: the file name).")
+@click.option(
+    "--fictional/--real",
+    default=False,
+    show_default=True,
+    help="Mark the units as invented (shown as '(fiktiv)' everywhere).",
+)
+def import_properties_command(
+    file: Path,
+    srid: int | None,
+    pairs: tuple[str, ...],
+    layer: str | None,
+    source: str | None,
+    fictional: bool,
+) -> None:
+    """Import property polygons with designations ("Sundsvall Skönsberg 1:23")."""
+    try:
+        file_srid, rows = read_properties(file, srid, _mapping(pairs), layer)
+        click.echo(f"Importing {file.name} (EPSG:{file_srid}) …", file=sys.stderr)
+        with psycopg.connect(_database_url()) as conn:
+            report = import_properties(conn, rows, file_srid, source or file.name, fictional)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.detail) from exc
+    for line in report.lines():
+        click.echo(line)
