@@ -1,0 +1,427 @@
+/**
+ * <webmap-picker>: a form-associated custom element for "where is it?" questions.
+ *
+ *   <webmap-picker name="location" required lang="sv" center="18.07,59.338" zoom="15">
+ *     <label for="loc">Adress eller fastighetsbeteckning</label>
+ *     <input id="loc" name="location_text">      ← fallback without JavaScript
+ *   </webmap-picker>
+ *
+ * Its value is a GeoJSON Feature (see value.js), submitted as JSON under `name`. It takes part
+ * in validation (`required`, `allowed-area`), `form.reset()`, `disabled` fieldsets and
+ * back/forward restore, through ElementInternals. While it works, the author's fallback inputs
+ * are disabled (so only one answer is submitted); if the map and the search both fail they are
+ * shown and enabled again, and the form still completes.
+ *
+ * Attributes: name, required, disabled, label (the question, its accessible name), lang (sv|en),
+ * server, center ("lon,lat"), zoom,
+ * min-zoom-to-choose, allowed-area (municipality code), mode (only "point" so far).
+ */
+import { AMBIENT, USER, createAnnouncer } from './announcer.js';
+import { createLookup } from './api.js';
+import { CHANGE, ERROR, READY, emit } from './events.js';
+import { strings } from './i18n/index.js';
+import { createMarker } from './marker.js';
+import { createSearch } from './search.js';
+import { buildPicker } from './template.js';
+import { formValue, parseFormValue, refusal, valueFromReverse, valueFromSearch } from './value.js';
+import { OSTERMALM } from '../shared/geo.js';
+
+const GESTURE_HINT_MS = 1800;
+
+function number(value, fallback) {
+  const parsed = Number.parseFloat(value);
+  return Number.isFinite(parsed) ? parsed : fallback;
+}
+
+export function definePicker(stylesheets, createMapView) {
+  class WebmapPicker extends HTMLElement {
+    static formAssociated = true;
+
+    static observedAttributes = ['required', 'disabled'];
+
+    #internals;
+    #t;
+    #refs = {};
+    #value = null;
+    #announcer = null;
+    #search = null;
+    #mapView = null;
+    #marker = null;
+    #lookup = null;
+    #lastZoom = null;
+    #hintTimer = null;
+    #rendered = false;
+    #searchOk = true;
+    #mapOk = true;
+    #busy = null;
+
+    constructor() {
+      super();
+      this.#internals = this.attachInternals();
+      // delegatesFocus: focus() and reportValidity() land on the search field inside.
+      const shadow = this.attachShadow({ mode: 'open', delegatesFocus: true });
+      shadow.adoptedStyleSheets = stylesheets;
+    }
+
+    /** The chosen place as a GeoJSON Feature, or null. */
+    get value() {
+      return this.#value ? structuredClone(this.#value) : null;
+    }
+
+    set value(feature) {
+      const parsed = typeof feature === 'string' ? parseFormValue(feature) : parseFormValue(JSON.stringify(feature ?? null));
+      this.#setValue(parsed, { announce: false });
+    }
+
+    get name() {
+      return this.getAttribute('name');
+    }
+
+    get form() {
+      return this.#internals.form;
+    }
+
+    get validity() {
+      return this.#internals.validity;
+    }
+
+    get validationMessage() {
+      return this.#internals.validationMessage;
+    }
+
+    get willValidate() {
+      return this.#internals.willValidate;
+    }
+
+    checkValidity() {
+      return this.#internals.checkValidity();
+    }
+
+    reportValidity() {
+      return this.#internals.reportValidity();
+    }
+
+    get required() {
+      return this.hasAttribute('required');
+    }
+
+    set required(on) {
+      this.toggleAttribute('required', Boolean(on));
+    }
+
+    get disabled() {
+      return this.hasAttribute('disabled');
+    }
+
+    set disabled(on) {
+      this.toggleAttribute('disabled', Boolean(on));
+    }
+
+    get minZoomToChoose() {
+      return number(this.getAttribute('min-zoom-to-choose'), 15);
+    }
+
+    connectedCallback() {
+      if (this.#rendered) return;
+      this.#rendered = true;
+      this.#t = strings(this.getAttribute('lang') || this.closest('[lang]')?.getAttribute('lang'));
+      const { root, refs } = buildPicker(this.#t, this.getAttribute('label'));
+      this.#refs = refs;
+      this.shadowRoot.append(root);
+      this.#announcer = createAnnouncer(refs.live);
+      this.#lookup = createLookup(this.getAttribute('server'));
+      this.#setFallbackEnabled(false);
+      this.#wireButtons();
+      this.#search = createSearch({
+        input: refs.input,
+        listbox: refs.listbox,
+        t: this.#t,
+        search: (q, signal) => this.#lookup.search(q, { signal, near: this.#mapView?.state().center }),
+        onPick: (feature) => this.#pickResult(feature),
+        announce: (text) => this.#announcer.announce(text, USER),
+        onError: (error) => this.#failed('search', error),
+      });
+      if (!('geolocation' in navigator)) refs.locate.hidden = true;
+      this.addEventListener('invalid', () => this.#showError(this.validationMessage));
+      this.#updateValidity();
+      this.#startMap();
+    }
+
+    disconnectedCallback() {
+      // Kept rendered: moving the element in the DOM must not lose the map or the value.
+    }
+
+    attributeChangedCallback(name) {
+      if (name === 'required') this.#updateValidity();
+      if (name === 'disabled') this.#setDisabled(this.disabled || this.matches(':disabled'));
+    }
+
+    formResetCallback() {
+      this.#search?.clear();
+      this.#setValue(null, { announce: false });
+      this.#hideError();
+    }
+
+    formDisabledCallback(disabled) {
+      this.#setDisabled(disabled);
+    }
+
+    formStateRestoreCallback(state) {
+      this.#setValue(parseFormValue(state), { announce: false });
+    }
+
+    // --- the map -------------------------------------------------------------------------
+
+    async #startMap() {
+      const center = (this.getAttribute('center') || '').split(',').map(Number);
+      const view = {
+        center: center.length === 2 && center.every(Number.isFinite) ? center : OSTERMALM.center,
+        zoom: number(this.getAttribute('zoom'), OSTERMALM.zoom),
+      };
+      try {
+        this.#mapView = createMapView(this.#refs.map, {
+          styleUrl: new URL('styles/basemap.json', this.#lookup.base).href,
+          ...view,
+          onMoveEnd: (state) => this.#onMoveEnd(state),
+          onChoose: () => this.#choose(),
+          onHelp: () => this.#toggleHelp(),
+          onEscape: () => this.#toggleHelp(false),
+          onGestureHint: (kind) => this.#gestureHint(kind),
+        });
+        this.#marker = createMarker(this.#mapView.map);
+        await this.#mapView.ready;
+        this.#refs.map.dataset.state = 'ready';
+        emit(this, READY, { map: true });
+      } catch (error) {
+        this.#mapOk = false;
+        this.#refs.map.dataset.state = 'error';
+        this.#refs.mapArea.classList.add('failed');
+        this.#refs.tools.hidden = true;
+        this.#refs.choose.hidden = true;
+        this.#refs.map.removeAttribute('tabindex');
+        this.#refs.mapStatus.textContent = this.#t.mapFailed;
+        this.#refs.mapStatus.hidden = false;
+        this.#announcer.announce(this.#t.mapFailed, USER);
+        this.#failed('map', error);
+        emit(this, READY, { map: false });
+      }
+    }
+
+    #onMoveEnd({ zoom }) {
+      const rounded = Math.round(zoom);
+      if (rounded === this.#lastZoom) return;
+      const first = this.#lastZoom === null;
+      this.#lastZoom = rounded;
+      if (first) return;
+      const tooFar = rounded < this.minZoomToChoose ? ` ${this.#t.refuseZoom}` : '';
+      this.#announcer.announce(`${this.#t.zoomLevel(rounded)}${tooFar}`, AMBIENT);
+    }
+
+    #gestureHint(kind) {
+      const hint = this.#refs.gestureHint;
+      hint.textContent = kind === 'wheel' ? this.#t.gestureHintWheel : this.#t.gestureHintTouch;
+      hint.hidden = false;
+      clearTimeout(this.#hintTimer);
+      this.#hintTimer = setTimeout(() => {
+        hint.hidden = true;
+      }, GESTURE_HINT_MS);
+    }
+
+    #toggleHelp(show) {
+      const { help, helpButton, map } = this.#refs;
+      const open = show === undefined ? help.hidden : show;
+      if (open === !help.hidden) return;
+      help.hidden = !open;
+      helpButton.setAttribute('aria-expanded', String(open));
+      if (open) help.querySelector('button')?.focus();
+      else map.focus();
+    }
+
+    // --- choosing --------------------------------------------------------------------------
+
+    /** Choose the place under the crosshair (or at `lonLat`, for geolocation). */
+    async #choose(lonLat = null, source = 'map') {
+      if (!this.#mapView || this.disabled) return;
+      const { center, zoom } = this.#mapView.state();
+      const point = lonLat || center;
+      if (!lonLat && refusal({ zoom, minZoom: this.minZoomToChoose }) === 'zoom') {
+        this.#announcer.announce(this.#t.refuseZoom, USER);
+        return;
+      }
+      this.#busy?.abort();
+      const busy = new AbortController();
+      this.#busy = busy;
+      this.#announcer.announce(this.#t.looking, USER);
+      let reverse = null;
+      try {
+        reverse = await this.#lookup.reverse(point[0], point[1], { signal: busy.signal });
+      } catch (error) {
+        if (error.name === 'AbortError') return;
+        this.#failed('lookup', error);
+      }
+      if (busy.signal.aborted) return;
+      this.#accept(valueFromReverse(point, reverse, { zoom, source, t: this.#t }), reverse !== null);
+    }
+
+    async #pickResult(feature) {
+      const [lon, lat] = feature.geometry.coordinates;
+      const zoom = Math.max(this.minZoomToChoose, 17);
+      this.#mapView?.goTo([lon, lat], zoom);
+      let reverse = null;
+      try {
+        reverse = await this.#lookup.reverse(lon, lat);
+      } catch (error) {
+        this.#failed('lookup', error);
+      }
+      this.#accept(valueFromSearch(feature, reverse, { zoom, t: this.#t }), true);
+    }
+
+    #accept(value, looked) {
+      const reason = refusal({
+        zoom: Infinity,
+        minZoom: 0,
+        municipalityCode: value.properties.municipality?.code ?? null,
+        allowedArea: this.getAttribute('allowed-area'),
+        looked,
+      });
+      if (reason === 'outside') {
+        this.#announcer.announce(this.#t.refuseOutside, USER);
+        this.#showError(this.#t.refuseOutside);
+        return;
+      }
+      if (!looked) this.#announcer.announce(this.#t.lookupFailed, USER);
+      this.#setValue(value, { announce: looked });
+    }
+
+    #setValue(value, { announce }) {
+      const changed = JSON.stringify(value) !== JSON.stringify(this.#value);
+      this.#value = value;
+      this.#internals.setFormValue(formValue(value), formValue(value));
+      this.#renderChosen();
+      this.#marker?.show(value ? value.geometry.coordinates : null);
+      this.#updateValidity();
+      if (value) this.#hideError();
+      if (announce && value) {
+        this.#announcer.announce(`${value.properties.label}. ${this.#t.zoomLevel(Math.round(value.properties.zoom ?? 0))}`, USER);
+      }
+      if (changed) emit(this, CHANGE, { value: this.value });
+    }
+
+    #renderChosen() {
+      const { chosenText, chosenDetail, clear } = this.#refs;
+      if (!chosenText) return;
+      const value = this.#value;
+      chosenText.textContent = value ? value.properties.label : this.#t.nothingChosen;
+      clear.hidden = !value;
+      const details = [];
+      const sweref = value?.properties.sweref99tm;
+      if (sweref) details.push(this.#t.coordinates(Math.round(sweref.e), Math.round(sweref.n)));
+      if (value?.properties.property?.fictional) details.push(this.#t.fictionalNote);
+      chosenDetail.textContent = details.join(' ');
+      chosenDetail.hidden = details.length === 0;
+    }
+
+    #locate() {
+      this.#announcer.announce(this.#t.locating, USER);
+      navigator.geolocation.getCurrentPosition(
+        (position) => {
+          const point = [position.coords.longitude, position.coords.latitude];
+          this.#mapView?.goTo(point, Math.max(this.minZoomToChoose, 17));
+          this.#choose(point, 'geolocation');
+        },
+        (error) => {
+          const text = error.code === 1 ? this.#t.locateDenied : this.#t.locateFailed;
+          this.#announcer.announce(text, USER);
+          this.#showError(text);
+          emit(this, ERROR, { kind: 'geolocation', message: error.message });
+        },
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+      );
+    }
+
+    // --- validity, errors, state ------------------------------------------------------------
+
+    #updateValidity() {
+      if (!this.#refs.input) return;
+      if (this.required && !this.#value) {
+        this.#internals.setValidity({ valueMissing: true }, this.#t.required, this.#refs.input);
+      } else {
+        this.#internals.setValidity({});
+      }
+    }
+
+    #showError(text) {
+      const { error, input, map } = this.#refs;
+      if (!error || !text) return;
+      error.textContent = text;
+      error.hidden = false;
+      input.setAttribute('aria-invalid', 'true');
+      map.setAttribute('aria-invalid', 'true');
+    }
+
+    #hideError() {
+      const { error, input, map } = this.#refs;
+      if (!error) return;
+      error.textContent = '';
+      error.hidden = true;
+      input.removeAttribute('aria-invalid');
+      map.removeAttribute('aria-invalid');
+    }
+
+    #failed(kind, error) {
+      if (kind === 'search') this.#searchOk = false;
+      // Neither map nor search can help: give the person the plain text field back.
+      if (!this.#mapOk && !this.#searchOk) this.#setFallbackEnabled(true);
+      emit(this, ERROR, { kind, message: String(error && error.message ? error.message : error) });
+    }
+
+    #setFallbackEnabled(on) {
+      this.#refs.fallback.hidden = !on;
+      for (const field of this.querySelectorAll('input, select, textarea')) {
+        if (on) {
+          if (field.dataset.webmapDisabled) field.disabled = false;
+          delete field.dataset.webmapDisabled;
+        } else if (!field.disabled) {
+          field.dataset.webmapDisabled = 'true';
+          field.disabled = true;
+        }
+      }
+    }
+
+    #setDisabled(disabled) {
+      for (const control of this.shadowRoot.querySelectorAll('button, input')) control.disabled = disabled;
+      if (this.#refs.map) {
+        if (disabled) this.#refs.map.removeAttribute('tabindex');
+        else if (this.#mapOk) this.#refs.map.setAttribute('tabindex', '0');
+      }
+    }
+
+    #wireButtons() {
+      const actions = {
+        'zoom-in': () => this.#mapView?.zoomBy(1),
+        'zoom-out': () => this.#mapView?.zoomBy(-1),
+        'pan-north': () => this.#mapView?.panBy(0, -1),
+        'pan-south': () => this.#mapView?.panBy(0, 1),
+        'pan-west': () => this.#mapView?.panBy(-1, 0),
+        'pan-east': () => this.#mapView?.panBy(1, 0),
+        help: () => this.#toggleHelp(),
+        'help-close': () => this.#toggleHelp(false),
+        choose: () => this.#choose(),
+        locate: () => this.#locate(),
+        clear: () => {
+          this.#setValue(null, { announce: false });
+          this.#announcer.announce(this.#t.cleared, USER);
+          this.#refs.input.focus();
+        },
+      };
+      this.shadowRoot.addEventListener('click', (event) => {
+        const button = event.target.closest?.('[data-action]');
+        if (button && actions[button.dataset.action]) actions[button.dataset.action]();
+      });
+      this.#refs.help.addEventListener('keydown', (event) => {
+        if (event.key === 'Escape') this.#toggleHelp(false);
+      });
+    }
+  }
+  return WebmapPicker;
+}

@@ -1,0 +1,162 @@
+/**
+ * The picker's map: OpenLayers over our basemap style, driven by keyboard, buttons and gestures.
+ *
+ * One tab stop (the map element itself). Keys act only while it has focus (WCAG 2.1.4), and
+ * `role="application"` is set only while it has focus, so screen readers browse the page
+ * normally otherwise. Cooperative gestures: the mouse wheel zooms only with Ctrl (or ⌘), one
+ * finger scrolls the page and two fingers move the map, so the page scroll is never trapped.
+ */
+import Map from 'ol/Map.js';
+import View from 'ol/View.js';
+import Attribution from 'ol/control/Attribution.js';
+import { platformModifierKeyOnly } from 'ol/events/condition.js';
+import DoubleClickZoom from 'ol/interaction/DoubleClickZoom.js';
+import DragPan from 'ol/interaction/DragPan.js';
+import MouseWheelZoom from 'ol/interaction/MouseWheelZoom.js';
+import PinchZoom from 'ol/interaction/PinchZoom.js';
+import { fromLonLat, toLonLat } from 'ol/proj.js';
+import { loadBasemap } from '../shared/basemap.js';
+import { prefersReducedMotion } from '../shared/geo.js';
+
+/** Part of the map's size one arrow press moves; Shift moves a small step. */
+const STEP = 0.25;
+const SMALL_STEP = 0.05;
+const DIRECTIONS = {
+  ArrowUp: [0, -1],
+  ArrowDown: [0, 1],
+  ArrowLeft: [-1, 0],
+  ArrowRight: [1, 0],
+};
+
+/**
+ * @param {HTMLElement} element the focusable map element (tabindex=0, labelled by the caller)
+ * @param {{styleUrl: string, center: [number, number], zoom: number, maxZoom?: number,
+ *   onMoveEnd?: (state: {center: [number, number], zoom: number}) => void,
+ *   onChoose?: () => void, onHelp?: () => void, onEscape?: () => void,
+ *   onGestureHint?: (kind: 'wheel' | 'touch') => void}} options
+ */
+export function createMapView(element, options) {
+  const view = new View({
+    center: fromLonLat(options.center),
+    zoom: options.zoom,
+    maxZoom: options.maxZoom ?? 20,
+    minZoom: 3,
+    constrainResolution: true,
+  });
+  const map = new Map({
+    target: element,
+    view,
+    controls: [new Attribution({ collapsible: false })],
+    interactions: [
+      new DragPan({
+        // Mouse and pen drag at once; touch needs two fingers, one finger scrolls the page.
+        condition(event) {
+          const pointer = event.originalEvent.pointerType;
+          return pointer !== 'touch' || this.getPointerCount() >= 2;
+        },
+      }),
+      new PinchZoom(),
+      new DoubleClickZoom(),
+      new MouseWheelZoom({ condition: platformModifierKeyOnly }),
+    ],
+  });
+  // OpenLayers forbids every browser gesture on its viewport; give the page back its scroll.
+  map.getViewport().style.touchAction = 'pan-x pan-y';
+
+  const duration = () => (prefersReducedMotion() ? 0 : 150);
+
+  // Where the current animation is heading: a key pressed mid-animation steps from there, so
+  // "right, left" always returns to the same place however fast the keys come.
+  let target = null;
+  const targetCenter = () => (view.getAnimating() && target?.center) || view.getCenter();
+  const targetZoom = () => (view.getAnimating() && target?.zoom !== undefined ? target.zoom : view.getZoom() ?? 0);
+
+  function animate(to) {
+    target = { center: to.center || targetCenter(), zoom: to.zoom ?? targetZoom() };
+    view.cancelAnimations();
+    view.animate({ center: target.center, zoom: target.zoom, duration: duration() });
+  }
+
+  function panBy(dx, dy, step) {
+    const size = map.getSize();
+    const center = targetCenter();
+    if (!size || !center) return;
+    const resolution = view.getResolutionForZoom(targetZoom());
+    animate({ center: [center[0] + dx * size[0] * step * resolution, center[1] - dy * size[1] * step * resolution] });
+  }
+
+  function zoomBy(delta) {
+    const zoom = Math.round(targetZoom()) + delta;
+    animate({ zoom: Math.max(view.getMinZoom(), Math.min(view.getMaxZoom(), zoom)) });
+  }
+
+  function onKeyDown(event) {
+    if (event.target !== element || event.altKey || event.ctrlKey || event.metaKey) return;
+    const direction = DIRECTIONS[event.key];
+    let handled = true;
+    if (direction) panBy(direction[0], direction[1], event.shiftKey ? SMALL_STEP : STEP);
+    else if (event.key === '+' || event.key === '=') zoomBy(1);
+    else if (event.key === '-' || event.key === '_') zoomBy(-1);
+    else if (event.key === 'Enter' || event.key === ' ') options.onChoose?.();
+    else if (event.key === '?') options.onHelp?.();
+    else if (event.key === 'Escape') options.onEscape?.();
+    else handled = false;
+    if (handled) event.preventDefault();
+  }
+
+  function onWheel(event) {
+    if (!event.ctrlKey && !event.metaKey) options.onGestureHint?.('wheel');
+  }
+
+  let touches = 0;
+  function onTouchStart(event) {
+    touches = event.touches.length;
+  }
+  function onTouchMove() {
+    if (touches === 1) options.onGestureHint?.('touch');
+  }
+
+  const setApplication = () => element.setAttribute('role', 'application');
+  const unsetApplication = () => element.setAttribute('role', 'region');
+  element.addEventListener('keydown', onKeyDown);
+  element.addEventListener('focus', setApplication);
+  element.addEventListener('blur', unsetApplication);
+  element.addEventListener('wheel', onWheel, { passive: true });
+  element.addEventListener('touchstart', onTouchStart, { passive: true });
+  element.addEventListener('touchmove', onTouchMove, { passive: true });
+
+  map.on('moveend', () => options.onMoveEnd?.(state()));
+
+  function state() {
+    return { center: toLonLat(view.getCenter()), zoom: view.getZoom() ?? 0 };
+  }
+
+  const ready = loadBasemap(map, options.styleUrl).then(
+    () =>
+      new Promise((resolve) => {
+        map.once('rendercomplete', () => resolve(true));
+        map.render();
+      }),
+  );
+
+  return {
+    map,
+    ready,
+    state,
+    panBy: (dx, dy, small = false) => panBy(dx, dy, small ? SMALL_STEP : STEP),
+    zoomBy,
+    /** Centre on a point (EPSG:4326), at least at `zoom`. */
+    goTo(lonLat, zoom) {
+      animate({ center: fromLonLat(lonLat), zoom: Math.max(zoom, targetZoom()) });
+    },
+    destroy() {
+      element.removeEventListener('keydown', onKeyDown);
+      element.removeEventListener('focus', setApplication);
+      element.removeEventListener('blur', unsetApplication);
+      element.removeEventListener('wheel', onWheel);
+      element.removeEventListener('touchstart', onTouchStart);
+      element.removeEventListener('touchmove', onTouchMove);
+      map.setTarget(undefined);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The picker's shadow DOM, built from its strings. Ids are local to the shadow root, so several
+ * pickers on one page never collide. Text is set with textContent only (no HTML injection).
+ */
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === true) node.setAttribute(key, '');
+    else if (value !== false && value !== null && value !== undefined) node.setAttribute(key, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+function iconButton(part, label, glyph) {
+  // The glyph is decoration; the accessible name is the label (also shown as a tooltip).
+  return el('button', { type: 'button', class: 'tool', part: 'button', 'data-action': part, 'aria-label': label, title: label },
+    el('span', { 'aria-hidden': 'true' }, glyph));
+}
+
+/**
+ * Build the picker's DOM.
+ * @param {object} t strings (i18n/*.js)
+ * @param {string | null} label the question the picker answers (its `label` attribute)
+ * @returns {{root: HTMLElement, refs: Record<string, HTMLElement>}}
+ */
+export function buildPicker(t, label) {
+  const refs = {};
+  const keep = (name, node) => {
+    refs[name] = node;
+    return node;
+  };
+
+  const search = el('div', { class: 'search' },
+    el('label', { for: 'q', class: 'label' }, t.searchLabel),
+    el('p', { id: 'q-hint', class: 'hint' }, t.searchHint),
+    el('div', { class: 'combo' },
+      keep('input', el('input', { id: 'q', type: 'text', part: 'input', 'aria-describedby': 'q-hint error', placeholder: t.searchPlaceholder, enterkeyhint: 'search' })),
+      keep('listbox', el('ul', { id: 'results', class: 'results', part: 'listbox' }))));
+
+  const map = keep('map', el('div', {
+    id: 'map', class: 'map', tabindex: '0', role: 'region', part: 'map',
+    'aria-label': t.mapLabel, 'aria-describedby': 'map-hint error',
+  }));
+  const mapArea = keep('mapArea', el('div', { class: 'map-area' },
+    map,
+    el('div', { class: 'crosshair', 'aria-hidden': 'true' }),
+    keep('gestureHint', el('p', { class: 'gesture-hint', 'aria-hidden': 'true', hidden: true })),
+    keep('mapStatus', el('p', { class: 'map-status', hidden: true }))));
+
+  const tools = keep('tools', el('div', { class: 'tools', role: 'group', 'aria-label': t.mapLabel },
+    iconButton('zoom-in', t.zoomIn, '+'),
+    iconButton('zoom-out', t.zoomOut, '−'),
+    iconButton('pan-north', t.panNorth, '↑'),
+    iconButton('pan-south', t.panSouth, '↓'),
+    iconButton('pan-west', t.panWest, '←'),
+    iconButton('pan-east', t.panEast, '→'),
+    keep('helpButton', el('button', { type: 'button', class: 'tool', part: 'button', 'data-action': 'help', 'aria-expanded': 'false', 'aria-controls': 'help', title: t.help },
+      el('span', { 'aria-hidden': 'true' }, '?'), el('span', { class: 'visually-hidden' }, t.help)))));
+
+  const actions = el('div', { class: 'actions' },
+    keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'choose' }, t.choose)),
+    keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate' }, t.locate)));
+
+  const help = keep('help', el('section', { id: 'help', class: 'help', 'aria-labelledby': 'help-title', hidden: true },
+    el('h2', { id: 'help-title', class: 'help-title' }, t.helpTitle),
+    el('dl', {}, ...t.helpKeys.flatMap(([key, what]) => [el('dt', {}, key), el('dd', {}, what)])),
+    el('button', { type: 'button', class: 'secondary', 'data-action': 'help-close' }, t.helpClose)));
+
+  const chosen = el('div', { class: 'chosen', part: 'chosen' },
+    el('p', { class: 'chosen-text' },
+      el('strong', {}, `${t.chosenLabel}: `),
+      keep('chosenText', el('span', { id: 'chosen-text' }, t.nothingChosen))),
+    keep('chosenDetail', el('p', { class: 'chosen-detail', hidden: true })),
+    keep('clear', el('button', { type: 'button', class: 'secondary', 'data-action': 'clear', hidden: true }, t.clear)));
+
+  const root = el('div', { class: 'picker', part: 'picker', role: 'group', 'aria-label': label || t.pickerLabel },
+    search,
+    el('p', { id: 'map-hint', class: 'visually-hidden' }, t.mapHint),
+    mapArea,
+    tools,
+    actions,
+    help,
+    chosen,
+    keep('error', el('p', { id: 'error', class: 'error', part: 'error', hidden: true })),
+    keep('live', el('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' })),
+    // The author's fallback (label + text input), shown again only if the widget cannot work.
+    keep('fallback', el('div', { class: 'fallback', hidden: true }, el('slot'))));
+  return { root, refs };
+}

@@ -1,0 +1,183 @@
+"""<webmap-picker> on the demo e-service, driven like a person would: keyboard only, search
+only, no JavaScript, touch; in Swedish and English. Real app, real lookups, Debian's Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import Traffic
+from tests.browser.picker_helpers import (
+    ACTIVE,
+    expect_live,
+    open_demo,
+    reverse,
+    tab_to,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _received_location(page: Page) -> dict:
+    expect(page.locator("h1")).to_have_text("Tack för din felanmälan")
+    return json.loads(page.locator("#received-location").inner_text())
+
+
+def test_keyboard_only_choose_and_submit(page: Page, live_server: str, traffic: Traffic) -> None:
+    picker = open_demo(page, live_server)
+    tab_to(page, "map")
+    expect(picker.locator("#map")).to_have_attribute("role", "application")
+    page.keyboard.press("+")
+    expect_live(picker, "Zoomnivå 17.")
+    page.keyboard.press("-")
+    expect_live(picker, "Zoomnivå 16.")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowLeft")
+    page.wait_for_timeout(400)
+    page.keyboard.press("Enter")
+
+    chosen = picker.locator("#chosen-text")
+    expect(chosen).not_to_have_text("Ingen plats vald ännu.", timeout=10_000)
+    value = picker.evaluate("el => el.value")
+    lon, lat = value["geometry"]["coordinates"]
+    truth = reverse(live_server, lon, lat)
+    assert truth["property"] and truth["address"], (
+        f"the demo starts over a property: {value} {truth}"
+    )
+    props = value["properties"]
+    assert props["property"]["designation"] == truth["property"]["designation"]
+    assert props["address"]["label"] == truth["address"]["label"]
+    assert props["municipality"] == {"code": "0180", "name": "Stockholm"}
+    assert props["sweref99tm"]["srid"] == 3006 and props["sweref99tm"]["n"] > 6_000_000
+    spoken = (
+        f"Fastighet {truth['property']['designation']}, nära {truth['address']['label']}. "
+        "Zoomnivå 16."
+    )
+    expect_live(picker, spoken)
+    expect(chosen).to_have_text(props["label"])
+
+    tab_to(page, "submit")
+    page.keyboard.press("Enter")
+    received = _received_location(page)
+    assert received == value
+    expect(page.locator("#received-property")).to_have_text(truth["property"]["designation"])
+    assert traffic.foreign() == [] and traffic.failures == []
+
+
+def test_search_alone_completes_the_form(page: Page, live_server: str) -> None:
+    picker = open_demo(page, live_server)
+    tab_to(page, "q")
+    page.keyboard.type("Karlavägen")
+    option = picker.locator("[role=option]").first
+    expect(option).to_be_visible(timeout=10_000)
+    assert picker.locator("#q").get_attribute("aria-expanded") == "true"
+    expect(picker.locator("[role=status]")).to_contain_text("förslag. Välj med pil ned och Enter.")
+    page.keyboard.press("ArrowDown")
+    first_id = option.get_attribute("id")
+    assert picker.locator("#q").get_attribute("aria-activedescendant") == first_id
+    assert option.get_attribute("aria-selected") == "true"
+    label = option.locator(".option-label").inner_text()
+    assert "Karlavägen" in label  # å, ä, ö kept all the way
+    page.keyboard.press("Enter")
+
+    expect(picker.locator("#chosen-text")).to_contain_text("Karlavägen", timeout=10_000)
+    assert picker.locator("#q").get_attribute("aria-expanded") == "false"
+    value = picker.evaluate("el => el.value")
+    assert value["properties"]["source"] == "search"
+    assert value["properties"]["address"]["label"] == label
+    tab_to(page, "submit")
+    page.keyboard.press("Enter")
+    received = _received_location(page)
+    assert received["properties"]["address"]["label"] == label
+
+
+def test_required_blocks_submit_and_reset_clears(page: Page, live_server: str) -> None:
+    picker = open_demo(page, live_server)
+    page.locator("#submit").click()
+    expect(page.locator("h1")).to_have_text("Felanmälan – gata och park")
+    error = picker.locator("#error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("Välj en plats på kartan eller sök på en adress eller fastighet.")
+    assert picker.evaluate("el => el.validity.valueMissing") is True
+    assert page.evaluate(ACTIVE) == "q", "the browser moves focus to the invalid field"
+
+    picker.locator("[data-action=choose]").click()
+    expect(picker.locator("[data-action=clear]")).to_be_visible(timeout=10_000)
+    expect(error).to_be_hidden()
+    assert picker.evaluate("el => el.checkValidity()") is True
+    page.locator("#reset").click()
+    expect(picker.locator("#chosen-text")).to_have_text("Ingen plats vald ännu.")
+    assert picker.evaluate("el => el.value") is None
+    assert picker.evaluate("el => el.validity.valueMissing") is True
+
+
+def test_refusals_and_announcements_in_english(page: Page, live_server: str) -> None:
+    picker = open_demo(page, live_server, "?lang=en")
+    expect(picker.locator("[data-action=choose]")).to_have_text("Choose this place")
+    tab_to(page, "map")
+    page.keyboard.press("-")
+    page.keyboard.press("-")
+    expect_live(picker, "Zoom level 14. Zoom in to choose a place.")
+    page.keyboard.press("Enter")
+    expect_live(picker, "Zoom in to choose a place.")
+    assert picker.evaluate("el => el.value") is None
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+    page.wait_for_timeout(400)
+    page.keyboard.press("Enter")
+    expect(picker.locator("#chosen-text")).to_contain_text("Property", timeout=10_000)
+    expect(picker.locator("[role=status]")).to_have_text(
+        re.compile(r"^Property Stockholm .+, near .+\. Zoom level 16\.\u200b?$")
+    )
+    page.keyboard.press("?")
+    expect(picker.locator("#help")).to_be_visible()
+    expect(picker.locator("#help-title")).to_have_text("Keyboard shortcuts for the map")
+    page.keyboard.press("Escape")
+    expect(picker.locator("#help")).to_be_hidden()
+    assert page.evaluate(ACTIVE) == "map"
+
+
+def test_without_javascript_the_fallback_field_submits(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/demo")
+        field = page.get_by_label("Adress eller fastighetsbeteckning")
+        expect(field).to_be_visible()
+        field.fill("Karlavägen 10, Stockholm")
+        page.locator("#submit").click()
+        expect(page.locator("h1")).to_have_text("Tack för din felanmälan")
+        expect(page.locator("#received-text")).to_have_text("Karlavägen 10, Stockholm")
+    finally:
+        context.close()
+
+
+def test_touch_phone_crosshair_and_targets(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        has_touch=True,
+        is_mobile=True,
+        device_scale_factor=2,
+    )
+    try:
+        page = context.new_page()
+        picker = open_demo(page, live_server)
+        sizes = picker.evaluate(
+            """el => [...el.shadowRoot.querySelectorAll('button:not([hidden]), input')]
+                 .filter(b => b.offsetParent !== null)
+                 .map(b => { const r = b.getBoundingClientRect();
+                             return [b.dataset.action || b.id, r.width, r.height]; })"""
+        )
+        assert len(sizes) >= 10
+        small = [s for s in sizes if s[1] < 44 or s[2] < 44]
+        assert small == [], f"targets under 44 px: {small}"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, "no horizontal scrolling at 360 px"
+        picker.locator("[data-action=choose]").tap()
+        expect(picker.locator("#chosen-text")).to_contain_text("Fastighet", timeout=10_000)
+        page.screenshot(path="/tmp/webmap-picker-phone.png", full_page=True)
+    finally:
+        context.close()

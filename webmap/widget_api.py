@@ -1,0 +1,136 @@
+"""The embeddable widget: its bundle at ``/widget/…``, the demo e-service and the iframe page.
+
+- ``/widget/webmap.js`` is one ES module defining ``<webmap-picker>``. Module scripts are fetched
+  with CORS, so it is served with ``Access-Control-Allow-Origin: *`` (a public file, no cookies).
+- ``/demo`` is a realistic Swedish e-service form ("Felanmälan – gata och park"); posting it shows
+  exactly what the server received, which is what an e-service developer needs to see.
+- ``/embed`` is the picker alone, for platforms that cannot load scripts: it posts the value to
+  the parent window, but only to an origin on the allow-list (``embed_origins`` setting, or the
+  ``WEBMAP_EMBED_ORIGINS`` app config until the settings carry it).
+
+Pages are sent with a strict Content-Security-Policy (no inline script or style), which proves
+the widget works on e-services that use one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request, send_from_directory
+from werkzeug.wrappers import Response
+
+from layers.errors import InvalidInput, LayerNotFound
+
+blueprint = Blueprint("widget", __name__)
+
+DIST = Path(__file__).resolve().parent / "static" / "dist"
+WIDGET_FILES = {"webmap.js": "text/javascript", "webmap.js.map": "application/json"}
+LANGS = {"sv", "en"}
+MAX_VALUE_CHARS = 20_000
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
+
+
+def _lang() -> str:
+    lang = request.args.get("lang", "sv")
+    if lang not in LANGS:
+        raise InvalidInput(f"lang must be one of {sorted(LANGS)}, not {lang!r}.")
+    return lang
+
+
+def _page(html: str, frame_ancestors: str = "'none'") -> Response:
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = f"{CSP}; frame-ancestors {frame_ancestors}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/widget/<path:filename>")
+def widget_file(filename: str) -> Response:
+    """The widget bundle (and its source map) from the frontend build."""
+    if filename not in WIDGET_FILES:
+        raise LayerNotFound(f"There is no widget file named {filename!r}.")
+    if not (DIST / filename).is_file():
+        raise LayerNotFound(f"{filename} is not built yet: run scripts/install.sh (npm run build).")
+    response = send_from_directory(DIST, filename, mimetype=WIDGET_FILES[filename], max_age=300)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.get("/demo")
+def demo_form() -> Response:
+    """The demo e-service's form, with the picker (``?lang=en`` for the English picker)."""
+    return _page(render_template("demo.html", lang=_lang()))
+
+
+def _location(text: str) -> dict[str, Any] | None:
+    """The picker's submitted value, checked to be a GeoJSON Point Feature in EPSG:4326."""
+    if not text:
+        return None
+    if len(text) > MAX_VALUE_CHARS:
+        raise InvalidInput("location is too long to be a picker value.")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput("location is not JSON.") from exc
+    geometry = value.get("geometry") if isinstance(value, dict) else None
+    coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    if (
+        not isinstance(value, dict)
+        or value.get("type") != "Feature"
+        or not isinstance(geometry, dict)
+        or geometry.get("type") != "Point"
+        or not isinstance(coordinates, list)
+        or len(coordinates) != 2
+        or not all(isinstance(c, int | float) for c in coordinates)
+    ):
+        raise InvalidInput("location must be a GeoJSON Feature with a Point geometry.")
+    lon, lat = coordinates
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidInput("location coordinates are not longitude and latitude.")
+    return value
+
+
+@blueprint.post("/demo")
+def demo_receipt() -> Response:
+    """What the demo e-service received: the picker's value as JSON, and the fallback text."""
+    location = _location(request.form.get("location", ""))
+    location_text = request.form.get("location_text", "").strip()
+    received = {
+        key: value for key, value in request.form.items() if key not in {"location", "csrf"}
+    }
+    html = render_template(
+        "demo_receipt.html",
+        location=location,
+        location_json=json.dumps(location, ensure_ascii=False, indent=2) if location else None,
+        location_text=location_text,
+        received=received,
+    )
+    return _page(html)
+
+
+def _embed_origins() -> list[str]:
+    settings = current_app.config["WEBMAP_SETTINGS"]
+    configured = getattr(settings, "embed_origins", None) or current_app.config.get(
+        "WEBMAP_EMBED_ORIGINS", []
+    )
+    if isinstance(configured, str):
+        configured = configured.split(",")
+    return [origin.strip().rstrip("/") for origin in configured if origin.strip()]
+
+
+@blueprint.get("/embed")
+def embed_page() -> Response:
+    """The picker alone, for an iframe; posts its value to ``?origin=`` if allow-listed."""
+    origin = request.args.get("origin", "").rstrip("/")
+    allowed = _embed_origins()
+    if origin and origin not in allowed:
+        raise InvalidInput(f"origin {origin!r} is not allowed to embed this map.")
+    ancestors = origin if origin else "'self'"
+    return _page(render_template("embed.html", lang=_lang(), origin=origin), ancestors)
