@@ -244,7 +244,8 @@ def record_version(
             INSERT INTO webmap.layer_versions
                 (layer_name, version, table_name, feature_count, fields, bounds, report)
             SELECT %s, %s, %s, count(*), %s,
-                   ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 3857), 4326), %s
+                   ST_Transform(ST_SetSRID(ST_Expand(ST_Extent(geom), 0.5)::geometry, 3857), 4326),
+                   %s
             FROM {}
             """
         ).format(ident),

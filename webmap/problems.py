@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from layers.auth import AuthenticationRequired, PermissionDenied
 from layers.crs import OutsideSweden, UnknownSrid
 from layers.errors import DatabaseNotReady, InvalidInput, LayerError, LayerNotFound
+from layers.ingest import errors as ingest
 from tiles.errors import InvalidTileAddress, TileError
 from tiles.raster import InvalidRasterRequest, RasterUnavailable
 
@@ -46,6 +47,14 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     DatabaseNotReady: ProblemType(503, "database-unavailable", "Database unavailable"),
     AuthenticationRequired: ProblemType(401, "unauthorized", "Authentication required"),
     PermissionDenied: ProblemType(403, "forbidden", "Forbidden"),
+    ingest.UnsupportedFormat: ProblemType(415, "unsupported-format", "Unsupported file format"),
+    ingest.UnsafeArchive: ProblemType(400, "unsafe-archive", "Unsafe archive"),
+    ingest.TooLarge: ProblemType(413, "too-large", "Upload too large"),
+    ingest.ImplausibleCrs: ProblemType(422, "implausible-crs", "Implausible coordinate system"),
+    ingest.MixedGeometry: ProblemType(422, "mixed-geometry-types", "Mixed geometry types"),
+    ingest.ChooseLayer: ProblemType(400, "choose-layer", "Choose a layer"),
+    ingest.NoUsableFeatures: ProblemType(422, "no-usable-features", "No usable features"),
+    ingest.LayerExists: ProblemType(409, "layer-exists", "Layer exists"),
 }
 _DATABASE_DOWN = ProblemType(503, "database-unavailable", "Database unavailable")
 
@@ -70,7 +79,9 @@ def _for_domain_error(error: Exception) -> Response:
     for cls in type(error).__mro__:
         kind = DOMAIN_ERRORS.get(cls)
         if kind is not None:
-            return problem(kind.status, kind.title, getattr(error, "detail", str(error)), kind.slug)
+            detail = getattr(error, "detail", str(error))
+            extensions = getattr(error, "extensions", {})
+            return problem(kind.status, kind.title, detail, kind.slug, **extensions)
     log.error("unmapped domain error %s", type(error).__name__, exc_info=error)
     return problem(400, "Bad request", getattr(error, "detail", "The request was refused."))
 

@@ -18,6 +18,7 @@ from tiles.grid import parse_tile
 from tiles.style import basemap_style
 from tiles.tilejson import tilejson
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
+from webmap.auth import is_staff
 from webmap.problems import problem
 from webmap.raster_api import raster_layer, raster_tilejson_response
 from webmap.services import services
@@ -61,7 +62,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     """One vector tile of a layer or of the basemap."""
     tile = parse_tile(z, x, y)
     tileset = _tileset(name)
-    if not tileset.public:
+    if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
     moved = redirect_to_live(
         "tiles.vector_tile", tileset.version, name=name, z=tile.z, x=tile.x, y=tile.y
@@ -72,7 +73,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     etag = f"{tileset.name}-{tileset.version}-{tile.z}-{tile.x}-{tile.y}" + (
         "-gz" if use_gzip else ""
     )
-    cache_control = tile_cache_control()
+    cache_control = tile_cache_control() if tileset.public else "private, no-store"
     unchanged = not_modified(etag, cache_control, "Accept-Encoding")
     if unchanged is not None:
         return unchanged
@@ -98,7 +99,7 @@ def tilejson_document(name: str) -> Response:
     if found is not None and found.kind == "raster":
         return raster_tilejson_response(raster_layer(name))
     tileset = _tileset(name)
-    if not tileset.public:
+    if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
     response = jsonify(tilejson(tileset, _tile_url_template(tileset)))
     response.headers["Cache-Control"] = SHORT

@@ -1,0 +1,284 @@
+"""``/api/layers``: staff publish, inspect, roll back and delete layers.
+
+The handlers only parse the request and call :mod:`layers.ingest` / :mod:`layers.versions`; the
+upload is spooled to a scratch folder first, so a client that disconnects halfway fails while the
+body is read, before the database is touched.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from psycopg import sql
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from layers.errors import InvalidInput, LayerNotFound
+from layers.ingest import (
+    RASTER_SUFFIXES,
+    IngestLimits,
+    IngestOptions,
+    LayerExists,
+    publish_vector,
+)
+from layers.store import LayerSpec, check_layer_name
+from layers.versions import delete_layer, layer_detail, list_layers, rollback
+from webmap.auth import staff_required
+from webmap.db import get_pool
+from webmap.services import services
+from webmap.settings import Settings
+
+blueprint = Blueprint("layers_api", __name__)
+
+_TRUE = {"1", "true", "yes", "on", "ja"}
+_FALSE = {"0", "false", "no", "off", "nej"}
+_TEXT_LIMIT = 2000
+
+
+def _settings() -> Settings:
+    return services().settings
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise InvalidInput(f"public must be true or false, not {value[:20]!r}.")
+
+
+def _int(name: str, value: str | None, low: int, high: int) -> int | None:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a whole number.") from exc
+    if not low <= number <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}.")
+    return number
+
+
+def _text(name: str, default: str = "") -> str:
+    value = request.form.get(name)
+    if value is None:
+        return default
+    if len(value) > _TEXT_LIMIT:
+        raise InvalidInput(f"{name} is longer than {_TEXT_LIMIT} characters.")
+    return value.strip()
+
+
+def _spec(name: str, current: dict[str, Any] | None) -> LayerSpec:
+    title = _text("title", current["title"] if current else "")
+    if not title:
+        raise InvalidInput("Give the layer a title.")
+    return LayerSpec(
+        name=name,
+        title=title,
+        description=_text("description", current["description"] if current else ""),
+        attribution=_text("attribution", current["attribution"] if current else ""),
+        public=_flag(request.form.get("public"), current["public"] if current else True),
+        minzoom=current["minzoom"] if current else 0,
+        maxzoom=current["maxzoom"] if current else 22,
+    )
+
+
+def _upload() -> FileStorage:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("Send the data as the multipart field 'file'.")
+    return upload
+
+
+def _limits(settings: Settings) -> IngestLimits:
+    return IngestLimits(
+        max_unpacked_bytes=settings.max_unpacked_bytes,
+        max_features=settings.max_features,
+        max_vertices=settings.max_vertices,
+        max_feature_vertices=settings.max_feature_vertices,
+    )
+
+
+def _publish(name: str, current: dict[str, Any] | None) -> dict[str, Any]:
+    """Spool the upload, run the pipeline, and return the new version and its report."""
+    settings = _settings()
+    spec = _spec(name, current)
+    upload = _upload()
+    original = Path(upload.filename or "upload").name
+    srid = _int("srid", request.form.get("srid"), 1024, 999_999)
+    scratch_root = Path(settings.upload_dir) if settings.upload_dir else None
+    with tempfile.TemporaryDirectory(prefix="webmap-upload-", dir=scratch_root) as scratch:
+        suffix = Path(original).suffix.lower()
+        # Keep a sanitised original name: GDAL reads an SRTM tile's position from it.
+        stored = Path(scratch) / (secure_filename(original) or f"upload{suffix}")
+        upload.save(stored)
+        if suffix in RASTER_SUFFIXES:
+            return _publish_raster(spec, stored, srid, settings)
+        options = IngestOptions(
+            srid=srid,
+            source_layer=request.form.get("layer") or None,
+            encoding=request.form.get("encoding") or None,
+            geometry_type=request.form.get("geometry_type") or None,
+            keep_versions=settings.keep_versions,
+            limits=_limits(settings),
+        )
+        with get_pool().connection() as conn:
+            result = publish_vector(conn, spec, stored, original, options, workdir=Path(scratch))
+    return {"name": result.name, "version": result.version, "report": result.report}
+
+
+def _publish_raster(
+    spec: LayerSpec, path: Path, srid: int | None, settings: Settings
+) -> dict[str, Any]:
+    try:
+        from layers.raster import publish_raster
+    except ImportError as exc:  # the raster pipeline is optional in this build
+        raise InvalidInput("Raster layers are not supported by this server.") from exc
+    with get_pool().connection() as conn:
+        report = publish_raster(
+            conn, spec, path, _raster_dir(settings), srid, keep_versions=settings.keep_versions
+        )
+        row = conn.execute("SELECT version FROM webmap.layers WHERE name = %s", [spec.name])
+        found = row.fetchone()
+    return {"name": spec.name, "version": int(found[0]) if found else None, "report": report}
+
+
+def _raster_dir(settings: Settings) -> Path:
+    configured = getattr(settings, "raster_dir", None)
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parent.parent / "var" / "rasters"
+
+
+def _current(name: str) -> dict[str, Any] | None:
+    with get_pool().connection() as conn:
+        try:
+            return layer_detail(conn, name)
+        except LayerNotFound:
+            return None
+
+
+def _published(body: dict[str, Any], status: int) -> Response:
+    services().catalog.invalidate()
+    detail_url = url_for("layers_api.get_layer", name=body["name"])
+    body["links"] = {"self": detail_url}
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Location"] = detail_url
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.post("/api/layers")
+@staff_required()
+def create_layer() -> Response:
+    """Publish a new layer from an uploaded file (``multipart/form-data``)."""
+    name = check_layer_name(request.form.get("name", ""))
+    if _current(name) is not None:
+        raise LayerExists(f"A layer named {name!r} exists; PUT /api/layers/{name} for a version.")
+    return _published(_publish(name, None), 201)
+
+
+@blueprint.put("/api/layers/<name>")
+@staff_required()
+def new_version(name: str) -> Response:
+    """Publish a new version of an existing layer; unsent metadata keeps its current value."""
+    check_layer_name(name)
+    current = _current(name)
+    if current is None:
+        raise LayerNotFound(f"There is no layer named {name!r}; POST /api/layers creates it.")
+    return _published(_publish(name, current), 200)
+
+
+@blueprint.get("/api/layers")
+@staff_required(publish=False)
+def get_layers() -> Response:
+    """Every layer, public and private, with its live version."""
+    with get_pool().connection() as conn:
+        layers = list_layers(conn)
+    response = jsonify({"layers": layers})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/api/layers/<name>")
+@staff_required(publish=False)
+def get_layer(name: str) -> Response:
+    """Metadata, bounds, feature count, the live report and all stored versions."""
+    check_layer_name(name)
+    with get_pool().connection() as conn:
+        detail = layer_detail(conn, name)
+    response = jsonify(detail)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.patch("/api/layers/<name>")
+@staff_required()
+def update_layer(name: str) -> Response:
+    """Change title, description, attribution or public (publish/unpublish) without new data."""
+    check_layer_name(name)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("Send a JSON object with title, description, attribution or public.")
+    allowed = {"title", "description", "attribution", "public"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    for key in ("title", "description", "attribution"):
+        if key in data and (not isinstance(data[key], str) or len(data[key]) > _TEXT_LIMIT):
+            raise InvalidInput(f"{key} must be text of at most {_TEXT_LIMIT} characters.")
+    if "public" in data and not isinstance(data["public"], bool):
+        raise InvalidInput("public must be true or false.")
+    if "title" in data and not data["title"].strip():
+        raise InvalidInput("The title cannot be empty.")
+    with get_pool().connection() as conn, conn.transaction():
+        for key in sorted(set(data) & allowed):
+            conn.execute(
+                sql.SQL(
+                    "UPDATE webmap.layers SET {} = %s, updated_at = now() WHERE name = %s"
+                ).format(sql.Identifier(key)),
+                [data[key], name],
+            )
+        detail = layer_detail(conn, name)
+    services().catalog.invalidate()
+    return jsonify(detail)
+
+
+@blueprint.delete("/api/layers/<name>")
+@staff_required()
+def remove_layer(name: str) -> Response:
+    """Delete a layer and all its versions (tiles of it answer 404 from then on)."""
+    check_layer_name(name)
+    current = _current(name)
+    if current is None:
+        raise LayerNotFound(f"There is no layer named {name!r}.")
+    with get_pool().connection() as conn:
+        if current["kind"] == "raster":
+            from layers.raster import delete_raster_layer
+
+            delete_raster_layer(conn, name, _raster_dir(_settings()))
+        else:
+            delete_layer(conn, name)
+    services().catalog.invalidate()
+    return Response(status=204)
+
+
+@blueprint.post("/api/layers/<name>/rollback")
+@staff_required()
+def rollback_layer(name: str) -> Response:
+    """Make an older version live again: ``{"version": n}``, or the previous one by default."""
+    check_layer_name(name)
+    data = request.get_json(silent=True) if request.is_json else None
+    raw = data.get("version") if isinstance(data, dict) else request.form.get("version")
+    version = _int("version", None if raw is None else str(raw), 1, 2**31 - 1)
+    with get_pool().connection() as conn:
+        rollback(conn, name, version)
+        detail = layer_detail(conn, name)
+    services().catalog.invalidate()
+    return jsonify(detail)
