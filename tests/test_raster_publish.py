@@ -3,6 +3,8 @@ written here for the refusals. Tiles are tested in test_raster_tiles.py."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,13 @@ import rasterio
 
 from layers.catalog import load_catalog
 from layers.errors import InvalidInput
-from layers.raster import TAG_KIND, RasterLimits, prune_raster_versions, publish_raster
+from layers.raster import (
+    TAG_KIND,
+    RasterLimits,
+    clean_storage,
+    prune_raster_versions,
+    publish_raster,
+)
 from layers.store import LayerSpec
 from tests.raster_helpers import write_geotiff
 
@@ -165,3 +173,21 @@ def test_not_a_raster_and_a_vector_name_are_refused(
     with pytest.raises(InvalidInput, match="is a vector layer"):
         publish_raster(conn, LayerSpec("rt_vec", "V"), source, tmp_path)
     conn.rollback()
+
+
+def test_clean_storage_removes_only_old_orphans(conn: psycopg.Connection, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    source = write_geotiff(tmp_path / "c.tif", np.ones((1, 20, 20), dtype="uint8"))
+    live = publish_raster(conn, LayerSpec("rt_clean", "Clean"), source, store)["file"]
+    killed = store / ".partial_0123456789abcdef.tif"
+    rolled_back = store / "rt_clean_v9_deadbeef.tif"
+    fresh = store / ".partial_fedcba9876543210.tif"
+    for orphan in (killed, rolled_back, fresh):
+        orphan.write_bytes(b"II*\x00")
+    old = time.time() - 7200
+    os.utime(killed, (old, old))
+    os.utime(rolled_back, (old, old))
+    os.utime(store / live, (old, old))
+    removed = clean_storage(conn, store)
+    assert sorted(removed) == sorted([killed.name, rolled_back.name])
+    assert (store / live).exists() and fresh.exists()

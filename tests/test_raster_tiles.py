@@ -308,6 +308,9 @@ def test_cli_imports_a_raster(
     west, south, east, north = report["bounds"]
     centre = ((west + east) / 2, (south + north) / 2)
     assert _pixel(raster_app.test_client(), "rt_cli", *centre, 16)[3] == 255
+    cleaned = runner.invoke(main, ["rasters", "clean"])
+    assert cleaned.exit_code == 0 and "orphan file(s) removed" in cleaned.output
+    assert (raster_dir / report["file"]).exists()
 
 
 def test_a_private_raster_is_hidden_from_anonymous_clients(

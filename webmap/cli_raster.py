@@ -15,7 +15,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from layers.errors import LayerError
-from layers.raster import delete_raster_layer, publish_raster
+from layers.raster import clean_storage, delete_raster_layer, publish_raster
 from layers.store import LayerSpec
 from webmap.raster_api import raster_storage
 from webmap.settings import Settings
@@ -102,3 +102,17 @@ def delete_raster(name: str) -> None:
     if not removed:
         raise click.ClickException(f"There is no raster layer named {name!r}.")
     click.echo(f"{name}: removed with {removed} stored version(s).")
+
+
+@rasters_group.command("clean")
+@click.option(
+    "--grace", default=3600, show_default=True, type=int, help="Keep files younger than this (s)."
+)
+def clean_rasters(grace: int) -> None:
+    """Delete stored files no version points at (left by killed or rolled-back uploads)."""
+    settings = _settings()
+    with psycopg.connect(settings.database_url) as conn:
+        removed = clean_storage(conn, raster_storage(settings), grace_seconds=grace)
+    for name in removed:
+        click.echo(f"removed {name}")
+    click.echo(f"{len(removed)} orphan file(s) removed.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -188,3 +189,31 @@ def delete_raster_layer(conn: psycopg.Connection[Any], name: str, storage_dir: P
     for (relative,) in rows:
         remove_stored(storage_dir, relative)
     return len(rows)
+
+
+def clean_storage(
+    conn: psycopg.Connection[Any], storage_dir: Path, grace_seconds: float = 3600.0
+) -> list[str]:
+    """Delete files no catalog row points at: partial files of killed uploads and files of
+    versions whose catalog change was rolled back. Returns the names removed.
+
+    Files younger than ``grace_seconds`` are left alone: an upload in progress owns them.
+    """
+    if not storage_dir.is_dir():
+        return []
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT v.table_name FROM webmap.layer_versions v "
+            "JOIN webmap.layers l ON l.name = v.layer_name WHERE l.kind = %s",
+            [KIND],
+        ).fetchall()
+    known = {str(row[0]) for row in rows}
+    cutoff = time.time() - grace_seconds
+    removed = []
+    for entry in sorted(storage_dir.iterdir()):
+        if not entry.is_file() or entry.suffix != ".tif" or entry.name in known:
+            continue
+        if entry.stat().st_mtime < cutoff:
+            entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+    return removed
