@@ -13,11 +13,12 @@ import pytest
 import rasterio
 
 from layers.catalog import load_catalog
-from layers.errors import InvalidInput
+from layers.errors import InvalidInput, LayerNotFound
 from layers.raster import (
     TAG_KIND,
     RasterLimits,
     clean_storage,
+    delete_raster_layer,
     prune_raster_versions,
     publish_raster,
 )
@@ -191,3 +192,20 @@ def test_clean_storage_removes_only_old_orphans(conn: psycopg.Connection, tmp_pa
     removed = clean_storage(conn, store)
     assert sorted(removed) == sorted([killed.name, rolled_back.name])
     assert (store / live).exists() and fresh.exists()
+
+
+def test_a_deleted_raster_layer_leaves_no_files_and_never_reuses_a_version(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    source = write_geotiff(tmp_path / "d.tif", np.ones((1, 20, 20), dtype="uint8"))
+    spec = LayerSpec("rt_deleted", "Deleted")
+    publish_raster(conn, spec, source, store)
+    publish_raster(conn, spec, source, store)
+    assert delete_raster_layer(conn, "rt_deleted", store) == 2
+    assert not any(store.iterdir())
+    assert "rt_deleted" not in load_catalog(conn)
+    again = publish_raster(conn, spec, source, store)
+    assert again["version"] == 3, "tile URLs of the deleted layer's v1 and v2 stay unique"
+    with pytest.raises(LayerNotFound):
+        delete_raster_layer(conn, "rt_never_was", store)

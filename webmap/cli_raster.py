@@ -97,10 +97,11 @@ def import_raster(
 def delete_raster(name: str) -> None:
     """Remove raster layer NAME and all its stored files."""
     settings = _settings()
-    with psycopg.connect(settings.database_url) as conn:
-        removed = delete_raster_layer(conn, name, raster_storage(settings))
-    if not removed:
-        raise click.ClickException(f"There is no raster layer named {name!r}.")
+    try:
+        with psycopg.connect(settings.database_url) as conn:
+            removed = delete_raster_layer(conn, name, raster_storage(settings))
+    except LayerError as exc:
+        raise click.ClickException(exc.detail) from exc
     click.echo(f"{name}: removed with {removed} stored version(s).")
 
 

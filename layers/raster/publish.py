@@ -19,10 +19,11 @@ from typing import Any
 import psycopg
 from rio_tiler.io import Reader
 
-from layers.errors import InvalidInput
+from layers.errors import InvalidInput, LayerNotFound
 from layers.raster.cog import remove_stored, storage_name, stored_path, write_cog
 from layers.raster.inspect import RasterFacts, RasterLimits, inspect_raster, open_raster
-from layers.store import LayerSpec, check_layer_name, next_version, publish_version
+from layers.store import LayerSpec, check_layer_name, publish_version
+from layers.versions import allocate_version, delete_layer, lock_layer
 
 KIND = "raster"
 
@@ -84,9 +85,10 @@ def _swap_in(
     relative = ""
     try:
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"layer:{spec.name}"])
+            lock_layer(conn, spec.name)
             _refuse_other_kind(conn, spec.name)
-            version = next_version(conn, spec.name)
+            # Never a number a deleted layer of this name used: caches hold its tiles as immutable.
+            version = allocate_version(conn, spec.name)
             relative = storage_name(spec.name, version)
             report["version"] = version
             report["file"] = relative
@@ -175,20 +177,28 @@ def prune_raster_versions(
 
 
 def delete_raster_layer(conn: psycopg.Connection[Any], name: str, storage_dir: Path) -> int:
-    """Remove a raster layer from the catalog and delete all its files; returns files removed."""
+    """Remove a raster layer with every version, then its files; returns the files removed.
+
+    The catalog side is :func:`layers.versions.delete_layer`, so the layer leaves a tombstone
+    and a re-created layer of the same name never reuses a version number (and tile URL).
+    """
     with conn.transaction():
-        rows = conn.execute(
-            """
-            SELECT v.table_name FROM webmap.layer_versions v
-            JOIN webmap.layers l ON l.name = v.layer_name
-            WHERE l.name = %s AND l.kind = %s
-            """,
-            [name, KIND],
-        ).fetchall()
-        conn.execute("DELETE FROM webmap.layers WHERE name = %s AND kind = %s", [name, KIND])
-    for (relative,) in rows:
+        lock_layer(conn, name)
+        row = conn.execute("SELECT kind FROM webmap.layers WHERE name = %s", [name]).fetchone()
+        if row is None:
+            raise LayerNotFound(f"There is no layer named {name!r}.")
+        if row[0] != KIND:
+            raise InvalidInput(f"The layer {name!r} is a {row[0]} layer, not a raster layer.")
+        files = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT table_name FROM webmap.layer_versions WHERE layer_name = %s", [name]
+            ).fetchall()
+        ]
+        delete_layer(conn, name)
+    for relative in files:
         remove_stored(storage_dir, relative)
-    return len(rows)
+    return len(files)
 
 
 def clean_storage(
