@@ -50,8 +50,9 @@ frontend_build() {
 }
 
 install_all() {
-  # PostGIS for the database, gdal-bin for ogr2ogr in the ingest benchmark, Chromium for browser tests.
-  apt_install postgresql-15-postgis-3 gdal-bin chromium
+  # PostGIS for the database, gdal-bin for ogr2ogr in the ingest benchmark, Chromium for browser
+  # tests, DejaVu for the å, ä and ö of static map attributions.
+  apt_install postgresql-15-postgis-3 gdal-bin chromium fonts-dejavu-core
   start_postgres
   python_env
   frontend_build

@@ -36,9 +36,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from webmap import widget_api
 
     app.register_blueprint(widget_api.blueprint)
-    from webmap import lookup_api
+    from webmap import lookup_api, staticmap_api
 
     app.register_blueprint(lookup_api.blueprint)
+    app.register_blueprint(staticmap_api.blueprint)
     auth.init_app(app)
     app.register_blueprint(layers_api.blueprint)
     return app

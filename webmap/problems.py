@@ -22,6 +22,7 @@ from layers.errors import DatabaseNotReady, InvalidInput, LayerError, LayerNotFo
 from layers.ingest import errors as ingest
 from tiles.errors import InvalidTileAddress, TileError
 from tiles.raster import InvalidRasterRequest, RasterUnavailable
+from tiles.staticmap import InvalidStaticMap
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -42,6 +43,7 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     OutsideSweden: ProblemType(400, "outside-sweden", "Not a place in Sweden"),
     UnknownSrid: ProblemType(400, "unknown-srid", "Unknown coordinate system"),
     InvalidTileAddress: ProblemType(400, "invalid-tile-address", "Invalid tile address"),
+    InvalidStaticMap: ProblemType(400, "invalid-static-map", "Invalid static map request"),
     InvalidRasterRequest: ProblemType(400, "invalid-raster-request", "Invalid raster request"),
     RasterUnavailable: ProblemType(503, "raster-unavailable", "Raster unavailable"),
     DatabaseNotReady: ProblemType(503, "database-unavailable", "Database unavailable"),

@@ -1,0 +1,83 @@
+"""Static map PNGs and their alternative text, drawn from the sample database."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask.testing import FlaskClient
+from PIL import Image
+
+from tiles import style
+
+# Kungliga biblioteket in Humlegården, Östermalm.
+HUMLEGARDEN = "lon=18.0722&lat=59.3382"
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def _close(a: tuple[int, ...], b: tuple[int, ...], tolerance: int = 12) -> bool:
+    return all(abs(x - y) <= tolerance for x, y in zip(a, b, strict=False))
+
+
+def test_png_shows_the_park_the_marker_and_the_city(client: FlaskClient) -> None:
+    response = client.get(f"/api/staticmap?{HUMLEGARDEN}&zoom=16&width=400&height=300")
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    image = Image.open(io.BytesIO(response.data)).convert("RGB")
+    assert image.size == (400, 300)
+    colours = {colour for _count, colour in image.getcolors(maxcolors=100_000) or []}
+    assert any(_close(c, _rgb(style.PARK)) for c in colours)  # Humlegården
+    assert any(_close(c, _rgb(style.BUILDING)) for c in colours)
+    assert _close(image.getpixel((200, 150)), (0x1A, 0x1A, 0x1A), 40)  # the marker's centre
+    assert _close(image.getpixel((200 + 11, 150)), (0x1A, 0x1A, 0x1A), 40)  # its dark ring
+
+
+def test_png_is_cacheable_and_revalidates(client: FlaskClient) -> None:
+    first = client.get(f"/api/staticmap?{HUMLEGARDEN}&zoom=15")
+    again = client.get(
+        f"/api/staticmap?{HUMLEGARDEN}&zoom=15", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert first.headers["Cache-Control"] == "public, max-age=3600"
+    assert again.status_code == 304
+
+
+def test_alt_text_names_the_place_in_swedish_and_english(client: FlaskClient) -> None:
+    sv = client.get(f"/api/staticmap.json?{HUMLEGARDEN}&zoom=16&width=600&height=400").get_json()
+    en = client.get(f"/api/staticmap.json?{HUMLEGARDEN}&lang=en").get_json()
+    assert sv["alt"].startswith("Karta med en markering vid ")
+    assert "Stockholm kommun" in sv["alt"]
+    assert "(fiktiv)" in sv["alt"]  # the sample's property register is fictional, and says so
+    assert "m." in sv["alt"] and "område på ungefär" in sv["alt"]
+    assert en["alt"].startswith("Map with a marker near ")
+    assert "Stockholm municipality" in en["alt"]
+    assert sv["image"].startswith("http://localhost/api/staticmap?")
+    assert client.get(sv["image"].replace("http://localhost", "")).mimetype == "image/png"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "lon=18.07",
+        "lon=abc&lat=59.3",
+        "lon=nan&lat=59.3",
+        "lon=18.07&lat=95",
+        "lon=18.07&lat=59.3&zoom=21",
+        "lon=18.07&lat=59.3&zoom=1.5",
+        "lon=18.07&lat=59.3&width=10",
+        "lon=18.07&lat=59.3&height=5000",
+    ],
+)
+def test_bad_requests_are_problem_json(client: FlaskClient, query: str) -> None:
+    response = client.get(f"/api/staticmap?{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["type"] == "/problems/invalid-static-map"
+
+
+def test_unknown_language_is_refused(client: FlaskClient) -> None:
+    response = client.get(f"/api/staticmap.json?{HUMLEGARDEN}&lang=de")
+    assert response.status_code == 400

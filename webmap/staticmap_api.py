@@ -1,0 +1,117 @@
+"""``/api/staticmap``: a PNG of a marked place, and its alternative text, for receipts and PDFs.
+
+``GET /api/staticmap?lon=…&lat=…[&zoom=16&width=600&height=400]`` answers the image;
+``GET /api/staticmap.json`` with the same parameters (and ``lang=sv|en``) answers the image URL
+and its alt text, so an e-service can store both with the citizen's case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+from werkzeug.wrappers import Response
+
+from layers.lookup.reverse import reverse
+from tiles.alttext import PlaceWords, alt_text
+from tiles.staticmap import InvalidStaticMap, StaticMap, StaticMapRenderer
+from tiles.tilesets import BASEMAP, resolve_tileset
+from webmap.db import get_pool
+from webmap.services import services
+
+blueprint = Blueprint("staticmap", __name__)
+_CACHE = "public, max-age=3600"
+
+
+def _number(name: str, default: float | None = None) -> float:
+    text = request.args.get(name)
+    if text is None:
+        if default is None:
+            raise InvalidStaticMap(f"{name} is required.")
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidStaticMap(f"{name} must be a number, got {text[:20]!r}.") from None
+    if not math.isfinite(value):
+        raise InvalidStaticMap(f"{name} must be a finite number.")
+    return value
+
+
+def _whole(name: str, default: int) -> int:
+    value = _number(name, float(default))
+    if value != int(value):
+        raise InvalidStaticMap(f"{name} must be a whole number.")
+    return int(value)
+
+
+def _request() -> StaticMap:
+    return StaticMap(
+        lon=_number("lon"),
+        lat=_number("lat"),
+        zoom=_whole("zoom", 16),
+        width=_whole("width", 600),
+        height=_whole("height", 400),
+    )
+
+
+def _params(wanted: StaticMap) -> dict[str, Any]:
+    return {
+        "lon": round(wanted.lon, 6),
+        "lat": round(wanted.lat, 6),
+        "zoom": wanted.zoom,
+        "width": wanted.width,
+        "height": wanted.height,
+    }
+
+
+@blueprint.get("/api/staticmap")
+def static_map() -> Response:
+    """The PNG image of the marked place on the basemap."""
+    wanted = _request()
+    tileset = resolve_tileset(BASEMAP, services().catalog.layers())
+    etag = hashlib.sha256(
+        f"{tileset.version}:{sorted(_params(wanted).items())}".encode()
+    ).hexdigest()
+    if request.if_none_match.contains(etag[:32]):
+        response = Response(status=304)
+    else:
+        renderer = StaticMapRenderer(lambda: get_pool().connection())
+        response = Response(renderer.render(wanted, tileset), mimetype="image/png")
+    response.set_etag(etag[:32])
+    response.headers["Cache-Control"] = _CACHE
+    return response
+
+
+@blueprint.get("/api/staticmap.json")
+def static_map_description() -> Response:
+    """The image URL and its alternative text (Swedish by default, ``lang=en`` for English)."""
+    wanted = _request()
+    lang = request.args.get("lang", "sv")
+    if lang not in {"sv", "en"}:
+        raise InvalidStaticMap("lang must be sv or en.")
+    with get_pool().connection() as conn:
+        found = reverse(conn, wanted.lon, wanted.lat, 4326)
+    place = PlaceWords(
+        address=found.address.label if found.address else None,
+        designation=found.designation,
+        fictional=bool(found.fictional),
+        municipality=found.municipality_name,
+        e=found.e,
+        n=found.n,
+    )
+    # Ground size at the place, not at the equator: Web Mercator stretches by 1/cos(latitude).
+    ground = wanted.metres_per_pixel * math.cos(math.radians(wanted.lat))
+    response = jsonify(
+        {
+            "image": url_for("staticmap.static_map", _external=True, **_params(wanted)),
+            "alt": alt_text(place, wanted.width * ground, wanted.height * ground, lang),
+            "width": wanted.width,
+            "height": wanted.height,
+            "lang": lang,
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
