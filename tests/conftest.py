@@ -92,7 +92,7 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``, or a skip with the reason when this checkout has none beside it."""
     if not SHARED_DATA.is_dir():

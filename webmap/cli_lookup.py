@@ -6,6 +6,7 @@ and why, so whoever loads a register can see at once whether the column mapping 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -69,6 +70,10 @@ def addresses_group() -> None:
 @click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
 @click.option("--source", help="Name recorded with the rows (default: the file name).")
 @click.option("--replace", is_flag=True, help="First remove rows imported from the same source.")
+@click.option(
+    "--municipality",
+    help="4-digit code for a municipality's own register (else each row's position decides).",
+)
 def import_addresses_command(
     file: Path,
     file_format: str | None,
@@ -79,8 +84,11 @@ def import_addresses_command(
     layer: str | None,
     source: str | None,
     replace: bool,
+    municipality: str | None,
 ) -> None:
     """Import addresses from OSM (addr:*), CSV or GeoPackage/GeoJSON."""
+    if municipality is not None and not re.fullmatch(r"[0-9]{4}", municipality):
+        raise click.BadParameter("a 4-digit code such as 1280", param_hint="--municipality")
     try:
         opened = open_addresses(
             file, file_format, srid, _mapping(pairs), delimiter, encoding, layer
@@ -88,7 +96,13 @@ def import_addresses_command(
         click.echo(f"Importing {file.name} (EPSG:{opened.srid}) …", err=True)
         with psycopg.connect(_database_url()) as conn:
             report = import_addresses(
-                conn, opened.rows, opened.srid, source or file.name, _progress, replace
+                conn,
+                opened.rows,
+                opened.srid,
+                source or file.name,
+                _progress,
+                replace,
+                municipality,
             )
     except InvalidInput as exc:
         raise click.ClickException(exc.detail) from exc

@@ -154,12 +154,15 @@ def read_csv_addresses(
     if delimiter is None:
         delimiter = max(";,\t|", key=first.count)
     reader = csv.DictReader(handle, delimiter=delimiter)
-    columns = resolve_columns(list(reader.fieldnames or []), ADDRESS_ALIASES, mapping or {})
-    if "x" not in columns or "y" not in columns:
+    try:
+        columns = resolve_columns(list(reader.fieldnames or []), ADDRESS_ALIASES, mapping or {})
+        if "x" not in columns or "y" not in columns:
+            raise InvalidInput(
+                "Which columns hold the coordinates? Map them, e.g. --map x=E --map y=N."
+            )
+    except BaseException:
         handle.close()
-        raise InvalidInput(
-            "Cannot tell which columns hold the coordinates; map them, e.g. --map x=E --map y=N."
-        )
+        raise
 
     def rows() -> Iterator[AddressRecord | Skipped]:
         with handle:

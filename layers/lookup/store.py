@@ -29,10 +29,11 @@ Progress = Callable[[str, int, int], None]
 MUNICIPALITY_SNAP_M = 2000
 _CHUNK = 10_000
 
-# Ids: md5 of the folded content, 16 hex digits; the prefix tells the kind.
+# Ids: md5 of the content, 16 hex digits; the prefix tells the kind. Case and spacing do not
+# make a new street, diacritics do: Malmö has both Törngatan and Torngatan.
 STREET_UID_SQL = (
-    "'s' || left(md5(coalesce(municipality_code, '') || '|' || coalesce(lookup.fold(city), '') "
-    "|| '|' || lookup.fold(street)), 15)"
+    "'s' || left(md5(coalesce(municipality_code, '') || '|' || coalesce(lower(city), '') "
+    "|| '|' || lower(regexp_replace(btrim(street), '\\s+', ' ', 'g'))), 15)"
 )
 ADDRESS_UID_SQL = (
     "'a' || left(md5(street_uid || '|' || number || '|' || coalesce(letter, '') || '|' "
@@ -91,8 +92,13 @@ def import_addresses(
     source: str,
     progress: Progress | None = None,
     replace: bool = False,
+    municipality: str | None = None,
 ) -> ImportReport:
-    """Store addresses read in ``srid``; ``replace`` first removes earlier rows of ``source``."""
+    """Store addresses read in ``srid``; ``replace`` first removes earlier rows of ``source``.
+
+    ``municipality`` (a code such as "1280") is for a municipality's own register: every row
+    belongs to it, even where the generalised 1:1 million border says otherwise.
+    """
     report = ImportReport()
     with conn.transaction():
         conn.execute(
@@ -114,7 +120,7 @@ def import_addresses(
                 _stage_chunk(copy, chunk, srid, report)
                 if progress:
                     progress("read", report.read, 0)
-        _place_staged(conn, report)
+        _place_staged(conn, report, municipality)
         if replace:
             conn.execute("DELETE FROM lookup.addresses WHERE source = %s", [source])
         cur = conn.execute(
@@ -137,17 +143,20 @@ def import_addresses(
     return report
 
 
-def _place_staged(conn: psycopg.Connection[Any], report: ImportReport) -> None:
+def _place_staged(
+    conn: psycopg.Connection[Any], report: ImportReport, municipality: str | None
+) -> None:
     """SWEREF 99 TM, municipality, town fallback and ids for the staged rows; drop duplicates."""
     conn.execute(
         "UPDATE address_stage SET geom = ST_Transform(ST_SetSRID(ST_MakePoint(lon, lat), 4326), "
-        "3006), letter = upper(letter)"
+        "3006), letter = upper(letter), municipality_code = %s",
+        [municipality],
     )
     conn.execute("CREATE INDEX ON address_stage USING gist (geom)")
     conn.execute("ANALYZE address_stage")
     conn.execute(
         "UPDATE address_stage s SET municipality_code = p.code FROM lookup.municipality_parts p "
-        "WHERE ST_Intersects(p.geom, s.geom)"
+        "WHERE s.municipality_code IS NULL AND ST_Intersects(p.geom, s.geom)"
     )
     conn.execute(
         """
