@@ -179,6 +179,11 @@ def test_raster_tilejson_points_at_versioned_png_tiles(
     assert doc["maxzoom"] == 10, "SRTM3's 90 m pixels match zoom 10"
     assert doc["renderings"] == ["hillshade", "elevation"]
     assert doc["attribution"] == "SRTM, public domain"
+    ramp = http.get("/tiles/rt_dem.json?render=elevation&format=webp").get_json()
+    assert ramp["tiles"][0].endswith(f".webp?v={srtm['version']}&render=elevation")
+    for wrong in ("?render=rainbow", "?format=gif"):
+        refused = http.get(f"/tiles/rt_dem.json{wrong}")
+        assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
 
 
 @pytest.mark.shared_data

@@ -80,9 +80,19 @@ def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
 
 
 def raster_tilejson_response(layer: LayerInfo) -> Response:
-    """The TileJSON of a raster layer, pointing at versioned PNG tile URLs."""
-    base = url_for("raster.raster_tile", name=layer.name, z=0, x=0, y=0, fmt="png", _external=True)
-    template = base.replace("/0/0/0.png", "/{z}/{x}/{y}.png") + f"?v={layer.version}"
-    response = jsonify(raster_tilejson(layer, _path(layer), template))
+    """The TileJSON of a raster layer, pointing at versioned tile URLs.
+
+    ``?render=`` and ``?format=png|webp`` on the TileJSON URL carry over into the tile URLs, so
+    a map client configured with ``/tiles/dem.json?render=elevation`` gets the colour ramp.
+    """
+    path = _path(layer)
+    suffix = request.args.get("format", "png")
+    image_format(suffix)
+    query = f"?v={layer.version}"
+    if "render" in request.args:
+        query += f"&render={describe_raster(path).rendering(request.args['render'])}"
+    base = url_for("raster.raster_tile", name=layer.name, z=0, x=0, y=0, fmt=suffix, _external=True)
+    template = base.replace(f"/0/0/0.{suffix}", f"/{{z}}/{{x}}/{{y}}.{suffix}") + query
+    response = jsonify(raster_tilejson(layer, path, template))
     response.headers["Cache-Control"] = SHORT
     return response
