@@ -16,6 +16,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from layers.raster import publish_raster
 from layers.store import LayerSpec
+from tests.layers_helpers import token_headers
 from tests.raster_helpers import decode_image, write_geotiff
 from webmap import create_app
 from webmap.cli import main
@@ -318,7 +319,7 @@ def test_cli_imports_a_raster(
     assert (raster_dir / report["file"]).exists()
 
 
-def test_a_private_raster_is_hidden_from_anonymous_clients(
+def test_a_private_raster_is_for_staff_only(
     http: FlaskClient, database_url: str, raster_dir: Path, tmp_path: Path
 ) -> None:
     source = write_geotiff(tmp_path / "p.tif", np.full((1, 32, 32), 7, dtype="int16"))
@@ -328,6 +329,11 @@ def test_a_private_raster_is_hidden_from_anonymous_clients(
         response = http.get(url)
         assert response.status_code == 404, url
         assert response.mimetype == "application/problem+json"
+    staff = token_headers(database_url, "publish", "raster-private")
+    tile = http.get("/tiles/rt_private/14/8800/4830.png?v=1", headers=staff)
+    assert tile.status_code == 200 and tile.mimetype == "image/png"
+    assert tile.headers["Cache-Control"] == "private, no-store"
+    assert http.get("/tiles/rt_private.json", headers=staff).status_code == 200
 
 
 def test_a_missing_stored_file_is_a_503_problem_not_a_crash(
