@@ -6,13 +6,21 @@ too large for a browser upload and for scheduled scripts.
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
 import psycopg
 from flask import current_app
 from flask.cli import AppGroup
 
 from layers.auth import create_token, list_tokens, revoke_token, set_user
-from layers.errors import LayerError
+from layers.errors import LayerError, LayerNotFound
+from layers.ingest import IngestLimits, IngestOptions, publish_vector
+from layers.store import LayerSpec
+from layers.versions import delete_layer, drop_orphans, layer_detail, list_layers, rollback
 from webmap.settings import Settings
 
 
@@ -22,7 +30,8 @@ def _settings() -> Settings:
 
 
 def _connect() -> psycopg.Connection[tuple[object, ...]]:
-    return psycopg.connect(_settings().database_url)
+    # Autocommit: the pipeline's own transaction blocks decide what is committed together.
+    return psycopg.connect(_settings().database_url, autocommit=True, application_name="webmap-cli")
 
 
 @click.group("tokens", cls=AppGroup)
@@ -94,3 +103,158 @@ def staff_set_password(username: str, password: str) -> None:
 @click.group("layers", cls=AppGroup)
 def layers_group() -> None:
     """Publish, list and roll back staff layers."""
+
+
+def _limits(settings: Settings) -> IngestLimits:
+    return IngestLimits(
+        max_unpacked_bytes=settings.max_unpacked_bytes,
+        max_features=settings.max_features,
+        max_vertices=settings.max_vertices,
+        max_feature_vertices=settings.max_feature_vertices,
+    )
+
+
+class _Progress:
+    """A click progress bar over the stages of the pipeline, with a line per stage for logs."""
+
+    def __init__(self, bar: Any) -> None:
+        self._bar = bar
+        self._stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self._stage:
+            self._stage = stage
+            click.echo(f"{stage}…", err=True)
+            self._bar.length = max(total, 1)
+            self._bar.pos = 0
+            self._bar.label = stage
+        self._bar.update(done - self._bar.pos)
+
+
+@layers_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="Layer name: a–z, 0–9, _ (used in URLs).")
+@click.option("--title", help="Human title (required for a new layer).")
+@click.option("--description", help="What the layer shows.")
+@click.option("--attribution", help="Source and licence, shown on maps.")
+@click.option("--private", "visibility", flag_value="private", help="Only staff may see it.")
+@click.option("--public", "visibility", flag_value="public", help="Anyone may see it.")
+@click.option("--srid", type=int, help="EPSG code when the file has no or a wrong CRS.")
+@click.option("--layer", "source_layer", help="Layer inside a GeoPackage, KML or archive.")
+@click.option("--encoding", help="Text encoding of the attributes (e.g. ISO-8859-1).")
+@click.option(
+    "--geometry-type",
+    type=click.Choice(["point", "line", "polygon"]),
+    help="Keep only this geometry kind from a mixed file.",
+)
+@click.option("--report", "show_report", is_flag=True, help="Print the full report as JSON.")
+def layers_import(
+    file: Path,
+    name: str,
+    title: str | None,
+    description: str | None,
+    attribution: str | None,
+    visibility: str | None,
+    srid: int | None,
+    source_layer: str | None,
+    encoding: str | None,
+    geometry_type: str | None,
+    show_report: bool,
+) -> None:
+    """Publish FILE as a new layer, or as a new version of an existing one."""
+    settings = _settings()
+    try:
+        with _connect() as conn:
+            current = _current(conn, name)
+            if current is None and not title:
+                raise click.UsageError("A new layer needs --title.")
+            base = current or {"description": "", "attribution": "", "public": True}
+            spec = LayerSpec(
+                name=name,
+                title=title or str(base["title"]),
+                description=description if description is not None else base["description"],
+                attribution=attribution if attribution is not None else base["attribution"],
+                public=(visibility == "public") if visibility else bool(base["public"]),
+                minzoom=int(base.get("minzoom", 0)),
+                maxzoom=int(base.get("maxzoom", 22)),
+            )
+            options = IngestOptions(
+                srid=srid,
+                source_layer=source_layer,
+                encoding=encoding,
+                geometry_type=geometry_type,
+                keep_versions=settings.keep_versions,
+                limits=_limits(settings),
+            )
+            with click.progressbar(length=1, label="reading", file=sys.stderr) as bar:
+                result = publish_vector(
+                    conn, spec, file, file.name, options, progress=_Progress(bar)
+                )
+    except LayerError as exc:
+        hint = getattr(exc, "extensions", {}).get("hint")
+        raise click.ClickException(
+            exc.detail if not hint or hint in exc.detail else f"{exc.detail} {hint}"
+        ) from exc
+    report = result.report
+    click.echo(
+        f"{name} version {result.version} is live: {report['stored']} of "
+        f"{report['features_read']} features stored, {report['repaired_count']} repaired, "
+        f"{report['rejected_count']} rejected ({report['crs']['name']})."
+    )
+    if show_report:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+def _current(conn: psycopg.Connection[Any], name: str) -> dict[str, Any] | None:
+    try:
+        return layer_detail(conn, name)
+    except LayerNotFound:
+        return None
+
+
+@layers_group.command("list")
+def layers_list() -> None:
+    """List layers with their live version and feature count."""
+    with _connect() as conn:
+        for layer in list_layers(conn):
+            access = "public" if layer["public"] else "private"
+            click.echo(
+                f"{layer['name']}\tv{layer['version']}\t{layer['kind']}\t{access}\t"
+                f"{layer['feature_count']} features\t{layer['title']}"
+            )
+
+
+@layers_group.command("rollback")
+@click.argument("name")
+@click.option("--to", "version", type=int, help="Version to make live (default: the previous).")
+def layers_rollback(name: str, version: int | None) -> None:
+    """Make an older version of NAME live again."""
+    try:
+        with _connect() as conn:
+            live = rollback(conn, name, version)
+    except LayerError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"{name} version {live} is live.")
+
+
+@layers_group.command("delete")
+@click.argument("name")
+@click.confirmation_option(prompt="Delete the layer with all its versions?")
+def layers_delete(name: str) -> None:
+    """Delete NAME with all stored versions."""
+    try:
+        with _connect() as conn:
+            dropped = delete_layer(conn, name)
+    except LayerError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"Deleted {name} (versions {', '.join(map(str, dropped))}).")
+
+
+@layers_group.command("clean")
+def layers_clean() -> None:
+    """Drop orphaned version tables no catalog row points at."""
+    with _connect() as conn:
+        dropped = drop_orphans(conn)
+    click.echo(
+        f"Dropped {len(dropped)} orphaned tables." + (f" {', '.join(dropped)}" if dropped else "")
+    )

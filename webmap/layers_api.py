@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, url_for
 from psycopg import sql
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
@@ -86,6 +86,33 @@ def _spec(name: str, current: dict[str, Any] | None) -> LayerSpec:
         minzoom=current["minzoom"] if current else 0,
         maxzoom=current["maxzoom"] if current else 22,
     )
+
+
+def _spool_to_disk(
+    total_content_length: int | None,
+    content_type: str | None,
+    filename: str | None,
+    content_length: int | None = None,
+) -> IO[bytes]:
+    """Where werkzeug streams an uploaded file: a temp file we close even if parsing fails."""
+    settings = _settings()
+    handle = tempfile.TemporaryFile(dir=settings.upload_dir or None)  # noqa: SIM115 (closed in teardown)
+    g.setdefault("upload_files", []).append(handle)
+    return handle
+
+
+@blueprint.teardown_request
+def _close_spooled(_error: BaseException | None) -> None:
+    # werkzeug leaves the spool of an aborted body (client gone halfway) to the GC; close now.
+    for handle in g.pop("upload_files", []):
+        handle.close()
+
+
+@blueprint.before_request
+def _spool_uploads_to_disk() -> None:
+    # werkzeug's hook for where uploaded files go (Request._get_file_stream), set per request
+    # before anything (the CSRF check included) parses the form.
+    setattr(request, "_get_file_stream", _spool_to_disk)  # noqa: B010
 
 
 def _upload() -> FileStorage:

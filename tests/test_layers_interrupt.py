@@ -1,0 +1,177 @@
+"""Nothing is lost: a killed ``webmap layers import`` or a client that disconnects halfway leaves
+the live version serving byte-identical tiles, and no half-built table behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pyogrio.raw
+import pytest
+import shapely
+from flask import Flask
+from werkzeug.serving import make_server
+
+from layers.versions import drop_orphans
+from tests.layers_helpers import raw_tile, tile_of, token_headers
+from webmap.cli import main
+
+WEBMAP = Path(sys.executable).parent / "webmap"
+LAYER = "interrupted"
+TILE = tile_of(18.05, 59.33, 12)
+
+
+def _squares(path: Path, n: int, seed: int) -> Path:
+    """``n`` small squares over Stockholm as FlatGeobuf (fast to read, slow enough to store)."""
+    rng = np.random.default_rng(seed)
+    x = 17.9 + rng.random(n) * 0.3
+    y = 59.25 + rng.random(n) * 0.15
+    geoms = shapely.box(x, y, x + 0.0003, y + 0.0002)
+    pyogrio.raw.write(
+        str(path),
+        shapely.to_wkb(geoms),
+        [np.arange(n)],
+        ["nr"],
+        driver="FlatGeobuf",
+        geometry_type="Polygon",
+        crs="EPSG:4326",
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def live_v1(sample_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app with layer ``interrupted`` published once (version 1) through the CLI."""
+    from webmap import create_app
+
+    app = create_app({"database_url": sample_database, "catalog_ttl": 0, "pool_min_size": 0})
+    app.config["TESTING"] = True
+    small = _squares(tmp_path_factory.mktemp("v1") / "small.fgb", 2_000, seed=1)
+    result = app.test_cli_runner().invoke(
+        main, ["layers", "import", str(small), "--name", LAYER, "--title", "Avbrutet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{LAYER} version 1 is live: 2000 of 2000 features stored" in result.output
+    yield app
+    app.extensions["webmap.pool"].close()
+
+
+def _live_version(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT version FROM webmap.layers WHERE name = %s", [LAYER]).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _tables(database_url: str) -> list[str]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE %s ORDER BY 1", [f"{LAYER}_v%"]
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _wait_for_copy(database_url: str, timeout: float = 60.0) -> None:
+    """Block until the CLI's connection is streaming features (COPY) into the new table."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = 'webmap-cli' AND query LIKE 'COPY%%'"
+            ).fetchone()
+            if row and row[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the import never reached COPY")
+
+
+def test_import_killed_halfway_leaves_the_live_version_serving(
+    live_v1: Flask, sample_database: str, tmp_path: Path
+) -> None:
+    client = live_v1.test_client()
+    before = raw_tile(client, LAYER, TILE, 1)
+    assert before
+    big = _squares(tmp_path / "big.fgb", 150_000, seed=2)
+    env = {**os.environ, "WEBMAP_DATABASE_URL": sample_database}
+    process = subprocess.Popen(
+        [str(WEBMAP), "layers", "import", str(big), "--name", LAYER],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_copy(sample_database)
+        time.sleep(0.5)  # well into the stream of features
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    assert process.returncode == -signal.SIGKILL
+
+    # PostgreSQL ends the dead client's session: its transaction (and table) is rolled back.
+    deadline = time.monotonic() + 10
+    while _tables(sample_database) != [f"{LAYER}_v1"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _tables(sample_database) == [f"{LAYER}_v1"]
+    assert _live_version(sample_database) == 1
+    assert raw_tile(client, LAYER, TILE, 1) == before
+    with psycopg.connect(sample_database, autocommit=True) as conn:
+        assert drop_orphans(conn) == []
+
+    # The lock died with the process: the next import goes through and becomes version 2.
+    redo = live_v1.test_cli_runner().invoke(
+        main, ["layers", "import", str(_squares(tmp_path / "redo.fgb", 500, 3)), "--name", LAYER]
+    )
+    assert redo.exit_code == 0, redo.output
+    assert _live_version(sample_database) == 2
+    assert raw_tile(client, LAYER, TILE, 2) != before
+    rolled = live_v1.test_cli_runner().invoke(main, ["layers", "rollback", LAYER])
+    assert rolled.exit_code == 0 and "version 1 is live" in rolled.output
+    assert raw_tile(client, LAYER, TILE, 1) == before
+
+
+def test_client_disconnecting_halfway_changes_nothing(live_v1: Flask, sample_database: str) -> None:
+    client = live_v1.test_client()
+    version = _live_version(sample_database)
+    before = raw_tile(client, LAYER, TILE, version)
+    tables = _tables(sample_database)
+    headers = token_headers(sample_database, "publish", "disconnect")
+    server = make_server("127.0.0.1", 0, live_v1, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        boundary = "xyzzy"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nNy\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            'filename="big.geojson"\r\nContent-Type: application/geo+json\r\n\r\n'
+            '{"type": "FeatureCollection", "features": ['
+        ).encode()
+        request = (
+            f"PUT /api/layers/{LAYER} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: {headers['Authorization']}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: {5_000_000}\r\n\r\n"
+        ).encode()
+        with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+            sock.sendall(request + head + b'{"type": "Feature", "properties": {}, ' * 2000)
+        time.sleep(1.0)  # let the server notice the disconnect
+        assert server.server_address  # still serving
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    assert _live_version(sample_database) == version
+    assert _tables(sample_database) == tables
+    assert raw_tile(client, LAYER, TILE, version) == before
