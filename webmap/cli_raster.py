@@ -7,6 +7,7 @@ version, swapped live in one transaction, older versions kept for rollback.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -76,6 +77,8 @@ def import_raster(
                 raster_storage(settings),
                 srid,
                 keep_versions=settings.keep_versions,
+                # A progress bar for people at a terminal; scripts get clean output.
+                progress=sys.stderr if sys.stderr.isatty() and not as_json else None,
             )
     except LayerError as exc:
         raise click.ClickException(exc.detail) from exc

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rasterio.enums import Resampling
 from rasterio.io import DatasetReader
@@ -56,7 +56,9 @@ def _cog_profile(facts: RasterFacts) -> dict[str, Any]:
     return profile
 
 
-def write_cog(src: DatasetReader, facts: RasterFacts, target: Path) -> None:
+def write_cog(
+    src: DatasetReader, facts: RasterFacts, target: Path, progress: TextIO | None = None
+) -> None:
     """Convert ``src`` to a COG at ``target`` (a new file; the caller renames it into place).
 
     When the coordinate system is overridden (``srid`` given, or a 3-D CRS reduced to 2-D) the
@@ -69,7 +71,9 @@ def write_cog(src: DatasetReader, facts: RasterFacts, target: Path) -> None:
     options: dict[str, Any] = {
         "overview_resampling": facts.overview_resampling,
         "additional_cog_metadata": tags,
-        "quiet": True,
+        # rio-cogeo draws its own progress bar (block by block) on ``progress`` when given.
+        "quiet": progress is None,
+        "progress_out": progress,
         "in_memory": False,
     }
     with contextlib.ExitStack() as stack:

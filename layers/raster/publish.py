@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import psycopg
 from rio_tiler.io import Reader
@@ -37,12 +37,14 @@ def publish_raster(
     *,
     limits: RasterLimits | None = None,
     keep_versions: int | None = None,
+    progress: TextIO | None = None,
 ) -> dict[str, Any]:
     """Publish ``path`` as a new live version of raster layer ``spec.name``; returns the report.
 
     ``path`` keeps its original file name (GDAL's SRTMHGT driver reads the tile's position from a
     name such as ``N57E011.hgt``). ``srid`` declares the coordinate system when the file has none
     or a wrong one. ``keep_versions`` old versions are kept for rollback (``None``: all).
+    ``progress`` (a terminal stream) shows the conversion's progress bar.
     The new version is committed on return unless the caller has a transaction open, which
     then holds it. Raises :class:`~layers.errors.InvalidInput` for unusable or implausible
     rasters; nothing is written then.
@@ -54,7 +56,7 @@ def publish_raster(
     with open_raster(path) as src:
         facts = inspect_raster(src, srid, limits)
         with _partial_file(storage_dir) as partial:
-            write_cog(src, facts, partial)
+            write_cog(src, facts, partial, progress)
             zooms = _native_zooms(partial)
             report = _report(spec.name, path, facts, zooms, partial.stat().st_size)
             _swap_in(conn, spec, facts, partial, storage_dir, report)
