@@ -16,7 +16,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     ``config`` is a :class:`Settings`, or a mapping of settings that override the ``WEBMAP_*``
     environment (tests pass their database URL this way); ``None`` reads the environment only.
     """
-    from webmap import auth, db, health, layers_api, pages, problems, services, tiles_api
+    from webmap import auth, db, health, layers_api, ogc_api, pages, problems, services, tiles_api
 
     settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
     app = Flask(__name__)
@@ -42,4 +42,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(staticmap_api.blueprint)
     auth.init_app(app)
     app.register_blueprint(layers_api.blueprint)
+    app.register_blueprint(ogc_api.blueprint)
     return app
