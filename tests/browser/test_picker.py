@@ -181,3 +181,54 @@ def test_touch_phone_crosshair_and_targets(browser: Browser, live_server: str) -
         page.screenshot(path="/tmp/webmap-picker-phone.png", full_page=True)
     finally:
         context.close()
+
+
+def test_reflows_at_400_percent_zoom(browser: Browser, live_server: str) -> None:
+    """1280 × 1024 at 400 % zoom is a 320 × 256 CSS-pixel viewport: no sideways scrolling, and
+    the place can still be chosen (WCAG 1.4.10)."""
+    context = browser.new_context(viewport={"width": 320, "height": 256})
+    try:
+        page = context.new_page()
+        picker = open_demo(page, live_server)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        overflowing = picker.evaluate(
+            """el => [...el.shadowRoot.querySelectorAll('*')]
+                 .filter(n => n.getBoundingClientRect().right > 321 && n.offsetParent !== null)
+                 .map(n => n.className || n.tagName)"""
+        )
+        assert overflowing == []
+        map_box = picker.locator(".map-area").bounding_box()
+        assert map_box is not None and map_box["height"] >= 150
+        choose = picker.locator("[data-action=choose]")
+        choose.scroll_into_view_if_needed()
+        choose.click()
+        expect(picker.locator("#chosen-text")).to_contain_text("Fastighet", timeout=10_000)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", ["dark", "forced-colors"])
+def test_dark_and_forced_colours_keep_controls_visible(
+    browser: Browser, live_server: str, scheme: str
+) -> None:
+    context = browser.new_context(viewport={"width": 800, "height": 1200})
+    try:
+        page = context.new_page()
+        if scheme == "dark":
+            page.emulate_media(color_scheme="dark")
+        else:
+            page.emulate_media(forced_colors="active")
+        picker = open_demo(page, live_server)
+        button = picker.locator("[data-action=choose]")
+        colours = button.evaluate(
+            "b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]"
+        )
+        assert colours[0] != colours[1], "button text must differ from its background"
+        crosshair = picker.locator(".crosshair").evaluate(
+            "c => getComputedStyle(c, '::before').backgroundColor"
+        )
+        assert crosshair not in ("rgba(0, 0, 0, 0)", "transparent")
+        picker.locator("#map").focus()
+        page.screenshot(path=f"/tmp/webmap-picker-{scheme}.png", full_page=True)
+    finally:
+        context.close()

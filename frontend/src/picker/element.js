@@ -191,6 +191,8 @@ export function definePicker(stylesheets, createMapView) {
         this.#marker = createMarker(this.#mapView.map);
         await this.#mapView.ready;
         this.#refs.map.dataset.state = 'ready';
+        // When the first tiles were drawn, in ms since navigation (bench/widget.py reads it).
+        this.#refs.map.dataset.readyMs = String(Math.round(performance.now()));
         emit(this, READY, { map: true });
       } catch (error) {
         this.#mapOk = false;

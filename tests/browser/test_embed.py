@@ -1,0 +1,88 @@
+"""The /embed iframe page: a platform that cannot load scripts frames it, and receives the value
+by postMessage, only when its origin is on the allow-list."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+PARENT_PAGE = """<!doctype html><html lang="sv"><head><meta charset="utf-8">
+<title>E-tjänst</title></head><body><h1>E-tjänst</h1>
+<iframe title="Välj plats" width="400" height="760" src="{src}"></iframe>
+<script>
+  window.received = [];
+  addEventListener('message', (e) => window.received.push({{origin: e.origin, data: e.data}}));
+</script></body></html>"""
+
+
+@pytest.fixture
+def parent_site(live_server: str) -> Iterator[tuple[str, list[str]]]:
+    """An e-service on another origin of this machine (its own port), framing /embed.
+
+    Yields its origin and a list the test fills with the iframe URL before loading the page.
+    """
+    frame_src: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = PARENT_PAGE.format(src=frame_src[0]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", frame_src
+    server.shutdown()
+    server.server_close()
+
+
+def test_embed_posts_the_value_to_its_allow_listed_parent(
+    page: Page,
+    live_server: str,
+    live_app: Flask,
+    parent_site: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parent, frame_src = parent_site
+    monkeypatch.setitem(live_app.config, "WEBMAP_EMBED_ORIGINS", [parent])
+    frame_src.append(f"{live_server}/embed?origin={parent}")
+    page.goto(f"{parent}/")
+    frame = page.frame_locator("iframe")
+    expect(frame.locator("webmap-picker #map")).to_have_attribute(
+        "data-state", "ready", timeout=20_000
+    )
+    frame.locator("webmap-picker [data-action=choose]").click()
+    page.wait_for_function("() => window.received.length > 0", timeout=10_000)
+    message = page.evaluate("() => window.received[0]")
+    assert message["origin"] == live_server
+    assert message["data"]["type"] == "webmap:change"
+    value = message["data"]["value"]
+    assert value["type"] == "Feature"
+    assert value["properties"]["municipality"]["code"] == "0180"
+
+
+def test_embed_refuses_to_be_framed_by_others(
+    page: Page, live_server: str, parent_site: tuple[str, list[str]]
+) -> None:
+    parent, frame_src = parent_site
+    frame_src.append(f"{live_server}/embed")  # no origin: frame-ancestors 'self' only
+    page.goto(f"{parent}/")
+    page.wait_for_timeout(1500)
+    child = page.frames[1]
+    # Chromium replaces a frame its CSP forbids with its own error page.
+    assert child.url.startswith("chrome-error://"), child.url
+    assert child.locator("webmap-picker").count() == 0

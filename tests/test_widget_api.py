@@ -1,0 +1,122 @@
+"""The widget's HTTP side: bundle delivery, the demo e-service's form and receipt, the embed page.
+
+Malformed input gets RFC 9457 problem JSON with a 4xx status, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from webmap.widget_api import DIST
+
+FEATURE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [18.075, 59.338]},
+    "properties": {
+        "label": "Fastighet Stockholm Fiktiva Rönnen 2, nära Linnégatan 2, Stockholm",
+        "sweref99tm": {"srid": 3006, "e": 674891.0, "n": 6581728.0},
+        "address": {"label": "Linnégatan 2, Stockholm", "distance_m": 12.0},
+        "property": {"designation": "Stockholm Fiktiva Rönnen 2", "fictional": True},
+        "municipality": {"code": "0180", "name": "Stockholm"},
+        "source": "map",
+        "zoom": 16,
+    },
+}
+
+
+def _is_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    body: dict = response.get_json()
+    assert body["status"] == status and body["title"] and body["detail"] and body["type"]
+    return body
+
+
+def test_demo_form_is_sent_with_a_strict_csp(client: FlaskClient) -> None:
+    response = client.get("/demo")
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    html = response.get_data(as_text=True)
+    assert '<webmap-picker name="location" required lang="sv"' in html
+    assert 'name="location_text"' in html  # the no-JavaScript fallback
+    assert "<script>" not in html  # no inline script
+
+
+def test_demo_receipt_shows_what_was_received(client: FlaskClient) -> None:
+    response = client.post(
+        "/demo",
+        data={
+            "kind": "belysning",
+            "description": "Lampan är släckt",
+            "location": json.dumps(FEATURE),
+        },
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Stockholm Fiktiva Rönnen 2" in html
+    assert "Linnégatan 2, Stockholm" in html
+    assert "Lampan är släckt" in html
+    assert "6581728.0" in html
+
+
+def test_demo_receipt_takes_the_fallback_text(client: FlaskClient) -> None:
+    response = client.post("/demo", data={"kind": "klotter", "location_text": "Karlavägen 10"})
+    assert response.status_code == 200
+    assert "Karlavägen 10" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "not json",
+        json.dumps({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": []}}),
+        json.dumps({**FEATURE, "geometry": {"type": "Point", "coordinates": [18.0]}}),
+        json.dumps({**FEATURE, "geometry": {"type": "Point", "coordinates": [674891, 6581728]}}),
+        json.dumps([1, 2]),
+        "x" * 30_000,
+    ],
+)
+def test_demo_rejects_malformed_locations(client: FlaskClient, location: str) -> None:
+    _is_problem(client.post("/demo", data={"location": location}), 400)
+
+
+def test_demo_rejects_an_unknown_language(client: FlaskClient) -> None:
+    _is_problem(client.get("/demo?lang=xx"), 400)
+
+
+def test_widget_bundle_is_served_as_a_cors_module(client: FlaskClient) -> None:
+    if not (DIST / "webmap.js").is_file():
+        pytest.fail("the widget is not built: run scripts/install.sh (npm run build)")
+    response = client.get("/widget/webmap.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert b"webmap-picker" in response.get_data()
+    response.close()
+
+
+def test_unknown_widget_files_are_problems(client: FlaskClient) -> None:
+    _is_problem(client.get("/widget/../settings.py"), 404)
+    _is_problem(client.get("/widget/secret.txt"), 404)
+
+
+def test_embed_only_for_allow_listed_origins(app: Flask, client: FlaskClient) -> None:
+    _is_problem(client.get("/embed?origin=https://evil.example"), 400)
+    app.config["WEBMAP_EMBED_ORIGINS"] = ["https://e-tjanst.example.se"]
+    response = client.get("/embed?origin=https://e-tjanst.example.se&lang=en")
+    assert response.status_code == 200
+    assert (
+        "frame-ancestors https://e-tjanst.example.se" in response.headers["Content-Security-Policy"]
+    )
+    html = response.get_data(as_text=True)
+    assert '<meta name="webmap-parent-origin" content="https://e-tjanst.example.se">' in html
+    assert 'lang="en"' in html
+    standalone = client.get("/embed")
+    assert standalone.status_code == 200
+    assert "webmap-parent-origin" not in standalone.get_data(as_text=True)
