@@ -146,8 +146,60 @@ _STREET_COLUMNS = sql.SQL(
 )
 
 
+def _near_xy(options: SearchOptions) -> sql.Composable:
+    """The near term from a key row's plain coordinates (no geometry needed)."""
+    if options.near is None:
+        return sql.SQL("0")
+    distance = sql.SQL("sqrt(power(k.e - %(near_e)s, 2) + power(k.n - %(near_n)s, 2))")
+    return sql.SQL("{w} * {d} / ({d} + {s})").format(
+        w=sql.Literal(NEAR_WEIGHT), d=distance, s=sql.Literal(NEAR_SCALE_M)
+    )
+
+
 def street_candidates_sql(query: SearchQuery, options: SearchOptions, n: int) -> sql.Composed:
-    """Streets whose name or one of its words starts with the typed street text."""
+    """Streets whose name or one of its words starts with the typed street text.
+
+    Ranked from the key rows alone (they carry name, size and place), so even a one-letter
+    prefix matching thousands of streets reads only the key index before the top ``n``.
+    Town and postcode narrowing need the street rows and take :func:`_joined_candidates_sql`.
+    """
+    if query.town or query.postcode:
+        return _joined_candidates_sql(query, options, n)
+    municipality = (
+        sql.SQL("AND k.municipality_code = %(municipality)s")
+        if options.municipality
+        else sql.SQL("")
+    )
+    return sql.SQL(
+        """
+        WITH m AS (
+            SELECT k.street_uid,
+                (min(CASE WHEN k.key = %(street_fold)s AND k.word_start THEN 0 ELSE 3 END
+                     + CASE WHEN strpos(k.name_lower, %(street_lower)s) > 0 THEN 0 ELSE 1 END
+                     + CASE WHEN k.word_start THEN 0 ELSE 0.5 END) + min({near}))::float8
+                    AS score,
+                max(k.address_count) AS address_count, min(k.name_lower) AS name_lower
+            FROM lookup.street_keys k
+            WHERE k.key LIKE %(street_pattern)s {municipality}
+            GROUP BY k.street_uid
+            ORDER BY score, address_count DESC, name_lower, k.street_uid
+            LIMIT {n}
+        )
+        SELECT {cols}, {coords}, m.score
+        FROM m JOIN lookup.streets s ON s.uid = m.street_uid
+        ORDER BY m.score, m.address_count DESC, m.name_lower, s.uid
+        """
+    ).format(
+        cols=_STREET_COLUMNS,
+        coords=_coords("s.geom"),
+        near=_near_xy(options),
+        municipality=municipality,
+        n=sql.Literal(n),
+    )
+
+
+def _joined_candidates_sql(query: SearchQuery, options: SearchOptions, n: int) -> sql.Composed:
+    """Like :func:`street_candidates_sql`, filtered by town or postcode on the street rows."""
     return sql.SQL(
         """
         SELECT {cols}, {coords},
@@ -171,16 +223,33 @@ def street_candidates_sql(query: SearchQuery, options: SearchOptions, n: int) ->
     )
 
 
+#: Nearest spellings fetched per trigram measure before the streets carrying them are read.
+_FUZZY_NAMES = 30
+
+
 def fuzzy_streets_sql(query: SearchQuery, options: SearchOptions, n: int) -> sql.Composed:
-    """Streets spelled nearly like the typed text (pg_trgm, index-assisted ``%`` and ``<%``)."""
+    """Streets spelled nearly like the typed text.
+
+    The nearest distinct names come from the GiST trigram index by KNN: whole-name similarity
+    (``<->``, "Älgatan" → Älggatan) and word similarity (``<<->``, a typo in a name still being
+    typed); then the streets with those names are filtered and ranked.
+    """
     return sql.SQL(
         """
-        SELECT {cols}, {coords},
-            ({base} - greatest(similarity(s.name_fold, %(street_fold)s),
-                               word_similarity(%(street_fold)s, s.name_fold)) + {near})::float8
-                AS score
-        FROM lookup.streets s
-        WHERE (s.name_fold %% %(street_fold)s OR %(street_fold)s <%% s.name_fold) AND {filters}
+        WITH names AS (
+            SELECT c.name_fold, max(c.sim) AS sim FROM (
+                (SELECT name_fold, similarity(name_fold, %(street_fold)s) AS sim
+                 FROM lookup.street_names WHERE name_fold %% %(street_fold)s
+                 ORDER BY name_fold <-> %(street_fold)s LIMIT {k})
+                UNION ALL
+                (SELECT name_fold, word_similarity(%(street_fold)s, name_fold)
+                 FROM lookup.street_names WHERE %(street_fold)s <%% name_fold
+                 ORDER BY %(street_fold)s <<-> name_fold LIMIT {k})
+            ) c GROUP BY c.name_fold
+        )
+        SELECT {cols}, {coords}, ({base} - names.sim + {near})::float8 AS score
+        FROM names JOIN lookup.streets s ON s.name_fold = names.name_fold
+        WHERE {filters}
         ORDER BY score, s.address_count DESC, s.name, s.uid
         LIMIT {n}
         """
@@ -190,6 +259,7 @@ def fuzzy_streets_sql(query: SearchQuery, options: SearchOptions, n: int) -> sql
         base=sql.Literal(FUZZY_BASE),
         near=_near("s.geom", options),
         filters=_street_filters(query, options),
+        k=sql.Literal(_FUZZY_NAMES),
         n=sql.Literal(n),
     )
 

@@ -196,6 +196,7 @@ def rebuild_streets(conn: psycopg.Connection[Any]) -> int:
     street, where a centroid of a curved street could fall in a park.
     """
     conn.execute("DELETE FROM lookup.street_keys")
+    conn.execute("DELETE FROM lookup.street_names")
     conn.execute("DELETE FROM lookup.streets")
     count = conn.execute(
         """
@@ -211,15 +212,21 @@ def rebuild_streets(conn: psycopg.Connection[Any]) -> int:
     ).rowcount
     conn.execute(
         """
-        INSERT INTO lookup.street_keys (key, street_uid, word_start)
-        SELECT substr(s.name_fold, g.i), s.uid, g.i = 1
+        INSERT INTO lookup.street_keys (key, street_uid, word_start, name_lower, address_count,
+            municipality_code, e, n)
+        SELECT substr(s.name_fold, g.i), s.uid, g.i = 1, lower(s.name), s.address_count,
+            s.municipality_code, ST_X(s.geom), ST_Y(s.geom)
         FROM lookup.streets s, generate_series(1, length(s.name_fold)) AS g(i)
         WHERE g.i = 1 OR (substr(s.name_fold, g.i - 1, 1) IN (' ', '-', '/')
             AND substr(s.name_fold, g.i, 1) ~ '[[:alnum:]]')
         """
     )
+    conn.execute(
+        "INSERT INTO lookup.street_names (name_fold) SELECT DISTINCT name_fold FROM lookup.streets"
+    )
     conn.execute("ANALYZE lookup.streets")
     conn.execute("ANALYZE lookup.street_keys")
+    conn.execute("ANALYZE lookup.street_names")
     conn.execute("ANALYZE lookup.addresses")
     return count
 

@@ -97,21 +97,33 @@ def upgrade() -> None:
         )
         """
     )
-    op.execute(
-        "CREATE INDEX streets_name_trgm_idx ON lookup.streets USING gin (name_fold gin_trgm_ops)"
-    )
+    op.execute("CREATE INDEX streets_name_fold_idx ON lookup.streets (name_fold)")
+    # Each key row carries what ranking needs (name, size, place), so a one-letter prefix that
+    # matches thousands of streets is ranked from the index alone before any street is read.
     op.execute(
         """
         CREATE TABLE lookup.street_keys (
             key text NOT NULL,
             street_uid text NOT NULL,
-            word_start boolean NOT NULL
+            word_start boolean NOT NULL,
+            name_lower text NOT NULL,
+            address_count integer NOT NULL,
+            municipality_code text,
+            e double precision NOT NULL,
+            n double precision NOT NULL
         )
         """
     )
     op.execute(
-        "CREATE INDEX street_keys_key_idx ON lookup.street_keys "
-        "(key text_pattern_ops) INCLUDE (street_uid, word_start)"
+        "CREATE INDEX street_keys_key_idx ON lookup.street_keys (key text_pattern_ops) "
+        "INCLUDE (street_uid, word_start, name_lower, address_count, municipality_code, e, n)"
+    )
+    # Distinct folded names for typo tolerance: "Storgatan" in 200 towns is one trigram row.
+    # GiST (not GIN) so the nearest spellings come straight from the index (KNN <->, <<->).
+    op.execute("CREATE TABLE lookup.street_names (name_fold text PRIMARY KEY)")
+    op.execute(
+        "CREATE INDEX street_names_trgm_idx ON lookup.street_names "
+        "USING gist (name_fold gist_trgm_ops)"
     )
     op.execute(
         """

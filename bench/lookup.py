@@ -1,0 +1,200 @@
+"""Benchmark of address search and reverse lookup at ~53k and ~1M addresses.
+
+Loads Malmö's address register (../shared/data/malmo/adresser.csv) into a scratch database, then
+replicates it to about a million rows with plain INSERT … SELECT (shifted 30 km north per copy,
+distinct municipality codes 9001…), and times the domain calls the HTTP handlers make
+(``layers.lookup.search.search`` and ``reverse``) from this process: server-side, no HTTP.
+Side by side, the same questions as naive SQL (a folded ``LIKE '%…%'`` scan, and nearest address
+by ``ORDER BY ST_Distance``), with ratios.
+
+    .venv/bin/python bench/lookup.py [--copies 18] [--rounds 5] [--keep]
+
+Aim (issue 3): search p95 ≤ 15 ms at 50k and ≤ 30 ms at 1M, reverse p95 ≤ 5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from layers.crs import LonLat
+from layers.lookup.query import parse_query
+from layers.lookup.readers import read_csv_addresses
+from layers.lookup.reverse import reverse
+from layers.lookup.search import SearchOptions, search
+from layers.lookup.store import import_addresses, load_municipalities, rebuild_streets
+from layers.schema import upgrade
+
+PROJECT = Path(__file__).resolve().parent.parent
+MALMO_CSV = PROJECT.parent / "shared" / "data" / "malmo" / "adresser.csv"
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+DATABASE = "webmap_bench_lookup"
+
+#: Real prefixes a citizen types, 1 to 25 characters, typos and town/postcode included.
+QUERIES: tuple[str, ...] = (
+    "s", "ö", "st", "äl", "sto", "kung", "stor", "storg", "ystadv", "hyllie",
+    "storgatan", "ågatan 4", "lundavägen", "törngatan 5", "alggatan 1", "stortorget 1",
+    "storgatan 1, malmö", "älgatan 16b", "drotninggatan", "fersens väg 2",
+    "regementsgatan 24", "amiralsgatan 1", "östra förstadsgatan 2", "nobelv. 10",
+    "södra förstadsgatan 12a", "limhamnsvägen 10 216 12", "östra förstadsgatan 16a u",
+)  # fmt: skip
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    return at(0.50), at(0.95), at(0.99)
+
+
+def _time(call: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
+
+
+def _create_database() -> str:
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        name = sql.Identifier(DATABASE)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    url = f"{SERVER}/{DATABASE}"
+    upgrade(url)
+    return url
+
+
+def _replicate(conn: psycopg.Connection[Any], copies: int) -> None:
+    """``copies`` shifted copies of every address, in one set-based statement."""
+    conn.execute(
+        """
+        INSERT INTO lookup.addresses (uid, street, street_uid, number, letter, entrance,
+            postcode, city, municipality_code, district, source, source_id, geom)
+        SELECT 'a' || left(md5(a.uid || c), 15), a.street, 's' || left(md5(a.street_uid || c), 15),
+            a.number, a.letter, a.entrance, a.postcode, a.city, '9' || lpad(c::text, 3, '0'),
+            a.district, 'bench-copy', a.source_id, ST_Translate(a.geom, 0, 30000 * c)
+        FROM lookup.addresses a, generate_series(1, %s) AS c
+        WHERE a.source = 'malmo'
+        """,
+        [copies],
+    )
+
+
+def _naive_search(conn: psycopg.Connection[Any], text: str) -> None:
+    conn.execute(
+        "SELECT uid FROM lookup.addresses "
+        "WHERE lookup.fold(street || ' ' || number || coalesce(letter, '')) LIKE %s LIMIT 10",
+        ["%" + text.lower().split(",")[0] + "%"],
+    ).fetchall()
+
+
+def _naive_reverse(conn: psycopg.Connection[Any], point: tuple[float, float]) -> None:
+    conn.execute(
+        "SELECT uid FROM lookup.addresses ORDER BY ST_Distance(geom, "
+        "ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 3006)) LIMIT 1",
+        list(point),
+    ).fetchall()
+
+
+def _points(conn: psycopg.Connection[Any], count: int) -> list[tuple[float, float]]:
+    """Real Malmö addresses, moved up to ~50 m, plus some points between them (fixed seed)."""
+    rng = random.Random(3)
+    rows = conn.execute(
+        "SELECT ST_X(ST_Transform(geom, 4326)), ST_Y(ST_Transform(geom, 4326)) "
+        "FROM lookup.addresses WHERE source = 'malmo' ORDER BY uid LIMIT %s",
+        [count],
+    ).fetchall()
+    return [(x + rng.uniform(-7e-4, 7e-4), y + rng.uniform(-4e-4, 4e-4)) for x, y in rows]
+
+
+def _measure(conn: psycopg.Connection[Any], label: str, rounds: int) -> None:
+    total = conn.execute("SELECT count(*) FROM lookup.addresses").fetchone()
+    streets = conn.execute("SELECT count(*) FROM lookup.streets").fetchone()
+    print(f"\n== {label}: {total[0] if total else 0:,} addresses, "
+          f"{streets[0] if streets else 0:,} streets ==")  # fmt: skip
+    parsed = [parse_query(q) for q in QUERIES]
+    plain, near = SearchOptions(), SearchOptions(near=LonLat(13.0, 55.6))
+    for query in parsed:  # warm the cache once, as a running server would be
+        search(conn, query, plain)
+    fast: list[float] = []
+    biased: list[float] = []
+    per_query: dict[str, list[float]] = {q: [] for q in QUERIES}
+    for _ in range(rounds):
+        for text, query in zip(QUERIES, parsed, strict=True):
+            ms = _time(lambda query=query: search(conn, query, plain))  # type: ignore[misc]
+            fast.append(ms)
+            per_query[text].append(ms)
+            biased.append(_time(lambda query=query: search(conn, query, near)))  # type: ignore[misc]
+    naive = [_time(lambda text=text: _naive_search(conn, text)) for text in QUERIES]  # type: ignore[misc]
+    points = _points(conn, 500)
+    for point in points[:50]:
+        reverse(conn, point[0], point[1], 4326)
+    rev = [_time(lambda p=p: reverse(conn, p[0], p[1], 4326)) for p in points]  # type: ignore[misc]
+    naive_rev = [_time(lambda p=p: _naive_reverse(conn, p)) for p in points[:20]]  # type: ignore[misc]
+
+    def line(name: str, samples: list[float]) -> tuple[float, float, float]:
+        p50, p95, p99 = _percentiles(samples)
+        figures = f"p50 {p50:7.2f}  p95 {p95:7.2f}  p99 {p99:7.2f} ms"
+        print(f"  {name:<28} n={len(samples):>4}  {figures}")
+        return p50, p95, p99
+
+    s = line("search", fast)
+    line("search near=13.0,55.6", biased)
+    n = line("naive LIKE '%…%' (1 round)", naive)
+    r = line("reverse", rev)
+    nr = line("naive ORDER BY ST_Distance", naive_rev)
+    print(f"  ratio naive/indexed: search p50 ×{n[0] / s[0]:.1f}, reverse p50 ×{nr[0] / r[0]:.1f}")
+    slowest = sorted(per_query.items(), key=lambda kv: -statistics.median(kv[1]))[:4]
+    print("  slowest queries (median ms): "
+          + ", ".join(f"{q!r} {statistics.median(v):.1f}" for q, v in slowest))  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--copies", type=int, default=18, help="shifted copies for the big table")
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the query list")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    if not MALMO_CSV.exists():
+        print(f"needs {MALMO_CSV} (shared sample data), which is absent", file=sys.stderr)
+        return 2
+    url = _create_database()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            started = time.perf_counter()
+            load_municipalities(conn, PROJECT / "data" / "lantmateriet" / "ak_riks.zip")
+            source = read_csv_addresses(MALMO_CSV)
+            report = import_addresses(conn, source.rows, source.srid, "malmo", municipality="1280")
+            print(f"Malmö import: {report.stored:,} addresses in "
+                  f"{time.perf_counter() - started:.1f} s (incl. municipalities)")  # fmt: skip
+            _measure(conn, "Malmö register", args.rounds)
+            started = time.perf_counter()
+            with conn.transaction():
+                _replicate(conn, args.copies)
+                rebuild_streets(conn)
+            conn.execute("VACUUM ANALYZE lookup.addresses")
+            print(f"\nreplicated ×{args.copies + 1} in {time.perf_counter() - started:.1f} s")
+            _measure(conn, "replicated register", args.rounds)
+    finally:
+        if not args.keep:
+            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(DATABASE)
+                    )
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
