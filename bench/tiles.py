@@ -100,7 +100,8 @@ def main() -> None:
     try:
         wait_until_up(base, server)
         client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        with psycopg.connect(database_url, autocommit=True) as conn:
+        # The same session settings as the service's pool, so only the HTTP path differs.
+        with psycopg.connect(database_url, autocommit=True, options="-c jit=off") as conn:
             tileset = resolve_tileset(BASEMAP, load_catalog(conn))
             tiles = tile_list()
             service: dict[int, list[float]] = defaultdict(list)

@@ -210,8 +210,18 @@ def _repaired(source_srid: int) -> sql.Composable:
 
 
 def finish_version_table(conn: psycopg.Connection[Any], table: str) -> None:
-    """Build overview columns and the spatial index, then refresh planner statistics."""
+    """Build the spatial index and the overview columns, then refresh planner statistics.
+
+    The index is built *before* the overview UPDATE: an index built over a table with fresh
+    HOT update chains is flagged ``indcheckxmin`` and stays unusable while any older
+    transaction is open, so tiles of a new version could fall back to sequential scans.
+    """
     ident = sql.Identifier(DATA_SCHEMA, table)
+    conn.execute(
+        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
+            sql.Identifier(f"{table}_geom_idx"), ident
+        )
+    )
     assignments = [
         sql.SQL(
             "{} = CASE WHEN GeometryType(geom) IN ('POINT', 'MULTIPOINT') THEN NULL "
@@ -220,11 +230,6 @@ def finish_version_table(conn: psycopg.Connection[Any], table: str) -> None:
         for level in OVERVIEW_ZOOMS
     ]
     conn.execute(sql.SQL("UPDATE {} SET {}").format(ident, sql.SQL(", ").join(assignments)))
-    conn.execute(
-        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
-            sql.Identifier(f"{table}_geom_idx"), ident
-        )
-    )
     conn.execute(sql.SQL("ANALYZE {}").format(ident))
 
 

@@ -34,8 +34,21 @@ class TileOptions:
     max_features: int = 20_000
 
 
+_ENVELOPE = sql.SQL("ST_MakeEnvelope(%(left)s, %(bottom)s, %(right)s, %(top)s, {})").format(
+    sql.Literal(STORAGE_SRID)
+)
+_SEARCH = sql.SQL(
+    "ST_MakeEnvelope(%(search_left)s, %(search_bottom)s, %(search_right)s, %(search_top)s, {})"
+).format(sql.Literal(STORAGE_SRID))
+
+
 def _source_sql(source: TileSource, zoom: int, options: TileOptions) -> sql.Composed:
-    """``ST_AsMVT`` of one source, reading the envelopes from the ``tile`` CTE."""
+    """``ST_AsMVT`` of one source; the envelopes are the named parameters of :func:`tile_query`.
+
+    The search box is a plain expression of parameters in each subquery (no shared CTE), so the
+    filter is an index condition on the table itself rather than a join the planner may turn
+    into a sequential scan.
+    """
     geometry = sql.Identifier(overview_column(zoom))
     attributes = sql.SQL("").join(
         sql.SQL(", t.{}").format(sql.Identifier(name)) for name in source.attributes
@@ -43,15 +56,17 @@ def _source_sql(source: TileSource, zoom: int, options: TileOptions) -> sql.Comp
     return sql.SQL(
         """
         (SELECT coalesce(ST_AsMVT(q, {name}, {extent}, 'geom'), ''::bytea) FROM (
-            SELECT ST_AsMVTGeom(t.{geometry}, tile.envelope, {extent}, {buffer}, true) AS geom
+            SELECT ST_AsMVTGeom(t.{geometry}, {envelope}, {extent}, {buffer}, true) AS geom
                    {attributes}
-            FROM {table} AS t, tile
-            WHERE t.geom && tile.search
+            FROM {table} AS t
+            WHERE t.geom && {search}
             LIMIT {limit}
         ) AS q WHERE q.geom IS NOT NULL)
         """
     ).format(
         name=sql.Literal(source.name),
+        envelope=_ENVELOPE,
+        search=_SEARCH,
         extent=sql.Literal(options.extent),
         geometry=geometry,
         buffer=sql.Literal(options.buffer),
@@ -69,35 +84,26 @@ def _statement(sources: tuple[TileSource, ...], zoom: int, options: TileOptions)
     query; the text only changes with the layers' versions and the zoom, so it is memoised.
     """
     parts = sql.SQL(" || ").join(_source_sql(s, zoom, options) for s in sources)
-    query = sql.SQL(
-        """
-        WITH tile AS (
-            SELECT ST_MakeEnvelope(%s, %s, %s, %s, {srid}) AS envelope,
-                   ST_MakeEnvelope(%s, %s, %s, %s, {srid}) AS search
-        )
-        SELECT {parts}
-        """
-    ).format(srid=sql.Literal(STORAGE_SRID), parts=parts)
-    return query.as_bytes(None)
+    return sql.SQL("SELECT {}").format(parts).as_bytes(None)
 
 
 def tile_query(
     sources: Sequence[TileSource], tile: Tile, options: TileOptions
-) -> tuple[bytes, list[float]]:
+) -> tuple[bytes, dict[str, float]]:
     """The statement and its bound parameters for ``tile`` made of ``sources`` (non-empty)."""
     left, bottom, right, top = tile_envelope(tile)
     margin = (right - left) * options.buffer / options.extent
     query = _statement(tuple(sources), tile.z, options)
-    params = [
-        left,
-        bottom,
-        right,
-        top,
-        left - margin,
-        bottom - margin,
-        right + margin,
-        top + margin,
-    ]
+    params = {
+        "left": left,
+        "bottom": bottom,
+        "right": right,
+        "top": top,
+        "search_left": left - margin,
+        "search_bottom": bottom - margin,
+        "search_right": right + margin,
+        "search_top": top + margin,
+    }
     return query, params
 
 

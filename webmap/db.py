@@ -30,7 +30,12 @@ class LazyPool:
         if self._pool is None:
             with self._lock:
                 if self._pool is None:
-                    options = f"-c statement_timeout={self._settings.statement_timeout_ms}"
+                    # JIT off: tile and lookup statements are short, and PostgreSQL's cost
+                    # estimates for ST_AsMVT often cross the JIT threshold, which then spends
+                    # tens of milliseconds compiling what runs in one.
+                    options = (
+                        f"-c statement_timeout={self._settings.statement_timeout_ms} -c jit=off"
+                    )
                     pool = ConnectionPool(
                         self._settings.database_url,
                         min_size=self._settings.pool_min_size,
