@@ -109,8 +109,52 @@ def demo_form() -> Response:
     return _page(render_template("demo.html", lang=_lang()))
 
 
+@blueprint.get("/demo/bygglov")
+def demo_building_permit() -> Response:
+    """A building-permit question answered by drawing an area (``mode="polygon"``)."""
+    return _page(render_template("demo_bygglov.html", lang=_lang()))
+
+
+def _position(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(c, int | float) and not isinstance(c, bool) for c in value)
+        and -180 <= value[0] <= 180
+        and -90 <= value[1] <= 90
+    )
+
+
+def _valid_geometry(geometry: Any) -> bool:
+    """A Point, LineString or Polygon in longitude/latitude, as the picker's modes produce."""
+    if not isinstance(geometry, dict):
+        return False
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if kind == "Point":
+        return _position(coordinates)
+    if kind == "LineString":
+        return (
+            isinstance(coordinates, list)
+            and len(coordinates) >= 2
+            and all(_position(p) for p in coordinates)
+        )
+    if kind == "Polygon":
+        return (
+            isinstance(coordinates, list)
+            and len(coordinates) >= 1
+            and all(
+                isinstance(ring, list)
+                and len(ring) >= 4
+                and ring[0] == ring[-1]
+                and all(_position(p) for p in ring)
+                for ring in coordinates
+            )
+        )
+    return False
+
+
 def _location(text: str) -> dict[str, Any] | None:
-    """The picker's submitted value, checked to be a GeoJSON Point Feature in EPSG:4326."""
+    """The picker's submitted value, checked to be a GeoJSON Feature in EPSG:4326."""
     if not text:
         return None
     if len(text) > MAX_VALUE_CHARS:
@@ -119,31 +163,24 @@ def _location(text: str) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError as exc:
         raise InvalidInput("location is not JSON.") from exc
-    geometry = value.get("geometry") if isinstance(value, dict) else None
-    coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
-    if (
-        not isinstance(value, dict)
-        or value.get("type") != "Feature"
-        or not isinstance(geometry, dict)
-        or geometry.get("type") != "Point"
-        or not isinstance(coordinates, list)
-        or len(coordinates) != 2
-        or not all(isinstance(c, int | float) for c in coordinates)
-    ):
-        raise InvalidInput("location must be a GeoJSON Feature with a Point geometry.")
-    lon, lat = coordinates
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise InvalidInput("location coordinates are not longitude and latitude.")
+    if not isinstance(value, dict) or value.get("type") != "Feature":
+        raise InvalidInput("location must be a GeoJSON Feature.")
+    if not _valid_geometry(value.get("geometry")):
+        raise InvalidInput(
+            "location must have a Point, LineString or Polygon geometry in longitude, latitude."
+        )
+    if not isinstance(value.get("properties"), dict):
+        value["properties"] = {}
     return value
 
 
 @blueprint.post("/demo")
 def demo_receipt() -> Response:
     """What the demo e-service received: the picker's value as JSON, and the fallback text."""
-    location = _location(request.form.get("location", ""))
+    location = _location(request.form.get("location", "") or request.form.get("area", ""))
     location_text = request.form.get("location_text", "").strip()
     received = {
-        key: value for key, value in request.form.items() if key not in {"location", "csrf"}
+        key: value for key, value in request.form.items() if key not in {"location", "area"}
     }
     html = render_template(
         "demo_receipt.html",

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 def _received_location(page: Page) -> dict:
-    expect(page.locator("h1")).to_have_text("Tack för din felanmälan")
+    expect(page.locator("h1")).to_have_text("Tack, vi har tagit emot ditt ärende")
     return json.loads(page.locator("#received-location").inner_text())
 
 
@@ -149,7 +149,7 @@ def test_without_javascript_the_fallback_field_submits(browser: Browser, live_se
         expect(field).to_be_visible()
         field.fill("Karlavägen 10, Stockholm")
         page.locator("#submit").click()
-        expect(page.locator("h1")).to_have_text("Tack för din felanmälan")
+        expect(page.locator("h1")).to_have_text("Tack, vi har tagit emot ditt ärende")
         expect(page.locator("#received-text")).to_have_text("Karlavägen 10, Stockholm")
     finally:
         context.close()
@@ -232,3 +232,30 @@ def test_dark_and_forced_colours_keep_controls_visible(
         page.screenshot(path=f"/tmp/webmap-picker-{scheme}.png", full_page=True)
     finally:
         context.close()
+
+
+def test_use_my_location(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(
+        geolocation={"longitude": 18.076, "latitude": 59.336}, permissions=["geolocation"]
+    )
+    try:
+        page = context.new_page()
+        picker = open_demo(page, live_server)
+        picker.locator("[data-action=locate]").click()
+        expect(picker.locator("#chosen-text")).to_contain_text("Fastighet", timeout=10_000)
+        value = picker.evaluate("el => el.value")
+        assert value["properties"]["source"] == "geolocation"
+        assert value["geometry"]["coordinates"] == [18.076, 59.336]
+    finally:
+        context.close()
+
+
+def test_use_my_location_denied_says_what_to_do(page: Page, live_server: str) -> None:
+    picker = open_demo(page, live_server)
+    picker.locator("[data-action=locate]").click()
+    text = (
+        "Din position kunde inte hämtas eftersom du inte har gett tillåtelse. "
+        "Sök på adress i stället."
+    )
+    expect_live(picker, text)
+    expect(picker.locator("#error")).to_have_text(text)

@@ -14,16 +14,26 @@
  *
  * Attributes: name, required, disabled, label (the question, its accessible name), lang (sv|en),
  * server, center ("lon,lat"), zoom,
- * min-zoom-to-choose, allowed-area (municipality code), mode (only "point" so far).
+ * min-zoom-to-choose, allowed-area (municipality code), mode (point | line | polygon).
  */
 import { AMBIENT, USER, createAnnouncer } from './announcer.js';
 import { createLookup } from './api.js';
 import { CHANGE, ERROR, READY, emit } from './events.js';
 import { strings } from './i18n/index.js';
+import { createDrawing } from './drawing.js';
+import { locate } from './geolocate.js';
 import { createMarker } from './marker.js';
 import { createSearch } from './search.js';
 import { buildPicker } from './template.js';
-import { formValue, parseFormValue, refusal, valueFromReverse, valueFromSearch } from './value.js';
+import { hideError, renderChosen, showError } from './view-state.js';
+import {
+  formValue,
+  parseFormValue,
+  refusal,
+  valueFromReverse,
+  valueFromSearch,
+  valueFromShape,
+} from './value.js';
 import { OSTERMALM } from '../shared/geo.js';
 
 const GESTURE_HINT_MS = 1800;
@@ -54,6 +64,8 @@ export function definePicker(stylesheets, createMapView) {
     #searchOk = true;
     #mapOk = true;
     #busy = null;
+    #mode = 'point';
+    #drawing = null;
 
     constructor() {
       super();
@@ -125,13 +137,27 @@ export function definePicker(stylesheets, createMapView) {
       if (this.#rendered) return;
       this.#rendered = true;
       this.#t = strings(this.getAttribute('lang') || this.closest('[lang]')?.getAttribute('lang'));
-      const { root, refs } = buildPicker(this.#t, this.getAttribute('label'));
+      const mode = this.getAttribute('mode');
+      this.#mode = mode === 'line' || mode === 'polygon' ? mode : 'point';
+      const { root, refs } = buildPicker(this.#t, this.getAttribute('label'), this.#mode);
       this.#refs = refs;
       this.shadowRoot.append(root);
       this.#announcer = createAnnouncer(refs.live);
       this.#lookup = createLookup(this.getAttribute('server'));
       this.#setFallbackEnabled(false);
       this.#wireButtons();
+      if (this.#mode !== 'point') {
+        this.#drawing = createDrawing({
+          mode: this.#mode,
+          t: this.#t,
+          announce: (text, priority) => this.#announcer.announce(text, priority),
+          done: refs.done,
+          canAdd: () =>
+            this.#mapView && refusal({ zoom: this.#mapView.state().zoom, minZoom: this.minZoomToChoose })
+              ? this.#t.refuseZoom
+              : null,
+        });
+      }
       this.#search = createSearch({
         input: refs.input,
         listbox: refs.listbox,
@@ -142,7 +168,7 @@ export function definePicker(stylesheets, createMapView) {
         onError: (error) => this.#failed('search', error),
       });
       if (!('geolocation' in navigator)) refs.locate.hidden = true;
-      this.addEventListener('invalid', () => this.#showError(this.validationMessage));
+      this.addEventListener('invalid', () => showError(this.#refs, this.validationMessage));
       this.#updateValidity();
       this.#startMap();
     }
@@ -158,8 +184,9 @@ export function definePicker(stylesheets, createMapView) {
 
     formResetCallback() {
       this.#search?.clear();
+      this.#drawing?.clear();
       this.#setValue(null, { announce: false });
-      this.#hideError();
+      hideError(this.#refs);
     }
 
     formDisabledCallback(disabled) {
@@ -183,12 +210,15 @@ export function definePicker(stylesheets, createMapView) {
           styleUrl: new URL('styles/basemap.json', this.#lookup.base).href,
           ...view,
           onMoveEnd: (state) => this.#onMoveEnd(state),
-          onChoose: () => this.#choose(),
+          onChoose: () => (this.#drawing ? this.#drawing.add() : this.#choose()),
+          onDelete: this.#drawing ? () => this.#drawing.removeLast() : undefined,
+          onUndo: this.#drawing ? () => this.#drawing.undo() : undefined,
           onHelp: () => this.#toggleHelp(),
           onEscape: () => this.#toggleHelp(false),
           onGestureHint: (kind) => this.#gestureHint(kind),
         });
         this.#marker = createMarker(this.#mapView.map);
+        this.#drawing?.attach(this.#mapView);
         await this.#mapView.ready;
         this.#refs.map.dataset.state = 'ready';
         // When the first tiles were drawn, in ms since navigation (bench/widget.py reads it).
@@ -278,6 +308,20 @@ export function definePicker(stylesheets, createMapView) {
       this.#accept(valueFromSearch(feature, reverse, { zoom, t: this.#t }), true);
     }
 
+    async #finishShape() {
+      const shape = this.#drawing?.finish();
+      if (!shape) return;
+      const { zoom } = this.#mapView.state();
+      this.#announcer.announce(this.#t.looking, USER);
+      let reverse = null;
+      try {
+        reverse = await this.#lookup.reverse(shape.centre[0], shape.centre[1]);
+      } catch (error) {
+        this.#failed('lookup', error);
+      }
+      this.#accept(valueFromShape(shape, reverse, { zoom, mode: this.#mode, t: this.#t }), reverse !== null);
+    }
+
     #accept(value, looked) {
       const reason = refusal({
         zoom: Infinity,
@@ -288,7 +332,7 @@ export function definePicker(stylesheets, createMapView) {
       });
       if (reason === 'outside') {
         this.#announcer.announce(this.#t.refuseOutside, USER);
-        this.#showError(this.#t.refuseOutside);
+        showError(this.#refs, this.#t.refuseOutside);
         return;
       }
       if (!looked) this.#announcer.announce(this.#t.lookupFailed, USER);
@@ -299,46 +343,30 @@ export function definePicker(stylesheets, createMapView) {
       const changed = JSON.stringify(value) !== JSON.stringify(this.#value);
       this.#value = value;
       this.#internals.setFormValue(formValue(value), formValue(value));
-      this.#renderChosen();
-      this.#marker?.show(value ? value.geometry.coordinates : null);
+      renderChosen(this.#refs, this.#value, this.#t);
+      this.#marker?.show(value && value.geometry.type === 'Point' ? value.geometry.coordinates : null);
       this.#updateValidity();
-      if (value) this.#hideError();
+      if (value) hideError(this.#refs);
       if (announce && value) {
         this.#announcer.announce(`${value.properties.label}. ${this.#t.zoomLevel(Math.round(value.properties.zoom ?? 0))}`, USER);
       }
       if (changed) emit(this, CHANGE, { value: this.value });
     }
 
-    #renderChosen() {
-      const { chosenText, chosenDetail, clear } = this.#refs;
-      if (!chosenText) return;
-      const value = this.#value;
-      chosenText.textContent = value ? value.properties.label : this.#t.nothingChosen;
-      clear.hidden = !value;
-      const details = [];
-      const sweref = value?.properties.sweref99tm;
-      if (sweref) details.push(this.#t.coordinates(Math.round(sweref.e), Math.round(sweref.n)));
-      if (value?.properties.property?.fictional) details.push(this.#t.fictionalNote);
-      chosenDetail.textContent = details.join(' ');
-      chosenDetail.hidden = details.length === 0;
-    }
-
     #locate() {
       this.#announcer.announce(this.#t.locating, USER);
-      navigator.geolocation.getCurrentPosition(
-        (position) => {
-          const point = [position.coords.longitude, position.coords.latitude];
+      locate({
+        t: this.#t,
+        onPosition: (point) => {
           this.#mapView?.goTo(point, Math.max(this.minZoomToChoose, 17));
           this.#choose(point, 'geolocation');
         },
-        (error) => {
-          const text = error.code === 1 ? this.#t.locateDenied : this.#t.locateFailed;
+        onFailure: (text, error) => {
           this.#announcer.announce(text, USER);
-          this.#showError(text);
+          showError(this.#refs, text);
           emit(this, ERROR, { kind: 'geolocation', message: error.message });
         },
-        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
-      );
+      });
     }
 
     // --- validity, errors, state ------------------------------------------------------------
@@ -350,24 +378,6 @@ export function definePicker(stylesheets, createMapView) {
       } else {
         this.#internals.setValidity({});
       }
-    }
-
-    #showError(text) {
-      const { error, input, map } = this.#refs;
-      if (!error || !text) return;
-      error.textContent = text;
-      error.hidden = false;
-      input.setAttribute('aria-invalid', 'true');
-      map.setAttribute('aria-invalid', 'true');
-    }
-
-    #hideError() {
-      const { error, input, map } = this.#refs;
-      if (!error) return;
-      error.textContent = '';
-      error.hidden = true;
-      input.removeAttribute('aria-invalid');
-      map.removeAttribute('aria-invalid');
     }
 
     #failed(kind, error) {
@@ -410,7 +420,12 @@ export function definePicker(stylesheets, createMapView) {
         'help-close': () => this.#toggleHelp(false),
         choose: () => this.#choose(),
         locate: () => this.#locate(),
+        'add-vertex': () => this.#drawing?.add(),
+        'remove-vertex': () => this.#drawing?.removeLast(),
+        undo: () => this.#drawing?.undo(),
+        finish: () => this.#finishShape(),
         clear: () => {
+          this.#drawing?.clear();
           this.#setValue(null, { announce: false });
           this.#announcer.announce(this.#t.cleared, USER);
           this.#refs.input.focus();

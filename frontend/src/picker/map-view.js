@@ -33,6 +33,7 @@ const DIRECTIONS = {
  * @param {{styleUrl: string, center: [number, number], zoom: number, maxZoom?: number,
  *   onMoveEnd?: (state: {center: [number, number], zoom: number}) => void,
  *   onChoose?: () => void, onHelp?: () => void, onEscape?: () => void,
+ *   onDelete?: () => void, onUndo?: () => void,
  *   onGestureHint?: (kind: 'wheel' | 'touch') => void}} options
  */
 export function createMapView(element, options) {
@@ -91,7 +92,13 @@ export function createMapView(element, options) {
   }
 
   function onKeyDown(event) {
-    if (event.target !== element || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.target !== element || event.altKey) return;
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'z' && options.onUndo) {
+      event.preventDefault();
+      options.onUndo();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey) return;
     const direction = DIRECTIONS[event.key];
     let handled = true;
     if (direction) panBy(direction[0], direction[1], event.shiftKey ? SMALL_STEP : STEP);
@@ -100,6 +107,7 @@ export function createMapView(element, options) {
     else if (event.key === 'Enter' || event.key === ' ') options.onChoose?.();
     else if (event.key === '?') options.onHelp?.();
     else if (event.key === 'Escape') options.onEscape?.();
+    else if ((event.key === 'Delete' || event.key === 'Backspace') && options.onDelete) options.onDelete();
     else handled = false;
     if (handled) event.preventDefault();
   }

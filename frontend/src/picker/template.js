@@ -23,9 +23,11 @@ function iconButton(part, label, glyph) {
  * Build the picker's DOM.
  * @param {object} t strings (i18n/*.js)
  * @param {string | null} label the question the picker answers (its `label` attribute)
+ * @param {'point' | 'line' | 'polygon'} mode what the person marks
  * @returns {{root: HTMLElement, refs: Record<string, HTMLElement>}}
  */
-export function buildPicker(t, label) {
+export function buildPicker(t, label, mode = 'point') {
+  const drawing = mode === 'line' || mode === 'polygon';
   const refs = {};
   const keep = (name, node) => {
     refs[name] = node;
@@ -59,13 +61,20 @@ export function buildPicker(t, label) {
     keep('helpButton', el('button', { type: 'button', class: 'tool', part: 'button', 'data-action': 'help', 'aria-expanded': 'false', 'aria-controls': 'help', title: t.help },
       el('span', { 'aria-hidden': 'true' }, '?'), el('span', { class: 'visually-hidden' }, t.help)))));
 
-  const actions = el('div', { class: 'actions' },
-    keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'choose' }, t.choose)),
-    keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate' }, t.locate)));
+  const actions = drawing
+    ? el('div', { class: 'actions' },
+      keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'add-vertex' }, t.addVertex)),
+      el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'remove-vertex' }, t.removeVertex),
+      el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'undo' }, t.undo),
+      keep('done', el('button', { type: 'button', class: 'primary', part: 'button', 'data-action': 'finish', 'aria-disabled': 'true' }, t.finish(mode))),
+      keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate', hidden: true }, t.locate)))
+    : el('div', { class: 'actions' },
+      keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'choose' }, t.choose)),
+      keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate' }, t.locate)));
 
   const help = keep('help', el('section', { id: 'help', class: 'help', 'aria-labelledby': 'help-title', hidden: true },
     el('h2', { id: 'help-title', class: 'help-title' }, t.helpTitle),
-    el('dl', {}, ...t.helpKeys.flatMap(([key, what]) => [el('dt', {}, key), el('dd', {}, what)])),
+    el('dl', {}, ...[...t.helpKeys, ...(drawing ? t.helpKeysDraw : t.helpKeysPoint)].flatMap(([key, what]) => [el('dt', {}, key), el('dd', {}, what)])),
     el('button', { type: 'button', class: 'secondary', 'data-action': 'help-close' }, t.helpClose)));
 
   const chosen = el('div', { class: 'chosen', part: 'chosen' },
@@ -77,7 +86,7 @@ export function buildPicker(t, label) {
 
   const root = el('div', { class: 'picker', part: 'picker', role: 'group', 'aria-label': label || t.pickerLabel },
     search,
-    el('p', { id: 'map-hint', class: 'visually-hidden' }, t.mapHint),
+    el('p', { id: 'map-hint', class: 'visually-hidden' }, drawing ? t.mapHintDraw : t.mapHint),
     mapArea,
     tools,
     actions,

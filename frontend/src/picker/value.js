@@ -94,6 +94,24 @@ export function valueFromSearch(result, reverse, { zoom, t }) {
 }
 
 /**
+ * A value for a drawn line or area: its geometry, with the address, property and municipality
+ * found at its centre, and its size (`area_m2` or `length_m`).
+ * @param {{geometry: object, centre: [number, number], measure: number}} shape from drawing.js
+ * @param {object | null} reverse `/api/reverse` at the shape's centre, or null
+ * @param {{zoom?: number, mode: 'line' | 'polygon', t: object}} context
+ */
+export function valueFromShape(shape, reverse, { zoom, mode, t }) {
+  const base = valueFromReverse(shape.centre, reverse, { zoom, source: 'map', t });
+  const props = base.properties;
+  const key = mode === 'polygon' ? 'area_m2' : 'length_m';
+  props[key] = Math.round(shape.measure * 10) / 10;
+  props.centre = base.geometry.coordinates;
+  const place = props.address || props.property ? describePlace(props, t) : '';
+  props.label = t.shapeAt(t.shapeLabel(mode, shape.measure), place);
+  return { type: 'Feature', geometry: shape.geometry, properties: props };
+}
+
+/**
  * Why a place may not be chosen, or null when it may.
  * @param {{zoom: number, minZoom: number, municipalityCode?: string | null,
  *          allowedArea?: string | null, looked?: boolean}} check `looked`: the lookup answered
@@ -110,13 +128,21 @@ export function formValue(value) {
   return value ? JSON.stringify(value) : null;
 }
 
+function validCoordinates({ type, coordinates: c }) {
+  const position = (p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite);
+  if (type === 'Point') return position(c);
+  if (type === 'LineString') return Array.isArray(c) && c.length >= 2 && c.every(position);
+  if (type === 'Polygon') return Array.isArray(c) && c.length >= 1 && c.every((r) => Array.isArray(r) && r.length >= 4 && r.every(position));
+  return false;
+}
+
 /** A value restored from its submitted text (back/forward cache, autofill); null if unusable. */
 export function parseFormValue(text) {
   if (!text) return null;
   try {
     const value = JSON.parse(text);
-    const c = value && value.geometry && value.geometry.coordinates;
-    if (value.type === 'Feature' && Array.isArray(c) && c.length === 2 && c.every(Number.isFinite)) return value;
+    const geometry = value && value.geometry;
+    if (value.type === 'Feature' && geometry && validCoordinates(geometry)) return value;
   } catch {
     // fall through: not ours
   }

@@ -23,9 +23,11 @@ export default {
     ['Arrow keys', 'move the map'],
     ['Shift + arrow key', 'move the map a small step'],
     ['+ and −', 'zoom in and out'],
-    ['Enter', 'choose the place under the crosshair'],
     ['?', 'show or hide this help'],
     ['Esc', 'close the help'],
+  ],
+  helpKeysPoint: [
+    ['Enter', 'choose the place under the crosshair'],
   ],
   gestureHintWheel: 'Hold Ctrl and scroll to zoom the map.',
   gestureHintTouch: 'Use two fingers to move the map.',
@@ -56,4 +58,38 @@ export default {
   required: 'Choose a place on the map or search for an address or property.',
   outsideInvalid: 'The chosen place is outside the municipality. Choose another place.',
   kinds: { street: 'Street', address: 'Address', property: 'Property' },
+  // Drawing lines and areas (mode="line" | "polygon").
+  addVertex: 'Add point here',
+  removeVertex: 'Remove last point',
+  undo: 'Undo',
+  finish: (mode) => (mode === 'polygon' ? 'Done with the area' : 'Done with the line'),
+  mapHintDraw:
+    'Move the map with the arrow keys so the crosshair is where the next point goes and press Enter. Delete removes the last point, Ctrl+Z undoes. Choose Done when the shape is finished.',
+  helpKeysDraw: [
+    ['Enter', 'add a point at the crosshair'],
+    ['Delete', 'remove the last point'],
+    ['Ctrl + Z', 'undo the last change'],
+  ],
+  vertexAdded: (n) => `Point ${n} added.`,
+  vertexRemoved: 'Last point removed.',
+  undone: 'Undone.',
+  vertexRepeat: 'There is already a point here. Move the map first.',
+  nothingToRemove: 'There is no point to remove.',
+  nothingToUndo: 'There is nothing to undo.',
+  vertexCount: (mode, n) =>
+    mode === 'polygon'
+      ? `The area has ${n} ${n === 1 ? 'corner' : 'corners'}.`
+      : `The line has ${n} ${n === 1 ? 'point' : 'points'}.`,
+  shapeReady: (mode) => (mode === 'polygon' ? 'The area can be chosen with Done.' : 'The line can be chosen with Done.'),
+  shapeProblem: (mode, problem) =>
+    ({
+      tooFew: mode === 'polygon' ? 'An area needs at least 3 corners.' : 'A line needs at least 2 points.',
+      crosses: 'The edges cross each other. Remove or undo a point.',
+      noArea: 'The area has no size.',
+    })[problem],
+  shapeLabel: (mode, measure) =>
+    mode === 'polygon'
+      ? `Area of about ${new Intl.NumberFormat('en-GB').format(Math.round(measure))} m²`
+      : `Distance of about ${new Intl.NumberFormat('en-GB').format(Math.round(measure))} m`,
+  shapeAt: (shape, place) => (place ? `${shape}, at ${place}` : shape),
 };

@@ -23,9 +23,11 @@ export default {
     ['Piltangenter', 'flytta kartan'],
     ['Skift + piltangent', 'flytta kartan en kort bit'],
     ['+ och −', 'zooma in och ut'],
-    ['Enter', 'välj platsen under hårkorset'],
     ['?', 'visa eller dölj den här hjälpen'],
     ['Esc', 'stäng hjälpen'],
+  ],
+  helpKeysPoint: [
+    ['Enter', 'välj platsen under hårkorset'],
   ],
   gestureHintWheel: 'Håll ned Ctrl och skrolla för att zooma kartan.',
   gestureHintTouch: 'Använd två fingrar för att flytta kartan.',
@@ -56,4 +58,36 @@ export default {
   required: 'Välj en plats på kartan eller sök på en adress eller fastighet.',
   outsideInvalid: 'Den valda platsen ligger utanför kommunen. Välj en annan plats.',
   kinds: { street: 'Gata', address: 'Adress', property: 'Fastighet' },
+  // Drawing lines and areas (mode="line" | "polygon").
+  addVertex: 'Lägg till punkt här',
+  removeVertex: 'Ta bort senaste punkten',
+  undo: 'Ångra',
+  finish: (mode) => (mode === 'polygon' ? 'Klar med området' : 'Klar med linjen'),
+  mapHintDraw:
+    'Flytta kartan med piltangenterna så att hårkorset hamnar där nästa punkt ska vara och tryck Enter. Delete tar bort senaste punkten, Ctrl+Z ångrar. Välj Klar när formen är färdig.',
+  helpKeysDraw: [
+    ['Enter', 'lägg till en punkt vid hårkorset'],
+    ['Delete', 'ta bort senaste punkten'],
+    ['Ctrl + Z', 'ångra senaste ändringen'],
+  ],
+  vertexAdded: (n) => `Punkt ${n} tillagd.`,
+  vertexRemoved: 'Senaste punkten borttagen.',
+  undone: 'Ångrat.',
+  vertexRepeat: 'Det finns redan en punkt här. Flytta kartan först.',
+  nothingToRemove: 'Det finns ingen punkt att ta bort.',
+  nothingToUndo: 'Det finns inget att ångra.',
+  vertexCount: (mode, n) =>
+    mode === 'polygon' ? `Området har ${n} hörn.` : `Linjen har ${n} ${n === 1 ? 'punkt' : 'punkter'}.`,
+  shapeReady: (mode) => (mode === 'polygon' ? 'Området kan väljas med Klar.' : 'Linjen kan väljas med Klar.'),
+  shapeProblem: (mode, problem) =>
+    ({
+      tooFew: mode === 'polygon' ? 'Ett område behöver minst 3 hörn.' : 'En linje behöver minst 2 punkter.',
+      crosses: 'Kanterna korsar varandra. Ta bort eller ångra en punkt.',
+      noArea: 'Området har ingen yta.',
+    })[problem],
+  shapeLabel: (mode, measure) =>
+    mode === 'polygon'
+      ? `Område på cirka ${new Intl.NumberFormat('sv-SE').format(Math.round(measure))} m²`
+      : `Sträcka på cirka ${new Intl.NumberFormat('sv-SE').format(Math.round(measure))} m`,
+  shapeAt: (shape, place) => (place ? `${shape}, vid ${place}` : shape),
 };

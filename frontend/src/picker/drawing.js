@@ -1,0 +1,88 @@
+/**
+ * Line and polygon drawing for <webmap-picker mode="line|polygon">: connects the sketch
+ * (sketch.js), its picture on the map (sketch-layer.js), the buttons and keys, and the
+ * announcements. The element asks it to add, remove, undo and finish; it answers with the
+ * finished geometry or a spoken reason why not yet.
+ */
+import { USER } from './announcer.js';
+import { createSketch } from './sketch.js';
+import { createSketchLayer } from './sketch-layer.js';
+
+/**
+ * @param {{mode: 'line' | 'polygon', t: object, announce: (text: string, priority?: string) => void,
+ *   done: HTMLButtonElement, canAdd: () => string | null}} options `canAdd` returns a refusal
+ *   text (e.g. "zoom in") or null
+ */
+export function createDrawing({ mode, t, announce, done, canAdd }) {
+  const sketch = createSketch(mode);
+  let layer = null;
+  let mapView = null;
+
+  function update() {
+    layer?.redraw();
+    const problem = sketch.problem();
+    done.setAttribute('aria-disabled', String(problem !== null));
+    return problem;
+  }
+
+  function status() {
+    const problem = sketch.problem();
+    const count = t.vertexCount(mode, sketch.count);
+    if (problem === null) return `${count} ${t.shapeReady(mode)}`;
+    return `${count} ${t.shapeProblem(mode, problem)}`;
+  }
+
+  const api = {
+    sketch,
+    /** Attach to the map once it exists. */
+    attach(view) {
+      mapView = view;
+      layer = createSketchLayer(view.map, sketch);
+      update();
+    },
+    add() {
+      if (!mapView) return;
+      const refusal = canAdd();
+      if (refusal) {
+        announce(refusal, USER);
+        return;
+      }
+      if (!sketch.add(mapView.state().center)) {
+        announce(t.vertexRepeat, USER);
+        return;
+      }
+      update();
+      announce(`${t.vertexAdded(sketch.count)} ${status()}`, USER);
+    },
+    removeLast() {
+      if (!sketch.removeLast()) {
+        announce(t.nothingToRemove, USER);
+        return;
+      }
+      update();
+      announce(`${t.vertexRemoved} ${status()}`, USER);
+    },
+    undo() {
+      if (!sketch.undo()) {
+        announce(t.nothingToUndo, USER);
+        return;
+      }
+      update();
+      announce(`${t.undone} ${status()}`, USER);
+    },
+    clear() {
+      sketch.clear();
+      update();
+    },
+    /** The finished shape, or null after announcing why it is not finished. */
+    finish() {
+      const problem = update();
+      if (problem !== null) {
+        announce(t.shapeProblem(mode, problem), USER);
+        return null;
+      }
+      return { geometry: sketch.geometry(), centre: sketch.centre(), measure: sketch.measure() };
+    },
+  };
+  return api;
+}
