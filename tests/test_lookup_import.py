@@ -251,6 +251,18 @@ def test_property_import_is_searchable_and_found_by_reverse(
     }
 
 
+def test_load_sample_command_loads_the_lookups(scratch: Scratch) -> None:
+    result = _invoke(scratch, "data", "load-sample", "--only", "lookup")
+    assert result.exit_code == 0, result.output
+    assert "lookup municipalities: 290" in result.output
+    assert "lookup properties (fictional):" in result.output
+    with psycopg.connect(scratch.url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM lookup.addresses WHERE source = 'osm:stockholm-ostermalm'"
+        ).fetchone()
+    assert row is not None and f"lookup addresses: {row[0]}" in result.output
+
+
 def test_import_refuses_what_it_cannot_read(scratch: Scratch, tmp_path: Path) -> None:
     path = tmp_path / "nocoords.csv"
     path.write_text("gata,gatunummer\nÅgatan,1\n", encoding="utf-8")

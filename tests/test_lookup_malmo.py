@@ -154,6 +154,13 @@ def test_exact_diacritics_rank_first_but_folding_finds_them(mclient: FlaskClient
     assert first_plain > 0
 
 
+def test_saint_is_found_however_it_is_written(mclient: FlaskClient) -> None:
+    for typed in ("S:t Johannesgatan 5", "st johannesgatan 5", "Sankt Johannesgatan 5"):
+        first = _props(mclient, q=typed)[0]
+        assert first["street"] == "S:t Johannesgatan" and first["number"] == 5, typed
+    assert "S:t Johannesgatan" in [p["street"] for p in _props(mclient, q="johannesg")]
+
+
 def test_typo_with_digits_finds_the_address(mclient: FlaskClient) -> None:
     first = _props(mclient, q="Älgatan 16B")[0]
     assert (first["street"], first["number"], first["letter"]) == ("Älggatan", 16, "B")

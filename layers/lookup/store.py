@@ -192,6 +192,9 @@ def _place_staged(
 def rebuild_streets(conn: psycopg.Connection[Any]) -> int:
     """Recompute streets (one per municipality, town and name) and their search keys.
 
+    Keys also hold the spellings people type for "S:t": "st johannesgatan" and
+    "sankt johannesgatan" find S:t Johannesgatan (and "s:t …" finds a "Sankt …" street).
+
     A street's point is the address nearest the middle of its addresses: a real place on the
     street, where a centroid of a curved street could fall in a park.
     """
@@ -214,11 +217,16 @@ def rebuild_streets(conn: psycopg.Connection[Any]) -> int:
         """
         INSERT INTO lookup.street_keys (key, street_uid, word_start, name_lower, address_count,
             municipality_code, e, n)
-        SELECT substr(s.name_fold, g.i), s.uid, g.i = 1, lower(s.name), s.address_count,
+        SELECT DISTINCT substr(v.name, g.i), s.uid, g.i = 1, lower(s.name), s.address_count,
             s.municipality_code, ST_X(s.geom), ST_Y(s.geom)
-        FROM lookup.streets s, generate_series(1, length(s.name_fold)) AS g(i)
-        WHERE g.i = 1 OR (substr(s.name_fold, g.i - 1, 1) IN (' ', '-', '/')
-            AND substr(s.name_fold, g.i, 1) ~ '[[:alnum:]]')
+        FROM lookup.streets s
+        CROSS JOIN LATERAL unnest(ARRAY[s.name_fold,
+            regexp_replace(s.name_fold, '(^| )s:t ', '\\1st ', 'g'),
+            regexp_replace(s.name_fold, '(^| )s:t ', '\\1sankt ', 'g'),
+            regexp_replace(s.name_fold, '(^| )sankt ', '\\1s:t ', 'g')]) AS v(name)
+        CROSS JOIN LATERAL generate_series(1, length(v.name)) AS g(i)
+        WHERE g.i = 1 OR (substr(v.name, g.i - 1, 1) IN (' ', '-', '/')
+            AND substr(v.name, g.i, 1) ~ '[[:alnum:]]')
         """
     )
     conn.execute(
