@@ -120,3 +120,32 @@ def test_embed_only_for_allow_listed_origins(app: Flask, client: FlaskClient) ->
     standalone = client.get("/embed")
     assert standalone.status_code == 200
     assert "webmap-parent-origin" not in standalone.get_data(as_text=True)
+
+
+def test_resolve_turns_a_property_designation_into_a_picker_value(client: FlaskClient) -> None:
+    there = client.get("/api/reverse?lon=18.075&lat=59.338").get_json()
+    designation = there["property"]["designation"]
+    response = client.get("/api/resolve", query_string={"q": designation})
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    value = response.get_json()
+    assert value["type"] == "Feature" and value["geometry"]["type"] == "Point"
+    props = value["properties"]
+    assert props["property"]["designation"] == designation
+    assert props["address"]["label"]  # filled in by a reverse lookup at the property
+    assert props["municipality"]["code"] == "0180"
+    assert props["sweref99tm"]["srid"] == 3006
+    assert props["label"].startswith(f"Fastighet {designation}, nära ")
+    assert props["source"] == "text"
+
+
+def test_resolve_an_address_keeps_its_letters(client: FlaskClient) -> None:
+    response = client.get("/api/resolve", query_string={"q": "Karlavägen"})
+    assert response.status_code == 200
+    assert "Karlavägen" in response.get_json()["properties"]["address"]["label"]
+
+
+def test_resolve_problems(client: FlaskClient) -> None:
+    _is_problem(client.get("/api/resolve"), 400)
+    _is_problem(client.get("/api/resolve", query_string={"q": "x" * 500}), 400)
+    _is_problem(client.get("/api/resolve", query_string={"q": "Qwzxvbnmgatan 999"}), 404)

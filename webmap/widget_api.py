@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
 from layers.errors import InvalidInput, LayerNotFound
+from webmap.db import get_pool
+from webmap.resolve import resolve_text
 
 blueprint = Blueprint("widget", __name__)
 
@@ -179,6 +181,14 @@ def demo_receipt() -> Response:
     """What the demo e-service received: the picker's value as JSON, and the fallback text."""
     location = _location(request.form.get("location", "") or request.form.get("area", ""))
     location_text = request.form.get("location_text", "").strip()
+    resolved = None
+    if location is None and location_text:
+        # Without JavaScript only the text arrives: resolve it as the e-service would.
+        try:
+            with get_pool().connection() as conn:
+                resolved = resolve_text(conn, location_text)
+        except InvalidInput:
+            resolved = None
     received = {
         key: value for key, value in request.form.items() if key not in {"location", "area"}
     }
@@ -187,9 +197,28 @@ def demo_receipt() -> Response:
         location=location,
         location_json=json.dumps(location, ensure_ascii=False, indent=2) if location else None,
         location_text=location_text,
+        resolved=resolved,
         received=received,
     )
     return _page(html)
+
+
+@blueprint.get("/api/resolve")
+def resolve_endpoint() -> Response:
+    """The best match for typed text (``?q=``) as a picker value: a GeoJSON Feature.
+
+    For e-services that receive the picker's no-JavaScript fallback text and want the same
+    value the widget would have sent. 404 problem JSON when nothing matches.
+    """
+    text = request.args.get("q")
+    with get_pool().connection() as conn:
+        value = resolve_text(conn, text or "")
+    if value is None:
+        raise LayerNotFound("Nothing matches that address or property designation.")
+    response = jsonify(value)
+    response.mimetype = "application/geo+json"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _embed_origins() -> list[str]:

@@ -141,16 +141,22 @@ def test_refusals_and_announcements_in_english(page: Page, live_server: str) -> 
 
 
 def test_without_javascript_the_fallback_field_submits(browser: Browser, live_server: str) -> None:
+    designation = reverse(live_server, 18.075, 59.338)["property"]["designation"]
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
         page.goto(f"{live_server}/demo")
         field = page.get_by_label("Adress eller fastighetsbeteckning")
         expect(field).to_be_visible()
-        field.fill("Karlavägen 10, Stockholm")
+        page.locator("#submit").click()  # the fallback field is required too
+        expect(page.locator("h1")).to_have_text("Felanmälan – gata och park")
+        field.fill(designation)
         page.locator("#submit").click()
         expect(page.locator("h1")).to_have_text("Tack, vi har tagit emot ditt ärende")
-        expect(page.locator("#received-text")).to_have_text("Karlavägen 10, Stockholm")
+        expect(page.locator("#received-text")).to_have_text(designation)
+        # The server resolved the text into the same kind of value the widget sends.
+        expect(page.locator("#resolved-property")).to_have_text(designation)
+        expect(page.locator("#resolved-address")).not_to_be_empty()
     finally:
         context.close()
 
