@@ -134,6 +134,22 @@ def rollback(conn: psycopg.Connection[Any], name: str, to: int | None = None) ->
     return to
 
 
+def set_public(conn: psycopg.Connection[Any], name: str, public: bool) -> None:
+    """Publish (anyone may read the layer) or unpublish (staff only) without new data.
+
+    Under the layer's lock, so the flag is never lost to an upload that swaps the row meanwhile.
+    """
+    check_layer_name(name)
+    with conn.transaction():
+        lock_layer(conn, name)
+        changed = conn.execute(
+            "UPDATE webmap.layers SET public = %s, updated_at = now() WHERE name = %s",
+            [public, name],
+        ).rowcount
+    if not changed:
+        raise LayerNotFound(f"There is no layer named {name!r}.")
+
+
 def delete_layer(conn: psycopg.Connection[Any], name: str) -> list[int]:
     """Delete a layer with every stored version; returns the versions that were dropped."""
     check_layer_name(name)

@@ -43,4 +43,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(layers_api.blueprint)
     app.register_blueprint(ogc_api.blueprint)
+    from webmap import admin
+
+    app.register_blueprint(admin.blueprint)
     return app

@@ -141,7 +141,20 @@ def login() -> Response | tuple[str, int]:
     token = csrf_token()
     if _wants_json():
         return jsonify({"user": principal.name, "csrf_token": token})
-    return redirect(url_for("auth.login_page"), 303)
+    return redirect(_local_target(request.form.get("next")) or url_for("auth.login_page"), 303)
+
+
+def _local_target(target: str | None) -> str | None:
+    """``next`` when it is a path on this site (e.g. ``/admin``), never another host.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as ``/``, so such a path
+    could turn into ``//evil.example``, another host: only printable, backslash-free paths pass.
+    """
+    if not target or not target.isprintable() or "\\" in target:
+        return None
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
 
 
 @blueprint.post("/logout")

@@ -1,0 +1,329 @@
+"""``/admin``: HTML pages where GIS staff upload, inspect, publish, roll back and delete layers.
+
+Every page works as plain HTML forms (POST, then a 303 redirect to a page that says what
+happened); ``static/admin/admin.js`` only adds an upload progress bar and announcements. The
+views call the same domain functions as ``/api/layers`` (:mod:`layers.versions`,
+:mod:`layers.ingest` through :mod:`webmap.admin_forms`) and the login of :mod:`webmap.auth`:
+a browser without a session is sent to ``/login``, anything else gets 401/403 problem JSON,
+and every POST needs the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from layers.auth import AuthenticationRequired, PermissionDenied
+from layers.errors import InvalidInput, LayerError, LayerNotFound
+from layers.store import check_layer_name
+from layers.versions import delete_layer, layer_detail, list_layers, rollback, set_public
+from webmap.admin_forms import (
+    FieldError,
+    FormInvalid,
+    UploadForm,
+    publish,
+    read_form,
+    refusal,
+    spec_of,
+)
+from webmap.admin_i18n import LANGS, Translator, pick_lang
+from webmap.auth import csrf_token, current_principal, staff_required
+from webmap.db import get_pool
+from webmap.problems import DOMAIN_ERRORS, problem
+from webmap.raster_api import raster_storage
+from webmap.services import services
+from webmap.widget_api import CSP
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+_LANG_KEY = "admin_lang"
+
+
+def _t() -> Translator:
+    return Translator(str(g.admin_lang))
+
+
+def _wants_html() -> bool:
+    """Browsers (and the progress script) ask for HTML; tools get problem JSON."""
+    offered = ["text/html", "application/json", "application/problem+json"]
+    return request.accept_mimetypes.best_match(offered) == "text/html"
+
+
+def _here(lang: str) -> str:
+    """This page in another language (the choice is then remembered in the session)."""
+    values: dict[str, Any] = {k: v for k, v in request.args.items() if k != "lang"}
+    values.update(request.view_args or {}, lang=lang)
+    return url_for(request.endpoint or "admin.index", **values)
+
+
+@blueprint.before_request
+def _staff_only() -> Response | None:
+    wanted = request.args.get("lang")
+    g.admin_lang = pick_lang(wanted, session.get(_LANG_KEY))
+    if wanted in LANGS:
+        session[_LANG_KEY] = wanted
+    if current_principal() is None:  # raises 401 itself for a wrong token
+        if request.method == "GET" and _wants_html():
+            query = request.query_string.decode()
+            target = request.path + (f"?{query}" if query else "")
+            return redirect(url_for("auth.login_page", next=target), 303)
+        raise AuthenticationRequired("The admin pages need a staff login.")
+    return None
+
+
+@blueprint.after_request
+def _harden(response: Response) -> Response:
+    # Private data behind a login: never cached, never framed, no inline script or style.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Content-Security-Policy", f"{CSP}; frame-ancestors 'none'")
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Vary"] = "Cookie, Accept"
+    return response
+
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    principal = current_principal()
+    lang = str(g.admin_lang)
+    other = "en" if lang == "sv" else "sv"
+    html = render_template(
+        f"admin/{template}",
+        t=_t(),
+        lang=lang,
+        other_lang=other,
+        other_lang_url=_here(other),
+        user=principal.name if principal else "",
+        csrf=csrf_token(),
+        messages=get_flashed_messages(),
+        **context,
+    )
+    return html, status
+
+
+@blueprint.errorhandler(LayerError)
+def _error_page(error: LayerError) -> Response | tuple[str, int]:
+    kind = next((DOMAIN_ERRORS[c] for c in type(error).__mro__ if c in DOMAIN_ERRORS), None)
+    status, title, slug = (
+        (kind.status, kind.title, kind.slug) if kind else (400, "Bad request", None)
+    )
+    if not _wants_html() or "admin_lang" not in g or isinstance(error, AuthenticationRequired):
+        extensions = getattr(error, "extensions", {})
+        return problem(status, title, error.detail, slug, **extensions)
+    return _page("error.html", status, detail=error.detail)
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> Any:
+    limit = services().settings.max_upload_bytes
+    if not _wants_html() or "admin_lang" not in g:
+        return problem(
+            413, "Upload too large", f"Uploads are limited to {limit} bytes.", "too-large"
+        )
+    t = _t()
+    form = UploadForm({"public": "true"})
+    form.errors.append(FieldError("file", t("hint_file", size=t.size(limit))))
+    return _upload_page(form, None, 413)
+
+
+def _detail(name: str) -> dict[str, Any]:
+    check_layer_name(name)
+    with get_pool().connection() as conn:
+        return layer_detail(conn, name)
+
+
+@blueprint.get("/")
+@blueprint.get("")  # registered first, so url_for gives the canonical /admin
+@staff_required(publish=False)
+def index() -> tuple[str, int]:
+    """Every layer, public and private, in one table."""
+    with get_pool().connection() as conn:
+        layers = list_layers(conn)
+    return _page("index.html", layers=layers, active="list")
+
+
+def _upload_page(form: UploadForm, current: dict[str, Any] | None, status: int = 200) -> Any:
+    settings = services().settings
+    return _page(
+        "upload.html",
+        status,
+        form=form,
+        current=current,
+        max_bytes=settings.max_upload_bytes,
+        active="upload" if current is None else None,
+    )
+
+
+@blueprint.get("/upload")
+@staff_required(publish=False)
+def upload_form() -> Any:
+    """The upload form for a new layer."""
+    return _upload_page(UploadForm({"public": "true"}), None)
+
+
+@blueprint.post("/upload")
+@staff_required()
+def upload() -> Any:
+    """Publish a new layer from the form; the validation report follows on success."""
+    return _handle_upload(None)
+
+
+@blueprint.get("/layers/<name>/upload")
+@staff_required(publish=False)
+def version_form(name: str) -> Any:
+    """The upload form for a new version of ``name`` (its metadata filled in)."""
+    current = _detail(name)
+    values = {
+        "name": name,
+        "title": str(current["title"]),
+        "description": str(current["description"] or ""),
+        "attribution": str(current["attribution"] or ""),
+        "public": "true" if current["public"] else "false",
+    }
+    return _upload_page(UploadForm(values), current)
+
+
+@blueprint.post("/layers/<name>/upload")
+@staff_required()
+def upload_version(name: str) -> Any:
+    """Publish a new version of ``name``."""
+    return _handle_upload(_detail(name))
+
+
+def _taken(name: str) -> bool:
+    try:
+        _detail(name)
+    except LayerNotFound:
+        return False
+    return True
+
+
+def _handle_upload(current: dict[str, Any] | None) -> Any:
+    t = _t()
+    form = read_form(t, current)
+    name = form.values["name"]
+    status = 400
+    if not form.errors and current is None and _taken(name):
+        form.errors.append(FieldError("name", t("error_name_taken", name=name)))
+        status = 409
+    if not form.errors:
+        try:
+            version, report = publish(form, spec_of(form, current), services().settings)
+        except (AuthenticationRequired, PermissionDenied):
+            raise
+        except InvalidInput as exc:
+            if not _wants_html():
+                raise
+            form.errors.append(refusal(exc, t))
+            form.report = getattr(exc, "extensions", {}).get("report")
+            kind = next((DOMAIN_ERRORS[c] for c in type(exc).__mro__ if c in DOMAIN_ERRORS), None)
+            status = kind.status if kind else 400
+        else:
+            services().catalog.invalidate()
+            flash(t("uploaded", name=name, version=version))
+            report_url = url_for("admin.report", name=name, version=version)
+            if _wants_html():
+                return redirect(report_url, 303)
+            body = {"name": name, "version": version, "report": report}
+            response = jsonify({**body, "links": {"report": report_url}})
+            response.status_code = 201
+            return response
+    if not _wants_html():
+        raise FormInvalid(form.errors)
+    return _upload_page(form, current, status)
+
+
+@blueprint.get("/layers/<name>")
+@staff_required(publish=False)
+def layer(name: str) -> Any:
+    """One layer: its metadata, actions, and every stored version with rollback buttons."""
+    return _page("layer.html", layer=_detail(name))
+
+
+@blueprint.get("/layers/<name>/versions/<int:version>/report")
+@staff_required(publish=False)
+def report(name: str, version: int) -> Any:
+    """The validation report of one stored version."""
+    detail = _detail(name)
+    found = [v for v in detail["versions"] if v["version"] == version]
+    if not found:
+        raise LayerNotFound(f"The layer {name!r} has no stored version {version}.")
+    return _page("report.html", layer=detail, version=found[0], report=found[0]["report"])
+
+
+@blueprint.post("/layers/<name>/visibility")
+@staff_required()
+def visibility(name: str) -> Response:
+    """Publish or unpublish (``public`` = true | false) without uploading again."""
+    check_layer_name(name)
+    wanted = request.form.get("public", "")
+    if wanted not in ("true", "false"):
+        raise InvalidInput("public must be true or false.")
+    with get_pool().connection() as conn:
+        set_public(conn, name, wanted == "true")
+    services().catalog.invalidate()
+    flash(_t()("published" if wanted == "true" else "unpublished", name=name))
+    return redirect(url_for("admin.layer", name=name), 303)
+
+
+@blueprint.post("/layers/<name>/rollback")
+@staff_required()
+def rollback_layer(name: str) -> Response:
+    """Make the chosen stored version live again."""
+    check_layer_name(name)
+    raw = request.form.get("version", "")
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+        raise InvalidInput("version must be a whole number.")
+    with get_pool().connection() as conn:
+        live = rollback(conn, name, int(raw))
+    services().catalog.invalidate()
+    flash(_t()("rolled_back", name=name, version=live))
+    return redirect(url_for("admin.layer", name=name), 303)
+
+
+@blueprint.get("/layers/<name>/delete")
+@staff_required(publish=False)
+def delete_form(name: str) -> Any:
+    """Ask before deleting: the layer and all versions go, and that cannot be undone."""
+    return _page("delete.html", layer=_detail(name))
+
+
+@blueprint.post("/layers/<name>/delete")
+@staff_required()
+def delete(name: str) -> Response:
+    """Delete the layer with all its versions (raster files too)."""
+    detail = _detail(name)
+    with get_pool().connection() as conn:
+        if detail["kind"] == "raster":
+            from layers.raster import delete_raster_layer
+
+            delete_raster_layer(conn, name, raster_storage(services().settings))
+        else:
+            delete_layer(conn, name)
+    services().catalog.invalidate()
+    flash(_t()("deleted", name=name))
+    return redirect(url_for("admin.index"), 303)
+
+
+@blueprint.get("/layers/<name>/preview")
+@staff_required(publish=False)
+def preview(name: str) -> Any:
+    """The live version over the basemap, drawn by the viewer bundle from our own tiles."""
+    detail = _detail(name)
+    return _page(
+        "preview.html",
+        layer=detail,
+        style_url=url_for("tiles.style_document", name="basemap"),
+        overlay_url=url_for("tiles.tilejson_document", name=name),
+    )

@@ -1,0 +1,198 @@
+"""The admin upload form: read the fields, say what is wrong with each, call the ingest domain.
+
+The form posts the same field names as ``POST /api/layers`` (file, name, title, srid,
+description, attribution, public, layer, geometry_type) and publishes through the same domain
+entry points (:func:`layers.ingest.publish_vector`, :func:`layers.raster.publish_raster`); only
+the messages differ: they are per field, in the page's language, for an error summary.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import request
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from layers.crs import UnknownSrid
+from layers.errors import InvalidInput
+from layers.ingest import (
+    RASTER_SUFFIXES,
+    ChooseLayer,
+    ImplausibleCrs,
+    IngestLimits,
+    IngestOptions,
+    LayerExists,
+    publish_vector,
+)
+from layers.models import LAYER_NAME_PATTERN
+from layers.store import RESERVED_NAMES, LayerSpec
+from webmap.admin_i18n import Translator
+from webmap.db import get_pool
+from webmap.raster_api import raster_storage
+from webmap.settings import Settings
+
+TEXT_LIMIT = 2000
+GEOMETRY_TYPES = ("point", "line", "polygon")
+#: Which form field a refusal from the domain is about, for the error summary's link.
+_FIELD_OF_REFUSAL: dict[type[Exception], str] = {
+    ImplausibleCrs: "srid",
+    UnknownSrid: "srid",
+    ChooseLayer: "layer",
+    LayerExists: "name",
+}
+
+
+class FormInvalid(InvalidInput):
+    """Fields of the admin form are missing or wrong (400; ``errors`` lists them per field)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(e.text for e in errors))
+        self.extensions = {"errors": [{"field": e.field, "message": e.text} for e in errors]}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One message of the error summary, linked to the field it is about."""
+
+    field: str
+    message: str
+    #: Why the domain refused the upload, and how to fix it: English, marked so in the page.
+    detail: str | None = None
+    hint: str | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(part for part in (self.message, self.detail, self.hint) if part)
+
+
+@dataclass
+class UploadForm:
+    """What was sent (to fill the form again) and what is wrong with it."""
+
+    values: dict[str, str]
+    errors: list[FieldError] = field(default_factory=list)
+    #: A refused upload's report (``NoUsableFeatures`` carries one): why each feature failed.
+    report: dict[str, Any] | None = None
+
+    def error(self, name: str) -> FieldError | None:
+        return next((e for e in self.errors if e.field == name), None)
+
+
+_FIELDS = ("name", "title", "srid", "description", "attribution", "public", "layer")
+
+
+def read_form(t: Translator, current: dict[str, Any] | None) -> UploadForm:
+    """The posted fields, checked; ``current`` is the layer when this is a new version."""
+    values = {key: request.form.get(key, "").strip() for key in _FIELDS}
+    values["geometry_type"] = request.form.get("geometry_type", "")
+    if current is not None:
+        values["name"] = str(current["name"])
+    form = UploadForm(values)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        form.errors.append(FieldError("file", t("error_file")))
+    name = values["name"]
+    if current is None:
+        if not re.fullmatch(LAYER_NAME_PATTERN, name):
+            form.errors.append(FieldError("name", t("error_name")))
+        elif name in RESERVED_NAMES:
+            form.errors.append(FieldError("name", t("error_name_reserved", name=name)))
+    if not values["title"] and current is None:
+        form.errors.append(FieldError("title", t("error_title")))
+    for key in ("title", "description", "attribution", "layer"):
+        if len(values[key]) > TEXT_LIMIT:
+            form.errors.append(FieldError(key, t("error_too_long", limit=TEXT_LIMIT)))
+    if values["srid"] and not (values["srid"].isdigit() and 1024 <= int(values["srid"]) <= 999_999):
+        form.errors.append(FieldError("srid", t("error_srid")))
+    if values["public"] not in ("true", "false", "") or (not values["public"] and not current):
+        form.errors.append(FieldError("public", t("error_public")))
+    if values["geometry_type"] not in ("", *GEOMETRY_TYPES):
+        form.errors.append(FieldError("geometry_type", t("error_geometry_type")))
+    return form
+
+
+def spec_of(form: UploadForm, current: dict[str, Any] | None) -> LayerSpec:
+    """The layer's description; a new version keeps what the form leaves empty."""
+    values = form.values
+    base = current or {"title": "", "description": "", "attribution": "", "public": True}
+    return LayerSpec(
+        name=values["name"],
+        title=values["title"] or str(base["title"]),
+        description=values["description"] or str(base["description"] or ""),
+        attribution=values["attribution"] or str(base["attribution"] or ""),
+        public=values["public"] == "true" if values["public"] else bool(base["public"]),
+        minzoom=int(current["minzoom"]) if current else 0,
+        maxzoom=int(current["maxzoom"]) if current else 22,
+    )
+
+
+def refusal(error: InvalidInput, t: Translator) -> FieldError:
+    """A domain refusal as a summary entry on the field it is about (the file by default)."""
+    target = next(
+        (f for cls, f in _FIELD_OF_REFUSAL.items() if isinstance(error, cls)),
+        "file",
+    )
+    extensions: dict[str, Any] = getattr(error, "extensions", {})
+    hint = extensions.get("hint")
+    layers = extensions.get("layers")
+    if isinstance(layers, list) and layers:
+        hint = ", ".join(str(x) for x in layers)
+    detail = getattr(error, "detail", str(error))
+    return FieldError(
+        target,
+        t("error_refused"),
+        detail=detail,
+        hint=str(hint) if hint and str(hint) not in detail else None,
+    )
+
+
+def publish(form: UploadForm, spec: LayerSpec, settings: Settings) -> tuple[int, dict[str, Any]]:
+    """Save the upload to a scratch folder and publish it; returns (version, report)."""
+    upload: FileStorage = request.files["file"]
+    original = Path(upload.filename or "upload").name
+    srid = int(form.values["srid"]) if form.values["srid"] else None
+    scratch_root = Path(settings.upload_dir) if settings.upload_dir else None
+    with tempfile.TemporaryDirectory(prefix="webmap-admin-", dir=scratch_root) as scratch:
+        suffix = Path(original).suffix.lower()
+        # A sanitised original name: GDAL reads an SRTM tile's position from it.
+        stored = Path(scratch) / (secure_filename(original) or f"upload{suffix}")
+        upload.save(stored)
+        if suffix in RASTER_SUFFIXES:
+            return _publish_raster(spec, stored, srid, settings)
+        options = IngestOptions(
+            srid=srid,
+            source_layer=form.values["layer"] or None,
+            geometry_type=form.values["geometry_type"] or None,
+            keep_versions=settings.keep_versions,
+            limits=IngestLimits(
+                max_unpacked_bytes=settings.max_unpacked_bytes,
+                max_features=settings.max_features,
+                max_vertices=settings.max_vertices,
+                max_feature_vertices=settings.max_feature_vertices,
+            ),
+        )
+        with get_pool().connection() as conn:
+            result = publish_vector(conn, spec, stored, original, options, workdir=Path(scratch))
+    return result.version, result.report
+
+
+def _publish_raster(
+    spec: LayerSpec, path: Path, srid: int | None, settings: Settings
+) -> tuple[int, dict[str, Any]]:
+    from layers.raster import publish_raster
+
+    with get_pool().connection() as conn:
+        report = publish_raster(
+            conn, spec, path, raster_storage(settings), srid, keep_versions=settings.keep_versions
+        )
+        row = conn.execute(
+            "SELECT version FROM webmap.layers WHERE name = %s", [spec.name]
+        ).fetchone()
+    if row is None:  # published and deleted again between the two statements
+        raise InvalidInput(f"The layer {spec.name!r} was deleted while it was published.")
+    return int(row[0]), report
