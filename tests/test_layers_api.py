@@ -333,3 +333,23 @@ def create_limited_app(database_url: str, **settings: object) -> Flask:
     )
     app.config["TESTING"] = True
     return app
+
+
+def test_raster_uploads_go_to_the_raster_pipeline(
+    sample_database: str, shared_data: Path, tmp_path: Path
+) -> None:
+    app = create_limited_app(sample_database, raster_dir=str(tmp_path / "rasters"))
+    client = app.test_client()
+    staff = token_headers(sample_database, "publish", "raster-dispatch")
+    hgt = shared_data / "raster" / "N57E011.hgt"
+    response = upload(client, staff, hgt, "N57E011.hgt", "gbg_dem", title="Höjd Göteborg")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["version"] >= 1
+    detail = client.get("/api/layers/gbg_dem", headers=staff).get_json()
+    assert detail["kind"] == "raster"
+    west, south, east, north = detail["bounds"]
+    assert 10.9 < west < 11.1 and 56.9 < south < 57.1 and 11.9 < east < 12.1
+    assert list((tmp_path / "rasters").rglob("*.tif"))
+    assert client.delete("/api/layers/gbg_dem", headers=staff).status_code == 204
+    assert client.get("/api/layers/gbg_dem", headers=staff).status_code == 404
+    app.extensions["webmap.pool"].close()

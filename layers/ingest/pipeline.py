@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import psycopg
@@ -25,10 +27,15 @@ import pyogrio
 import pyogrio.raw
 import shapely
 from psycopg import sql
+from psycopg.abc import Buffer
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
+from psycopg.types import TypeInfo
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import Transformer
 
 from layers.catalog import FieldInfo
+from layers.errors import DatabaseNotReady
 from layers.ingest.crs_check import CrsDecision, decide_crs
 from layers.ingest.errors import NoUsableFeatures, TooLarge, UnsupportedFormat
 from layers.ingest.formats import SourceDataset, csv_srid, open_dataset
@@ -87,6 +94,8 @@ class _Source:
     field_types: list[str]
     columns: list[np.ndarray[Any, Any]]
     declared_crs: str | None
+    #: Features whose geometry GDAL returned but GEOS cannot parse (rings of 2 points, …).
+    unreadable: np.ndarray[Any, Any]
 
 
 def _field_type(dtype: object) -> str:
@@ -142,9 +151,11 @@ def _read(dataset: SourceDataset, options: IngestOptions) -> _Source:
     if len(wkb) > limits.max_features:
         raise TooLarge(f"The layer has more than {limits.max_features:,} features.")
     raw_names = [str(n) for n in meta["fields"]]
+    geometries = shapely.from_wkb(wkb, on_invalid="ignore")
     return _Source(
         dataset=dataset,
-        geometries=shapely.from_wkb(wkb, on_invalid="ignore"),
+        geometries=geometries,
+        unreadable=shapely.is_missing(geometries) & np.array([w is not None for w in wkb]),
         field_names=raw_names,
         field_types=[_field_type(d) for d in meta["dtypes"]],
         columns=list(columns),
@@ -178,27 +189,121 @@ def _value(value: object, kind: str) -> object:
     return value
 
 
-def _hex(geoms: np.ndarray[Any, Any]) -> list[str | None]:
-    with_srid = shapely.set_srid(geoms, STORAGE_SRID)
-    return list(shapely.to_wkb(with_srid, hex=True, include_srid=True))
+def _wkb(geoms: np.ndarray[Any, Any]) -> list[bytes | None]:
+    # Plain WKB without an SRID: PostGIS gives it the column's SRID (3857) from the typmod.
+    return list(shapely.to_wkb(geoms).tolist())
 
 
-def _store_chunk(
-    copy: psycopg.Copy,
-    geoms: np.ndarray[Any, Any],
-    rows: list[list[object]],
-    family: str,
-) -> None:
-    columns = [_hex(geoms)]
+def _simplified(geoms: np.ndarray[Any, Any], tolerance: float) -> np.ndarray[Any, Any]:
+    """Douglas–Peucker (fast), redone topology-preserving where that broke a geometry.
+
+    The result is as valid as ``ST_SimplifyPreserveTopology`` would give, at a fraction of the
+    cost, because only the few geometries DP damages pay for the careful algorithm.
+    """
+    fast: np.ndarray[Any, Any] = shapely.simplify(geoms, tolerance, preserve_topology=False)
+    broken = shapely.is_empty(fast) | ~shapely.is_valid(fast)
+    if broken.any():
+        fast[broken] = shapely.simplify(geoms[broken], tolerance, preserve_topology=True)
+    return fast
+
+
+def _overview(geoms: np.ndarray[Any, Any], zoom: int) -> list[bytes | None]:
+    """The overview column at ``zoom``: simplified to half a pixel; NULL when smaller than that.
+
+    A feature whose extent is under half a pixel is invisible at that zoom; leaving it out of
+    the overview keeps low-zoom tiles free of thousands of specks (and saves the simplifying).
+    """
+    tolerance = simplify_tolerance(zoom)
+    box = shapely.bounds(geoms)
+    visible = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) >= tolerance
+    out: list[bytes | None] = [None] * len(geoms)
+    if visible.any():
+        simple = _simplified(geoms[visible], tolerance)
+        for i, wkb in zip(np.flatnonzero(visible).tolist(), _wkb(simple), strict=True):
+            out[i] = wkb
+    return out
+
+
+def _rows(
+    geoms: np.ndarray[Any, Any], values: list[list[object]], family: str
+) -> list[list[object]]:
+    """COPY rows: geometry and overview columns as WKB, then the attribute values."""
+    columns = [_wkb(geoms)]
     for zoom in OVERVIEW_ZOOMS:
-        if family == "point":
-            # Tiles below z13 read the overview column; a point needs no simplifying.
-            columns.append(columns[0])
-        else:
-            simple = shapely.simplify(geoms, simplify_tolerance(zoom), preserve_topology=True)
-            columns.append(_hex(simple))
-    for i, values in enumerate(rows):
-        copy.write_row([c[i] for c in columns] + values)
+        # Tiles below z13 read the overview column; a point needs no simplifying.
+        columns.append(columns[0] if family == "point" else _overview(geoms, zoom))
+    return [[*(c[i] for c in columns), *row] for i, row in enumerate(values)]
+
+
+_Prepared = tuple[int, list[list[object]], ValidationReport]
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    source: _Source
+    fields: list[FieldInfo]
+    transformer: Transformer
+    family: str
+
+    def prepare(self, start: int, end: int) -> _Prepared:
+        """Validate, transform and serialise features ``start`` … ``end`` (a worker's job).
+
+        Each chunk reports into its own :class:`ValidationReport`; the caller merges them in
+        order, so workers share no mutable state.
+        """
+        source, report = self.source, ValidationReport()
+        geoms, keep = validate(
+            source.geometries[start:end], start, self.family, report, source.unreadable[start:end]
+        )
+        projected = shapely.transform(geoms[keep], self.transformer.transform, interleaved=False)
+        xy = shapely.bounds(projected)
+        inside = np.isfinite(xy).all(axis=1) & (np.abs(xy) <= _MERCATOR_LIMIT).all(axis=1)
+        kept_index = np.flatnonzero(keep)
+        for i in kept_index[~inside]:
+            report.reject(start + int(i), "outside the Web Mercator range (beyond ±85°)")
+        chosen = kept_index[inside]
+        lists = [c[start:end].tolist() for c in source.columns]
+        values = [[_value(lists[j][i], f.type) for j, f in enumerate(self.fields)] for i in chosen]
+        report.stored += len(chosen)
+        return end, _rows(projected[inside], values, self.family), report
+
+
+#: Chunks prepared at once. shapely and pyproj release the GIL, so two workers use both cores
+#: while the main thread streams finished chunks to PostgreSQL.
+_WORKERS = 2
+
+
+def _prepared(chunk: _Chunk, total: int, size: int) -> Iterator[_Prepared]:
+    """Chunks in file order, the next ones prepared on worker threads while this one is sent."""
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="ingest") as pool:
+        pending: deque[Future[_Prepared]] = deque()
+        for start in range(0, total, size):
+            pending.append(pool.submit(chunk.prepare, start, min(start + size, total)))
+            if len(pending) > _WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+_COPY_TYPES = {"text": "text", "integer": "int8", "number": "float8", "boolean": "bool"}
+
+
+def _register_wkb_dumper(conn: psycopg.Connection[Any]) -> int:
+    """Let binary COPY send ``bytes`` as ``geometry`` (PostGIS reads WKB as its binary form)."""
+    info = TypeInfo.fetch(conn, "geometry")
+    if info is None:
+        raise DatabaseNotReady("PostGIS is not installed in this database: run `webmap db init`.")
+    geometry_oid = info.oid
+
+    class WkbDumper(Dumper):
+        format = Format.BINARY
+        oid = geometry_oid
+
+        def dump(self, obj: Any) -> Buffer:
+            return cast(Buffer, obj)
+
+    conn.adapters.register_dumper(None, WkbDumper)
+    return int(geometry_oid)
 
 
 def _copy_features(
@@ -214,25 +319,21 @@ def _copy_features(
 ) -> None:
     transformer = Transformer.from_crs(decision.crs, STORAGE_SRID, always_xy=True)
     names = ["geom", *(f"geom_z{z}" for z in OVERVIEW_ZOOMS), *(f.name for f in fields)]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    # Binary COPY: WKB goes to PostGIS as is, no hex to write on this side or parse on that one.
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(DATA_SCHEMA, table), sql.SQL(", ").join(map(sql.Identifier, names))
     )
+    geometry_oid = _register_wkb_dumper(conn)
+    types: list[int | str] = [geometry_oid] * (1 + len(OVERVIEW_ZOOMS))
+    types += [_COPY_TYPES[f.type] for f in fields]
     total = len(source.geometries)
+    chunk = _Chunk(source, fields, transformer, family)
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        for start in range(0, total, options.chunk_size):
-            end = min(start + options.chunk_size, total)
-            geoms, keep = validate(source.geometries[start:end], start, family, report)
-            projected = shapely.transform(geoms[keep], transformer.transform, interleaved=False)
-            xy = shapely.bounds(projected)
-            inside = np.isfinite(xy).all(axis=1) & (np.abs(xy) <= _MERCATOR_LIMIT).all(axis=1)
-            kept_index = np.flatnonzero(keep)
-            for i in kept_index[~inside]:
-                report.reject(start + int(i), "outside the Web Mercator range (beyond ±85°)")
-            chosen = kept_index[inside]
-            lists = [c[start:end].tolist() for c in source.columns]
-            rows = [[_value(lists[j][i], f.type) for j, f in enumerate(fields)] for i in chosen]
-            _store_chunk(copy, projected[inside], rows, family)
-            report.stored += len(chosen)
+        copy.set_types(types)
+        for end, rows, part in _prepared(chunk, total, options.chunk_size):
+            report.merge(part)
+            for row in rows:
+                copy.write_row(row)
             if progress:
                 progress("storing", end, total)
 

@@ -59,6 +59,15 @@ class ValidationReport:
         if len(self.repaired) < MAX_LISTED:
             self.repaired.append({"index": index, "reason": reason})
 
+    def merge(self, other: ValidationReport) -> None:
+        """Add a later chunk's report to this one (indexes stay in file order)."""
+        self.stored += other.stored
+        self.repaired_count += other.repaired_count
+        self.rejected_count += other.rejected_count
+        self.rejected_reasons.update(other.rejected_reasons)
+        self.repaired.extend(other.repaired[: MAX_LISTED - len(self.repaired)])
+        self.rejected.extend(other.rejected[: MAX_LISTED - len(self.rejected)])
+
     def as_dict(self) -> dict[str, object]:
         return {
             "features_read": self.features_read,
@@ -102,7 +111,8 @@ def check_limits(geometries: GeometryArray, limits: IngestLimits) -> None:
 def choose_family(geometries: GeometryArray, wanted: str | None) -> str:
     """The layer's geometry family; :class:`MixedGeometry` when mixed and not chosen."""
     families = family_of(shapely.get_type_id(geometries))
-    counts = Counter(str(f) for f in families if f)
+    names, numbers = np.unique(families.astype(str), return_counts=True)
+    counts = Counter({str(n): int(c) for n, c in zip(names, numbers, strict=True) if n})
     if wanted is not None:
         if wanted not in FAMILIES:
             raise MixedGeometry(f"geometry_type is one of {', '.join(FAMILIES)}.")
@@ -137,18 +147,30 @@ def _collection_to_multi(geometry: Any, family: str) -> Any:
 
 
 def validate(
-    geometries: GeometryArray, offset: int, family: str, report: ValidationReport
+    geometries: GeometryArray,
+    offset: int,
+    family: str,
+    report: ValidationReport,
+    unreadable: NDArray[np.bool_] | None = None,
 ) -> tuple[GeometryArray, NDArray[np.bool_]]:
     """Repair what can be repaired; returns the geometries and a mask of those to store.
 
     ``offset`` is the index of the first geometry in the file, so reported indexes are the
     feature's position in the upload (0-based).
     """
-    geoms = shapely.force_2d(geometries)
+    # force_2d copies every geometry; only pay for it when there is a Z or M to drop.
+    has_extra = shapely.has_z(geometries) | shapely.has_m(geometries)
+    geoms = shapely.force_2d(geometries) if has_extra.any() else geometries.copy()
     keep = np.ones(len(geoms), dtype=bool)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(missing):
-        report.reject(offset + int(i), "empty or missing geometry")
+        broken = unreadable is not None and bool(unreadable[i])
+        report.reject(
+            offset + int(i),
+            "unreadable geometry (e.g. a ring of fewer than 4 points)"
+            if broken
+            else "empty or missing geometry",
+        )
     keep &= ~missing
     type_ids = shapely.get_type_id(geoms)
     for i in np.flatnonzero(keep & (type_ids == 7)):
