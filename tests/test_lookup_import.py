@@ -143,14 +143,17 @@ def test_csv_with_a_column_mapping_in_a_local_zone(scratch: Scratch, tmp_path: P
     lines.append("Grev Turegatan;12-14;153000.0;6580000.0;Stockholm")  # a range
     lines.append("Grev Turegatan;40;6580000.0;153000.0;Stockholm")  # x and y swapped
     lines.append(";40;153000.0;6580000.0;Stockholm")  # no street
+    lines[1] += ";1144"  # a four-digit postcode is dropped, the address kept
+    lines[0] += ";Postnr"
     path = tmp_path / "register.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = _invoke(
         scratch, "addresses", "import", str(path), "--srid", "3011", "--delimiter", ";",
         "--map", "street=Gatunamn", "--map", "number=Nr", "--map", "x=Ost", "--map", "y=Nord",
-        "--map", "city=Ort", "--source", "mapped",
+        "--map", "city=Ort", "--source", "mapped", "--map", "postcode=Postnr",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert "kept 1, but dropped a postcode that is not five digits" in result.output
     assert f"read {len(wanted) + 3} rows, stored {len(wanted)}, skipped 3" in result.output
     assert "house number not understood" in result.output
     assert "outside Sweden" in result.output and "no street name" in result.output
@@ -261,6 +264,15 @@ def test_load_sample_command_loads_the_lookups(scratch: Scratch) -> None:
             "SELECT count(*) FROM lookup.addresses WHERE source = 'osm:stockholm-ostermalm'"
         ).fetchone()
     assert row is not None and f"lookup addresses: {row[0]}" in result.output
+
+
+def test_addresses_abroad_are_skipped(scratch: Scratch, tmp_path: Path) -> None:
+    # Oslo lies inside Sweden's bounding box but in no Swedish municipality.
+    path = tmp_path / "oslo.csv"
+    path.write_text("gata,gatunummer,longitude,latitude\nKarl Johans gate,1,10.7445,59.9113\n")
+    result = _invoke(scratch, "addresses", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "skipped 1: outside every Swedish municipality" in result.output
 
 
 def test_import_refuses_what_it_cannot_read(scratch: Scratch, tmp_path: Path) -> None:

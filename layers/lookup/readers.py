@@ -118,8 +118,9 @@ def address_from_values(
         return Skipped("house number not understood (range or text)")
     raw_postcode = _text(values.get("postcode"))
     postcode = parse_postcode(raw_postcode)
+    warning = None
     if raw_postcode and postcode is None:
-        return Skipped("postcode not five digits")
+        warning = "dropped a postcode that is not five digits"
     return AddressRecord(
         street=street,
         number=number,
@@ -129,6 +130,7 @@ def address_from_values(
         city=_text(values.get("city")),
         district=_text(values.get("district")),
         source_id=source_id,
+        warning=warning,
     )
 
 

@@ -20,6 +20,8 @@ class AddressRecord:
     city: str | None = None
     district: str | None = None
     source_id: str | None = None
+    #: Something dropped to keep the row (e.g. a postcode that is not five digits).
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class ImportReport:
     read: int = 0
     stored: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
 
     def skip(self, reason: str, count: int = 1) -> None:
@@ -57,5 +60,6 @@ class ImportReport:
         total = sum(self.skipped.values())
         out = [f"read {self.read} rows, stored {self.stored}, skipped {total}"]
         out += [f"  skipped {n}: {reason}" for reason, n in self.skipped.most_common()]
+        out += [f"  kept {n}, but {what}" for what, n in self.warnings.most_common()]
         out += [f"  note: {note}" for note in self.notes]
         return out
