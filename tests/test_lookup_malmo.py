@@ -154,6 +154,13 @@ def test_exact_diacritics_rank_first_but_folding_finds_them(mclient: FlaskClient
     assert first_plain > 0
 
 
+def test_abbreviated_gatan_and_vagen(mclient: FlaskClient) -> None:
+    first = _props(mclient, q="Köpenhamnsv. 10")[0]
+    assert (first["street"], first["number"]) == ("Köpenhamnsvägen", 10)
+    first = _props(mclient, q="Östra Förstadsg. 16A")[0]
+    assert (first["street"], first["number"], first["letter"]) == ("Östra Förstadsgatan", 16, "A")
+
+
 def test_saint_is_found_however_it_is_written(mclient: FlaskClient) -> None:
     for typed in ("S:t Johannesgatan 5", "st johannesgatan 5", "Sankt Johannesgatan 5"):
         first = _props(mclient, q=typed)[0]
@@ -227,6 +234,13 @@ def test_search_statements_use_their_indexes(malmo: Malmo) -> None:
             _params(conn, "stor"),
         )
         assert "street_keys_key_idx" in street
+        assert "Seq Scan" not in street
+        in_town = _plan(
+            conn,
+            street_candidates_sql(parse_query("storgatan 1, malmö"), options, 40),
+            _params(conn, "storgatan", town="malmö%"),
+        )
+        assert "street_keys_key_idx" in in_town
         fuzzy = _plan(
             conn, fuzzy_streets_sql(parse_query("algatan"), options, 10), _params(conn, "algatan")
         )

@@ -6,9 +6,11 @@ from typing import Any
 
 import psycopg
 from flask.testing import FlaskClient
+from psycopg import sql
 from pyproj import Transformer
 
 from layers.lookup.normalize import natural_key
+from layers.lookup.search import SearchOptions, properties_sql
 
 
 def _search(client: FlaskClient, **params: Any) -> list[dict[str, Any]]:
@@ -145,6 +147,17 @@ def test_fictional_properties_are_found_and_labelled_fictional(client: FlaskClie
     assert short["designation"] == "Stockholm Fiktiva Rosen 1"
     every = [f["properties"] for f in _search(client, q="stockholm fiktiva", limit=50)]
     assert len(every) == 50 and all(p["fictional"] and "(fiktiv)" in p["label"] for p in every)
+
+
+def test_property_search_reads_the_key_index(sample_database: str) -> None:
+    with psycopg.connect(sample_database) as conn:
+        plan = conn.execute(
+            sql.SQL("EXPLAIN ") + properties_sql(SearchOptions()),
+            {"text_fold": "rosen 1", "text_pattern": "rosen 1%", "text_lower": "rosen 1",
+             "srid": 3006, "limit": 10},
+        ).fetchall()  # fmt: skip
+    text = "\n".join(str(r[0]) for r in plan)
+    assert "property_keys_key_idx" in text and "Seq Scan on property_keys" not in text
 
 
 def test_limit_and_municipality_filter(client: FlaskClient) -> None:
