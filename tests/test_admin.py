@@ -375,3 +375,28 @@ def test_too_large_upload_is_answered_on_the_form(sample_database: str, staff_us
         )
     finally:
         app.extensions["webmap.pool"].close()
+
+
+def test_the_progress_script_gets_the_report_address_and_keeps_the_message(
+    staff: tuple[FlaskClient, str],
+) -> None:
+    client, csrf = staff
+    script = {"Accept": "text/html", "X-Requested-With": "XMLHttpRequest"}
+    made = post_upload(
+        client,
+        "/admin/upload",
+        csrf,
+        parks(2),
+        headers=script,
+        name="admin_xhr",
+        title="Skript",
+        public="true",
+    )
+    assert made.status_code == 201
+    assert made.headers["Location"] == "/admin/layers/admin_xhr/versions/1/report"
+    assert made.get_json()["report"]["stored"] == 3
+    report = client.get(made.headers["Location"], headers=HTML).get_data(as_text=True)
+    assert "Version 1 av admin_xhr är publicerad." in report
+    # A refusal answers the form page with its errors, which the script puts in place.
+    refused = post_upload(client, "/admin/upload", csrf, None, headers=script, name="admin_xhr2")
+    assert refused.status_code == 400 and 'class="error-summary"' in refused.get_data(as_text=True)

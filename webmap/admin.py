@@ -62,6 +62,11 @@ def _wants_html() -> bool:
     return request.accept_mimetypes.best_match(offered) == "text/html"
 
 
+def _from_script() -> bool:
+    """The upload came from ``admin.js`` (which wants the form page back only on errors)."""
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
 def _here(lang: str) -> str:
     """This page in another language (the choice is then remembered in the session)."""
     values: dict[str, Any] = {k: v for k, v in request.args.items() if k != "lang"}
@@ -233,11 +238,14 @@ def _handle_upload(current: dict[str, Any] | None) -> Any:
             services().catalog.invalidate()
             flash(t("uploaded", name=name, version=version))
             report_url = url_for("admin.report", name=name, version=version)
-            if _wants_html():
+            if _wants_html() and not _from_script():
                 return redirect(report_url, 303)
+            # The progress script cannot stop XMLHttpRequest from following a redirect (which
+            # would use up the flash message), so it gets the report's address in Location.
             body = {"name": name, "version": version, "report": report}
             response = jsonify({**body, "links": {"report": report_url}})
             response.status_code = 201
+            response.headers["Location"] = report_url
             return response
     if not _wants_html():
         raise FormInvalid(form.errors)

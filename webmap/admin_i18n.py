@@ -160,6 +160,8 @@ SV: dict[str, str] = {
     "preview_text": "{title}: {features} objekt inom {bounds}.",
     "preview_no_bounds": "Lagret har ingen utbredning.",
     "preview_loading": "Kartan laddas …",
+    "preview_ready": "Kartan visar lagret {name}. Använd piltangenterna för att flytta och + "
+    "eller − för att zooma när kartan har fokus.",
     "map_label": "Karta med lagret {name}",
     "back_to_layer": "Tillbaka till {name}",
 }
@@ -305,6 +307,8 @@ EN: dict[str, str] = {
     "preview_text": "{title}: {features} features within {bounds}.",
     "preview_no_bounds": "The layer has no extent.",
     "preview_loading": "The map is loading …",
+    "preview_ready": "The map shows the layer {name}. Use the arrow keys to move and + or − "
+    "to zoom while the map has focus.",
     "map_label": "Map with the layer {name}",
     "back_to_layer": "Back to {name}",
 }

@@ -17,8 +17,9 @@ import { defaults as defaultInteractions } from 'ol/interaction/defaults.js';
 import { fromLonLat, transformExtent } from 'ol/proj.js';
 import { loadBasemap } from '../shared/basemap.js';
 import { OSTERMALM, SWEDEN_EXTENT, prefersReducedMotion } from '../shared/geo.js';
+import { addOverlay } from './overlay.js';
 
-const TEXT = {
+const TEXT_SV = {
   loading: 'Kartan laddas …',
   ready: 'Kartan visar Östermalm, Stockholm. Använd piltangenterna för att flytta och + eller − för att zooma när kartan har fokus.',
   failed: 'Kartan kunde inte laddas. Försök igen senare.',
@@ -30,6 +31,21 @@ const TEXT = {
   swedenShown: 'Kartan visar hela Sverige.',
   ostermalmShown: 'Kartan visar Östermalm, Stockholm.',
 };
+
+// English for pages in English (the admin preview at /admin/layers/<name>/preview?lang=en).
+const TEXT_EN = {
+  loading: 'The map is loading …',
+  ready: 'The map shows Östermalm, Stockholm. Use the arrow keys to move and + or − to zoom while the map has focus.',
+  failed: 'The map could not be loaded. Try again later.',
+  tileFailed: 'Part of the map could not be loaded.',
+  zoomIn: 'Zoom in',
+  zoomOut: 'Zoom out',
+  sweden: 'Show all of Sweden',
+  ostermalm: 'Show Östermalm',
+  swedenShown: 'The map shows all of Sweden.',
+  ostermalmShown: 'The map shows Östermalm, Stockholm.',
+};
+const TEXT = (document.documentElement.lang || 'sv').startsWith('en') ? TEXT_EN : TEXT_SV;
 
 function button(label, text, onClick) {
   const element = document.createElement('button');
@@ -125,6 +141,17 @@ async function start() {
     console.error(error);
     return;
   }
+  // data-overlay: a layer's TileJSON drawn over the basemap (the admin preview), announced with
+  // the page's own data-ready-text instead of the Östermalm message.
+  if (element.dataset.overlay) {
+    try {
+      await addOverlay(map, element.dataset.overlay);
+      element.dataset.overlayState = 'ready';
+    } catch (error) {
+      element.dataset.overlayState = 'error';
+      console.error(error);
+    }
+  }
   trackTiles(map, element, announce);
   // data-renders counts finished renders (all tiles loaded and drawn), data-zoom the view's zoom:
   // a test or a monitoring script can wait for "drawn after this action" without guessing time.
@@ -134,7 +161,7 @@ async function start() {
     element.dataset.renders = String(renders);
     if (renders === 1) {
       element.dataset.state = 'ready';
-      announce(TEXT.ready);
+      announce(element.dataset.readyText || TEXT.ready);
     }
   });
   const showZoom = () => {
