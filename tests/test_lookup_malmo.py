@@ -25,7 +25,7 @@ from layers.lookup.normalize import natural_key
 from layers.lookup.query import parse_query
 from layers.lookup.readers import read_osm_addresses
 from layers.lookup.reverse import REVERSE_SQL
-from layers.lookup.search import (
+from layers.lookup.search_sql import (
     SearchOptions,
     addresses_sql,
     fuzzy_streets_sql,

@@ -10,7 +10,7 @@ from psycopg import sql
 from pyproj import Transformer
 
 from layers.lookup.normalize import natural_key
-from layers.lookup.search import SearchOptions, properties_sql
+from layers.lookup.search_sql import SearchOptions, properties_sql
 
 
 def _search(client: FlaskClient, **params: Any) -> list[dict[str, Any]]:
