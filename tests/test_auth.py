@@ -115,3 +115,19 @@ def test_html_login_form_works_without_javascript(app: Flask, sample_database: s
     )
     assert ok.status_code == 303
     assert "Inloggad som" in client.get("/login").get_data(as_text=True)
+
+
+def test_every_staff_endpoint_refuses_anonymous_callers(client: FlaskClient) -> None:
+    for method, path in (
+        ("GET", "/api/layers"),
+        ("POST", "/api/layers"),
+        ("GET", "/api/layers/municipalities"),
+        ("PUT", "/api/layers/municipalities"),
+        ("PATCH", "/api/layers/municipalities"),
+        ("DELETE", "/api/layers/municipalities"),
+        ("POST", "/api/layers/municipalities/rollback"),
+    ):
+        response = client.open(path, method=method)
+        _assert_problem(response, 401)
+        wrong = client.open(path, method=method, headers={"Authorization": "Bearer wm_wrong"})
+        _assert_problem(wrong, 401)

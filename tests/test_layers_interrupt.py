@@ -22,7 +22,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from layers.versions import drop_orphans
-from tests.layers_helpers import raw_tile, tile_of, token_headers
+from tests.layers_helpers import raw_tile, tile_of, token_headers, upload
 from webmap.cli import main
 
 WEBMAP = Path(sys.executable).parent / "webmap"
@@ -175,3 +175,35 @@ def test_client_disconnecting_halfway_changes_nothing(live_v1: Flask, sample_dat
     assert _live_version(sample_database) == version
     assert _tables(sample_database) == tables
     assert raw_tile(client, LAYER, TILE, version) == before
+
+
+def test_concurrent_uploads_to_one_layer_are_serialised(
+    live_v1: Flask, sample_database: str, tmp_path: Path
+) -> None:
+    """Two uploads at once both succeed, one after the other, as two consecutive versions."""
+    headers = token_headers(sample_database, "publish", "concurrent")
+    data = [_squares(tmp_path / f"c{i}.fgb", 20_000, seed=10 + i).read_bytes() for i in range(2)]
+    before = _live_version(sample_database)
+    results: list[int] = []
+
+    def put(body: bytes) -> None:
+        client = live_v1.test_client()
+        response = upload(client, headers, body, "c.fgb", LAYER, method="PUT")
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=put, args=(body,)) for body in data]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert results == [200, 200]
+    with psycopg.connect(sample_database) as conn:
+        rows = conn.execute(
+            "SELECT version, feature_count FROM webmap.layer_versions "
+            "WHERE layer_name = %s ORDER BY version DESC LIMIT 2",
+            [LAYER],
+        ).fetchall()
+    (newest, newest_count), (previous, previous_count) = rows
+    assert newest == previous + 1 and previous > before
+    assert newest_count == previous_count == 20_000
+    assert _live_version(sample_database) == newest

@@ -224,18 +224,32 @@ def _overview(geoms: np.ndarray[Any, Any], zoom: int) -> list[bytes | None]:
     return out
 
 
+def _column(values: np.ndarray[Any, Any], kind: str) -> list[object]:
+    """One attribute column as COPY values: NaN becomes NULL, text is text without NUL bytes."""
+    if values.dtype.kind == "f":
+        out = values.astype(object)
+        out[np.isnan(values)] = None
+        return list(out.tolist())
+    plain = values.tolist()
+    if kind != "text":
+        return list(plain)
+    return [
+        v if v is None or (type(v) is str and "\x00" not in v) else _value(v, kind) for v in plain
+    ]
+
+
 def _rows(
     geoms: np.ndarray[Any, Any], values: list[list[object]], family: str
-) -> list[list[object]]:
-    """COPY rows: geometry and overview columns as WKB, then the attribute values."""
+) -> list[tuple[object, ...]]:
+    """COPY rows: geometry and overview columns as WKB, then the attribute columns."""
     columns = [_wkb(geoms)]
     for zoom in OVERVIEW_ZOOMS:
         # Tiles below z13 read the overview column; a point needs no simplifying.
         columns.append(columns[0] if family == "point" else _overview(geoms, zoom))
-    return [[*(c[i] for c in columns), *row] for i, row in enumerate(values)]
+    return list(zip(*columns, *values, strict=True))
 
 
-_Prepared = tuple[int, list[list[object]], ValidationReport]
+_Prepared = tuple[int, list[tuple[object, ...]], ValidationReport]
 
 
 @dataclass(frozen=True)
@@ -262,8 +276,10 @@ class _Chunk:
         for i in kept_index[~inside]:
             report.reject(start + int(i), "outside the Web Mercator range (beyond ±85°)")
         chosen = kept_index[inside]
-        lists = [c[start:end].tolist() for c in source.columns]
-        values = [[_value(lists[j][i], f.type) for j, f in enumerate(self.fields)] for i in chosen]
+        values = [
+            _column(column[start:end][chosen], f.type)
+            for column, f in zip(source.columns, self.fields, strict=True)
+        ]
         report.stored += len(chosen)
         return end, _rows(projected[inside], values, self.family), report
 
