@@ -168,6 +168,13 @@ def test_limit_and_municipality_filter(client: FlaskClient) -> None:
     assert _search(client, q="grev", municipality="1280") == []
 
 
+def test_every_label_searched_again_finds_the_same_place(client: FlaskClient) -> None:
+    for typed in ("grev", "Grev Turegatan 1", "fiktiva rosen", "Birger Jarlsgatan 57", "Sture"):
+        for feature in _search(client, q=typed, limit=5):
+            again = _search(client, q=feature["properties"]["label"], limit=5)
+            assert again[0]["properties"]["id"] == feature["properties"]["id"], feature
+
+
 def test_ids_are_stable_across_requests(client: FlaskClient) -> None:
     first = [f["properties"]["id"] for f in _search(client, q="Grev Turegatan 1")]
     again = [f["properties"]["id"] for f in _search(client, q="grev turegatan 1")]

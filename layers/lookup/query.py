@@ -19,6 +19,7 @@ from layers.lookup.normalize import (
 
 MAX_QUERY_LENGTH = 100
 _NUMBER = re.compile(r"^(\d{1,5})([a-zåäö]{1,2})?$")
+_FICTIONAL_MARK = re.compile(r"\s*\((?:fiktiv|fictional)\)\s*$", re.IGNORECASE)
 _POSTCODE_ANYWHERE = re.compile(r"(?<!\d)(\d{3}) ?(\d{2})(?!\d)")
 _TRAILING_POSTCODE = re.compile(
     r"^(?P<head>.*\s\d{1,5}[a-zåäö]?(?:\s\S+)*?)\s+(?P<a>\d{3}) ?(?P<b>\d{2})$"
@@ -68,7 +69,12 @@ def _split_rest(rest: str) -> tuple[str | None, str | None]:
 
 
 def parse_query(raw: str) -> SearchQuery:
-    """Parse a checked query (see :func:`check_query`)."""
+    """Parse a checked query (see :func:`check_query`).
+
+    A label this service gave ("Stockholm Fiktiva Rosen 1 (fiktiv)") reads back as the same
+    place, so a client may put the chosen label in the box and search it again.
+    """
+    raw = _FICTIONAL_MARK.sub("", raw) or raw
     trailing_space = raw[-1:].isspace()
     text = expand_abbreviations(clean_spaces(raw).lower())
     main, comma, rest = text.partition(",")
