@@ -20,9 +20,22 @@ from layers.models import DATA_SCHEMA
 from layers.store import check_layer_name, next_version
 
 
+class LayerBusy(InvalidInput):
+    """Another upload or rollback of the layer is running and did not finish in time."""
+
+
 def lock_layer(conn: psycopg.Connection[Any], name: str) -> None:
-    """Wait for, then hold until commit, the write lock of layer ``name``."""
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"layer:{name}"])
+    """Wait for, then hold until commit, the write lock of layer ``name``.
+
+    Raises :class:`LayerBusy` when the connection's statement timeout ends the wait (a quick
+    rollback or delete should not hang behind a long upload).
+    """
+    try:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"layer:{name}"])
+    except psycopg.errors.QueryCanceled as exc:
+        raise LayerBusy(
+            f"The layer {name!r} is being changed by another upload; try again when it is done."
+        ) from exc
 
 
 def allocate_version(conn: psycopg.Connection[Any], name: str) -> int:

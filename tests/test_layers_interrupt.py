@@ -207,3 +207,28 @@ def test_concurrent_uploads_to_one_layer_are_serialised(
     assert newest == previous + 1 and previous > before
     assert newest_count == previous_count == 20_000
     assert _live_version(sample_database) == newest
+
+
+def test_uploads_outlast_the_statement_timeout_and_quick_writes_say_busy(
+    sample_database: str, tmp_path: Path
+) -> None:
+    from webmap import create_app
+
+    app = create_app(
+        {
+            "database_url": sample_database,
+            "catalog_ttl": 0,
+            "pool_min_size": 0,
+            "statement_timeout_ms": 100,
+        }
+    )
+    client = app.test_client()
+    headers = token_headers(sample_database, "publish", "timeouts")
+    body = _squares(tmp_path / "slow.fgb", 40_000, seed=20).read_bytes()
+    response = upload(client, headers, body, "slow.fgb", LAYER, method="PUT")
+    assert response.status_code == 200, response.get_json()
+    with psycopg.connect(sample_database) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"layer:{LAYER}"])
+        busy = client.post(f"/api/layers/{LAYER}/rollback", headers=headers)
+        assert busy.status_code == 409 and busy.get_json()["type"] == "/problems/layer-busy"
+    app.extensions["webmap.pool"].close()

@@ -20,6 +20,7 @@ from layers.auth import AuthenticationRequired, PermissionDenied
 from layers.crs import OutsideSweden, UnknownSrid
 from layers.errors import DatabaseNotReady, InvalidInput, LayerError, LayerNotFound
 from layers.ingest import errors as ingest
+from layers.versions import LayerBusy
 from tiles.errors import InvalidTileAddress, TileError
 from tiles.raster import InvalidRasterRequest, RasterUnavailable
 from tiles.staticmap import InvalidStaticMap
@@ -57,6 +58,7 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     ingest.ChooseLayer: ProblemType(400, "choose-layer", "Choose a layer"),
     ingest.NoUsableFeatures: ProblemType(422, "no-usable-features", "No usable features"),
     ingest.LayerExists: ProblemType(409, "layer-exists", "Layer exists"),
+    LayerBusy: ProblemType(409, "layer-busy", "Layer busy"),
 }
 _DATABASE_DOWN = ProblemType(503, "database-unavailable", "Database unavailable")
 

@@ -391,6 +391,9 @@ def publish_vector(
         ]
         report = ValidationReport(features_read=len(source.geometries))
         with conn.transaction():
+            # An upload is long by nature (and may wait its turn behind another one): the
+            # service's per-statement timeout for tiles and lookups does not apply here.
+            conn.execute("SELECT set_config('statement_timeout', '0', true)")
             lock_layer(conn, spec.name)
             version = allocate_version(conn, spec.name)
             table = version_table(spec.name, version)
