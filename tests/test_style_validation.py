@@ -20,7 +20,7 @@ FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 SCRIPT = FRONTEND / "scripts" / "validate-style.mjs"
 
 
-def _validate(style: Any, base: str) -> tuple[int, list[str]]:
+def _validate(style: Any, base: str) -> tuple[int, list[str], list[str]]:
     node = shutil.which("node")
     if node is None or not (FRONTEND / "node_modules" / "@maplibre").is_dir():
         pytest.fail("needs node and frontend/node_modules: run scripts/install.sh (npm ci)")
@@ -32,17 +32,20 @@ def _validate(style: Any, base: str) -> tuple[int, list[str]]:
         cwd=FRONTEND,
         timeout=60,
     )
-    errors: list[str] = json.loads(done.stdout)["errors"]
-    return done.returncode, errors
+    report = json.loads(done.stdout)
+    return done.returncode, report["errors"], report["widget_unsupported"]
 
 
 def test_served_basemap_style_has_no_validation_errors(client: FlaskClient) -> None:
     response = client.get("/styles/basemap.json")
     assert response.status_code == 200
     style = response.get_json()
-    code, errors = _validate(style, "http://localhost/")
+    code, errors, widget_unsupported = _validate(style, "http://localhost/")
     assert errors == []
     assert code == 0
+    # The widget draws the style with its own small renderer (frontend/src/shared/mini-style.js):
+    # everything the style uses must be something it draws.
+    assert widget_unsupported == []
     # Text layers would need glyphs, and glyphs would need a font server: there are none yet.
     assert "glyphs" not in style and "sprite" not in style
     assert not [layer["id"] for layer in style["layers"] if layer["type"] == "symbol"]
@@ -54,8 +57,9 @@ def test_validator_reports_broken_and_foreign_styles(client: FlaskClient) -> Non
     style["layers"].append({"id": "ghost", "type": "fill", "source": "nowhere"})
     style["layers"][1]["paint"]["fill-color"] = "not a colour"
     style["glyphs"] = "https://fonts.example.com/{fontstack}/{range}.pbf"
-    code, errors = _validate(style, "http://localhost/")
+    code, errors, widget_unsupported = _validate(style, "http://localhost/")
     assert code == 1
+    assert "glyphs/sprite" in widget_unsupported
     assert any("nowhere" in error for error in errors)
     assert any("fill-color" in error for error in errors)
     assert any("fonts.example.com" in error for error in errors)

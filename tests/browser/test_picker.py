@@ -17,6 +17,7 @@ from tests.browser.picker_helpers import (
     reverse,
     tab_to,
 )
+from tiles import style
 
 pytestmark = pytest.mark.browser
 
@@ -265,3 +266,33 @@ def test_use_my_location_denied_says_what_to_do(page: Page, live_server: str) ->
     )
     expect_live(picker, text)
     expect(picker.locator("#error")).to_have_text(text)
+
+
+def test_picker_map_draws_the_basemap_style(page: Page, live_server: str, traffic: Traffic) -> None:
+    """The widget's own style renderer (mini-style.js) paints the style's colours."""
+    picker = open_demo(page, live_server)
+    colours = picker.evaluate(
+        """el => {
+          const counts = {};
+          let samples = 0;
+          for (const canvas of el.shadowRoot.querySelectorAll('#map canvas')) {
+            if (!canvas.width || !canvas.height) continue;
+            const ctx = canvas.getContext('2d');
+            const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+            for (let i = 0; i < data.length; i += 4 * 7) {
+              if (data[i + 3] !== 255) continue;
+              const hex = '#' + [data[i], data[i + 1], data[i + 2]]
+                .map((v) => v.toString(16).padStart(2, '0')).join('');
+              counts[hex] = (counts[hex] || 0) + 1;
+              samples += 1;
+            }
+          }
+          return {counts, samples};
+        }"""
+    )
+    assert colours["samples"] > 5_000
+    for name in ("BUILTUP", "PARK", "BUILDING", "ROAD", "POI"):
+        share = colours["counts"].get(getattr(style, name).lower(), 0) / colours["samples"]
+        assert share > 0.001, f"{name} not drawn"
+    assert traffic.failures == [] and traffic.foreign() == []
+    assert traffic.console_errors == []

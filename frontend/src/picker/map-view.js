@@ -1,5 +1,6 @@
 /**
- * The picker's map: OpenLayers over our basemap style, driven by keyboard, buttons and gestures.
+ * The picker's map: OpenLayers over our basemap style (drawn by shared/mini-style.js), driven by
+ * keyboard, buttons and gestures.
  *
  * One tab stop (the map element itself). Keys act only while it has focus (WCAG 2.1.4), and
  * `role="application"` is set only while it has focus, so screen readers browse the page
@@ -15,7 +16,7 @@ import DragPan from 'ol/interaction/DragPan.js';
 import MouseWheelZoom from 'ol/interaction/MouseWheelZoom.js';
 import PinchZoom from 'ol/interaction/PinchZoom.js';
 import { fromLonLat, toLonLat } from 'ol/proj.js';
-import { loadBasemap } from '../shared/basemap.js';
+import { basemapLayer } from '../shared/mini-style.js';
 import { prefersReducedMotion } from '../shared/geo.js';
 
 /** Part of the map's size one arrow press moves; Shift moves a small step. */
@@ -139,9 +140,10 @@ export function createMapView(element, options) {
     return { center: toLonLat(view.getCenter()), zoom: view.getZoom() ?? 0 };
   }
 
-  const ready = loadBasemap(map, options.styleUrl).then(
-    () =>
+  const ready = basemapLayer(options.styleUrl).then(
+    (layer) =>
       new Promise((resolve) => {
+        map.getLayers().insertAt(0, layer);
         map.once('rendercomplete', () => resolve(true));
         map.render();
       }),
