@@ -348,7 +348,7 @@ def test_raster_uploads_go_to_the_raster_pipeline(
     detail = client.get("/api/layers/gbg_dem", headers=staff).get_json()
     assert detail["kind"] == "raster"
     west, south, east, north = detail["bounds"]
-    assert 10.9 < west < 11.1 and 56.9 < south < 57.1 and 11.9 < east < 12.1
+    assert 10.9 < west < 11.1 and 56.9 < south < 57.1 and 11.9 < east < 12.1 and 57.9 < north < 58.1
     assert list((tmp_path / "rasters").rglob("*.tif"))
     assert client.delete("/api/layers/gbg_dem", headers=staff).status_code == 204
     assert client.get("/api/layers/gbg_dem", headers=staff).status_code == 404
