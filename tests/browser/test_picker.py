@@ -296,3 +296,48 @@ def test_picker_map_draws_the_basemap_style(page: Page, live_server: str, traffi
         assert share > 0.001, f"{name} not drawn"
     assert traffic.failures == [] and traffic.foreign() == []
     assert traffic.console_errors == []
+
+
+def test_page_scroll_is_never_trapped_by_the_map(page: Page, live_server: str) -> None:
+    """Cooperative gestures: the wheel over the map scrolls the page and shows a hint; Ctrl +
+    wheel zooms the map."""
+    page.set_viewport_size({"width": 1280, "height": 700})
+    picker = open_demo(page, live_server)
+    map_area = picker.locator(".map-area")
+    map_area.scroll_into_view_if_needed()
+    box = map_area.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    before = page.evaluate("window.scrollY")
+    page.mouse.wheel(0, 300)
+    expect(picker.locator(".gesture-hint")).to_have_text(
+        "Håll ned Ctrl och skrolla för att zooma kartan."
+    )
+    page.wait_for_function("y => window.scrollY > y", arg=before)
+    assert picker.evaluate("el => el.value") is None
+
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -300)
+    page.keyboard.up("Control")
+    expect(picker.locator("[role=status]")).to_contain_text("Zoomnivå 17.")
+
+
+def test_disabled_fieldset_disables_the_picker(page: Page, live_server: str) -> None:
+    picker = open_demo(page, live_server)
+    page.evaluate(
+        """() => {
+          const fieldset = document.createElement('fieldset');
+          fieldset.id = 'wrapper';
+          const picker = document.querySelector('webmap-picker');
+          picker.replaceWith(fieldset);
+          fieldset.append(picker);
+          fieldset.disabled = true;
+        }"""
+    )
+    expect(picker.locator("[data-action=choose]")).to_be_disabled()
+    expect(picker.locator("#q")).to_be_disabled()
+    assert picker.locator("#map").get_attribute("tabindex") is None
+    assert picker.evaluate("el => el.willValidate") is False
+    page.evaluate("() => { document.getElementById('wrapper').disabled = false; }")
+    expect(picker.locator("[data-action=choose]")).to_be_enabled()
+    assert picker.locator("#map").get_attribute("tabindex") == "0"
