@@ -341,3 +341,49 @@ def test_disabled_fieldset_disables_the_picker(page: Page, live_server: str) -> 
     page.evaluate("() => { document.getElementById('wrapper').disabled = false; }")
     expect(picker.locator("[data-action=choose]")).to_be_enabled()
     assert picker.locator("#map").get_attribute("tabindex") == "0"
+
+
+def test_place_outside_the_allowed_municipality_is_refused(page: Page, live_server: str) -> None:
+    picker = open_demo(page, live_server)
+    picker.evaluate("el => el.setAttribute('allowed-area', '1480')")  # Göteborg, not Stockholm
+    picker.locator("[data-action=choose]").click()
+    expect_live(picker, "Platsen ligger utanför kommunen.")
+    expect(picker.locator("#error")).to_have_text("Platsen ligger utanför kommunen.")
+    assert picker.evaluate("el => el.value") is None
+    picker.evaluate("el => el.setAttribute('allowed-area', '0180')")
+    picker.locator("[data-action=choose]").click()
+    expect(picker.locator("#chosen-text")).to_contain_text("Fastighet", timeout=10_000)
+    expect(picker.locator("#error")).to_be_hidden()
+
+
+def test_when_the_map_fails_search_still_completes_the_form(page: Page, live_server: str) -> None:
+    page.route("**/styles/basemap.json", lambda route: route.abort())
+    page.goto(f"{live_server}/demo")
+    picker = page.locator("webmap-picker")
+    expect(picker.locator("#map")).to_have_attribute("data-state", "error", timeout=20_000)
+    expect(picker.locator(".map-status")).to_have_text(
+        "Kartan kunde inte laddas. Sök på adress eller fastighet i stället."
+    )
+    expect(picker.locator("[data-action=choose]")).to_be_hidden()
+    picker.locator("#q").fill("Karlavägen")
+    picker.locator("[role=option]").first.click()
+    expect(picker.locator("#chosen-text")).to_contain_text("Karlavägen", timeout=10_000)
+    page.locator("#submit").click()
+    expect(page.locator("#received-label")).to_contain_text("Karlavägen")
+
+
+def test_when_map_and_search_fail_the_fallback_field_returns(page: Page, live_server: str) -> None:
+    page.route("**/styles/basemap.json", lambda route: route.abort())
+    page.route("**/api/search*", lambda route: route.abort())
+    page.goto(f"{live_server}/demo")
+    picker = page.locator("webmap-picker")
+    expect(picker.locator("#map")).to_have_attribute("data-state", "error", timeout=20_000)
+    field = page.get_by_label("Adress eller fastighetsbeteckning")
+    expect(field).to_be_disabled()  # while search may still work, one answer at a time
+    picker.locator("#q").fill("Karlavägen")
+    expect_live(picker, "Sökningen fungerar inte just nu.")
+    expect(field).to_be_visible()
+    expect(field).to_be_enabled()
+    field.fill("Karlavägen 10")
+    page.locator("#submit").click()
+    expect(page.locator("#received-text")).to_have_text("Karlavägen 10")

@@ -373,7 +373,8 @@ export function definePicker(stylesheets, createMapView) {
 
     #updateValidity() {
       if (!this.#refs.input) return;
-      if (this.required && !this.#value) {
+      const fallbackActive = !this.#refs.fallback.hidden;
+      if (this.required && !this.#value && !fallbackActive) {
         this.#internals.setValidity({ valueMissing: true }, this.#t.required, this.#refs.input);
       } else {
         this.#internals.setValidity({});
@@ -383,7 +384,11 @@ export function definePicker(stylesheets, createMapView) {
     #failed(kind, error) {
       if (kind === 'search') this.#searchOk = false;
       // Neither map nor search can help: give the person the plain text field back.
-      if (!this.#mapOk && !this.#searchOk) this.#setFallbackEnabled(true);
+      if (!this.#mapOk && !this.#searchOk) {
+        this.#setFallbackEnabled(true);
+        // The fallback field (with its own `required`) now carries the answer.
+        this.#updateValidity();
+      }
       emit(this, ERROR, { kind, message: String(error && error.message ? error.message : error) });
     }
 
