@@ -174,6 +174,11 @@ def test_typo_with_digits_finds_the_address(mclient: FlaskClient) -> None:
     assert _props(mclient, q="drotninggatan")[0]["street"] == "Drottninggatan"
 
 
+def test_a_number_the_street_lacks_offers_the_street(mclient: FlaskClient) -> None:
+    props = _props(mclient, q="Ågatan 999")
+    assert [(p["kind"], p["street"]) for p in props][:1] == [("street", "Ågatan")]
+
+
 def test_town_and_postcode_narrow_between_malmo_and_stockholm(mclient: FlaskClient) -> None:
     both = {p["city"] for p in _props(mclient, q="Storgatan 1", limit=50)}
     assert {"Malmö", "Stockholm"} <= both

@@ -40,6 +40,10 @@ __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SearchHit", "SearchOptions", "search"]
 
 #: Streets considered when looking for numbers: enough for "Storgatan" in many towns.
 _ADDRESS_STREETS = 40
+#: Scores below this mean the whole street name was typed (see the ranking above).
+WHOLE_NAME_LIMIT = 3.0
+#: Scores below this mean the whole name was typed with its own å, ä, ö.
+AS_TYPED_LIMIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,7 @@ def _street_stage(
     wanted = _ADDRESS_STREETS if query.wants_addresses else options.limit
     exact = conn.execute(street_candidates_sql(query, options, wanted), params).fetchall()
     if query.street_complete:
-        whole = [row for row in exact if row[-1] < 3]
+        whole = [row for row in exact if row[-1] < WHOLE_NAME_LIMIT]
         found = _addresses(conn, query, whole, params)
         return found or [_street_hit(row) for row in exact[: options.limit]]
     if not query.wants_addresses:
@@ -209,6 +213,11 @@ def _street_stage(
     found = _addresses(conn, query, exact, params)
     if found:
         return found
+    if any(row[-1] < AS_TYPED_LIMIT for row in exact):
+        # The street was typed exactly, letter for letter, and has no such number: a similar
+        # spelling elsewhere would only guess. Offer the street itself. ("Älgatan 16B" is not
+        # exact for Malmö's Algatan, so it still goes on to find Älggatan 16B.)
+        return [_street_hit(row) for row in exact[: options.limit]]
     fuzzy = conn.execute(fuzzy_streets_sql(query, options, wanted), params).fetchall()
     found = _addresses(conn, query, fuzzy, params)
     if found:
