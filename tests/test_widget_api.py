@@ -149,3 +149,12 @@ def test_resolve_problems(client: FlaskClient) -> None:
     _is_problem(client.get("/api/resolve"), 400)
     _is_problem(client.get("/api/resolve", query_string={"q": "x" * 500}), 400)
     _is_problem(client.get("/api/resolve", query_string={"q": "Qwzxvbnmgatan 999"}), 404)
+
+
+def test_receipt_shows_a_static_map_with_alt_text(client: FlaskClient) -> None:
+    html = client.post("/demo", data={"location": json.dumps(FEATURE)}).get_data(as_text=True)
+    assert 'id="received-map"' in html
+    assert f'alt="Karta som visar {FEATURE["properties"]["label"]}"' in html
+    src = html.split('id="received-map"')[1].split('src="')[1].split('"')[0].replace("&amp;", "&")
+    image = client.get(src)
+    assert image.status_code == 200 and image.mimetype == "image/png"
