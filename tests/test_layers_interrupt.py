@@ -232,3 +232,17 @@ def test_uploads_outlast_the_statement_timeout_and_quick_writes_say_busy(
         busy = client.post(f"/api/layers/{LAYER}/rollback", headers=headers)
         assert busy.status_code == 409 and busy.get_json()["type"] == "/problems/layer-busy"
     app.extensions["webmap.pool"].close()
+
+
+def test_clean_drops_orphaned_version_tables_only(live_v1: Flask, sample_database: str) -> None:
+    with psycopg.connect(sample_database, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE layerdata.{LAYER}_v999 (fid bigint)")
+        conn.execute("CREATE TABLE layerdata.someone_elses_table_v1 (id int)")
+    result = live_v1.test_cli_runner().invoke(main, ["layers", "clean"])
+    assert result.exit_code == 0 and f"{LAYER}_v999" in result.output
+    tables = _tables(sample_database)
+    assert f"{LAYER}_v999" not in tables and f"{LAYER}_v1" in tables
+    with psycopg.connect(sample_database, autocommit=True) as conn:
+        kept = conn.execute("SELECT to_regclass('layerdata.someone_elses_table_v1')").fetchone()
+        assert kept is not None and kept[0] is not None
+        conn.execute("DROP TABLE layerdata.someone_elses_table_v1")
