@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pyproj import Transformer
 
+from layers.lookup.normalize import HouseNumber, parse_house_numbers
 from layers.lookup.store import load_municipalities
 from layers.schema import upgrade
 from webmap import create_app
@@ -66,7 +67,7 @@ def test_sample_addresses_are_the_osm_address_nodes(sample_database: str) -> Non
     for source_id, street, number, letter, postcode, e, n, code, city in rows:
         tags = nodes[source_id.removeprefix("node/")]
         assert tags["addr:street"] == street
-        assert tags["addr:housenumber"].replace(" ", "").upper() == f"{number}{letter or ''}"
+        assert HouseNumber(number, letter) in parse_house_numbers(tags["addr:housenumber"])
         if postcode:
             assert tags["addr:postcode"].replace(" ", "") == postcode
         x, y = to_3006.transform(float(tags["lon"]), float(tags["lat"]))
@@ -133,6 +134,20 @@ def _some_osm(count: int) -> list[dict[str, str]]:
     return [tags for _id, tags in nodes if "-" not in tags["addr:housenumber"]][:count]
 
 
+def test_sample_splits_osm_number_ranges(sample_database: str) -> None:
+    ranges = [t for t in _osm_addresses().values() if "-" in t["addr:housenumber"]]
+    assert ranges  # Östermalm tags some buildings "12-14"
+    with psycopg.connect(sample_database) as conn:
+        for tags in ranges:
+            low, high = (int(n) for n in tags["addr:housenumber"].split("-"))
+            found = conn.execute(
+                "SELECT array_agg(number ORDER BY number) FROM lookup.addresses "
+                "WHERE street = %s AND number BETWEEN %s AND %s",
+                [tags["addr:street"], low, high],
+            ).fetchone()
+            assert found is not None and {low, high} <= set(found[0] or []), tags
+
+
 def test_csv_with_a_column_mapping_in_a_local_zone(scratch: Scratch, tmp_path: Path) -> None:
     to_3011 = Transformer.from_crs(4326, 3011, always_xy=True)
     lines = ["Gatunamn;Nr;Ost;Nord;Ort"]
@@ -140,7 +155,7 @@ def test_csv_with_a_column_mapping_in_a_local_zone(scratch: Scratch, tmp_path: P
     for tags in wanted:
         e, n = to_3011.transform(float(tags["lon"]), float(tags["lat"]))
         lines.append(f"{tags['addr:street']};{tags['addr:housenumber']};{e:.3f};{n:.3f};Stockholm")
-    lines.append("Grev Turegatan;12-14;153000.0;6580000.0;Stockholm")  # a range
+    lines.append("Grev Turegatan;12-15;153000.0;6580000.0;Stockholm")  # both sides: refused
     lines.append("Grev Turegatan;40;6580000.0;153000.0;Stockholm")  # x and y swapped
     lines.append(";40;153000.0;6580000.0;Stockholm")  # no street
     lines[1] += ";1144"  # a four-digit postcode is dropped, the address kept

@@ -14,6 +14,7 @@ from layers.lookup.normalize import (
     format_postcode,
     natural_key,
     parse_house_number,
+    parse_house_numbers,
     parse_postcode,
 )
 from layers.lookup.properties import parse_designation, property_label
@@ -53,6 +54,15 @@ def test_house_numbers_from_registers(text: str, expected: HouseNumber) -> None:
 @pytest.mark.parametrize("text", ["12-14", "3 tr", "", "A", "nr 5"])
 def test_house_numbers_that_are_not_one(text: str) -> None:
     assert parse_house_number(text) is None
+
+
+def test_osm_ranges_and_lists_are_one_address_per_number() -> None:
+    assert parse_house_numbers("12-14") == [HouseNumber(12), HouseNumber(14)]
+    assert parse_house_numbers("9 - 13") == [HouseNumber(9), HouseNumber(11), HouseNumber(13)]
+    assert parse_house_numbers("3;5A") == [HouseNumber(3), HouseNumber(5, "A")]
+    assert parse_house_numbers("12-15") == []  # both sides of the street: not one building
+    assert parse_house_numbers("2-40") == []
+    assert parse_house_numbers("7B") == [HouseNumber(7, "B")]
 
 
 def test_natural_order_puts_letters_between_numbers() -> None:

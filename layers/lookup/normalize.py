@@ -82,6 +82,31 @@ def parse_house_number(text: str) -> HouseNumber | None:
     return HouseNumber(int(match.group("number")), letter, entrance)
 
 
+_RANGE = re.compile(r"^(\d{1,5})\s*[-–]\s*(\d{1,5})$")
+#: A range wider than this is more likely a typo than one building's entrances.
+_MAX_RANGE_SPAN = 10
+
+
+def parse_house_numbers(text: str) -> list[HouseNumber]:
+    """Every number in "12", "12A", "12-14" (12 and 14: same side of the street) or "3;5".
+
+    OSM tags a building with entrances 12 and 14 as ``addr:housenumber=12-14``; a citizen
+    searches for either. Empty when nothing can be read.
+    """
+    parts = [p for p in re.split(r"\s*[;,]\s*", text or "") if p]
+    if len(parts) > 1:
+        found = [parse_house_number(p) for p in parts]
+        return [n for n in found if n is not None] if all(found) else []
+    match = _RANGE.match(clean_spaces(text or ""))
+    if match:
+        low, high = int(match.group(1)), int(match.group(2))
+        if low < high <= low + _MAX_RANGE_SPAN and (high - low) % 2 == 0:
+            return [HouseNumber(n) for n in range(low, high + 1, 2)]
+        return []
+    single = parse_house_number(text)
+    return [single] if single else []
+
+
 def is_entrance(token: str) -> bool:
     """True for a lägestillägg token such as "U1" or "UH2"."""
     return bool(_ENTRANCE.match(token))

@@ -19,7 +19,7 @@ import shapely
 from pyproj import CRS
 
 from layers.errors import InvalidInput
-from layers.lookup.normalize import clean_spaces, parse_house_number, parse_postcode
+from layers.lookup.normalize import clean_spaces, parse_house_numbers, parse_postcode
 from layers.lookup.records import AddressRecord, PropertyRecord, Skipped
 from layers.sources import read_features
 
@@ -92,12 +92,13 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def address_from_values(
+def addresses_from_values(
     values: Mapping[str, Any], x: float | None, y: float | None, source_id: str | None
-) -> AddressRecord | Skipped:
-    """One address from field values (street, number or address, postcode …), or why not."""
+) -> Iterator[AddressRecord | Skipped]:
+    """The address(es) of one row ("12-14" is two), or why there is none."""
     if x is None or y is None:
-        return Skipped("no coordinates")
+        yield Skipped("no coordinates")
+        return
     street = _text(values.get("street"))
     number_text = _text(values.get("number"))
     full = _text(values.get("address"))
@@ -110,28 +111,34 @@ def address_from_values(
                 number_text = number_text or " ".join(tokens[i:])
                 break
     if not street:
-        return Skipped("no street name")
+        yield Skipped("no street name")
+        return
     if not number_text:
-        return Skipped("no house number (street only)")
-    number = parse_house_number(number_text)
-    if number is None:
-        return Skipped("house number not understood (range or text)")
+        yield Skipped("no house number (street only)")
+        return
+    numbers = parse_house_numbers(number_text)
+    if not numbers:
+        yield Skipped("house number not understood (text, or a range like 12-15)")
+        return
     raw_postcode = _text(values.get("postcode"))
     postcode = parse_postcode(raw_postcode)
     warning = None
     if raw_postcode and postcode is None:
         warning = "dropped a postcode that is not five digits"
-    return AddressRecord(
-        street=street,
-        number=number,
-        x=x,
-        y=y,
-        postcode=postcode,
-        city=_text(values.get("city")),
-        district=_text(values.get("district")),
-        source_id=source_id,
-        warning=warning,
-    )
+    elif len(numbers) > 1:
+        warning = "split a range or list into one address per number (12-14: 12 and 14)"
+    for number in numbers:
+        yield AddressRecord(
+            street=street,
+            number=number,
+            x=x,
+            y=y,
+            postcode=postcode,
+            city=_text(values.get("city")),
+            district=_text(values.get("district")),
+            source_id=source_id,
+            warning=warning,
+        )
 
 
 def _float(value: Any) -> float | None:
@@ -171,7 +178,7 @@ def read_csv_addresses(
             for line, row in enumerate(reader, start=2):
                 values = {name: row.get(column) for name, column in columns.items()}
                 source_id = _text(values.get("id")) or f"line {line}"
-                yield address_from_values(
+                yield from addresses_from_values(
                     values, _float(values.get("x")), _float(values.get("y")), source_id
                 )
 
@@ -210,7 +217,7 @@ def read_vector_addresses(
             values = {name: feature.attributes.get(col) for name, col in columns.items()}
             xy = _point_of(feature.wkb)
             source_id = _text(values.get("id")) or f"feature {index}"
-            yield address_from_values(
+            yield from addresses_from_values(
                 values, xy[0] if xy else None, xy[1] if xy else None, source_id
             )
 
@@ -237,7 +244,7 @@ def read_osm_addresses(path: Path) -> AddressSource:
                 osm_id = tags.get("osm_id") or tags.get("osm_way_id")
                 kind = "node" if layer == "points" else "way"
                 xy = _point_of(feature.wkb)
-                yield address_from_values(
+                yield from addresses_from_values(
                     values, xy[0] if xy else None, xy[1] if xy else None, f"{kind}/{osm_id}"
                 )
 
