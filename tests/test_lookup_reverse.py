@@ -151,3 +151,14 @@ def test_swapped_coordinates_get_a_hint(client: FlaskClient) -> None:
     assert "swapped" in near["hint"]
     unknown = _problem(client, "/api/reverse", x=674032, y=6580822, srid=3857)
     assert unknown["type"] == "/problems/unknown-srid"
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["%", "_", "\\", "'; DROP TABLE lookup.addresses;--", "🏠", "12", "1:23", ",", "a,", "--",
+     "g.", "Storgatan 99999", "ÅÄÖ", "x" * 100, "00000 11111"],
+)  # fmt: skip
+def test_odd_but_valid_text_is_an_ordinary_answer(client: FlaskClient, q: str) -> None:
+    response = client.get("/api/search", query_string={"q": q})
+    assert response.status_code == 200
+    assert response.get_json()["type"] == "FeatureCollection"
