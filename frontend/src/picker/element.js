@@ -25,7 +25,15 @@ import { locate } from './geolocate.js';
 import { createMarker } from './marker.js';
 import { createSearch } from './search.js';
 import { buildPicker } from './template.js';
-import { hideError, renderChosen, showError } from './view-state.js';
+import {
+  createHint,
+  hideError,
+  renderChosen,
+  setControlsDisabled,
+  setFallbackEnabled,
+  showError,
+  showMapFailed,
+} from './view-state.js';
 import {
   formValue,
   parseFormValue,
@@ -35,8 +43,6 @@ import {
   valueFromShape,
 } from './value.js';
 import { OSTERMALM } from '../shared/geo.js';
-
-const GESTURE_HINT_MS = 1800;
 
 function number(value, fallback) {
   const parsed = Number.parseFloat(value);
@@ -59,7 +65,7 @@ export function definePicker(stylesheets, createMapView) {
     #marker = null;
     #lookup = null;
     #lastZoom = null;
-    #hintTimer = null;
+    #hint = () => {};
     #rendered = false;
     #searchOk = true;
     #mapOk = true;
@@ -141,10 +147,11 @@ export function definePicker(stylesheets, createMapView) {
       this.#mode = mode === 'line' || mode === 'polygon' ? mode : 'point';
       const { root, refs } = buildPicker(this.#t, this.getAttribute('label'), this.#mode);
       this.#refs = refs;
+      this.#hint = createHint(refs.gestureHint);
       this.shadowRoot.append(root);
       this.#announcer = createAnnouncer(refs.live);
       this.#lookup = createLookup(this.getAttribute('server'));
-      this.#setFallbackEnabled(false);
+      setFallbackEnabled(this, this.#refs, false);
       this.#wireButtons();
       if (this.#mode !== 'point') {
         this.#drawing = createDrawing({
@@ -179,7 +186,7 @@ export function definePicker(stylesheets, createMapView) {
 
     attributeChangedCallback(name) {
       if (name === 'required') this.#updateValidity();
-      if (name === 'disabled') this.#setDisabled(this.disabled || this.matches(':disabled'));
+      if (name === 'disabled') this.formDisabledCallback(this.disabled || this.matches(':disabled'));
     }
 
     formResetCallback() {
@@ -190,7 +197,7 @@ export function definePicker(stylesheets, createMapView) {
     }
 
     formDisabledCallback(disabled) {
-      this.#setDisabled(disabled);
+      setControlsDisabled(this.shadowRoot, this.#refs, disabled, this.#mapOk);
     }
 
     formStateRestoreCallback(state) {
@@ -215,7 +222,7 @@ export function definePicker(stylesheets, createMapView) {
           onUndo: this.#drawing ? () => this.#drawing.undo() : undefined,
           onHelp: () => this.#toggleHelp(),
           onEscape: () => this.#toggleHelp(false),
-          onGestureHint: (kind) => this.#gestureHint(kind),
+          onGestureHint: (kind) => this.#hint(kind === 'wheel' ? this.#t.gestureHintWheel : this.#t.gestureHintTouch),
         });
         this.#marker = createMarker(this.#mapView.map);
         this.#drawing?.attach(this.#mapView);
@@ -226,13 +233,7 @@ export function definePicker(stylesheets, createMapView) {
         emit(this, READY, { map: true });
       } catch (error) {
         this.#mapOk = false;
-        this.#refs.map.dataset.state = 'error';
-        this.#refs.mapArea.classList.add('failed');
-        this.#refs.tools.hidden = true;
-        this.#refs.choose.hidden = true;
-        this.#refs.map.removeAttribute('tabindex');
-        this.#refs.mapStatus.textContent = this.#t.mapFailed;
-        this.#refs.mapStatus.hidden = false;
+        showMapFailed(this.#refs, this.#t);
         this.#announcer.announce(this.#t.mapFailed, USER);
         this.#failed('map', error);
         emit(this, READY, { map: false });
@@ -247,16 +248,6 @@ export function definePicker(stylesheets, createMapView) {
       if (first) return;
       const tooFar = rounded < this.minZoomToChoose ? ` ${this.#t.refuseZoom}` : '';
       this.#announcer.announce(`${this.#t.zoomLevel(rounded)}${tooFar}`, AMBIENT);
-    }
-
-    #gestureHint(kind) {
-      const hint = this.#refs.gestureHint;
-      hint.textContent = kind === 'wheel' ? this.#t.gestureHintWheel : this.#t.gestureHintTouch;
-      hint.hidden = false;
-      clearTimeout(this.#hintTimer);
-      this.#hintTimer = setTimeout(() => {
-        hint.hidden = true;
-      }, GESTURE_HINT_MS);
     }
 
     #toggleHelp(show) {
@@ -385,32 +376,11 @@ export function definePicker(stylesheets, createMapView) {
       if (kind === 'search') this.#searchOk = false;
       // Neither map nor search can help: give the person the plain text field back.
       if (!this.#mapOk && !this.#searchOk) {
-        this.#setFallbackEnabled(true);
+        setFallbackEnabled(this, this.#refs, true);
         // The fallback field (with its own `required`) now carries the answer.
         this.#updateValidity();
       }
       emit(this, ERROR, { kind, message: String(error && error.message ? error.message : error) });
-    }
-
-    #setFallbackEnabled(on) {
-      this.#refs.fallback.hidden = !on;
-      for (const field of this.querySelectorAll('input, select, textarea')) {
-        if (on) {
-          if (field.dataset.webmapDisabled) field.disabled = false;
-          delete field.dataset.webmapDisabled;
-        } else if (!field.disabled) {
-          field.dataset.webmapDisabled = 'true';
-          field.disabled = true;
-        }
-      }
-    }
-
-    #setDisabled(disabled) {
-      for (const control of this.shadowRoot.querySelectorAll('button, input')) control.disabled = disabled;
-      if (this.#refs.map) {
-        if (disabled) this.#refs.map.removeAttribute('tabindex');
-        else if (this.#mapOk) this.#refs.map.setAttribute('tabindex', '0');
-      }
     }
 
     #wireButtons() {

@@ -61,7 +61,7 @@ export function buildPicker(t, label, mode = 'point') {
     keep('helpButton', el('button', { type: 'button', class: 'tool', part: 'button', 'data-action': 'help', 'aria-expanded': 'false', 'aria-controls': 'help', title: t.help },
       el('span', { 'aria-hidden': 'true' }, '?'), el('span', { class: 'visually-hidden' }, t.help)))));
 
-  const actions = drawing
+  const actions = keep('actions', drawing
     ? el('div', { class: 'actions' },
       keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'add-vertex' }, t.addVertex)),
       el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'remove-vertex' }, t.removeVertex),
@@ -70,7 +70,7 @@ export function buildPicker(t, label, mode = 'point') {
       keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate', hidden: true }, t.locate)))
     : el('div', { class: 'actions' },
       keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'choose' }, t.choose)),
-      keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate' }, t.locate)));
+      keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate' }, t.locate))));
 
   const help = keep('help', el('section', { id: 'help', class: 'help', 'aria-labelledby': 'help-title', hidden: true },
     el('h2', { id: 'help-title', class: 'help-title' }, t.helpTitle),

@@ -38,3 +38,52 @@ export function hideError(refs) {
   input.removeAttribute('aria-invalid');
   map.removeAttribute('aria-invalid');
 }
+
+/** The map could not load: hide everything that needs it and say what still works. */
+export function showMapFailed(refs, t) {
+  refs.map.dataset.state = 'error';
+  refs.mapArea.classList.add('failed');
+  refs.tools.hidden = true;
+  refs.actions.hidden = true;
+  refs.map.removeAttribute('tabindex');
+  refs.mapStatus.textContent = t.mapFailed;
+  refs.mapStatus.hidden = false;
+}
+
+/**
+ * Show (and enable) or hide (and disable) the author's fallback fields in the light DOM. Fields
+ * the author had disabled stay disabled; only the ones we disabled are enabled again.
+ */
+export function setFallbackEnabled(host, refs, on) {
+  refs.fallback.hidden = !on;
+  for (const field of host.querySelectorAll('input, select, textarea')) {
+    if (on) {
+      if (field.dataset.webmapDisabled) field.disabled = false;
+      delete field.dataset.webmapDisabled;
+    } else if (!field.disabled) {
+      field.dataset.webmapDisabled = 'true';
+      field.disabled = true;
+    }
+  }
+}
+
+/** Disable or enable every control of the picker, the map's tab stop included. */
+export function setControlsDisabled(root, refs, disabled, mapOk) {
+  for (const control of root.querySelectorAll('button, input')) control.disabled = disabled;
+  if (!refs.map) return;
+  if (disabled) refs.map.removeAttribute('tabindex');
+  else if (mapOk) refs.map.setAttribute('tabindex', '0');
+}
+
+/** A short visual hint over the map (cooperative gestures); hides itself after `ms`. */
+export function createHint(element, ms = 1800) {
+  let timer = null;
+  return (text) => {
+    element.textContent = text;
+    element.hidden = false;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      element.hidden = true;
+    }, ms);
+  };
+}
