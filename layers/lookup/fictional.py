@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from layers.lookup.properties import rebuild_property_keys
+from layers.lookup.store import lock_lookups
 from layers.sources import read_features
 
 FICTIONAL_SOURCE = "fictional-sample"
@@ -64,6 +65,7 @@ def generate_fictional_properties(conn: psycopg.Connection[Any], osm_path: Path)
     Needs the OSM file's addresses already in ``lookup.addresses`` (they seed the units).
     """
     with conn.transaction():
+        lock_lookups(conn)
         _stage_osm(conn, osm_path)
         blocks = sql.SQL(
             """

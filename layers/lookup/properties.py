@@ -17,6 +17,7 @@ import psycopg
 
 from layers.lookup.normalize import clean_spaces
 from layers.lookup.records import ImportReport, PropertyRecord, Skipped
+from layers.lookup.store import lock_lookups
 
 _DESIGNATION = re.compile(r"^(?P<head>.*[^\W\d_])\s+(?P<block>\d{1,5})(?::(?P<unit>\d{1,5}))?$")
 FICTIONAL_SUFFIX_SV = " (fiktiv)"
@@ -63,6 +64,7 @@ def import_properties(
     """Store property polygons read in ``srid``; the municipality comes from where they lie."""
     report = ImportReport()
     with conn.transaction():
+        lock_lookups(conn)
         conn.execute(
             "CREATE TEMP TABLE property_stage (seq bigserial, head text, block integer, "
             "unit integer, wkb bytea, geom geometry, municipality_code text, "

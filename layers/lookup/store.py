@@ -41,6 +41,15 @@ ADDRESS_UID_SQL = (
 )
 
 
+def lock_lookups(conn: psycopg.Connection[Any]) -> None:
+    """Serialise writers of the lookup tables until the transaction ends.
+
+    Imports rebuild the street and key tables as a whole; two at once would trip over each
+    other's rows. Readers are not blocked (they see the old rows until commit).
+    """
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('webmap:lookup-write'))")
+
+
 def _chunks(items: Iterable[AddressRecord | Skipped]) -> Iterator[list[AddressRecord | Skipped]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, _CHUNK)):
@@ -103,6 +112,7 @@ def import_addresses(
     """
     report = ImportReport()
     with conn.transaction():
+        lock_lookups(conn)
         conn.execute(
             """
             CREATE TEMP TABLE address_stage (
@@ -244,6 +254,7 @@ def rebuild_streets(conn: psycopg.Connection[Any]) -> int:
 def load_municipalities(conn: psycopg.Connection[Any], path: Path) -> int:
     """Municipality polygons from Lantmäteriet's ``ak_riks`` (KOM_KOD, KOMMUNNAMN, LAN_KOD)."""
     with conn.transaction():
+        lock_lookups(conn)
         conn.execute(
             "CREATE TEMP TABLE municipality_stage (code text, name text, county text, "
             "wkb bytea) ON COMMIT DROP"
