@@ -128,10 +128,12 @@ def basemap_style(tileset: Tileset, tilejson_url: str) -> dict[str, Any]:
                 "type": "circle",
                 "source": "basemap",
                 "source-layer": "pois",
-                "minzoom": 15,
+                # Unlabelled dots only help orientation up close; from z17 and small, so they
+                # do not compete with the picker's crosshair and marker.
+                "minzoom": 17,
                 "paint": {
                     "circle-color": POI,
-                    "circle-radius": 5,
+                    "circle-radius": 3.5,
                     "circle-stroke-color": "#ffffff",
                     "circle-stroke-width": 1.5,
                 },
