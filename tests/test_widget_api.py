@@ -158,3 +158,20 @@ def test_receipt_shows_a_static_map_with_alt_text(client: FlaskClient) -> None:
     src = html.split('id="received-map"')[1].split('src="')[1].split('"')[0].replace("&amp;", "&")
     image = client.get(src)
     assert image.status_code == 200 and image.mimetype == "image/png"
+
+
+def test_cors_only_for_allow_listed_origins(app: Flask, client: FlaskClient) -> None:
+    app.config["WEBMAP_EMBED_ORIGINS"] = ["https://e-tjanst.example.se"]
+    allowed = {"Origin": "https://e-tjanst.example.se"}
+    for path in ("/styles/basemap.json", "/tiles/basemap.json", "/api/search?q=Karlav%C3%A4gen"):
+        response = client.get(path, headers=allowed)
+        assert response.status_code == 200, path
+        assert response.headers["Access-Control-Allow-Origin"] == "https://e-tjanst.example.se"
+        assert "Origin" in response.headers["Vary"]
+        assert "Access-Control-Allow-Credentials" not in response.headers
+    other = client.get("/api/search?q=Karlav%C3%A4gen", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    assert "Origin" in other.headers["Vary"]
+    # Pages and staff endpoints are never shared.
+    page = client.get("/demo", headers=allowed)
+    assert "Access-Control-Allow-Origin" not in page.headers

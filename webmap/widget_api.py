@@ -221,6 +221,38 @@ def resolve_endpoint() -> Response:
     return response
 
 
+# What a widget on an e-service's own origin reads from us: lookups, style, TileJSON, tiles and
+# static maps. Public data, fetched without cookies; allowed only for the configured origins.
+_WIDGET_READS = (
+    "/api/search",
+    "/api/reverse",
+    "/api/resolve",
+    "/api/staticmap",
+    "/styles/",
+    "/tiles/",
+)
+
+
+@blueprint.after_app_request
+def _cors_for_allowed_origins(response: Response) -> Response:
+    """``Access-Control-Allow-Origin`` for allow-listed e-service origins on the widget's reads.
+
+    The widget is usually loaded by a page on another origin (the e-service); its fetches are
+    CORS requests. Only GETs are shared, never with credentials, and only with origins on the
+    allow-list (``embed_origins``), so other sites cannot use the service as their lookup API.
+    """
+    origin = request.headers.get("Origin", "").rstrip("/")
+    if not origin or request.method not in {"GET", "HEAD"}:
+        return response
+    if not request.path.startswith(_WIDGET_READS):
+        return response
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
+    if origin in _embed_origins():
+        response.headers["Access-Control-Allow-Origin"] = origin
+    return response
+
+
 def _embed_origins() -> list[str]:
     settings = current_app.config["WEBMAP_SETTINGS"]
     configured = getattr(settings, "embed_origins", None) or current_app.config.get(

@@ -1,5 +1,5 @@
-"""The /embed iframe page: a platform that cannot load scripts frames it, and receives the value
-by postMessage, only when its origin is on the allow-list."""
+"""Embedding on an e-service's own origin: the /embed iframe posting its value to an allow-listed
+parent, and the widget script used directly on another origin with CORS for allow-listed origins."""
 
 from __future__ import annotations
 
@@ -22,17 +22,28 @@ PARENT_PAGE = """<!doctype html><html lang="sv"><head><meta charset="utf-8">
 </script></body></html>"""
 
 
+WIDGET_PAGE = """<!doctype html><html lang="sv"><head><meta charset="utf-8">
+<title>E-tjänst</title><script type="module" src="{live}/widget/webmap.js"></script></head>
+<body><main><h1>E-tjänst</h1><form method="post" action="{live}/demo">
+<webmap-picker name="location" server="{live}/" center="18.075,59.338" zoom="16">
+  <label for="t">Adress</label><input id="t" name="location_text">
+</webmap-picker></form></main></body></html>"""
+
+
 @pytest.fixture
 def parent_site(live_server: str) -> Iterator[tuple[str, list[str]]]:
-    """An e-service on another origin of this machine (its own port), framing /embed.
+    """An e-service on another origin of this machine (its own port).
 
-    Yields its origin and a list the test fills with the iframe URL before loading the page.
+    Yields its origin and a list the test fills with the iframe URL (or a whole page, when it
+    starts with "<") before loading the page.
     """
     frame_src: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = PARENT_PAGE.format(src=frame_src[0]).encode()
+            page = frame_src[0]
+            html = page if page.startswith("<") else PARENT_PAGE.format(src=page)
+            body = html.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -86,3 +97,38 @@ def test_embed_refuses_to_be_framed_by_others(
     # Chromium replaces a frame its CSP forbids with its own error page.
     assert child.url.startswith("chrome-error://"), child.url
     assert child.locator("webmap-picker").count() == 0
+
+
+def test_widget_on_an_allow_listed_origin_uses_the_service_by_cors(
+    page: Page,
+    live_server: str,
+    live_app: Flask,
+    parent_site: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parent, content = parent_site
+    monkeypatch.setitem(live_app.config, "WEBMAP_EMBED_ORIGINS", [parent])
+    content.append(WIDGET_PAGE.format(live=live_server))
+    page.goto(f"{parent}/")
+    picker = page.locator("webmap-picker")
+    expect(picker.locator("#map")).to_have_attribute("data-state", "ready", timeout=20_000)
+    picker.locator("#q").fill("Karlavägen")
+    expect(picker.locator("[role=option]").first).to_be_visible(timeout=10_000)
+    picker.locator("#q").press("Escape")
+    picker.locator("[data-action=choose]").click()
+    expect(picker.locator("#chosen-text")).to_contain_text("Fastighet", timeout=10_000)
+
+
+def test_widget_on_another_origin_is_refused_and_falls_back(
+    page: Page, live_server: str, parent_site: tuple[str, list[str]]
+) -> None:
+    parent, content = parent_site
+    content.append(WIDGET_PAGE.format(live=live_server))
+    page.goto(f"{parent}/")
+    picker = page.locator("webmap-picker")
+    # No CORS for this origin: no style, so no map; no search either.
+    expect(picker.locator("#map")).to_have_attribute("data-state", "error", timeout=20_000)
+    picker.locator("#q").fill("Karlavägen")
+    field = page.locator("#t")
+    expect(field).to_be_enabled(timeout=10_000)
+    expect(field).to_be_visible()
