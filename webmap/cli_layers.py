@@ -124,7 +124,8 @@ class _Progress:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage != self._stage:
             self._stage = stage
-            click.echo(f"{stage}…", err=True)
+            if not sys.stderr.isatty() and stage != "done":
+                click.echo(f"{stage}…", err=True)  # one line per stage in logs
             self._bar.length = max(total, 1)
             self._bar.pos = 0
             self._bar.label = stage
