@@ -5,6 +5,7 @@ at 1280 px, at 320 px (reflow) and with forced colours."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -371,3 +372,34 @@ def _check_pages(
             problems[f"{lang} form errors"] = found
     assert problems == {}
     assert traffic.foreign() == []
+
+
+def test_upload_works_without_javascript(
+    browser: Browser, live_server: str, staff_login: tuple[str, str], tmp_path: Path
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="sv-SE", java_script_enabled=False
+    )
+    try:
+        api_login(context, live_server)
+        page = context.new_page()
+        page.goto(f"{live_server}/admin/upload?lang=en")
+        # An empty form: the error summary is focused by its autofocus, with no script at all.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Upload and publish").click()
+        expect(page).to_have_title(re.compile(r"^Error: "))
+        expect(page.locator(".error-summary")).to_be_focused()
+        expect(page.locator(".error-summary a")).to_have_count(3)  # file, name, title
+        expect(page.locator(".upload-progress")).to_be_hidden()
+        data = tmp_path / "utan_js.geojson"
+        data.write_bytes(parks_geojson(4))
+        page.locator("#file").set_input_files(str(data))
+        page.locator("#name").fill("browser_nojs")
+        page.locator("#title").fill("Without script")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Upload and publish").click()
+        expect(page).to_have_url(f"{live_server}/admin/layers/browser_nojs/versions/1/report")
+        expect(page.locator("#status")).to_have_text("Version 1 of browser_nojs is published.")
+        expect(page.locator(".counts")).to_contain_text("Features stored5")
+    finally:
+        context.close()
