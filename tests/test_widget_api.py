@@ -175,3 +175,23 @@ def test_cors_only_for_allow_listed_origins(app: Flask, client: FlaskClient) -> 
     # Pages and staff endpoints are never shared.
     page = client.get("/demo", headers=allowed)
     assert "Access-Control-Allow-Origin" not in page.headers
+
+
+def test_embed_origins_come_from_the_settings(sample_database: str) -> None:
+    from webmap import create_app
+
+    application = create_app(
+        {
+            "database_url": sample_database,
+            "pool_min_size": 0,
+            "embed_origins": "https://a.example.se, https://b.example.se/",
+        }
+    )
+    try:
+        client = application.test_client()
+        response = client.get("/embed?origin=https://b.example.se")
+        assert response.status_code == 200
+        styled = client.get("/styles/basemap.json", headers={"Origin": "https://a.example.se"})
+        assert styled.headers["Access-Control-Allow-Origin"] == "https://a.example.se"
+    finally:
+        application.extensions["webmap.pool"].close()

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         description="Folder of published raster layers (COG files, created on demand); "
         "defaults to the project's var/rasters.",
     )
+    embed_origins: str = Field(
+        default="",
+        description="Comma-separated origins (e.g. https://e-tjanst.example.se) of e-services "
+        "allowed to use the widget: CORS on lookups, style and tiles; /embed framing and messages.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -5,8 +5,7 @@
 - ``/demo`` is a realistic Swedish e-service form ("Felanmälan – gata och park"); posting it shows
   exactly what the server received, which is what an e-service developer needs to see.
 - ``/embed`` is the picker alone, for platforms that cannot load scripts: it posts the value to
-  the parent window, but only to an origin on the allow-list (``embed_origins`` setting, or the
-  ``WEBMAP_EMBED_ORIGINS`` app config until the settings carry it).
+  the parent window, but only to an origin on the allow-list (``WEBMAP_EMBED_ORIGINS``).
 
 Pages are sent with a strict Content-Security-Policy (no inline script or style), which proves
 the widget works on e-services that use one.
@@ -254,12 +253,12 @@ def _cors_for_allowed_origins(response: Response) -> Response:
 
 
 def _embed_origins() -> list[str]:
+    """Allowed e-service origins: the ``embed_origins`` setting (``WEBMAP_EMBED_ORIGINS``,
+    comma-separated), plus ``WEBMAP_EMBED_ORIGINS`` in the app config (tests set it there)."""
     settings = current_app.config["WEBMAP_SETTINGS"]
-    configured = getattr(settings, "embed_origins", None) or current_app.config.get(
-        "WEBMAP_EMBED_ORIGINS", []
-    )
-    if isinstance(configured, str):
-        configured = configured.split(",")
+    configured: list[str] = list(settings.embed_origins.split(","))
+    extra = current_app.config.get("WEBMAP_EMBED_ORIGINS", [])
+    configured += extra.split(",") if isinstance(extra, str) else list(extra)
     return [origin.strip().rstrip("/") for origin in configured if origin.strip()]
 
 
