@@ -17,12 +17,13 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
 
 from layers.auth import set_user
-from tests.layers_helpers import decoded_tile, token_headers
+from tests.layers_helpers import decoded_tile, token_headers, zip_files
 from tests.raster_helpers import write_geotiff
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 JSON = {"Accept": "application/json"}
 PASSWORD = "admin pages password"
+SHAPEFILE_PARTS = ("shp", "shx", "dbf", "prj")
 
 
 def feature(geometry: dict[str, Any] | None, **props: Any) -> dict[str, Any]:
@@ -400,3 +401,36 @@ def test_the_progress_script_gets_the_report_address_and_keeps_the_message(
     # A refusal answers the form page with its errors, which the script puts in place.
     refused = post_upload(client, "/admin/upload", csrf, None, headers=script, name="admin_xhr2")
     assert refused.status_code == 400 and 'class="error-summary"' in refused.get_data(as_text=True)
+
+
+def test_stockholm_districts_shapefile_through_the_form(
+    staff: tuple[FlaskClient, str], shared_data: Path
+) -> None:
+    client, csrf = staff
+    folder = shared_data / "stockholm-stad"
+    archive = zip_files(
+        {f"stadsdelar_3011.{ext}": folder / f"stadsdelar_3011.{ext}" for ext in SHAPEFILE_PARTS}
+    )
+    made = post_upload(
+        client,
+        "/admin/upload",
+        csrf,
+        archive,
+        "stadsdelar.zip",
+        name="admin_districts",
+        title="Stadsdelar",
+        public="true",
+    )
+    assert made.status_code == 303, made.get_data(as_text=True)[:800]
+    report = client.get(made.headers["Location"], headers=HTML).get_data(as_text=True)
+    counts = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", report))
+    assert counts["Lästa objekt"] == counts["Sparade objekt"] == "117"
+    assert counts["Koordinatsystem"] == "EPSG:3011 (SWEREF 99 18 00)"
+    detail = client.get("/admin/layers/admin_districts", headers=HTML).get_data(as_text=True)
+    west, south, east, north = map(
+        float,
+        re.search(  # type: ignore[union-attr]
+            r"<dd>([\d.]+), ([\d.]+) – ([\d.]+), ([\d.]+)</dd>", detail
+        ).groups(),
+    )
+    assert 17.7 < west < east < 18.3 and 59.2 < south < north < 59.5  # over Stockholm
