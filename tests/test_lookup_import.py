@@ -201,7 +201,11 @@ def test_geojson_and_geopackage_addresses(scratch: Scratch, tmp_path: Path) -> N
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [float(t["lon"]), float(t["lat"])]},
-            "properties": {"gata": t["addr:street"], "gatunummer": t["addr:housenumber"]},
+            "properties": {
+                "gata": t["addr:street"],
+                "gatunummer": t["addr:housenumber"],
+                "kommundel": "Östermalm",
+            },
         }
         for t in wanted[:15]
     ]
@@ -210,6 +214,13 @@ def test_geojson_and_geopackage_addresses(scratch: Scratch, tmp_path: Path) -> N
     result = _invoke(scratch, "addresses", "import", str(geojson), "--source", "geojson")
     assert result.exit_code == 0, result.output
     assert "stored 15" in result.output
+    client = scratch.app.test_client()
+    typed = f"{wanted[0]['addr:street']} {wanted[0]['addr:housenumber']}"
+    hit = client.get("/api/search", query_string={"q": typed}).get_json()["features"][0]
+    assert hit["properties"]["district"] == "Östermalm"  # kommundel, from the file
+    lon, lat = hit["geometry"]["coordinates"]
+    here = client.get("/api/reverse", query_string={"lon": lon, "lat": lat}).get_json()
+    assert here["address"]["district"] == "Östermalm" and here["address"]["distance_m"] < 0.5
 
     gpkg = tmp_path / "addresses.gpkg"
     rest = wanted[15:]

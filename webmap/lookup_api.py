@@ -90,6 +90,7 @@ def _feature(hit: SearchHit, srid: int) -> dict[str, Any]:
         "entrance": hit.entrance,
         "postcode": hit.postcode,
         "city": hit.city,
+        "district": hit.district,
         "municipality_code": hit.municipality_code,
         "municipality": hit.municipality,
         "sweref": _sweref(hit.e, hit.n, srid),
@@ -152,6 +153,7 @@ def _reverse_body(result: ReverseResult) -> dict[str, Any]:
             "entrance": a.entrance,
             "postcode": a.postcode,
             "city": a.city,
+            "district": a.district,
             "distance_m": a.distance_m,
         }
     found_property = None

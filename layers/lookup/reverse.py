@@ -22,11 +22,11 @@ MAX_RADIUS_M = 2000.0
 REVERSE_SQL = """
 WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), 3006) AS g)
 SELECT ST_X(p.g), ST_Y(p.g), ST_X(ST_Transform(p.g, 4326)), ST_Y(ST_Transform(p.g, 4326)),
-    a.street, a.number, a.letter, a.entrance, a.postcode, a.city, a.distance,
+    a.street, a.number, a.letter, a.entrance, a.postcode, a.city, a.distance, a.district,
     pr.designation, pr.fictional, m.code, m.name
 FROM p
 LEFT JOIN LATERAL (
-    SELECT a.street, a.number, a.letter, a.entrance, a.postcode, a.city,
+    SELECT a.street, a.number, a.letter, a.entrance, a.postcode, a.city, a.district,
         ST_Distance(a.geom, p.g) AS distance
     FROM lookup.addresses a ORDER BY a.geom <-> p.g LIMIT 1
 ) a ON a.distance <= %(radius)s
@@ -54,6 +54,7 @@ class NearestAddress:
     postcode: str | None
     city: str | None
     distance_m: float
+    district: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def reverse(
     row = conn.execute(REVERSE_SQL, {"x": x, "y": y, "srid": srid, "radius": radius}).fetchone()
     assert row is not None  # the statement always returns one row
     e, n, lon, lat, street, number, letter, entrance, postcode, city, distance = row[:11]
-    designation, fictional, code, name = row[11:]
+    district, designation, fictional, code, name = row[11:]
     address = None
     if street is not None:
         address = NearestAddress(
@@ -118,6 +119,7 @@ def reverse(
             postcode=format_postcode(postcode),
             city=city,
             distance_m=round(float(distance), 1),
+            district=district,
         )
     return ReverseResult(
         lon=lon,

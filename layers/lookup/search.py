@@ -67,6 +67,7 @@ class SearchHit:
     municipality_code: str | None = None
     municipality: str | None = None
     designation: str | None = None
+    district: str | None = None
     fictional: bool | None = None
 
 
@@ -128,7 +129,7 @@ def _street_hit(row: tuple[Any, ...]) -> SearchHit:
 
 def _address_hit(row: tuple[Any, ...], score: float) -> SearchHit:
     _ord, uid, street, number, letter, entrance, postcode, city, code, municipality = row[:10]
-    lon, lat, e, n = row[10:]
+    district, lon, lat, e, n = row[10:]
     return SearchHit(
         kind="address",
         id=uid,
@@ -146,6 +147,7 @@ def _address_hit(row: tuple[Any, ...], score: float) -> SearchHit:
         city=city,
         municipality_code=code,
         municipality=municipality,
+        district=district,
     )
 
 

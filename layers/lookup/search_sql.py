@@ -214,7 +214,7 @@ def addresses_sql(query: SearchQuery, strict_postcode: bool = True) -> sql.Compo
     return sql.SQL(
         """
         SELECT c.ord, a.uid, a.street, a.number, a.letter, a.entrance, a.postcode, a.city,
-            a.municipality_code, m.name, {coords}
+            a.municipality_code, m.name, a.district, {coords}
         FROM unnest(%(uids)s::text[]) WITH ORDINALITY AS c(uid, ord)
         CROSS JOIN LATERAL (
             SELECT * FROM lookup.addresses a WHERE {where} ORDER BY {order} LIMIT %(limit)s
