@@ -203,11 +203,6 @@ def _value(value: object, kind: str) -> object:
     return value
 
 
-def _wkb(geoms: np.ndarray[Any, Any]) -> list[bytes | None]:
-    # Plain WKB without an SRID: PostGIS gives it the column's SRID (3857) from the typmod.
-    return list(shapely.to_wkb(geoms).tolist())
-
-
 def _simplified(geoms: np.ndarray[Any, Any], tolerance: float) -> np.ndarray[Any, Any]:
     """Douglas–Peucker (fast), redone topology-preserving where that broke a geometry.
 
@@ -221,18 +216,31 @@ def _simplified(geoms: np.ndarray[Any, Any], tolerance: float) -> np.ndarray[Any
     return fast
 
 
-def _overview(geoms: np.ndarray[Any, Any], zoom: int) -> list[bytes | None]:
+#: Features with at most this many vertices go into overviews unsimplified: simplifying a
+#: building outline saves nothing measurable in a tile and costs most of the ingest time.
+SIMPLIFY_ABOVE_VERTICES = 32
+
+
+def _overview(
+    geoms: np.ndarray[Any, Any],
+    full: np.ndarray[Any, Any],
+    vertices: np.ndarray[Any, Any],
+    extent: np.ndarray[Any, Any],
+    zoom: int,
+) -> list[bytes | None]:
     """The overview column at ``zoom``: simplified to half a pixel; NULL when smaller than that.
 
     A feature whose extent is under half a pixel is invisible at that zoom; leaving it out of
     the overview keeps low-zoom tiles free of thousands of specks (and saves the simplifying).
+    ``full`` holds the features' own WKB, reused for those with few vertices.
     """
     tolerance = simplify_tolerance(zoom)
-    box = shapely.bounds(geoms)
-    visible = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) >= tolerance
+    visible = extent >= tolerance
+    detailed = visible & (vertices > SIMPLIFY_ABOVE_VERTICES)
     out = np.full(len(geoms), None, dtype=object)
-    if visible.any():
-        out[visible] = shapely.to_wkb(_simplified(geoms[visible], tolerance))
+    out[visible] = full[visible]
+    if detailed.any():
+        out[detailed] = shapely.to_wkb(_simplified(geoms[detailed], tolerance))
     return list(out.tolist())
 
 
@@ -254,10 +262,18 @@ def _rows(
     geoms: np.ndarray[Any, Any], values: list[list[object]], family: str
 ) -> list[tuple[object, ...]]:
     """COPY rows: geometry and overview columns as WKB, then the attribute columns."""
-    columns = [_wkb(geoms)]
+    # Plain WKB without an SRID: PostGIS gives it the column's SRID (3857) from the typmod.
+    full = shapely.to_wkb(geoms)
+    columns = [list(full.tolist())]
+    box = shapely.bounds(geoms)
+    extent = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
+    vertices = shapely.get_num_coordinates(geoms)
     for zoom in OVERVIEW_ZOOMS:
         # Tiles below z13 read the overview column; a point needs no simplifying.
-        columns.append(columns[0] if family == "point" else _overview(geoms, zoom))
+        if family == "point":
+            columns.append(columns[0])
+        else:
+            columns.append(_overview(geoms, full, vertices, extent, zoom))
     return list(zip(*columns, *values, strict=True))
 
 
