@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,27 +103,35 @@ class Scratch:
     url: str
 
 
+@contextmanager
+def _scratch_database(database_url: str, suffix: str) -> Iterator[str]:
+    """A fresh, migrated database beside the session's; dropped even when set-up fails."""
+    name = f"{conninfo_to_dict(database_url)['dbname']}_{suffix}"
+    maintenance = make_conninfo(database_url, dbname="postgres")
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(drop)
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = database_url.rsplit("/", 1)[0] + f"/{name}"
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            conn.execute(drop)
+
+
 @pytest.fixture(scope="module")
 def scratch(database_url: str) -> Iterator[Scratch]:
     """An empty lookup database with the municipalities, for import commands."""
-    name = f"{conninfo_to_dict(database_url)['dbname']}_imports"
-    maintenance = make_conninfo(database_url, dbname="postgres")
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = database_url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    with psycopg.connect(url) as conn:
-        load_municipalities(conn, DATA_DIR / "lantmateriet" / "ak_riks.zip")
-    app = create_app({"database_url": url, "pool_min_size": 0})
-    yield Scratch(app, url)
-    app.extensions["webmap.pool"].close()
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with _scratch_database(database_url, "imports") as url:
+        with psycopg.connect(url) as conn:
+            load_municipalities(conn, DATA_DIR / "lantmateriet" / "ak_riks.zip")
+        app = create_app({"database_url": url, "pool_min_size": 0})
+        try:
+            yield Scratch(app, url)
+        finally:
+            app.extensions["webmap.pool"].close()
 
 
 def _invoke(scratch: Scratch, *args: str) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,41 +49,42 @@ class Malmo:
     import_output: str
 
 
+@contextmanager
+def _scratch_database(database_url: str, suffix: str) -> Iterator[str]:
+    """A fresh, migrated database beside the session's; dropped even when set-up fails."""
+    name = f"{conninfo_to_dict(database_url)['dbname']}_{suffix}"
+    maintenance = make_conninfo(database_url, dbname="postgres")
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(drop)
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = database_url.rsplit("/", 1)[0] + f"/{name}"
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            conn.execute(drop)
+
+
 @pytest.fixture(scope="module")
 def malmo(database_url: str, shared_data: Path) -> Iterator[Malmo]:
     """A database with the municipalities, Östermalm (OSM) and Malmö (CSV via the CLI)."""
-    params = conninfo_to_dict(database_url)
-    name = f"{params['dbname']}_malmo"
-    maintenance = make_conninfo(database_url, dbname="postgres")
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = database_url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    with psycopg.connect(url) as conn:
-        load_municipalities(conn, DATA_DIR / "lantmateriet" / "ak_riks.zip")
-        osm = read_osm_addresses(DATA_DIR / "osm" / "stockholm-ostermalm.osm")
-        import_addresses(conn, osm.rows, osm.srid, "osm")
-    app = create_app({"database_url": url, "pool_min_size": 0})
-    result = app.test_cli_runner().invoke(
-        main,
-        [
-            "addresses",
-            "import",
-            str(shared_data / "malmo" / "adresser.csv"),
-            "--municipality",
-            MALMO,
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    yield Malmo(app, url, result.output)
-    app.extensions["webmap.pool"].close()
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with _scratch_database(database_url, "malmo") as url:
+        with psycopg.connect(url) as conn:
+            load_municipalities(conn, DATA_DIR / "lantmateriet" / "ak_riks.zip")
+            osm = read_osm_addresses(DATA_DIR / "osm" / "stockholm-ostermalm.osm")
+            import_addresses(conn, osm.rows, osm.srid, "osm")
+        app = create_app({"database_url": url, "pool_min_size": 0})
+        try:
+            csv_path = str(shared_data / "malmo" / "adresser.csv")
+            result = app.test_cli_runner().invoke(
+                main, ["addresses", "import", csv_path, "--municipality", MALMO]
+            )
+            assert result.exit_code == 0, result.output
+            yield Malmo(app, url, result.output)
+        finally:
+            app.extensions["webmap.pool"].close()
 
 
 @pytest.fixture
