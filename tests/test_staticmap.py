@@ -58,24 +58,26 @@ def test_alt_text_names_the_place_in_swedish_and_english(client: FlaskClient) ->
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "named"),
     [
-        "",
-        "lon=18.07",
-        "lon=abc&lat=59.3",
-        "lon=nan&lat=59.3",
-        "lon=18.07&lat=95",
-        "lon=18.07&lat=59.3&zoom=21",
-        "lon=18.07&lat=59.3&zoom=1.5",
-        "lon=18.07&lat=59.3&width=10",
-        "lon=18.07&lat=59.3&height=5000",
+        ("", "lon"),
+        ("lon=18.07", "lat"),
+        ("lon=abc&lat=59.3", "lon"),
+        ("lon=nan&lat=59.3", "lon"),
+        ("lon=18.07&lat=95", "lat"),
+        ("lon=18.07&lat=59.3&zoom=21", "zoom"),
+        ("lon=18.07&lat=59.3&zoom=1.5", "zoom"),
+        ("lon=18.07&lat=59.3&width=10", "width"),
+        ("lon=18.07&lat=59.3&height=5000", "height"),
     ],
 )
-def test_bad_requests_are_problem_json(client: FlaskClient, query: str) -> None:
+def test_bad_requests_are_problem_json(client: FlaskClient, query: str, named: str) -> None:
     response = client.get(f"/api/staticmap?{query}")
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
-    assert response.get_json()["type"] == "/problems/invalid-static-map"
+    body = response.get_json()
+    assert body["type"] in {"/problems/invalid-input", "/problems/invalid-static-map"}
+    assert named in body["detail"]
 
 
 def test_unknown_language_is_refused(client: FlaskClient) -> None:

@@ -8,7 +8,6 @@ answers are ``no-store``. The contract is documented in ``docs/api-lookup.md``.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -20,34 +19,13 @@ from layers.lookup.query import check_query, parse_query
 from layers.lookup.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, ReverseResult, reverse
 from layers.lookup.search import DEFAULT_LIMIT, MAX_LIMIT, SearchHit, SearchOptions, search
 from webmap.db import get_pool
+from webmap.params import number, whole_number
 from webmap.problems import DOMAIN_ERRORS, problem
 
 blueprint = Blueprint("lookup", __name__)
 
 GEOJSON = "application/geo+json"
 _MUNICIPALITY_CODE = re.compile(r"^[0-9]{4}$")
-
-
-def _number(name: str, text: str | None) -> float:
-    if text is None or not text.strip():
-        raise InvalidInput(f"The parameter {name} is missing.")
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInput(f"The parameter {name} must be a number, not {text[:20]!r}.") from None
-    if not math.isfinite(value):
-        raise InvalidInput(f"The parameter {name} must be a finite number.")
-    return value
-
-
-def _integer(name: str, text: str, low: int, high: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise InvalidInput(f"The parameter {name} must be a whole number.") from None
-    if not low <= value <= high:
-        raise InvalidInput(f"The parameter {name} must be between {low} and {high}.")
-    return value
 
 
 def _srid(text: str | None) -> int:
@@ -62,13 +40,13 @@ def _srid(text: str | None) -> int:
 
 def _search_options() -> SearchOptions:
     args = request.args
-    limit = _integer("limit", args["limit"], 1, MAX_LIMIT) if "limit" in args else DEFAULT_LIMIT
+    limit = whole_number("limit", args["limit"], 1, MAX_LIMIT) if "limit" in args else DEFAULT_LIMIT
     near = None
     if "near" in args:
         parts = args["near"].split(",")
         if len(parts) != 2:
             raise InvalidInput("The parameter near must be lon,lat (WGS 84), e.g. 18.07,59.33.")
-        near = check_lonlat(_number("near lon", parts[0]), _number("near lat", parts[1]), "near")
+        near = check_lonlat(number("near lon", parts[0]), number("near lat", parts[1]), "near")
     municipality = args.get("municipality")
     if municipality is not None and not _MUNICIPALITY_CODE.match(municipality):
         raise InvalidInput("The parameter municipality must be a 4-digit code such as 0180.")
@@ -131,12 +109,12 @@ def _reverse_point() -> tuple[float, float, int]:
         raise InvalidInput("Give either lon and lat, or x, y and srid — not both.")
     if has_xy:
         srid = _srid(args.get("srid"))
-        x, y = _number("x", args.get("x")), _number("y", args.get("y"))
+        x, y = number("x", args.get("x")), number("y", args.get("y"))
         check_sweref(x, y, srid)
         return x, y, srid
     if not has_lonlat:
         raise InvalidInput("Give the point as lon and lat (WGS 84) or x, y and srid (SWEREF 99).")
-    lon, lat = _number("lon", args.get("lon")), _number("lat", args.get("lat"))
+    lon, lat = number("lon", args.get("lon")), number("lat", args.get("lat"))
     check_lonlat(lon, lat)
     return lon, lat, WGS84
 
@@ -184,7 +162,7 @@ def reverse_endpoint() -> Response:
     x, y, srid = _reverse_point()
     radius = DEFAULT_RADIUS_M
     if "radius" in request.args:
-        radius = float(_integer("radius", request.args["radius"], 1, int(MAX_RADIUS_M)))
+        radius = float(whole_number("radius", request.args["radius"], 1, int(MAX_RADIUS_M)))
     with get_pool().connection() as conn:
         result = reverse(conn, x, y, srid, radius)
     response = jsonify(_reverse_body(result))

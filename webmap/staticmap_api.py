@@ -16,44 +16,35 @@ from werkzeug.wrappers import Response
 
 from layers.lookup.reverse import reverse
 from tiles.alttext import PlaceWords, alt_text
-from tiles.staticmap import InvalidStaticMap, StaticMap, StaticMapRenderer
+from tiles.staticmap import (
+    MAX_SIDE,
+    MAX_ZOOM,
+    MIN_SIDE,
+    InvalidStaticMap,
+    StaticMap,
+    StaticMapRenderer,
+)
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
+from webmap.params import number, whole_number
 from webmap.services import services
 
 blueprint = Blueprint("staticmap", __name__)
 _CACHE = "public, max-age=3600"
 
 
-def _number(name: str, default: float | None = None) -> float:
+def _optional(name: str, default: int, low: int, high: int) -> int:
     text = request.args.get(name)
-    if text is None:
-        if default is None:
-            raise InvalidStaticMap(f"{name} is required.")
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidStaticMap(f"{name} must be a number, got {text[:20]!r}.") from None
-    if not math.isfinite(value):
-        raise InvalidStaticMap(f"{name} must be a finite number.")
-    return value
-
-
-def _whole(name: str, default: int) -> int:
-    value = _number(name, float(default))
-    if value != int(value):
-        raise InvalidStaticMap(f"{name} must be a whole number.")
-    return int(value)
+    return default if text is None else whole_number(name, text, low, high)
 
 
 def _request() -> StaticMap:
     return StaticMap(
-        lon=_number("lon"),
-        lat=_number("lat"),
-        zoom=_whole("zoom", 16),
-        width=_whole("width", 600),
-        height=_whole("height", 400),
+        lon=number("lon", request.args.get("lon")),
+        lat=number("lat", request.args.get("lat")),
+        zoom=_optional("zoom", 16, 0, MAX_ZOOM),
+        width=_optional("width", 600, MIN_SIDE, MAX_SIDE),
+        height=_optional("height", 400, MIN_SIDE, MAX_SIDE),
     )
 
 
