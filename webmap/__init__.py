@@ -28,6 +28,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     services.init_app(app, settings)
     problems.init_app(app)
     app.register_blueprint(health.blueprint)
+    from webmap import openapi_api
+
+    app.register_blueprint(openapi_api.blueprint)
     app.register_blueprint(tiles_api.blueprint)
     from webmap import raster_api  # after tiles_api: shares /tiles/…, suffix .png/.webp
 
