@@ -1,0 +1,225 @@
+"""Writing prepared features with a binary COPY, chunk by chunk, while workers prepare the next.
+
+Per chunk: validate and repair (shapely), transform to EPSG:3857 (pyproj), build the overview
+columns, serialise to WKB. shapely and pyproj release the GIL, so two worker threads prepare
+chunks on both cores while the main thread streams finished ones to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import psycopg
+import shapely
+from psycopg import sql
+from psycopg.abc import Buffer
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
+from psycopg.types import TypeInfo
+from pyproj import Transformer
+
+from layers.catalog import FieldInfo
+from layers.errors import DatabaseNotReady
+from layers.ingest.crs_check import CrsDecision
+from layers.ingest.reading import Source
+from layers.ingest.validate import ValidationReport, validate
+from layers.models import DATA_SCHEMA
+from layers.store import OVERVIEW_ZOOMS, STORAGE_SRID, simplify_tolerance
+
+# Web Mercator is undefined at the poles: pyproj answers inf there.
+_MERCATOR_LIMIT = 20037508.342789244 * 1.0001
+
+
+def _value(value: object, kind: str) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if kind == "text":
+        text = str(value)
+        return text.replace("\x00", "") if "\x00" in text else text
+    return value
+
+
+def _simplified(geoms: np.ndarray[Any, Any], tolerance: float) -> np.ndarray[Any, Any]:
+    """Douglas–Peucker (fast), redone topology-preserving where that broke a geometry.
+
+    The result is as valid as ``ST_SimplifyPreserveTopology`` would give, at a fraction of the
+    cost, because only the few geometries DP damages pay for the careful algorithm.
+    """
+    fast: np.ndarray[Any, Any] = shapely.simplify(geoms, tolerance, preserve_topology=False)
+    broken = shapely.is_empty(fast) | ~shapely.is_valid(fast)
+    if broken.any():
+        fast[broken] = shapely.simplify(geoms[broken], tolerance, preserve_topology=True)
+    return fast
+
+
+#: Features with at most this many vertices go into overviews unsimplified: simplifying a
+#: building outline saves nothing measurable in a tile and costs most of the ingest time.
+SIMPLIFY_ABOVE_VERTICES = 32
+
+
+def _overview(
+    geoms: np.ndarray[Any, Any],
+    full: np.ndarray[Any, Any],
+    vertices: np.ndarray[Any, Any],
+    extent: np.ndarray[Any, Any],
+    zoom: int,
+) -> list[bytes | None]:
+    """The overview column at ``zoom``: simplified to half a pixel; NULL when smaller than that.
+
+    A feature whose extent is under half a pixel is invisible at that zoom; leaving it out of
+    the overview keeps low-zoom tiles free of thousands of specks (and saves the simplifying).
+    ``full`` holds the features' own WKB, reused for those with few vertices.
+    """
+    tolerance = simplify_tolerance(zoom)
+    visible = extent >= tolerance
+    detailed = visible & (vertices > SIMPLIFY_ABOVE_VERTICES)
+    out = np.full(len(geoms), None, dtype=object)
+    out[visible] = full[visible]
+    if detailed.any():
+        out[detailed] = shapely.to_wkb(_simplified(geoms[detailed], tolerance))
+    return list(out.tolist())
+
+
+def _column(values: np.ndarray[Any, Any], kind: str) -> list[object]:
+    """One attribute column as COPY values: NaN becomes NULL, text is text without NUL bytes."""
+    if values.dtype.kind == "f":
+        out = values.astype(object)
+        out[np.isnan(values)] = None
+        return list(out.tolist())
+    plain = values.tolist()
+    if kind != "text":
+        return list(plain)
+    return [
+        v if v is None or (type(v) is str and "\x00" not in v) else _value(v, kind) for v in plain
+    ]
+
+
+def _rows(
+    geoms: np.ndarray[Any, Any], values: list[list[object]], family: str
+) -> list[tuple[object, ...]]:
+    """COPY rows: geometry and overview columns as WKB, then the attribute columns."""
+    # Plain WKB without an SRID: PostGIS gives it the column's SRID (3857) from the typmod.
+    full = shapely.to_wkb(geoms)
+    columns = [list(full.tolist())]
+    box = shapely.bounds(geoms)
+    extent = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
+    vertices = shapely.get_num_coordinates(geoms)
+    for zoom in OVERVIEW_ZOOMS:
+        # Tiles below z13 read the overview column; a point needs no simplifying.
+        if family == "point":
+            columns.append(columns[0])
+        else:
+            columns.append(_overview(geoms, full, vertices, extent, zoom))
+    return list(zip(*columns, *values, strict=True))
+
+
+_Prepared = tuple[int, list[tuple[object, ...]], ValidationReport]
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    source: Source
+    fields: list[FieldInfo]
+    transformer: Transformer
+    family: str
+
+    def prepare(self, start: int, end: int) -> _Prepared:
+        """Validate, transform and serialise features ``start`` … ``end`` (a worker's job).
+
+        Each chunk reports into its own :class:`ValidationReport`; the caller merges them in
+        order, so workers share no mutable state.
+        """
+        source, report = self.source, ValidationReport()
+        geoms, keep = validate(
+            source.geometries[start:end], start, self.family, report, source.unreadable[start:end]
+        )
+        projected = shapely.transform(geoms[keep], self.transformer.transform, interleaved=False)
+        xy = shapely.bounds(projected)
+        inside = np.isfinite(xy).all(axis=1) & (np.abs(xy) <= _MERCATOR_LIMIT).all(axis=1)
+        kept_index = np.flatnonzero(keep)
+        for i in kept_index[~inside]:
+            report.reject(start + int(i), "outside the Web Mercator range (beyond ±85°)")
+        chosen = kept_index[inside]
+        values = [
+            _column(column[start:end][chosen], f.type)
+            for column, f in zip(source.columns, self.fields, strict=True)
+        ]
+        report.stored += len(chosen)
+        return end, _rows(projected[inside], values, self.family), report
+
+
+#: Chunks prepared at once. shapely and pyproj release the GIL, so two workers use both cores
+#: while the main thread streams finished chunks to PostgreSQL.
+_WORKERS = 2
+
+
+def _prepared(chunk: _Chunk, total: int, size: int) -> Iterator[_Prepared]:
+    """Chunks in file order, the next ones prepared on worker threads while this one is sent."""
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="ingest") as pool:
+        pending: deque[Future[_Prepared]] = deque()
+        for start in range(0, total, size):
+            pending.append(pool.submit(chunk.prepare, start, min(start + size, total)))
+            if len(pending) > _WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+_COPY_TYPES = {"text": "text", "integer": "int8", "number": "float8", "boolean": "bool"}
+
+
+def _register_wkb_dumper(conn: psycopg.Connection[Any]) -> int:
+    """Let binary COPY send ``bytes`` as ``geometry`` (PostGIS reads WKB as its binary form)."""
+    info = TypeInfo.fetch(conn, "geometry")
+    if info is None:
+        raise DatabaseNotReady("PostGIS is not installed in this database: run `webmap db init`.")
+    geometry_oid = info.oid
+
+    class WkbDumper(Dumper):
+        format = Format.BINARY
+        oid = geometry_oid
+
+        def dump(self, obj: Any) -> Buffer:
+            return cast(Buffer, obj)
+
+    conn.adapters.register_dumper(None, WkbDumper)
+    return int(geometry_oid)
+
+
+def copy_features(
+    conn: psycopg.Connection[Any],
+    table: str,
+    source: Source,
+    fields: list[FieldInfo],
+    decision: CrsDecision,
+    family: str,
+    chunk_size: int,
+    report: ValidationReport,
+    progress: Callable[[str, int, int], None] | None,
+) -> None:
+    """COPY the usable features of ``source`` into ``table``, reporting into ``report``."""
+    transformer = Transformer.from_crs(decision.crs, STORAGE_SRID, always_xy=True)
+    names = ["geom", *(f"geom_z{z}" for z in OVERVIEW_ZOOMS), *(f.name for f in fields)]
+    # Binary COPY: WKB goes to PostGIS as is, no hex to write on this side or parse on that one.
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(DATA_SCHEMA, table), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    geometry_oid = _register_wkb_dumper(conn)
+    types: list[int | str] = [geometry_oid] * (1 + len(OVERVIEW_ZOOMS))
+    types += [_COPY_TYPES[f.type] for f in fields]
+    total = len(source.geometries)
+    chunk = _Chunk(source, fields, transformer, family)
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.set_types(types)
+        for end, rows, part in _prepared(chunk, total, chunk_size):
+            report.merge(part)
+            for row in rows:
+                copy.write_row(row)
+            if progress:
+                progress("storing", end, total)
