@@ -137,3 +137,15 @@ def test_kml_points_publish(client: FlaskClient, staff: dict[str, str]) -> None:
     tile = decoded_tile(client, "playgrounds", 18.06, 59.34, 11)
     names = {f["properties"]["Name"] for f in tile["playgrounds"]["features"]}
     assert names == {"Vasaparkens lekplats", "Humlegårdens lekplats"}
+
+
+def test_csv_rows_without_usable_coordinates_are_reported_by_index(
+    client: FlaskClient, staff: dict[str, str]
+) -> None:
+    csv = b"namn,lon,lat\nA,18.07,59.33\nB,nan,59.34\nC,18.08,inf\nD,,\nE,18.09,59.35\n"
+    response = upload(client, staff, csv, "platser.csv", "csv_gaps")
+    assert response.status_code == 201, response.get_json()
+    report = response.get_json()["report"]
+    assert report["stored"] == 2 and report["features_read"] == 5
+    assert [r["index"] for r in report["rejected"]] == [1, 2, 3]
+    assert report["crs"]["from"] == "assumed" and "WGS 84" in report["warnings"][0]

@@ -75,11 +75,19 @@ def _decide(source: Source, options: IngestOptions) -> CrsDecision:
     present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     if not len(present):
         raise NoUsableFeatures("The layer has no features with a geometry.")
-    bounds = shapely.total_bounds(present)
-    if not np.isfinite(bounds).all():
+    # Features with NaN or infinite coordinates are rejected one by one later; they must not
+    # decide the layer's coordinate system.
+    box = shapely.bounds(present)
+    finite = box[np.isfinite(box).all(axis=1)]
+    if not len(finite):
         raise NoUsableFeatures("The coordinates of the layer are not finite numbers.")
     return decide_crs(
-        (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3])),
+        (
+            float(finite[:, 0].min()),
+            float(finite[:, 1].min()),
+            float(finite[:, 2].max()),
+            float(finite[:, 3].max()),
+        ),
         given_srid=options.srid,
         declared=source.declared_crs,
         implied_wgs84=source.dataset.implied_wgs84,
