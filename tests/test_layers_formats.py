@@ -149,3 +149,47 @@ def test_csv_rows_without_usable_coordinates_are_reported_by_index(
     assert report["stored"] == 2 and report["features_read"] == 5
     assert [r["index"] for r in report["rejected"]] == [1, 2, 3]
     assert report["crs"]["from"] == "assumed" and "WGS 84" in report["warnings"][0]
+
+
+def _sweref_points(count: int, stray: bool) -> bytes:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"nr": i},
+            "geometry": {"type": "Point", "coordinates": [674000.0 + 50 * i, 6580000.0 + 20 * i]},
+        }
+        for i in range(count)
+    ]
+    if stray:  # a classic export error: a point at 0,0 ("null island")
+        features.insert(
+            3,
+            {
+                "type": "Feature",
+                "properties": {"nr": -1},
+                "geometry": {"type": "Point", "coordinates": [0.0, 0.0]},
+            },
+        )
+    document = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3006"}},
+        "features": features,
+    }
+    return json.dumps(document).encode()
+
+
+def test_a_stray_point_at_null_island_is_left_out_not_the_whole_layer(
+    client: FlaskClient, staff: dict[str, str]
+) -> None:
+    response = upload(client, staff, _sweref_points(120, stray=True), "p.geojson", "strays")
+    assert response.status_code == 201, response.get_json()
+    report = response.get_json()["report"]
+    assert report["stored"] == 120
+    assert report["rejected"] == [
+        {"index": 3, "reason": "far from the rest of the layer (stray coordinates)"}
+    ]
+    assert any("stray" in w for w in report["warnings"])
+    west, south, east, north = client.get("/api/layers/strays", headers=staff).get_json()["bounds"]
+    assert 18.0 < west < east < 18.3 and 59.3 < south < north < 59.4
+    # With too few features to tell strays from data, the whole upload is refused instead.
+    few = upload(client, staff, _sweref_points(5, stray=True), "p.geojson", "strays_few")
+    assert few.status_code == 422

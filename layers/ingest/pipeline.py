@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from psycopg import sql
 
 from layers.catalog import FieldInfo
 from layers.ingest.crs_check import CrsDecision, decide_crs
-from layers.ingest.errors import NoUsableFeatures
+from layers.ingest.errors import ImplausibleCrs, NoUsableFeatures
 from layers.ingest.formats import SourceDataset, csv_srid, open_dataset
 from layers.ingest.limits import IngestLimits
 from layers.ingest.reading import Source, column_names, read_source
@@ -70,29 +70,66 @@ class PublishResult:
     report: dict[str, Any]
 
 
-def _decide(source: Source, options: IngestOptions) -> CrsDecision:
+Bounds = tuple[float, float, float, float]
+#: At most this share of features may be left out as strays for the rest to be published.
+_STRAY_SHARE = 0.01
+
+
+def _decide(source: Source, options: IngestOptions) -> tuple[CrsDecision, np.ndarray[Any, Any]]:
+    """The layer's CRS, and a mask of stray features to leave out (all False normally).
+
+    A file whose bounds do not fit any CRS because of a few strays (a point at 0,0 — "null
+    island" — is a classic) is published without them when the other 99 % fit: they are
+    rejected one by one in the report instead of refusing the whole upload.
+    """
     geoms = source.geometries
-    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    if not len(present):
-        raise NoUsableFeatures("The layer has no features with a geometry.")
+    box = shapely.bounds(geoms)  # NaN rows for missing geometries
     # Features with NaN or infinite coordinates are rejected one by one later; they must not
     # decide the layer's coordinate system.
-    box = shapely.bounds(present)
-    finite = box[np.isfinite(box).all(axis=1)]
-    if not len(finite):
-        raise NoUsableFeatures("The coordinates of the layer are not finite numbers.")
+    usable = np.isfinite(box).all(axis=1) & ~shapely.is_empty(geoms)
+    if not usable.any():
+        raise NoUsableFeatures("The layer has no features with usable coordinates.")
+    good = box[usable]
+    everything = (good[:, 0].min(), good[:, 1].min(), good[:, 2].max(), good[:, 3].max())
+    strays = np.zeros(len(geoms), dtype=bool)
+    try:
+        return _crs_for(source, options, everything), strays
+    except ImplausibleCrs:
+        core, strays = _core(box, usable)
+        if len(good) < 20 or not strays.any() or strays.sum() > _STRAY_SHARE * len(good):
+            raise
+        try:
+            decision = _crs_for(source, options, core)
+        except ImplausibleCrs:
+            pass
+        else:
+            note = f"{int(strays.sum())} features far from the rest were left out (stray points)."
+            return replace(decision, warnings=(*decision.warnings, note)), strays
+        raise
+
+
+def _crs_for(source: Source, options: IngestOptions, bounds: Bounds) -> CrsDecision:
     return decide_crs(
-        (
-            float(finite[:, 0].min()),
-            float(finite[:, 1].min()),
-            float(finite[:, 2].max()),
-            float(finite[:, 3].max()),
-        ),
+        tuple(float(v) for v in bounds),  # type: ignore[arg-type]
         given_srid=options.srid,
         declared=source.declared_crs,
         implied_wgs84=source.dataset.implied_wgs84,
         column_srid=csv_srid(source.dataset, source.field_names, source.columns),
     )
+
+
+def _core(box: np.ndarray[Any, Any], usable: np.ndarray[Any, Any]) -> tuple[Bounds, Any]:
+    """Bounds of the middle 98 % of feature centres, and the features far outside them."""
+    cx = (box[:, 0] + box[:, 2]) / 2
+    cy = (box[:, 1] + box[:, 3]) / 2
+    x1, x2 = np.quantile(cx[usable], [0.01, 0.99])
+    y1, y2 = np.quantile(cy[usable], [0.01, 0.99])
+    margin = max(x2 - x1, y2 - y1, 1e-9 * max(abs(x1), abs(y1), 1.0))
+    far = usable & (
+        (cx < x1 - margin) | (cx > x2 + margin) | (cy < y1 - margin) | (cy > y2 + margin)
+    )
+    core = box[usable & ~far]
+    return (core[:, 0].min(), core[:, 1].min(), core[:, 2].max(), core[:, 3].max()), far
 
 
 def _finish(conn: psycopg.Connection[Any], table: str) -> None:
@@ -125,7 +162,7 @@ def publish_vector(
         source = read_source(dataset, options.limits, options.encoding)
         check_limits(source.geometries, options.limits)
         family = choose_family(source.geometries, options.geometry_type)
-        decision = _decide(source, options)
+        decision, strays = _decide(source, options)
         fields = [
             FieldInfo(name, kind)
             for name, kind in zip(column_names(source.field_names), source.field_types, strict=True)
@@ -140,7 +177,16 @@ def publish_vector(
             table = version_table(spec.name, version)
             create_version_table(conn, table, fields)
             copy_features(
-                conn, table, source, fields, decision, family, options.chunk_size, report, progress
+                conn,
+                table,
+                source,
+                fields,
+                decision,
+                family,
+                strays,
+                report,
+                progress,
+                options.chunk_size,
             )
             full = _report(dataset, decision, family, fields, report, original_name)
             if report.stored == 0:

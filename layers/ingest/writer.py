@@ -128,6 +128,7 @@ class _Chunk:
     fields: list[FieldInfo]
     transformer: Transformer
     family: str
+    strays: np.ndarray[Any, Any]
 
     def prepare(self, start: int, end: int) -> _Prepared:
         """Validate, transform and serialise features ``start`` … ``end`` (a worker's job).
@@ -139,6 +140,9 @@ class _Chunk:
         geoms, keep = validate(
             source.geometries[start:end], start, self.family, report, source.unreadable[start:end]
         )
+        for i in np.flatnonzero(keep & self.strays[start:end]):
+            report.reject(start + int(i), "far from the rest of the layer (stray coordinates)")
+            keep[i] = False
         projected = shapely.transform(geoms[keep], self.transformer.transform, interleaved=False)
         xy = shapely.bounds(projected)
         inside = np.isfinite(xy).all(axis=1) & (np.abs(xy) <= _MERCATOR_LIMIT).all(axis=1)
@@ -199,9 +203,10 @@ def copy_features(
     fields: list[FieldInfo],
     decision: CrsDecision,
     family: str,
-    chunk_size: int,
+    strays: np.ndarray[Any, Any],
     report: ValidationReport,
     progress: Callable[[str, int, int], None] | None,
+    chunk_size: int = 20_000,
 ) -> None:
     """COPY the usable features of ``source`` into ``table``, reporting into ``report``."""
     transformer = Transformer.from_crs(decision.crs, STORAGE_SRID, always_xy=True)
@@ -214,7 +219,7 @@ def copy_features(
     types: list[int | str] = [geometry_oid] * (1 + len(OVERVIEW_ZOOMS))
     types += [_COPY_TYPES[f.type] for f in fields]
     total = len(source.geometries)
-    chunk = _Chunk(source, fields, transformer, family)
+    chunk = _Chunk(source, fields, transformer, family, strays)
     with conn.cursor() as cur, cur.copy(statement) as copy:
         copy.set_types(types)
         for end, rows, part in _prepared(chunk, total, chunk_size):
