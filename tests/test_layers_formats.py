@@ -193,3 +193,27 @@ def test_a_stray_point_at_null_island_is_left_out_not_the_whole_layer(
     # With too few features to tell strays from data, the whole upload is refused instead.
     few = upload(client, staff, _sweref_points(5, stray=True), "p.geojson", "strays_few")
     assert few.status_code == 422
+
+
+@pytest.mark.parametrize("srid", [3006, 3011, 3021, 25833, 3857, 4326])
+def test_every_supported_crs_lands_where_it_should(
+    client: FlaskClient, staff: dict[str, str], tmp_path: Path, srid: int
+) -> None:
+    """Points written in each CRS by GDAL come back through OGC API at their WGS 84 position."""
+    source = _points_geojson(tmp_path / "wgs84.geojson")
+    target = tmp_path / f"platser_{srid}.gpkg"
+    subprocess.run(
+        ["ogr2ogr", "-f", "GPKG", "-t_srs", f"EPSG:{srid}", str(target), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    name = f"crs_{srid}"
+    response = upload(client, staff, target, target.name, name)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["report"]["crs"]["srid"] == srid
+    items = client.get(f"/ogc/collections/{name}/items?limit=10").get_json()["features"]
+    positions = {f["properties"]["namn"]: f["geometry"]["coordinates"] for f in items}
+    for i, namn in enumerate(NAMES):
+        lon, lat = positions[namn]
+        # RT90 goes through a 7-parameter datum shift: about a metre is expected.
+        assert abs(lon - (18.0 + i * 0.01)) < 2e-5 and abs(lat - 59.3) < 2e-5, (namn, lon, lat)
