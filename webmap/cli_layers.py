@@ -7,6 +7,7 @@ too large for a browser upload and for scheduled scripts.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -193,9 +194,10 @@ def layers_import(
                 )
     except LayerError as exc:
         hint = getattr(exc, "extensions", {}).get("hint")
-        raise click.ClickException(
-            exc.detail if not hint or hint in exc.detail else f"{exc.detail} {hint}"
-        ) from exc
+        message = exc.detail if not hint or hint in exc.detail else f"{exc.detail} {hint}"
+        # The same advice as over HTTP, in this command's words.
+        message = re.sub(r"\bsrid=(\d+)", r"--srid \1", message)
+        raise click.ClickException(message.replace("geometry_type=", "--geometry-type ")) from exc
     report = result.report
     click.echo(
         f"{name} version {result.version} is live: {report['stored']} of "
