@@ -163,3 +163,12 @@ def test_archives_are_read_in_place_when_safe(
     response = upload(client, staff, archive, "export.zip", "zipped_points")
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["report"]["stored"] == 3
+
+
+def test_read_errors_do_not_reveal_server_paths(limited_app: Flask, staff: dict[str, str]) -> None:
+    client = limited_app.test_client()
+    body = b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+    response = upload(client, staff, body, "half.geojson", "half")
+    assert response.status_code == 415
+    detail = response.get_json()["detail"]
+    assert "/tmp" not in detail and "webmap-upload" not in detail

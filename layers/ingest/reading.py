@@ -97,7 +97,9 @@ def read_source(
             dataset.path, layer=dataset.layer, encoding=encoding, **kwargs
         )
     except (DataSourceError, DataLayerError, UnicodeDecodeError, ValueError) as exc:
-        raise UnsupportedFormat(f"The file cannot be read as {dataset.format}: {exc}") from exc
+        # GDAL's message helps (a bad field, a broken ring) but names our scratch path: drop it.
+        reason = str(exc).replace(dataset.path, "the file")
+        raise UnsupportedFormat(f"The file cannot be read as {dataset.format}: {reason}") from exc
     if wkb is None or meta.get("geometry_type") is None:
         if dataset.driver == "CSV":
             raise UnsupportedFormat(
