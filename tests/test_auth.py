@@ -131,3 +131,10 @@ def test_every_staff_endpoint_refuses_anonymous_callers(client: FlaskClient) -> 
         _assert_problem(response, 401)
         wrong = client.open(path, method=method, headers={"Authorization": "Bearer wm_wrong"})
         _assert_problem(wrong, 401)
+
+
+def test_login_with_json_that_is_not_an_object_is_refused(client: FlaskClient) -> None:
+    # Found by tests/test_fuzz.py: a JSON list or string as the login body was a 500.
+    for body in ([None, None], "gis.anna", 42):
+        _assert_problem(client.post("/login", json=body), 401)
+    _assert_problem(client.post("/login", data="[1", content_type="application/json"), 401)

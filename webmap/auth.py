@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, g, jsonify, redirect, render_template, request, session, url_for
@@ -117,8 +117,10 @@ def login_page() -> str:
 @blueprint.post("/login")
 def login() -> Response | tuple[str, int]:
     """Log in with a form or JSON ``{username, password}``; answers JSON or redirects."""
-    data: dict[str, Any] = (
-        cast(dict[str, Any], request.get_json(silent=True) or {})
+    sent = request.get_json(silent=True) if request.is_json else None
+    # A JSON body that is not an object (a list, a string) has no credentials: 401, not a 500.
+    data: Mapping[str, Any] = (
+        (cast(dict[str, Any], sent) if isinstance(sent, dict) else {})
         if request.is_json
         else request.form
     )
