@@ -30,21 +30,47 @@ class FeaturePage:
     matched: int
 
 
-def parse_bbox(text: str) -> Bbox:
-    """``minlon,minlat,maxlon,maxlat`` (or the 6-number 3D form) in CRS84, checked."""
+#: Output and bbox coordinate systems offered (OGC API – Features Part 2), by URI. CRS84 is
+#: longitude/latitude; the projected ones are easting/northing, so no axis-order surprises.
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+SUPPORTED_CRS: dict[str, int] = {
+    CRS84: 4326,
+    "http://www.opengis.net/def/crs/EPSG/0/3006": 3006,
+    "http://www.opengis.net/def/crs/EPSG/0/3857": 3857,
+}
+
+
+def srid_of(uri: str | None) -> int:
+    """The SRID of a supported CRS URI (CRS84 when none is given)."""
+    if uri is None or uri == "":
+        return 4326
+    srid = SUPPORTED_CRS.get(uri.strip("<>"))
+    if srid is None:
+        raise InvalidInput(
+            f"The CRS {uri[:100]!r} is not offered; use one of: {', '.join(SUPPORTED_CRS)}."
+        )
+    return srid
+
+
+def parse_bbox(text: str, srid: int = 4326) -> Bbox:
+    """``minx,miny,maxx,maxy`` (or the 6-number 3D form) in ``srid`` (CRS84 by default)."""
     try:
         numbers = [float(part) for part in text.split(",")]
     except ValueError as exc:
-        raise InvalidInput("bbox is four numbers: minlon,minlat,maxlon,maxlat.") from exc
+        raise InvalidInput("bbox is four numbers: minx,miny,maxx,maxy.") from exc
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or any(n != n or abs(n) == float("inf") for n in numbers):
-        raise InvalidInput("bbox is four numbers: minlon,minlat,maxlon,maxlat.")
+        raise InvalidInput("bbox is four numbers: minx,miny,maxx,maxy.")
     west, south, east, north = numbers
-    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
-        raise InvalidInput("bbox is in longitude/latitude (CRS84), south ≤ north.")
+    if south > north:
+        raise InvalidInput("bbox has its south edge north of its north edge.")
     if west > east:
         raise InvalidInput("bbox across the antimeridian is not supported.")
+    if srid != 4326:
+        return (west, south, east, north)
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise InvalidInput("bbox is in longitude/latitude (CRS84), south ≤ north.")
     return (west, max(south, -MAX_LATITUDE), east, min(north, MAX_LATITUDE))
 
 
@@ -67,25 +93,40 @@ def _feature(row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def _select(layer: LayerInfo) -> sql.Composable:
+def _select(layer: LayerInfo, srid: int = 4326) -> sql.Composable:
+    # Degrees to 7 decimals and metres to 3 are both about a centimetre.
     return sql.SQL(
-        "SELECT t.fid, ST_AsGeoJSON(ST_Transform(t.geom, 4326), 7), {} FROM {} AS t"
-    ).format(_properties(layer), sql.Identifier(layer.schema, layer.table_name))
+        "SELECT t.fid, ST_AsGeoJSON(ST_Transform(t.geom, {}), {}), {} FROM {} AS t"
+    ).format(
+        sql.Literal(srid),
+        sql.Literal(7 if srid == 4326 else 3),
+        _properties(layer),
+        sql.Identifier(layer.schema, layer.table_name),
+    )
 
 
 def feature_page(
-    conn: psycopg.Connection[Any], layer: LayerInfo, bbox: Bbox | None, limit: int, offset: int
+    conn: psycopg.Connection[Any],
+    layer: LayerInfo,
+    bbox: Bbox | None,
+    limit: int,
+    offset: int,
+    srid: int = 4326,
+    bbox_srid: int = 4326,
 ) -> FeaturePage:
-    """Features ``offset`` … ``offset + limit`` (by fid) meeting ``bbox``, and the match count."""
+    """Features ``offset`` … ``offset + limit`` (by fid) meeting ``bbox``, and the match count.
+
+    Geometries are returned in ``srid``; ``bbox`` is given in ``bbox_srid``.
+    """
     where: sql.Composable = sql.SQL("")
     params: list[Any] = []
     if bbox is not None:
         where = sql.SQL(
-            " WHERE t.geom && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 3857)"
-        )
+            " WHERE t.geom && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, {}), 3857)"
+        ).format(sql.Literal(bbox_srid))
         params = list(bbox)
     rows = conn.execute(
-        sql.Composed([_select(layer), where, sql.SQL(" ORDER BY t.fid LIMIT %s OFFSET %s")]),
+        sql.Composed([_select(layer, srid), where, sql.SQL(" ORDER BY t.fid LIMIT %s OFFSET %s")]),
         [*params, limit, offset],
     ).fetchall()
     if bbox is None:
@@ -106,10 +147,12 @@ def feature_page(
     return FeaturePage([_feature(r) for r in rows], matched)
 
 
-def feature_by_id(conn: psycopg.Connection[Any], layer: LayerInfo, fid: int) -> dict[str, Any]:
-    """One feature by its id; :class:`LayerNotFound` when there is none."""
+def feature_by_id(
+    conn: psycopg.Connection[Any], layer: LayerInfo, fid: int, srid: int = 4326
+) -> dict[str, Any]:
+    """One feature by its id, geometry in ``srid``; :class:`LayerNotFound` when there is none."""
     row = conn.execute(
-        sql.Composed([_select(layer), sql.SQL(" WHERE t.fid = %s")]), [fid]
+        sql.Composed([_select(layer, srid), sql.SQL(" WHERE t.fid = %s")]), [fid]
     ).fetchone()
     if row is None:
         raise LayerNotFound(f"The collection {layer.name!r} has no feature {fid}.")

@@ -179,3 +179,37 @@ def test_gdal_oapif_driver_reads_the_api(ogc_app: Flask) -> None:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+SWEREF = "http://www.opengis.net/def/crs/EPSG/0/3006"
+
+
+def test_sweref_99_tm_output_and_bbox_crs(ogc_app: Flask) -> None:
+    """Part 2: staff ask for SWEREF 99 TM directly, and give bboxes in it."""
+    client = ogc_app.test_client()
+    described = client.get("/ogc/collections/ogc_districts").get_json()
+    assert SWEREF in described["crs"]
+    base = "/ogc/collections/ogc_districts/items"
+    in_crs84 = client.get(f"{base}?bbox=18.06,59.31,18.07,59.315&limit=100")
+    assert in_crs84.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    # The same box in SWEREF 99 TM (computed with pyproj, independently of the server).
+    from pyproj import Transformer
+
+    to_sweref = Transformer.from_crs(4326, 3006, always_xy=True)
+    x1, y1 = to_sweref.transform(18.06, 59.31)
+    x2, y2 = to_sweref.transform(18.07, 59.315)
+    in_sweref = client.get(
+        f"{base}?bbox={x1},{y1},{x2},{y2}&bbox-crs={SWEREF}&crs={SWEREF}&limit=100"
+    )
+    assert in_sweref.status_code == 200
+    assert in_sweref.headers["Content-Crs"] == f"<{SWEREF}>"
+    crs84_ids = {f["id"] for f in in_crs84.get_json()["features"]}
+    sweref_features = in_sweref.get_json()["features"]
+    assert {f["id"] for f in sweref_features} == crs84_ids
+    x, y = sweref_features[0]["geometry"]["coordinates"][0][0][:2]
+    assert 660_000 < x < 690_000 and 6_570_000 < y < 6_590_000
+    one = client.get(f"{base}/{sweref_features[0]['id']}?crs={SWEREF}")
+    assert one.headers["Content-Crs"] == f"<{SWEREF}>"
+    for bad in ("crs=EPSG:3006", "crs=http://www.opengis.net/def/crs/EPSG/0/9999", "bbox-crs=x"):
+        response = client.get(f"{base}?{bad}")
+        assert response.status_code == 400 and response.mimetype == "application/problem+json"

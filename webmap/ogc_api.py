@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from layers.catalog import LayerInfo
 from layers.errors import InvalidInput, LayerNotFound
-from layers.features import feature_by_id, feature_page, parse_bbox
+from layers.features import SUPPORTED_CRS, feature_by_id, feature_page, parse_bbox, srid_of
 from webmap.auth import is_staff
 from webmap.db import get_pool
 from webmap.services import services
@@ -24,6 +24,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
@@ -88,7 +89,7 @@ def _collection(layer: LayerInfo) -> dict[str, Any]:
         "description": layer.description,
         "attribution": layer.attribution,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(SUPPORTED_CRS),
         "extent": {"spatial": {"bbox": [list(bounds)], "crs": CRS84}},
         "links": [
             {"rel": "self", "type": JSON, "href": _url("ogc.collection", collection_id=layer.name)},
@@ -141,11 +142,16 @@ def items(collection_id: str) -> Response:
     # A limit above the maximum is lowered, not refused (OGC API – Features, /req/core/fc-limit).
     limit = min(_int_arg("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = _int_arg("offset", 0, 0)
+    srid = srid_of(request.args.get("crs"))
+    bbox_srid = srid_of(request.args.get("bbox-crs"))
     bbox_text = request.args.get("bbox")
-    bbox = parse_bbox(bbox_text) if bbox_text else None
+    bbox = parse_bbox(bbox_text, bbox_srid) if bbox_text else None
     with get_pool().connection() as conn:
-        page = feature_page(conn, layer, bbox, limit, offset)
-    query = {"limit": limit, **({"bbox": bbox_text} if bbox_text else {})}
+        page = feature_page(conn, layer, bbox, limit, offset, srid, bbox_srid)
+    query: dict[str, Any] = {"limit": limit}
+    for name in ("bbox", "bbox-crs", "crs"):
+        if request.args.get(name):
+            query[name] = request.args[name]
     links = [
         {
             "rel": "self",
@@ -183,7 +189,13 @@ def items(collection_id: str) -> Response:
         "features": page.features,
         "links": links,
     }
-    return _respond(body, GEOJSON, public=layer.public)
+    return _with_crs(_respond(body, GEOJSON, public=layer.public), srid)
+
+
+def _with_crs(response: Response, srid: int) -> Response:
+    uri = next(uri for uri, known in SUPPORTED_CRS.items() if known == srid)
+    response.headers["Content-Crs"] = f"<{uri}>"
+    return response
 
 
 @blueprint.get("/collections/<collection_id>/items/<feature_id>")
@@ -192,8 +204,9 @@ def item(collection_id: str, feature_id: str) -> Response:
     layer = _layer(collection_id)
     if not feature_id.isdigit() or len(feature_id) > 18:
         raise LayerNotFound(f"The collection {collection_id!r} has no feature {feature_id!r}.")
+    srid = srid_of(request.args.get("crs"))
     with get_pool().connection() as conn:
-        feature = feature_by_id(conn, layer, int(feature_id))
+        feature = feature_by_id(conn, layer, int(feature_id), srid)
     feature["links"] = [
         {
             "rel": "self",
@@ -206,4 +219,4 @@ def item(collection_id: str, feature_id: str) -> Response:
             "href": _url("ogc.collection", collection_id=layer.name),
         },
     ]
-    return _respond(feature, GEOJSON, public=layer.public)
+    return _with_crs(_respond(feature, GEOJSON, public=layer.public), srid)
