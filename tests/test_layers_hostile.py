@@ -172,3 +172,19 @@ def test_read_errors_do_not_reveal_server_paths(limited_app: Flask, staff: dict[
     assert response.status_code == 415
     detail = response.get_json()["detail"]
     assert "/tmp" not in detail and "webmap-upload" not in detail
+
+
+def test_a_layer_where_every_feature_is_rejected_is_refused_with_the_report(
+    limited_app: Flask, staff: dict[str, str], sample_database: str
+) -> None:
+    client = limited_app.test_client()
+    before = _state(sample_database)
+    flat = {
+        "type": "Polygon",
+        "coordinates": [[[18.0, 59.3], [18.1, 59.3], [18.2, 59.3], [18.0, 59.3]]],
+    }
+    response = upload(client, staff, _geojson(3, flat), "flat.geojson", "flat")
+    body = _refused(response, 422, "no-usable-features")
+    assert body["report"]["rejected_count"] == 3 and body["report"]["stored"] == 0
+    assert [r["index"] for r in body["report"]["rejected"]] == [0, 1, 2]
+    assert _state(sample_database) == before
