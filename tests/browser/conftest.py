@@ -150,7 +150,10 @@ def _record(page: Page, traffic: Traffic) -> None:
         traffic.urls.append(request.url)
 
     def on_failed(request: Any) -> None:
-        traffic.failures.append(f"{request.url}: {request.failure}")
+        # A request the page cancelled itself (a lookup overtaken by a newer one, a tile no
+        # longer in view) is not a failure.
+        if request.failure != "net::ERR_ABORTED":
+            traffic.failures.append(f"{request.url}: {request.failure}")
 
     def on_response(response: Any) -> None:
         if response.status >= 400:

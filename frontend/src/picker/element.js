@@ -16,7 +16,7 @@
  * server, center ("lon,lat"), zoom,
  * min-zoom-to-choose, allowed-area (municipality code), mode (point | line | polygon).
  */
-import { AMBIENT, USER, createAnnouncer } from './announcer.js';
+import { USER, createAnnouncer } from './announcer.js';
 import { createLookup } from './api.js';
 import { CHANGE, ERROR, READY, emit } from './events.js';
 import { strings } from './i18n/index.js';
@@ -34,6 +34,7 @@ import {
   showError,
   showMapFailed,
 } from './view-state.js';
+import { createWhereabouts } from './whereabouts.js';
 import {
   formValue,
   parseFormValue,
@@ -70,6 +71,7 @@ export function definePicker(stylesheets, createMapView) {
     #searchOk = true;
     #mapOk = true;
     #busy = null;
+    #whereabouts = null;
     #mode = 'point';
     #drawing = null;
 
@@ -151,6 +153,11 @@ export function definePicker(stylesheets, createMapView) {
       this.shadowRoot.append(root);
       this.#announcer = createAnnouncer(refs.live);
       this.#lookup = createLookup(this.getAttribute('server'));
+      this.#whereabouts = createWhereabouts({
+        reverse: (lon, lat, options) => this.#lookup.reverse(lon, lat, options),
+        t: this.#t,
+        announce: (text, priority) => this.#announcer.announce(text, priority),
+      });
       setFallbackEnabled(this, this.#refs, false);
       this.#wireButtons();
       if (this.#mode !== 'point') {
@@ -240,14 +247,18 @@ export function definePicker(stylesheets, createMapView) {
       }
     }
 
-    #onMoveEnd({ zoom }) {
+    #onMoveEnd({ center, zoom }) {
       const rounded = Math.round(zoom);
-      if (rounded === this.#lastZoom) return;
       const first = this.#lastZoom === null;
+      const zoomChanged = rounded !== this.#lastZoom;
       this.#lastZoom = rounded;
       if (first) return;
-      const tooFar = rounded < this.minZoomToChoose ? ` ${this.#t.refuseZoom}` : '';
-      this.#announcer.announce(`${this.#t.zoomLevel(rounded)}${tooFar}`, AMBIENT);
+      const canLook = rounded >= this.minZoomToChoose;
+      let zoomText = '';
+      if (zoomChanged) {
+        zoomText = `${this.#t.zoomLevel(rounded)}${canLook ? '' : ` ${this.#t.refuseZoom}`}`;
+      }
+      this.#whereabouts.moved({ center, zoomText, canLook });
     }
 
     #toggleHelp(show) {

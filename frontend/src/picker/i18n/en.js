@@ -38,6 +38,7 @@ export default {
   property: (designation) => `Property ${designation}`,
   near: (address) => `near ${address}`,
   fictionalNote: 'The property designation is made up (sample data).',
+  atCrosshair: (place) => `At the crosshair: ${place}.`,
   zoomLevel: (zoom) => `Zoom level ${zoom}.`,
   looking: 'Looking up address and property …',
   chosenPrefix: 'Chosen place:',

@@ -38,6 +38,7 @@ export default {
   property: (designation) => `Fastighet ${designation}`,
   near: (address) => `nära ${address}`,
   fictionalNote: 'Fastighetsbeteckningen är påhittad (exempeldata).',
+  atCrosshair: (place) => `Vid hårkorset: ${place}.`,
   zoomLevel: (zoom) => `Zoomnivå ${zoom}.`,
   looking: 'Hämtar adress och fastighet …',
   chosenPrefix: 'Vald plats:',
