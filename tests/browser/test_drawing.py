@@ -88,3 +88,41 @@ def test_drawing_in_english_refuses_too_few_corners(page: Page, live_server: str
     picker.locator("[data-action=undo]").click()
     expect_live(picker, "Undone. The area has 0 corners. An area needs at least 3 corners.")
     assert picker.evaluate("el => el.value") is None
+
+
+def test_a_line_by_buttons_in_a_picker_added_by_script(page: Page, live_server: str) -> None:
+    """mode="line", created by an e-service's own script after the page loaded."""
+    open_demo(page, live_server)
+    page.evaluate(
+        """() => {
+          const line = document.createElement('webmap-picker');
+          line.setAttribute('name', 'route');
+          line.setAttribute('mode', 'line');
+          line.setAttribute('center', '18.075,59.338');
+          line.setAttribute('zoom', '17');
+          line.id = 'route';
+          document.querySelector('form').append(line);
+        }"""
+    )
+    picker = page.locator("#route")
+    expect(picker.locator("#map")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(picker.locator("[data-action=finish]")).to_have_text("Klar med linjen")
+    picker.locator("[data-action=add-vertex]").click()
+    expect_live(picker, "Punkt 1 tillagd. Linjen har 1 punkt. En linje behöver minst 2 punkter.")
+    picker.locator("[data-action=pan-east]").click()
+    page.wait_for_timeout(350)
+    picker.locator("[data-action=add-vertex]").click()
+    expect_live(picker, "Punkt 2 tillagd. Linjen har 2 punkter. Linjen kan väljas med Klar.")
+    picker.locator("[data-action=finish]").click()
+    expect(picker.locator("#chosen-text")).to_have_text(
+        re.compile(r"^Sträcka på cirka [\d\s\u00a0]+ m"), timeout=10_000
+    )
+    value = picker.evaluate("el => el.value")
+    assert value["geometry"]["type"] == "LineString"
+    assert len(value["geometry"]["coordinates"]) == 2
+    # A quarter of the map's width at z17 over Stockholm: some tens of metres.
+    assert 20 < value["properties"]["length_m"] < 500
+    form_data = page.evaluate(
+        "() => Object.fromEntries(new FormData(document.querySelector('form')))"
+    )
+    assert json.loads(form_data["route"]) == value
