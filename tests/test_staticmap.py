@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 
 import pytest
+import shapely
 from flask.testing import FlaskClient
 from PIL import Image
 
-from tiles import style
+from tiles import staticmap, style
 
 # Kungliga biblioteket in Humlegården, Östermalm.
 HUMLEGARDEN = "lon=18.0722&lat=59.3382"
@@ -83,3 +84,24 @@ def test_bad_requests_are_problem_json(client: FlaskClient, query: str, named: s
 def test_unknown_language_is_refused(client: FlaskClient) -> None:
     response = client.get(f"/api/staticmap.json?{HUMLEGARDEN}&lang=de")
     assert response.status_code == 400
+
+
+def test_world_view_with_shapes_clipped_to_nothing_renders(client: FlaskClient) -> None:
+    # Found by tests/test_fuzz.py: at z2 over the Gulf of Guinea a simplified shape came back
+    # empty and Pillow refused to draw it (500).
+    response = client.get("/api/staticmap?lat=4.0&lon=0.0&zoom=2")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    image = Image.open(io.BytesIO(response.data)).convert("RGB")
+    assert image.size == (600, 400)
+    assert _close(image.getpixel((300, 200)), _rgb("#1a1a1a"), 40)  # the marker's dot
+    assert list(staticmap._parts(shapely.Polygon(), ("Polygon",))) == []
+    assert list(staticmap._parts(shapely.LineString(), ("LineString",))) == []
+
+
+def test_alt_text_of_a_place_far_from_sweden_gives_its_position(client: FlaskClient) -> None:
+    # Found by tests/test_fuzz.py: SWEREF 99 TM is undefined at 96° E, the lookup failed (500).
+    sv = client.get("/api/staticmap.json?lat=0.0&lon=96.0")
+    assert sv.status_code == 200
+    assert "vid 0,00000° N, 96,00000° E (WGS 84)" in sv.get_json()["alt"]
+    en = client.get("/api/staticmap.json?lat=-33.9&lon=-70.6&lang=en").get_json()
+    assert en["alt"].startswith("Map with a marker at 33.90000° S, 70.60000° W (WGS 84).")

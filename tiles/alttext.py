@@ -19,6 +19,16 @@ class PlaceWords:
     municipality: str | None = None
     e: float | None = None
     n: float | None = None
+    #: WGS 84, the last resort where nothing else is known (outside Sweden SWEREF 99 is not).
+    lon: float | None = None
+    lat: float | None = None
+
+
+def _degrees(lon: float, lat: float, english: bool) -> str:
+    north_south = f"{abs(lat):.5f}° {'N' if lat >= 0 else 'S'}"
+    east_west = f"{abs(lon):.5f}° {'E' if lon >= 0 else 'W'}"
+    text = f"{north_south}, {east_west}"
+    return f"{text} (WGS 84)" if english else f"{text.replace('.', ',')} (WGS 84)"
 
 
 def _metres(value: float) -> str:
@@ -47,6 +57,8 @@ def alt_text(place: PlaceWords, width_m: float, height_m: float, lang: str = "sv
             if english
             else f"vid N {place.n:.0f}, E {place.e:.0f} (SWEREF 99 TM)"
         )
+    if not parts and place.lon is not None and place.lat is not None:
+        parts.append(("at " if english else "vid ") + _degrees(place.lon, place.lat, english))
     where = ", ".join(parts)
     area = f"{_metres(width_m)} × {_metres(height_m)} m"
     if english:

@@ -182,6 +182,8 @@ class StaticMapRenderer:
 
 
 def _parts(shape: shapely.Geometry, kinds: tuple[str, ...]) -> Iterable[Any]:
+    if shape.is_empty:  # clipped or simplified away: nothing to draw, and Pillow refuses it
+        return
     if shape.geom_type in kinds:
         yield shape
     elif hasattr(shape, "geoms"):

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
+from layers.crs import plausible_in_sweden
 from layers.lookup.reverse import reverse
 from tiles.alttext import PlaceWords, alt_text
 from tiles.staticmap import (
@@ -83,16 +84,20 @@ def static_map_description() -> Response:
     lang = request.args.get("lang", "sv")
     if lang not in {"sv", "en"}:
         raise InvalidStaticMap("lang must be sv or en.")
-    with get_pool().connection() as conn:
-        found = reverse(conn, wanted.lon, wanted.lat, 4326)
-    place = PlaceWords(
-        address=found.address.label if found.address else None,
-        designation=found.designation,
-        fictional=bool(found.fictional),
-        municipality=found.municipality_name,
-        e=found.e,
-        n=found.n,
-    )
+    place = PlaceWords(lon=wanted.lon, lat=wanted.lat)
+    # Far from Sweden SWEREF 99 TM is undefined (PostGIS refuses the transform) and there is
+    # nothing to look up: such a place is described by its WGS 84 position alone.
+    if plausible_in_sweden(wanted.lon, wanted.lat):
+        with get_pool().connection() as conn:
+            found = reverse(conn, wanted.lon, wanted.lat, 4326)
+        place = PlaceWords(
+            address=found.address.label if found.address else None,
+            designation=found.designation,
+            fictional=bool(found.fictional),
+            municipality=found.municipality_name,
+            e=found.e,
+            n=found.n,
+        )
     # Ground size at the place, not at the equator: Web Mercator stretches by 1/cos(latitude).
     ground = wanted.metres_per_pixel * math.cos(math.radians(wanted.lat))
     response = jsonify(
