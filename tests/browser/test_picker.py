@@ -395,3 +395,43 @@ def test_when_map_and_search_fail_the_fallback_field_returns(page: Page, live_se
     field.fill("Karlavägen 10")
     page.locator("#submit").click()
     expect(page.locator("#received-text")).to_have_text("Karlavägen 10")
+
+
+def test_layers_attribute_draws_catalog_layers_over_the_map(
+    page: Page, live_server: str, traffic: Traffic
+) -> None:
+    """An e-service asks for extra layers; an unknown one is reported and left out."""
+    open_demo(page, live_server)
+    page.evaluate(
+        """() => {
+          window.errors = [];
+          const picker = document.createElement('webmap-picker');
+          const attributes = {id: 'extra', name: 'extra', layers: 'water, nope',
+                              center: '18.085,59.333', zoom: '15'};
+          Object.entries(attributes).forEach(([k, v]) => picker.setAttribute(k, v));
+          picker.addEventListener('webmap:error', (e) => window.errors.push(e.detail));
+          document.querySelector('form').append(picker);
+        }"""
+    )
+    picker = page.locator("#extra")
+    expect(picker.locator("#map")).to_have_attribute("data-state", "ready", timeout=20_000)
+    page.wait_for_function("() => window.errors.length > 0")
+    errors = page.evaluate("() => window.errors")
+    assert errors[0]["kind"] == "map" and "/tiles/nope.json" in errors[0]["message"]
+    assert traffic.matching("/tiles/water/"), "the water layer's own tiles were requested"
+    page.wait_for_timeout(1000)
+    overlay = picker.evaluate(
+        """el => {
+          let hits = 0;
+          for (const canvas of el.shadowRoot.querySelectorAll('#map canvas')) {
+            if (!canvas.width) continue;
+            const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            for (let i = 0; i < d.length; i += 4) {
+              if (d[i] === 0 && d[i + 1] === 90 && d[i + 2] === 156) hits += 1;
+            }
+          }
+          return hits;
+        }"""
+    )
+    assert overlay > 100, "the overlay's outline colour is on the map"
+    assert [f for f in traffic.failures if "/tiles/nope.json" not in f] == []

@@ -13,7 +13,7 @@
  * shown and enabled again, and the form still completes.
  *
  * Attributes: name, required, disabled, label (the question, its accessible name), lang (sv|en),
- * server, center ("lon,lat"), zoom,
+ * server, center ("lon,lat"), zoom, layers (catalog layers drawn over the basemap, comma-separated),
  * min-zoom-to-choose, allowed-area (municipality code), mode (point | line | polygon).
  */
 import { USER, createAnnouncer } from './announcer.js';
@@ -222,6 +222,12 @@ export function definePicker(stylesheets, createMapView) {
       try {
         this.#mapView = createMapView(this.#refs.map, {
           styleUrl: new URL('styles/basemap.json', this.#lookup.base).href,
+          overlays: (this.getAttribute('layers') || '')
+            .split(',')
+            .map((name) => name.trim())
+            .filter((name) => /^[\w-]+$/u.test(name))
+            .map((name) => new URL(`tiles/${encodeURIComponent(name)}.json`, this.#lookup.base).href),
+          onOverlayError: (url, error) => emit(this, ERROR, { kind: 'map', message: `${url}: ${error.message}` }),
           ...view,
           onMoveEnd: (state) => this.#onMoveEnd(state),
           onChoose: () => (this.#drawing ? this.#drawing.add() : this.#choose()),

@@ -16,7 +16,7 @@ import DragPan from 'ol/interaction/DragPan.js';
 import MouseWheelZoom from 'ol/interaction/MouseWheelZoom.js';
 import PinchZoom from 'ol/interaction/PinchZoom.js';
 import { fromLonLat, toLonLat } from 'ol/proj.js';
-import { basemapLayer } from '../shared/mini-style.js';
+import { basemapLayer, overlayLayer } from '../shared/mini-style.js';
 import { prefersReducedMotion } from '../shared/geo.js';
 
 /** Part of the map's size one arrow press moves; Shift moves a small step. */
@@ -34,7 +34,8 @@ const DIRECTIONS = {
  * @param {{styleUrl: string, center: [number, number], zoom: number, maxZoom?: number,
  *   onMoveEnd?: (state: {center: [number, number], zoom: number}) => void,
  *   onChoose?: () => void, onHelp?: () => void, onEscape?: () => void,
- *   onDelete?: () => void, onUndo?: () => void,
+ *   onDelete?: () => void, onUndo?: () => void, overlays?: string[],
+ *   onOverlayError?: (url: string, error: Error) => void,
  *   onGestureHint?: (kind: 'wheel' | 'touch') => void}} options
  */
 export function createMapView(element, options) {
@@ -138,6 +139,13 @@ export function createMapView(element, options) {
 
   function state() {
     return { center: toLonLat(view.getCenter()), zoom: view.getZoom() ?? 0 };
+  }
+
+  // Overlays (the `layers` attribute) are extras: one that fails is left out, the map goes on.
+  for (const url of options.overlays || []) {
+    overlayLayer(url)
+      .then((layer) => map.addLayer(layer))
+      .catch((error) => options.onOverlayError?.(url, error));
   }
 
   const ready = basemapLayer(options.styleUrl).then(

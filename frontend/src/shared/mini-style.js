@@ -138,3 +138,60 @@ export async function basemapLayer(styleUrl, options = {}) {
     style: styleFunction(style),
   });
 }
+
+/** How overlay layers (`layers` attribute) are drawn: one outline colour with a light fill,
+ * 3:1 against the basemap, the same for every layer type so the map stays calm. */
+const OVERLAY = '#005a9c';
+const OVERLAY_STYLES = {
+  fill: [
+    new Style({
+      fill: new Fill({ color: 'rgba(0, 90, 156, 0.18)' }),
+      stroke: new Stroke({ color: OVERLAY, width: 2 }),
+    }),
+  ],
+  line: [
+    new Style({ stroke: new Stroke({ color: '#ffffff', width: 5 }) }),
+    new Style({ stroke: new Stroke({ color: OVERLAY, width: 3 }) }),
+  ],
+  point: [
+    new Style({
+      image: new CircleStyle({
+        radius: 6,
+        fill: new Fill({ color: OVERLAY }),
+        stroke: new Stroke({ color: '#ffffff', width: 2 }),
+      }),
+    }),
+  ],
+};
+
+function overlayStyle(feature) {
+  const type = feature.getGeometry().getType();
+  if (type.endsWith('Polygon')) return OVERLAY_STYLES.fill;
+  if (type.endsWith('LineString')) return OVERLAY_STYLES.line;
+  return OVERLAY_STYLES.point;
+}
+
+/**
+ * A catalog layer of this server (its TileJSON at `tilejsonUrl`) drawn over the basemap.
+ * @param {string} tilejsonUrl absolute URL, same origin as the style
+ * @param {{fetch?: typeof fetch}} [options]
+ */
+export async function overlayLayer(tilejsonUrl, options = {}) {
+  const doFetch = options.fetch || ((...args) => fetch(...args));
+  const response = await doFetch(tilejsonUrl, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`${tilejsonUrl}: HTTP ${response.status}`);
+  const tilejson = await response.json();
+  const template = new URL(tilejson.tiles[0], tilejsonUrl);
+  if (template.origin !== new URL(tilejsonUrl).origin) throw new Error('tiles must come from the same server');
+  return new VectorTileLayer({
+    zIndex: 10,
+    renderMode: 'hybrid',
+    source: new VectorTileSource({
+      url: decodeURI(template.href),
+      format: new MVT(),
+      tileGrid: createXYZ({ tileSize: 512, maxZoom: Math.min(tilejson.maxzoom ?? 22, 16) }),
+      attributions: tilejson.attribution,
+    }),
+    style: overlayStyle,
+  });
+}
