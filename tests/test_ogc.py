@@ -213,3 +213,15 @@ def test_sweref_99_tm_output_and_bbox_crs(ogc_app: Flask) -> None:
     for bad in ("crs=EPSG:3006", "crs=http://www.opengis.net/def/crs/EPSG/0/9999", "bbox-crs=x"):
         response = client.get(f"{base}?{bad}")
         assert response.status_code == 400 and response.mimetype == "application/problem+json"
+
+
+def test_offsets_and_ids_beyond_what_postgres_takes_are_refused(client: FlaskClient) -> None:
+    # Found by the fuzz test (tests/test_fuzz.py): both were 500s. Uses the sample's roads.
+    huge = client.get("/ogc/collections/roads/items?offset=100000000000000000000")
+    assert huge.status_code == 400 and huge.mimetype == "application/problem+json"
+    assert "offset" in huge.get_json()["detail"]
+    last = client.get(f"/ogc/collections/roads/items?offset={2**63 - 1}")
+    assert last.status_code == 200 and last.get_json()["features"] == []
+    for odd_digits in ("%C2%B2", "%D9%A1"):  # "²" and Arabic-Indic one: str.isdigit() says yes
+        response = client.get(f"/ogc/collections/roads/items/{odd_digits}")
+        assert response.status_code == 404 and response.mimetype == "application/problem+json"

@@ -28,6 +28,7 @@ CONFORMANCE = [
 ]
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
+MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint; beyond it the query fails
 
 
 def _visible() -> dict[str, LayerInfo]:
@@ -67,6 +68,11 @@ def landing() -> Response:
             "description": "Published map layers of the municipality.",
             "links": [
                 {"rel": "self", "type": JSON, "href": _url("ogc.landing")},
+                {
+                    "rel": "service-desc",
+                    "type": "application/vnd.oai.openapi+json;version=3.1",
+                    "href": url_for("openapi.openapi", _external=True),
+                },
                 {"rel": "conformance", "type": JSON, "href": _url("ogc.conformance")},
                 {"rel": "data", "type": JSON, "href": _url("ogc.collections")},
             ],
@@ -142,6 +148,8 @@ def items(collection_id: str) -> Response:
     # A limit above the maximum is lowered, not refused (OGC API – Features, /req/core/fc-limit).
     limit = min(_int_arg("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = _int_arg("offset", 0, 0)
+    if offset > MAX_OFFSET:
+        raise InvalidInput(f"offset must be at most {MAX_OFFSET}.")
     srid = srid_of(request.args.get("crs"))
     bbox_srid = srid_of(request.args.get("bbox-crs"))
     bbox_text = request.args.get("bbox")
@@ -202,7 +210,8 @@ def _with_crs(response: Response, srid: int) -> Response:
 def item(collection_id: str, feature_id: str) -> Response:
     """One feature by its id."""
     layer = _layer(collection_id)
-    if not feature_id.isdigit() or len(feature_id) > 18:
+    # isascii: str.isdigit() also accepts digits that int() refuses, such as "²".
+    if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > 18:
         raise LayerNotFound(f"The collection {collection_id!r} has no feature {feature_id!r}.")
     srid = srid_of(request.args.get("crs"))
     with get_pool().connection() as conn:
