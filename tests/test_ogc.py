@@ -65,6 +65,7 @@ def test_landing_conformance_and_collections(ogc_app: Flask) -> None:
     assert rels["data"].endswith("/ogc/collections") and rels["conformance"].endswith(
         "/conformance"
     )
+    assert client.get(rels["service-desc"]).get_json()["paths"]["/ogc/collections"]
     conformance = client.get("/ogc/conformance").get_json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conformance
     collections = {c["id"]: c for c in client.get("/ogc/collections").get_json()["collections"]}
