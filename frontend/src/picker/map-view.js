@@ -148,7 +148,8 @@ export function createMapView(element, options) {
       .catch((error) => options.onOverlayError?.(url, error));
   }
 
-  const ready = basemapLayer(options.styleUrl).then(
+  const tilejsonHint = new URL('../tiles/basemap.json', options.styleUrl).href;
+  const ready = basemapLayer(options.styleUrl, { tilejsonHint }).then(
     (layer) =>
       new Promise((resolve) => {
         map.getLayers().insertAt(0, layer);

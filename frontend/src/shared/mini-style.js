@@ -99,7 +99,8 @@ export function styleFunction(style) {
  * The basemap as one OpenLayers layer: fetches the style and its TileJSON (same origin as the
  * style), and draws the tiles with `styleFunction`.
  * @param {string} styleUrl absolute URL of the style
- * @param {{fetch?: typeof fetch}} [options]
+ * @param {{fetch?: typeof fetch, tilejsonHint?: string}} [options] `tilejsonHint`: the TileJSON
+ *   URL the style probably names, fetched in parallel with the style
  * @returns {Promise<VectorTileLayer>}
  */
 export async function basemapLayer(styleUrl, options = {}) {
@@ -109,6 +110,10 @@ export async function basemapLayer(styleUrl, options = {}) {
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
     return response.json();
   };
+  // Ask for the TileJSON we expect the style to name while the style itself is on its way: on a
+  // slow phone network that saves a round trip (~0.5 s on 3G) before the first tiles.
+  const early = options.tilejsonHint ? getJson(options.tilejsonHint) : null;
+  early?.catch(() => {}); // used only if the style names it; a failure is not an error here
   const style = await getJson(styleUrl);
   const problems = unsupported(style);
   if (problems.length) console.warn('webmap: parts of the style are not drawn', problems);
@@ -116,7 +121,11 @@ export async function basemapLayer(styleUrl, options = {}) {
   const origin = new URL(styleUrl).origin;
   const tilejsonUrl = source.tiles ? null : new URL(source.url, styleUrl);
   if (tilejsonUrl && tilejsonUrl.origin !== origin) throw new Error('TileJSON must come from the style server');
-  const tilejson = tilejsonUrl ? await getJson(tilejsonUrl.href) : source;
+  let tilejson = source;
+  if (tilejsonUrl) {
+    const hinted = early && tilejsonUrl.href === new URL(options.tilejsonHint).href;
+    tilejson = hinted ? await early.catch(() => getJson(tilejsonUrl.href)) : await getJson(tilejsonUrl.href);
+  }
   const template = new URL(tilejson.tiles[0], styleUrl);
   if (template.origin !== origin) throw new Error('tiles must come from the style server');
   const maxZoom = Math.min(tilejson.maxzoom ?? 22, source.maxzoom ?? 22);
