@@ -3,8 +3,9 @@
 Prints the gzipped size of the widget (`webmap.js`) and viewer (`viewer.js`) bundles, then
 starts ``webmap serve`` on a free port over ``WEBMAP_DATABASE_URL`` (sample data and lookup
 sample loaded) — or uses ``--url`` — and opens ``/demo`` and ``/embed`` in Debian's Chromium
-under mobile emulation (360 × 740, touch) with Chrome DevTools' "Fast 3G" network profile (562.5 ms RTT,
-1.44 Mbit/s down, 675 kbit/s up) and 4× CPU slowdown, with an empty cache each round. It
+under mobile emulation (360 × 740, touch) with Chrome DevTools' "Fast 3G" network profile
+(562.5 ms RTT, 1.44 Mbit/s down, 675 kbit/s up) and 4× CPU slowdown, with an empty cache each
+round. It
 reports the time from navigation start until the picker's map has drawn its first tiles
 (the element's ``data-ready-ms``, set on the map's first ``rendercomplete``), and the bytes
 transferred. Compare with the aims in issue 5: ≤ 150 KB gzipped JavaScript, first tiles ≤ 3 s.
