@@ -5,12 +5,11 @@ starts ``webmap serve`` on a free port over ``WEBMAP_DATABASE_URL`` (sample data
 sample loaded) — or uses ``--url`` — and opens ``/demo`` and ``/embed`` in Debian's Chromium
 under mobile emulation (360 × 740, touch) with Chrome DevTools' "Fast 3G" network profile
 (562.5 ms RTT, 1.44 Mbit/s down, 675 kbit/s up) and 4× CPU slowdown, with an empty cache each
-round. It
-reports the time from navigation start until the picker's map has drawn its first tiles
-(the element's ``data-ready-ms``, set on the map's first ``rendercomplete``), and the bytes
-transferred. Compare with the aims in issue 5: ≤ 150 KB gzipped JavaScript, first tiles ≤ 3 s.
+round. It reports the time from navigation start until the picker's map has drawn its first
+tiles (the element's ``data-ready-ms``, set on the map's first ``rendercomplete``), and the
+bytes transferred. Compare with the aims in issue 5: ≤ 150 KB gzipped JavaScript, first tiles ≤ 3 s.
 
-    .venv/bin/python bench/widget.py [--rounds 5] [--url http://127.0.0.1:8000]
+    .venv/bin/python bench/widget.py [--rounds 5] [--url http://127.0.0.1:8000] [--pages /demo]
 """
 
 from __future__ import annotations
