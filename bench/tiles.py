@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
+import contextlib
 import http.client
 import os
 import socket
@@ -26,6 +27,7 @@ import subprocess
 import time
 import urllib.request
 from collections import defaultdict
+from collections.abc import Iterator
 
 import morecantile
 import psycopg
@@ -81,16 +83,13 @@ def fetch(connection: http.client.HTTPConnection, path: str) -> tuple[float, int
     return time.perf_counter() - started, len(body)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    database_url = os.environ.get(
-        "WEBMAP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/webmap"
-    )
+@contextlib.contextmanager
+def running_service(database_url: str, cache_bytes: int) -> Iterator[int]:
+    """``webmap serve`` with one worker on a free port; yields the port."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, WEBMAP_DATABASE_URL=database_url, WEBMAP_TILE_CACHE_BYTES="0")
+    env = dict(
+        os.environ, WEBMAP_DATABASE_URL=database_url, WEBMAP_TILE_CACHE_BYTES=str(cache_bytes)
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "webmap.cli", "serve", "--port", str(port), "--workers", "1"],
         env=env,
@@ -98,39 +97,64 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_until_up(base, server)
-        client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        # The same session settings as the service's pool, so only the HTTP path differs.
-        with psycopg.connect(database_url, autocommit=True, options="-c jit=off") as conn:
-            tileset = resolve_tileset(BASEMAP, load_catalog(conn))
-            tiles = tile_list()
-            service: dict[int, list[float]] = defaultdict(list)
-            raw: dict[int, list[float]] = defaultdict(list)
-            largest = (0, None)
-            for tile in tiles:  # warm both paths once
-                fetch(client, f"/tiles/basemap/{tile.z}/{tile.x}/{tile.y}.mvt?v={tileset.version}")
-            for _ in range(args.rounds):
-                for tile in tiles:
-                    path = f"/tiles/basemap/{tile.z}/{tile.x}/{tile.y}.mvt?v={tileset.version}"
-                    seconds, size = fetch(client, path)
-                    service[tile.z].append(seconds)
-                    largest = max(largest, (size, tile), key=lambda item: item[0])
-                    sources = tileset.sources_at(tile.z)
-                    query, params = tile_query(sources, tile, TileOptions())
-                    started = time.perf_counter()
-                    conn.execute(query, params).fetchone()
-                    raw[tile.z].append(time.perf_counter() - started)
+        wait_until_up(f"http://127.0.0.1:{port}", server)
+        yield port
     finally:
         server.terminate()
         server.wait(10)
-    print(f"{len(tiles)} tiles x {args.rounds} rounds, cache off, 1 gunicorn worker")
-    print(f"{'zoom':>4} {'service ms':>11} {'raw SQL ms':>11} {'ratio':>6}")
+
+
+def median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    database_url = os.environ.get(
+        "WEBMAP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/webmap"
+    )
+    service: dict[int, list[float]] = defaultdict(list)
+    raw: dict[int, list[float]] = defaultdict(list)
+    cached: dict[int, list[float]] = defaultdict(list)
+    largest: tuple[int, morecantile.Tile | None] = (0, None)
+    # The same session settings as the service's pool, so only the HTTP path differs.
+    with psycopg.connect(database_url, autocommit=True, options="-c jit=off") as conn:
+        tileset = resolve_tileset(BASEMAP, load_catalog(conn))
+        tiles = tile_list()
+        paths = {t: f"/tiles/basemap/{t.z}/{t.x}/{t.y}.mvt?v={tileset.version}" for t in tiles}
+        with running_service(database_url, cache_bytes=0) as port:
+            client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for tile in tiles:  # warm both paths once
+                fetch(client, paths[tile])
+            for _ in range(args.rounds):
+                for tile in tiles:
+                    seconds, size = fetch(client, paths[tile])
+                    service[tile.z].append(seconds)
+                    if size > largest[0]:
+                        largest = (size, tile)
+                    query, params = tile_query(tileset.sources_at(tile.z), tile, TileOptions())
+                    started = time.perf_counter()
+                    conn.execute(query, params).fetchone()
+                    raw[tile.z].append(time.perf_counter() - started)
+    with running_service(database_url, cache_bytes=64 * 1024 * 1024) as port:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for tile in tiles:  # fill the cache
+            fetch(client, paths[tile])
+        for _ in range(args.rounds):
+            for tile in tiles:
+                cached[tile.z].append(fetch(client, paths[tile])[0])
+    print(f"{len(tiles)} tiles x {args.rounds} rounds, 1 gunicorn worker, kept-alive connection")
+    print(f"{'zoom':>4} {'uncached ms':>12} {'raw SQL ms':>11} {'ratio':>6} {'cached ms':>10}")
     for zoom in sorted(service):
-        s, r = statistics.median(service[zoom]) * 1e3, statistics.median(raw[zoom]) * 1e3
-        print(f"{zoom:>4} {s:>11.2f} {r:>11.2f} {s / r:>6.2f}")
-    total_s = statistics.median([t for ts in service.values() for t in ts]) * 1e3
-    total_r = statistics.median([t for ts in raw.values() for t in ts]) * 1e3
-    print(f" all {total_s:>11.2f} {total_r:>11.2f} {total_s / total_r:>6.2f}")
+        s, r, c = median_ms(service[zoom]), median_ms(raw[zoom]), median_ms(cached[zoom])
+        print(f"{zoom:>4} {s:>12.2f} {r:>11.2f} {s / r:>6.2f} {c:>10.2f}")
+    every = [t for ts in service.values() for t in ts]
+    every_raw = [t for ts in raw.values() for t in ts]
+    every_cached = [t for ts in cached.values() for t in ts]
+    s, r, c = median_ms(every), median_ms(every_raw), median_ms(every_cached)
+    print(f" all {s:>12.2f} {r:>11.2f} {s / r:>6.2f} {c:>10.2f}")
     print(f"largest tile: {largest[0] / 1024:.1f} KB at {largest[1]}")
 
 
