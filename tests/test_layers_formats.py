@@ -217,3 +217,38 @@ def test_every_supported_crs_lands_where_it_should(
         lon, lat = positions[namn]
         # RT90 goes through a 7-parameter datum shift: about a metre is expected.
         assert abs(lon - (18.0 + i * 0.01)) < 2e-5 and abs(lat - 59.3) < 2e-5, (namn, lon, lat)
+
+
+def test_chunks_prepared_in_parallel_keep_attributes_with_their_geometries(
+    sample_database: str, tmp_path: Path
+) -> None:
+    """Many small chunks on two worker threads: every row keeps its own attributes and place."""
+    import psycopg
+
+    from layers.ingest import IngestOptions, publish_vector
+    from layers.store import LayerSpec
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"nr": i, "namn": f"punkt {i}"},
+            "geometry": {"type": "Point", "coordinates": [17.0 + i * 0.001, 59.0 + i * 0.0005]},
+        }
+        for i in range(2_000)
+    ]
+    features[1234]["geometry"] = None  # one rejection in the middle, reported by its index
+    path = tmp_path / "many.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    with psycopg.connect(sample_database, autocommit=True) as conn:
+        result = publish_vector(
+            conn, LayerSpec("chunked", "Bitar"), path, path.name, IngestOptions(chunk_size=37)
+        )
+        rows = conn.execute(
+            f"SELECT nr, namn, ST_X(ST_Transform(geom, 4326)), ST_Y(ST_Transform(geom, 4326)) "
+            f"FROM layerdata.chunked_v{result.version} ORDER BY fid"
+        ).fetchall()
+    assert result.report["rejected"] == [{"index": 1234, "reason": "empty or missing geometry"}]
+    assert [r[0] for r in rows] == [i for i in range(2_000) if i != 1234]  # file order kept
+    for nr, namn, lon, lat in rows:
+        assert namn == f"punkt {nr}"
+        assert abs(lon - (17.0 + nr * 0.001)) < 1e-9 and abs(lat - (59.0 + nr * 0.0005)) < 1e-9

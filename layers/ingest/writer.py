@@ -8,10 +8,11 @@ chunks on both cores while the main thread streams finished ones to PostgreSQL.
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -22,7 +23,7 @@ from psycopg.abc import Buffer
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.types import TypeInfo
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 
 from layers.catalog import FieldInfo
 from layers.errors import DatabaseNotReady
@@ -126,9 +127,18 @@ _Prepared = tuple[int, list[tuple[object, ...]], ValidationReport]
 class _Chunk:
     source: Source
     fields: list[FieldInfo]
-    transformer: Transformer
+    crs: CRS
     family: str
     strays: np.ndarray[Any, Any]
+    # One transformer per worker thread: cheap to build, and no PROJ state is shared.
+    local: threading.local = field(default_factory=threading.local)
+
+    def transformer(self) -> Transformer:
+        found: Transformer | None = getattr(self.local, "transformer", None)
+        if found is None:
+            found = Transformer.from_crs(self.crs, STORAGE_SRID, always_xy=True)
+            self.local.transformer = found
+        return found
 
     def prepare(self, start: int, end: int) -> _Prepared:
         """Validate, transform and serialise features ``start`` … ``end`` (a worker's job).
@@ -143,7 +153,7 @@ class _Chunk:
         for i in np.flatnonzero(keep & self.strays[start:end]):
             report.reject(start + int(i), "far from the rest of the layer (stray coordinates)")
             keep[i] = False
-        projected = shapely.transform(geoms[keep], self.transformer.transform, interleaved=False)
+        projected = shapely.transform(geoms[keep], self.transformer().transform, interleaved=False)
         xy = shapely.bounds(projected)
         inside = np.isfinite(xy).all(axis=1) & (np.abs(xy) <= _MERCATOR_LIMIT).all(axis=1)
         kept_index = np.flatnonzero(keep)
@@ -209,7 +219,6 @@ def copy_features(
     chunk_size: int = 20_000,
 ) -> None:
     """COPY the usable features of ``source`` into ``table``, reporting into ``report``."""
-    transformer = Transformer.from_crs(decision.crs, STORAGE_SRID, always_xy=True)
     names = ["geom", *(f"geom_z{z}" for z in OVERVIEW_ZOOMS), *(f.name for f in fields)]
     # Binary COPY: WKB goes to PostGIS as is, no hex to write on this side or parse on that one.
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
@@ -219,7 +228,7 @@ def copy_features(
     types: list[int | str] = [geometry_oid] * (1 + len(OVERVIEW_ZOOMS))
     types += [_COPY_TYPES[f.type] for f in fields]
     total = len(source.geometries)
-    chunk = _Chunk(source, fields, transformer, family, strays)
+    chunk = _Chunk(source, fields, decision.crs, family, strays)
     with conn.cursor() as cur, cur.copy(statement) as copy:
         copy.set_types(types)
         for end, rows, part in _prepared(chunk, total, chunk_size):
