@@ -80,6 +80,8 @@ def test_demo_receipt_takes_the_fallback_text(client: FlaskClient) -> None:
         json.dumps({**FEATURE, "geometry": {"type": "Point", "coordinates": [674891, 6581728]}}),
         json.dumps([1, 2]),
         "x" * 30_000,
+        "[" * 5_000,  # nested too deep for Python's JSON parser: was a 500 (RecursionError)
+        '{"type": "Feature", "properties": ' + "[" * 3_000 + "]" * 3_000 + "}",
     ],
 )
 def test_demo_rejects_malformed_locations(client: FlaskClient, location: str) -> None:

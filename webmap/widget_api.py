@@ -162,8 +162,8 @@ def _location(text: str) -> dict[str, Any] | None:
         raise InvalidInput("location is too long to be a picker value.")
     try:
         value = json.loads(text)
-    except ValueError as exc:
-        raise InvalidInput("location is not JSON.") from exc
+    except (ValueError, RecursionError) as exc:  # nested thousands deep: a 400, not a 500
+        raise InvalidInput("location is not JSON (or is nested too deeply).") from exc
     if not isinstance(value, dict) or value.get("type") != "Feature":
         raise InvalidInput("location must be a GeoJSON Feature.")
     if not _valid_geometry(value.get("geometry")):
