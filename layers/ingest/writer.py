@@ -21,6 +21,7 @@ import shapely
 from psycopg import sql
 from psycopg.abc import Buffer
 from psycopg.adapt import Dumper
+from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import Format
 from psycopg.types import TypeInfo
 from pyproj import CRS, Transformer
@@ -229,7 +230,8 @@ def copy_features(
     types += [_COPY_TYPES[f.type] for f in fields]
     total = len(source.geometries)
     chunk = _Chunk(source, fields, decision.crs, family, strays)
-    with conn.cursor() as cur, cur.copy(statement) as copy:
+    # The queued writer sends buffers to the server from its own thread while this one formats.
+    with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         copy.set_types(types)
         for end, rows, part in _prepared(chunk, total, chunk_size):
             report.merge(part)
