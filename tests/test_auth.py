@@ -138,3 +138,18 @@ def test_login_with_json_that_is_not_an_object_is_refused(client: FlaskClient) -
     for body in ([None, None], "gis.anna", 42):
         _assert_problem(client.post("/login", json=body), 401)
     _assert_problem(client.post("/login", data="[1", content_type="application/json"), 401)
+    # Nested too deep for Python's parser (RecursionError): bad JSON as well, not a 500.
+    deep = "[" * 5_000
+    _assert_problem(client.post("/login", data=deep, content_type="application/json"), 401)
+
+
+def test_json_nested_too_deep_is_bad_input_for_staff_too(
+    client: FlaskClient, runner: FlaskCliRunner
+) -> None:
+    staff = {"Authorization": f"Bearer {_create(runner, 'deep-json')}"}
+    deep = '{"title": ' + "[" * 5_000 + "]" * 5_000 + "}"
+    for method, path in (("PATCH", "/api/layers/roads"), ("POST", "/api/layers/roads/rollback")):
+        response = client.open(
+            path, method=method, data=deep, headers=staff, content_type="application/json"
+        )
+        _assert_problem(response, 400)
