@@ -52,6 +52,15 @@ def srid_of(uri: str | None) -> int:
     return srid
 
 
+#: Where a projected bbox-crs can be transformed, generously (SWEREF 99 TM: all of Scandinavia
+#: and the Baltic). PROJ refuses points far outside (a 500 before), so a bbox is clipped to it.
+_PROJECTED_LIMITS: dict[int, Bbox] = {3006: (-1_000_000.0, 5_000_000.0, 2_000_000.0, 8_500_000.0)}
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
 def parse_bbox(text: str, srid: int = 4326) -> Bbox:
     """``minx,miny,maxx,maxy`` (or the 6-number 3D form) in ``srid`` (CRS84 by default)."""
     try:
@@ -68,7 +77,16 @@ def parse_bbox(text: str, srid: int = 4326) -> Bbox:
     if west > east:
         raise InvalidInput("bbox across the antimeridian is not supported.")
     if srid != 4326:
-        return (west, south, east, north)
+        limits = _PROJECTED_LIMITS.get(srid)
+        if limits is None:
+            return (west, south, east, north)
+        low_x, low_y, high_x, high_y = limits
+        return (
+            _clip(west, low_x, high_x),
+            _clip(south, low_y, high_y),
+            _clip(east, low_x, high_x),
+            _clip(north, low_y, high_y),
+        )
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
         raise InvalidInput("bbox is in longitude/latitude (CRS84), south ≤ north.")
     return (west, max(south, -MAX_LATITUDE), east, min(north, MAX_LATITUDE))

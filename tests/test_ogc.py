@@ -226,3 +226,15 @@ def test_offsets_and_ids_beyond_what_postgres_takes_are_refused(client: FlaskCli
     for odd_digits in ("%C2%B2", "%D9%A1"):  # "²" and Arabic-Indic one: str.isdigit() says yes
         response = client.get(f"/ogc/collections/roads/items/{odd_digits}")
         assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_sweref_bbox_far_outside_its_area_is_clipped_not_a_500(client: FlaskClient) -> None:
+    # Found by the fuzz test: PROJ refused E 17,197,654 in SWEREF 99 TM (500).
+    base = "/ogc/collections/roads/items?bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3006"
+    nowhere = client.get(f"{base}&bbox=0,0,17197654,0")
+    assert nowhere.status_code == 200 and nowhere.get_json()["features"] == []
+    everything = client.get(f"{base}&bbox=-1e300,-1e300,1e300,1e300&limit=1").get_json()
+    assert (
+        everything["numberMatched"]
+        == client.get("/ogc/collections/roads/items?limit=1").get_json()["numberMatched"]
+    )
