@@ -28,6 +28,7 @@ def test_tilejson_describes_versioned_tiles(client: FlaskClient) -> None:
     roads = next(layer for layer in doc["vector_layers"] if layer["id"] == "roads")
     assert roads["fields"] == {"class": "String", "name": "String"}
     assert roads["minzoom"] == 12
+    assert doc["maxzoom"] == roads["maxzoom"] == 16  # clients overzoom beyond z16
     west, south, east, north = doc["bounds"]
     assert 10 < west < 12 and 55 < south < 56 and 24 < east < 25 and 68 < north < 70
     assert "OpenStreetMap" in doc["attribution"] and "Lantmäteriet" in doc["attribution"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tiles.tilejson import DATA_MAXZOOM
 from tiles.tilesets import Tileset
 
 LAND = "#f7f5f0"
@@ -70,7 +71,7 @@ def basemap_style(tileset: Tileset, tilejson_url: str) -> dict[str, Any]:
                 "url": tilejson_url,
                 "attribution": tileset.attribution,
                 "minzoom": tileset.minzoom,
-                "maxzoom": 16,
+                "maxzoom": DATA_MAXZOOM,
             }
         },
         "layers": [

@@ -6,6 +6,11 @@ from typing import Any
 
 from tiles.tilesets import Tileset
 
+#: Deepest zoom a client needs to ask for: a z16 tile's 4096-unit grid is finer than 0.2 m, so
+#: clients overzoom beyond it instead of making four times the requests per level. Deeper tiles
+#: are still served to clients that ask.
+DATA_MAXZOOM = 16
+
 _JSON_TYPES = {"text": "String", "integer": "Number", "number": "Number", "boolean": "Boolean"}
 
 
@@ -21,7 +26,7 @@ def tilejson(tileset: Tileset, tile_url: str) -> dict[str, Any]:
                 "id": source.name,
                 "description": source.layer.title,
                 "minzoom": source.minzoom,
-                "maxzoom": source.maxzoom,
+                "maxzoom": min(source.maxzoom, DATA_MAXZOOM),
                 "fields": {name: types.get(name, "String") for name in source.attributes},
             }
         )
@@ -34,7 +39,7 @@ def tilejson(tileset: Tileset, tile_url: str) -> dict[str, Any]:
         "scheme": "xyz",
         "tiles": [tile_url],
         "minzoom": tileset.minzoom,
-        "maxzoom": tileset.maxzoom,
+        "maxzoom": min(tileset.maxzoom, DATA_MAXZOOM),
         "bounds": [west, south, east, north],
         "center": [(west + east) / 2, (south + north) / 2, center_zoom],
         "vector_layers": vector_layers,
