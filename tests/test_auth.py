@@ -141,6 +141,9 @@ def test_login_with_json_that_is_not_an_object_is_refused(client: FlaskClient) -
     # Nested too deep for Python's parser (RecursionError): bad JSON as well, not a 500.
     deep = "[" * 5_000
     _assert_problem(client.post("/login", data=deep, content_type="application/json"), 401)
+    # A NUL in the user name cannot reach PostgreSQL's text (DataError, a 500 before).
+    nul = {"username": "\x00", "password": "0"}
+    _assert_problem(client.post("/login", json=nul), 401)
 
 
 def test_json_nested_too_deep_is_bad_input_for_staff_too(

@@ -129,6 +129,8 @@ def login() -> Response | tuple[str, int]:
     username, password = str(data.get("username", "")), str(data.get("password", ""))
     if not username or not password or len(username) > 64 or len(password) > 1024:
         raise AuthenticationRequired("Give a user name and a password.")
+    if "\x00" in username:  # PostgreSQL text cannot hold NUL: no such user (was a 500)
+        raise AuthenticationRequired("Wrong user name or password.")
     with get_pool().connection() as conn:
         principal = verify_user(conn, username, password)
     if principal is None:
