@@ -6,14 +6,22 @@ OpenAPI document through its WSGI support (no server), generates requests that f
 documented parameters (positive) and requests that break them (negative), and each answer is
 checked here. Staff operations are called without credentials and must refuse with a 401
 problem. The number of examples is bounded so the run stays well under a minute.
+
+The sample has no raster layer, so a small elevation model is published as ``fuzz_dem`` and
+part of the raster requests are steered at it; otherwise only the "no such layer" path of the
+raster code would ever run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+import psycopg
+import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
@@ -23,6 +31,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from layers.raster import publish_raster
+from layers.store import LayerSpec
+from tests.raster_helpers import write_geotiff
+from tiles.grid import WEB_MERCATOR_QUAD
+from webmap import create_app
 from webmap.openapi_api import openapi_document
 
 PROBLEM_JSON = "application/problem+json"
@@ -31,6 +44,8 @@ EXAMPLES = int(os.environ.get("WEBMAP_FUZZ_EXAMPLES", "12"))
 _CREDENTIALS = ("authorization", "cookie", "x-csrf-token")
 CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 _ROUTING = {404, 405}  # no route for that path or method: answered before any view runs
+RASTER = "fuzz_dem"
+GOTEBORG = (11.9709, 57.7014)  # the middle of the raster written by write_geotiff (lon, lat)
 
 
 # The document as served (tests/test_openapi.py checks the served copy is this file); requests go
@@ -40,6 +55,53 @@ schema.config.generation.update(
     modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE],
     max_examples=EXAMPLES,
 )
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(sample_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app on the sample database, plus a raster layer (a 1 km slope over Göteborg)."""
+    rasters = tmp_path_factory.mktemp("fuzz-rasters")
+    heights = np.linspace(0, 120, 100 * 100, dtype="float32").reshape(1, 100, 100)
+    source = write_geotiff(tmp_path_factory.mktemp("fuzz-source") / "dem.tif", heights)
+    with psycopg.connect(sample_database) as conn:
+        publish_raster(conn, LayerSpec(RASTER, "Fuzz DEM"), source, rasters)
+    app = create_app(
+        {
+            "database_url": sample_database,
+            "catalog_ttl": 0,
+            "pool_min_size": 0,
+            "raster_dir": str(rasters),
+        }
+    )
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["webmap.pool"].close()
+
+
+def _steer_at_raster(case: Any) -> None:
+    """Point part of the raster requests at the published raster instead of a random name.
+
+    Tiles with an even z go to ``fuzz_dem`` with x/y wrapped into the zoom's range; with z a
+    multiple of four, to the tile over the raster itself (so pixels are read and drawn). The
+    generated query (``render``, ``v``) is kept. TileJSON requests with an odd-length name too.
+    """
+    path = case.operation.path
+    params = case.path_parameters or {}
+    if not isinstance(params.get("name"), str):
+        return
+    if path == "/tiles/{name}.json" and len(params["name"]) % 2:
+        params["name"] = RASTER
+    z, x, y = params.get("z"), params.get("x"), params.get("y")
+    if not path.endswith((".png", ".webp")) or not all(isinstance(v, int) for v in (z, x, y)):
+        return
+    if not 0 <= z <= 24 or z % 2:
+        return
+    params["name"] = RASTER
+    if z % 4 == 0:
+        tile = WEB_MERCATOR_QUAD.tile(*GOTEBORG, z)
+        params["x"], params["y"] = tile.x, tile.y
+    else:
+        params["x"], params["y"] = x % 2**z, y % 2**z
 
 
 def _is_staff_only(operation: Any) -> bool:
@@ -82,14 +144,15 @@ def _refused(case: Any, response: Any) -> bool:
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_malformed_input_gets_a_problem_never_a_500(case: Any, app: Flask) -> None:
+def test_malformed_input_gets_a_problem_never_a_500(case: Any, fuzz_app: Flask) -> None:
+    _steer_at_raster(case)
     staff_only = _is_staff_only(case.operation)
     if staff_only:
         for name in list(case.headers or {}):
             if name.lower() in _CREDENTIALS:
                 del case.headers[name]
         case.cookies = {}
-    response = case.call(app=app)
+    response = case.call(app=fuzz_app)
     what = f"{case.method} {case.formatted_path} {case.query!r}"
     assert response.status_code < 500, (
         f"{what}: server error {response.status_code}: {response.content[:500]!r}"
