@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from layers.auth import create_token
 from layers.raster import publish_raster
 from layers.store import LayerSpec
 from tests.raster_helpers import write_geotiff
@@ -163,5 +164,49 @@ def test_malformed_input_gets_a_problem_never_a_500(case: Any, fuzz_app: Flask) 
         _problem(response, what)
     # The answer is one the document promises: a listed status, its media type, its schema
     # (a gzipped body is not decoded by the test transport, so its schema is not checked).
+    compressed = bool(response.headers.get("content-encoding"))
+    case.validate_response(response, checks=CONFORMANCE[:2] if compressed else CONFORMANCE)
+
+
+@pytest.fixture(scope="module")
+def read_token(fuzz_app: Flask, sample_database: str) -> str:
+    """A read-only staff token: staff reads run for real, every write is refused with 403, so
+    fuzzing cannot change the session database that other tests read."""
+    with psycopg.connect(sample_database, autocommit=True) as conn:
+        _info, secret = create_token(conn, "fuzz-read", "read")
+    return secret
+
+
+staff_schema = schema.include(lambda ctx: _is_staff_only(ctx.operation))
+
+
+@staff_schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize="WEBMAP_FUZZ_EXAMPLES" not in os.environ,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_staff_input_gets_a_problem_never_a_500(
+    case: Any, fuzz_app: Flask, read_token: str
+) -> None:
+    # A tool's request: the admin pages answer browsers (Accept: text/html) with HTML pages.
+    case.headers = {
+        **(case.headers or {}),
+        "Authorization": f"Bearer {read_token}",
+        "Accept": "application/json",
+    }
+    response = case.call(app=fuzz_app)
+    what = f"{case.method} {case.formatted_path} {case.query!r} (read token)"
+    assert response.status_code < 500, (
+        f"{what}: server error {response.status_code}: {response.content[:500]!r}"
+    )
+    assert response.status_code != 401, f"{what}: a valid token was refused"
+    writes = case.method.upper() not in {"GET", "HEAD", "OPTIONS"} and case.path != "/logout"
+    if writes and response.status_code < 400:
+        raise AssertionError(f"{what}: a read-only token changed something")
+    if 400 <= response.status_code < 500:
+        _problem(response, what)
     compressed = bool(response.headers.get("content-encoding"))
     case.validate_response(response, checks=CONFORMANCE[:2] if compressed else CONFORMANCE)
