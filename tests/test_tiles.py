@@ -7,9 +7,12 @@ from pathlib import Path
 import pyogrio.raw
 import pytest
 import shapely
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.tile_helpers import decode, feature_shapes, tile_coordinates, tile_of, to_tile_grid
+from tiles.tilesets import Tileset, TileSource
+from webmap.services import services
 
 OSM = Path(__file__).resolve().parent.parent / "data" / "osm" / "stockholm-ostermalm.osm"
 
@@ -116,3 +119,14 @@ def test_zoom_outside_a_layers_range_is_an_empty_tile(client: FlaskClient) -> No
     assert response.status_code == 200
     assert response.data == b""
     assert client.get("/tiles/basemap/23/0/0.mvt").data == b""
+
+
+def test_points_without_overview_copies_are_drawn_at_low_zoom(app: Flask) -> None:
+    """The sample stores no overview copies for points; tiles fall back to the full geometry."""
+    with app.app_context():
+        found = services()
+        pois = found.catalog.get("pois")
+        source = TileSource(pois, "pois", 0, 22, ("name",))
+        anywhere = Tileset("t", "t", "", "1", (source,), "", True)
+        data = found.renderer.render(anywhere, tile_of(18.0705, 59.3382, 9))
+    assert len(decode(data)["pois"]["features"]) == pois.feature_count

@@ -49,14 +49,21 @@ def _source_sql(source: TileSource, zoom: int, options: TileOptions) -> sql.Comp
     filter is an index condition on the table itself rather than a join the planner may turn
     into a sequential scan.
     """
-    geometry = sql.Identifier(overview_column(zoom))
+    # A missing overview (points, or features the writer kept unsimplified) falls back to the
+    # full geometry, so no writer has to store a second identical copy to be drawn.
+    column = overview_column(zoom)
+    geometry = (
+        sql.SQL("t.geom")
+        if column == "geom"
+        else sql.SQL("coalesce(t.{}, t.geom)").format(sql.Identifier(column))
+    )
     attributes = sql.SQL("").join(
         sql.SQL(", t.{}").format(sql.Identifier(name)) for name in source.attributes
     )
     return sql.SQL(
         """
         (SELECT coalesce(ST_AsMVT(q, {name}, {extent}, 'geom'), ''::bytea) FROM (
-            SELECT ST_AsMVTGeom(t.{geometry}, {envelope}, {extent}, {buffer}, true) AS geom
+            SELECT ST_AsMVTGeom({geometry}, {envelope}, {extent}, {buffer}, true) AS geom
                    {attributes}
             FROM {table} AS t
             WHERE t.geom && {search}
