@@ -46,6 +46,21 @@ def overview_column(zoom: int) -> str:
     return f"geom_z{usable[-1] if usable else OVERVIEW_ZOOMS[0]}"
 
 
+def overview_sql(zoom: int, alias: str = "t") -> sql.Composable:
+    """The geometry expression a reader at ``zoom`` should use.
+
+    An overview cell holds the simplified geometry, NULL when it would equal ``geom`` (points,
+    features with few vertices: the writer saves storing a second copy), or an EMPTY geometry
+    when the feature is invisible at that zoom (smaller than half a pixel).
+    """
+    column = overview_column(zoom)
+    if column == "geom":
+        return sql.SQL("{}.geom").format(sql.Identifier(alias))
+    return sql.SQL("coalesce({alias}.{column}, {alias}.geom)").format(
+        alias=sql.Identifier(alias), column=sql.Identifier(column)
+    )
+
+
 def simplify_tolerance(zoom: int) -> float:
     """Half a 256-pixel tile pixel at ``zoom``, in metres of EPSG:3857: invisible, yet small."""
     return float(_WEB_MERCATOR_WIDTH / (256 * 2**zoom) / 2)

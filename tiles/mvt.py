@@ -18,7 +18,7 @@ from morecantile import Tile
 from psycopg import sql
 
 from layers.models import DATA_SCHEMA
-from layers.store import STORAGE_SRID, overview_column
+from layers.store import STORAGE_SRID, overview_sql
 from tiles.grid import tile_envelope
 from tiles.tilesets import Tileset, TileSource
 
@@ -49,14 +49,7 @@ def _source_sql(source: TileSource, zoom: int, options: TileOptions) -> sql.Comp
     filter is an index condition on the table itself rather than a join the planner may turn
     into a sequential scan.
     """
-    # A missing overview (points, or features the writer kept unsimplified) falls back to the
-    # full geometry, so no writer has to store a second identical copy to be drawn.
-    column = overview_column(zoom)
-    geometry = (
-        sql.SQL("t.geom")
-        if column == "geom"
-        else sql.SQL("coalesce(t.{}, t.geom)").format(sql.Identifier(column))
-    )
+    geometry = overview_sql(zoom, "t")
     attributes = sql.SQL("").join(
         sql.SQL(", t.{}").format(sql.Identifier(name)) for name in source.attributes
     )

@@ -20,7 +20,7 @@ from psycopg import sql
 from pyproj import Transformer
 
 from layers.models import DATA_SCHEMA
-from layers.store import STORAGE_SRID, overview_column
+from layers.store import STORAGE_SRID, overview_sql
 from tiles import style
 from tiles.errors import TileError
 from tiles.tilesets import Tileset, TileSource
@@ -127,14 +127,14 @@ class StaticMapRenderer:
         has_class = any(f.name == "class" for f in source.layer.fields)
         query = sql.SQL(
             """
-            SELECT ST_AsBinary(ST_ClipByBox2D(t.{column}, e.box)), {klass}
+            SELECT ST_AsBinary(ST_ClipByBox2D({geometry}, e.box)), {klass}
             FROM {table} AS t,
                  (SELECT ST_MakeEnvelope(%s, %s, %s, %s, {srid}) AS box) AS e
-            WHERE t.geom && e.box AND t.{column} IS NOT NULL
+            WHERE t.geom && e.box
             LIMIT {limit}
             """
         ).format(
-            column=sql.Identifier(overview_column(zoom)),
+            geometry=overview_sql(zoom, "t"),
             klass=sql.SQL("t.class") if has_class else sql.SQL("NULL::text"),
             table=sql.Identifier(DATA_SCHEMA, source.layer.table_name),
             srid=sql.Literal(STORAGE_SRID),

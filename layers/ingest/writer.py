@@ -60,6 +60,8 @@ def _simplified(geoms: np.ndarray[Any, Any], tolerance: float) -> np.ndarray[Any
     return fast
 
 
+_EMPTY = shapely.to_wkb(shapely.GeometryCollection())
+
 #: Features with at most this many vertices go into overviews unsimplified: simplifying a
 #: building outline saves nothing measurable in a tile and costs most of the ingest time.
 SIMPLIFY_ABOVE_VERTICES = 32
@@ -67,22 +69,21 @@ SIMPLIFY_ABOVE_VERTICES = 32
 
 def _overview(
     geoms: np.ndarray[Any, Any],
-    full: np.ndarray[Any, Any],
     vertices: np.ndarray[Any, Any],
     extent: np.ndarray[Any, Any],
     zoom: int,
 ) -> list[bytes | None]:
-    """The overview column at ``zoom``: simplified to half a pixel; NULL when smaller than that.
+    """The overview column at ``zoom`` (see :func:`layers.store.overview_sql`).
 
-    A feature whose extent is under half a pixel is invisible at that zoom; leaving it out of
-    the overview keeps low-zoom tiles free of thousands of specks (and saves the simplifying).
-    ``full`` holds the features' own WKB, reused for those with few vertices.
+    Simplified to half a pixel when the feature has many vertices; NULL, meaning "the same as
+    ``geom``", when it has few (no second copy is written); EMPTY when the feature's extent is
+    under half a pixel, so low-zoom tiles stay free of thousands of invisible specks.
     """
     tolerance = simplify_tolerance(zoom)
     visible = extent >= tolerance
     detailed = visible & (vertices > SIMPLIFY_ABOVE_VERTICES)
     out = np.full(len(geoms), None, dtype=object)
-    out[visible] = full[visible]
+    out[~visible] = _EMPTY
     if detailed.any():
         out[detailed] = shapely.to_wkb(_simplified(geoms[detailed], tolerance))
     return list(out.tolist())
@@ -113,11 +114,11 @@ def _rows(
     extent = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
     vertices = shapely.get_num_coordinates(geoms)
     for zoom in OVERVIEW_ZOOMS:
-        # Tiles below z13 read the overview column; a point needs no simplifying.
+        # A point needs no simplifying: NULL makes readers use ``geom`` itself.
         if family == "point":
-            columns.append(columns[0])
+            columns.append([None] * len(geoms))
         else:
-            columns.append(_overview(geoms, full, vertices, extent, zoom))
+            columns.append(_overview(geoms, vertices, extent, zoom))
     return list(zip(*columns, *values, strict=True))
 
 
