@@ -4,8 +4,11 @@ The standard: malformed input gets a 4xx RFC 9457 problem (``application/problem
 ``type``, ``title``, ``detail``), never a 500 or a stack trace. Schemathesis reads the app's own
 OpenAPI document through its WSGI support (no server), generates requests that fit the
 documented parameters (positive) and requests that break them (negative), and each answer is
-checked here. Staff operations are called without credentials and must refuse with a 401
-problem. The number of examples is bounded so the run stays well under a minute.
+checked here, also against the document itself (listed status, media type, schema). Staff
+operations are called without credentials (a 401 problem, or the admin's redirect to the login
+for browsers), and again with a read-only token, whose reads run and whose writes must be
+refused. The number of examples is bounded so the run stays well under a minute;
+``WEBMAP_FUZZ_EXAMPLES=300`` (random, not derandomized) digs deeper when hunting.
 
 The sample has no raster layer, so a small elevation model is published as ``fuzz_dem`` and
 part of the raster requests are steered at it; otherwise only the "no such layer" path of the
