@@ -9,32 +9,23 @@ the messages differ: they are per field, in the page's language, for an error su
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from flask import request
-from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 
 from layers.crs import UnknownSrid
 from layers.errors import InvalidInput
 from layers.ingest import (
-    RASTER_SUFFIXES,
     ChooseLayer,
     ImplausibleCrs,
-    IngestLimits,
-    IngestOptions,
     LayerExists,
-    publish_vector,
 )
 from layers.models import LAYER_NAME_PATTERN
 from layers.store import RESERVED_NAMES, LayerSpec
 from webmap.admin_i18n import Translator
-from webmap.db import get_pool
-from webmap.raster_api import raster_storage
 from webmap.settings import Settings
+from webmap.uploads import UploadChoices, publish_upload
 
 TEXT_LIMIT = 2000
 GEOMETRY_TYPES = ("point", "line", "polygon")
@@ -152,47 +143,10 @@ def refusal(error: InvalidInput, t: Translator) -> FieldError:
 
 
 def publish(form: UploadForm, spec: LayerSpec, settings: Settings) -> tuple[int, dict[str, Any]]:
-    """Save the upload to a scratch folder and publish it; returns (version, report)."""
-    upload: FileStorage = request.files["file"]
-    original = Path(upload.filename or "upload").name
-    srid = int(form.values["srid"]) if form.values["srid"] else None
-    scratch_root = Path(settings.upload_dir) if settings.upload_dir else None
-    with tempfile.TemporaryDirectory(prefix="webmap-admin-", dir=scratch_root) as scratch:
-        suffix = Path(original).suffix.lower()
-        # A sanitised original name: GDAL reads an SRTM tile's position from it.
-        stored = Path(scratch) / (secure_filename(original) or f"upload{suffix}")
-        upload.save(stored)
-        if suffix in RASTER_SUFFIXES:
-            return _publish_raster(spec, stored, srid, settings)
-        options = IngestOptions(
-            srid=srid,
-            source_layer=form.values["layer"] or None,
-            geometry_type=form.values["geometry_type"] or None,
-            keep_versions=settings.keep_versions,
-            limits=IngestLimits(
-                max_unpacked_bytes=settings.max_unpacked_bytes,
-                max_features=settings.max_features,
-                max_vertices=settings.max_vertices,
-                max_feature_vertices=settings.max_feature_vertices,
-            ),
-        )
-        with get_pool().connection() as conn:
-            result = publish_vector(conn, spec, stored, original, options, workdir=Path(scratch))
-    return result.version, result.report
-
-
-def _publish_raster(
-    spec: LayerSpec, path: Path, srid: int | None, settings: Settings
-) -> tuple[int, dict[str, Any]]:
-    from layers.raster import publish_raster
-
-    with get_pool().connection() as conn:
-        report = publish_raster(
-            conn, spec, path, raster_storage(settings), srid, keep_versions=settings.keep_versions
-        )
-        row = conn.execute(
-            "SELECT version FROM webmap.layers WHERE name = %s", [spec.name]
-        ).fetchone()
-    if row is None:  # published and deleted again between the two statements
-        raise InvalidInput(f"The layer {spec.name!r} was deleted while it was published.")
-    return int(row[0]), report
+    """Publish the form's upload the way the API does; returns (version, report)."""
+    choices = UploadChoices(
+        srid=int(form.values["srid"]) if form.values["srid"] else None,
+        source_layer=form.values["layer"] or None,
+        geometry_type=form.values["geometry_type"] or None,
+    )
+    return publish_upload(request.files["file"], spec, choices, settings)

@@ -19,10 +19,11 @@ from flask.cli import AppGroup
 
 from layers.auth import create_token, list_tokens, revoke_token, set_user
 from layers.errors import LayerError, LayerNotFound
-from layers.ingest import IngestLimits, IngestOptions, publish_vector
+from layers.ingest import IngestOptions, publish_vector
 from layers.store import LayerSpec
 from layers.versions import delete_layer, drop_orphans, layer_detail, list_layers, rollback
 from webmap.settings import Settings
+from webmap.uploads import ingest_limits
 
 
 def _settings() -> Settings:
@@ -106,15 +107,6 @@ def layers_group() -> None:
     """Publish, list and roll back staff layers."""
 
 
-def _limits(settings: Settings) -> IngestLimits:
-    return IngestLimits(
-        max_unpacked_bytes=settings.max_unpacked_bytes,
-        max_features=settings.max_features,
-        max_vertices=settings.max_vertices,
-        max_feature_vertices=settings.max_feature_vertices,
-    )
-
-
 class _Progress:
     """A click progress bar over the stages of the pipeline, with a line per stage for logs."""
 
@@ -186,7 +178,7 @@ def layers_import(
                 encoding=encoding,
                 geometry_type=geometry_type,
                 keep_versions=settings.keep_versions,
-                limits=_limits(settings),
+                limits=ingest_limits(settings),
             )
             with click.progressbar(length=1, label="reading", file=sys.stderr) as bar:
                 result = publish_vector(

@@ -8,28 +8,22 @@ body is read, before the database is touched.
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 from typing import IO, Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from psycopg import sql
 from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 
 from layers.errors import InvalidInput, LayerNotFound
-from layers.ingest import (
-    RASTER_SUFFIXES,
-    IngestLimits,
-    IngestOptions,
-    LayerExists,
-    publish_vector,
-)
+from layers.ingest import LayerExists
 from layers.store import LayerSpec, check_layer_name
 from layers.versions import delete_layer, layer_detail, list_layers, rollback
 from webmap.auth import staff_required
 from webmap.db import get_pool
+from webmap.raster_api import raster_storage
 from webmap.services import services
 from webmap.settings import Settings
+from webmap.uploads import UploadChoices, publish_upload
 
 blueprint = Blueprint("layers_api", __name__)
 
@@ -122,64 +116,17 @@ def _upload() -> FileStorage:
     return upload
 
 
-def _limits(settings: Settings) -> IngestLimits:
-    return IngestLimits(
-        max_unpacked_bytes=settings.max_unpacked_bytes,
-        max_features=settings.max_features,
-        max_vertices=settings.max_vertices,
-        max_feature_vertices=settings.max_feature_vertices,
-    )
-
-
 def _publish(name: str, current: dict[str, Any] | None) -> dict[str, Any]:
     """Spool the upload, run the pipeline, and return the new version and its report."""
-    settings = _settings()
+    choices = UploadChoices(
+        srid=_int("srid", request.form.get("srid"), 1024, 999_999),
+        source_layer=request.form.get("layer") or None,
+        encoding=request.form.get("encoding") or None,
+        geometry_type=request.form.get("geometry_type") or None,
+    )
     spec = _spec(name, current)
-    upload = _upload()
-    original = Path(upload.filename or "upload").name
-    srid = _int("srid", request.form.get("srid"), 1024, 999_999)
-    scratch_root = Path(settings.upload_dir) if settings.upload_dir else None
-    with tempfile.TemporaryDirectory(prefix="webmap-upload-", dir=scratch_root) as scratch:
-        suffix = Path(original).suffix.lower()
-        # Keep a sanitised original name: GDAL reads an SRTM tile's position from it.
-        stored = Path(scratch) / (secure_filename(original) or f"upload{suffix}")
-        upload.save(stored)
-        if suffix in RASTER_SUFFIXES:
-            return _publish_raster(spec, stored, srid, settings)
-        options = IngestOptions(
-            srid=srid,
-            source_layer=request.form.get("layer") or None,
-            encoding=request.form.get("encoding") or None,
-            geometry_type=request.form.get("geometry_type") or None,
-            keep_versions=settings.keep_versions,
-            limits=_limits(settings),
-        )
-        with get_pool().connection() as conn:
-            result = publish_vector(conn, spec, stored, original, options, workdir=Path(scratch))
-    return {"name": result.name, "version": result.version, "report": result.report}
-
-
-def _publish_raster(
-    spec: LayerSpec, path: Path, srid: int | None, settings: Settings
-) -> dict[str, Any]:
-    try:
-        from layers.raster import publish_raster
-    except ImportError as exc:  # the raster pipeline is optional in this build
-        raise InvalidInput("Raster layers are not supported by this server.") from exc
-    with get_pool().connection() as conn:
-        report = publish_raster(
-            conn, spec, path, _raster_dir(settings), srid, keep_versions=settings.keep_versions
-        )
-        row = conn.execute("SELECT version FROM webmap.layers WHERE name = %s", [spec.name])
-        found = row.fetchone()
-    return {"name": spec.name, "version": int(found[0]) if found else None, "report": report}
-
-
-def _raster_dir(settings: Settings) -> Path:
-    configured = getattr(settings, "raster_dir", None)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parent.parent / "var" / "rasters"
+    version, report = publish_upload(_upload(), spec, choices, _settings())
+    return {"name": spec.name, "version": version, "report": report}
 
 
 def _current(name: str) -> dict[str, Any] | None:
@@ -289,7 +236,7 @@ def remove_layer(name: str) -> Response:
         if current["kind"] == "raster":
             from layers.raster import delete_raster_layer
 
-            delete_raster_layer(conn, name, _raster_dir(_settings()))
+            delete_raster_layer(conn, name, raster_storage(_settings()))
         else:
             delete_layer(conn, name)
     services().catalog.invalidate()
