@@ -1,15 +1,17 @@
 """Drawing an area by keyboard on the building-permit demo (<webmap-picker mode="polygon">):
-Enter adds a corner at the crosshair, Delete removes, Ctrl+Z undoes, Done only when valid."""
+Enter adds a corner at the crosshair, Delete removes, Ctrl+Z undoes, Done only when valid;
+Page Down selects a corner that the arrows then move."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.picker_helpers import expect_live, open_demo, tab_to
+from tests.browser.picker_helpers import ACTIVE, expect_live, live_text, open_demo, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +128,72 @@ def test_a_line_by_buttons_in_a_picker_added_by_script(page: Page, live_server: 
         "() => Object.fromEntries(new FormData(document.querySelector('form')))"
     )
     assert json.loads(form_data["route"]) == value
+
+
+def _shift_tab_to(page: Page, target: str, limit: int = 30) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate(ACTIVE) == target:
+            return
+    raise AssertionError(f"{target!r} never received focus by Shift+Tab")
+
+
+def _finish(page: Page, picker: Locator) -> list[list[float]]:
+    """Press Done by keyboard; the polygon's corners (without the closing repeat), sorted."""
+    before = picker.evaluate("el => JSON.stringify(el.value)")
+    tab_to(page, "finish")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "([el, before]) => el.value && JSON.stringify(el.value) !== before",
+        arg=[picker.element_handle(), before],
+        timeout=10_000,
+    )
+    ring: list[list[float]] = picker.evaluate("el => el.value.geometry.coordinates[0]")
+    _shift_tab_to(page, "map")
+    return sorted(ring[:-1])
+
+
+def test_moving_a_corner_by_keyboard_and_undoing_it(page: Page, live_server: str) -> None:
+    """Page Down selects a corner, the arrows move it (not the map), Ctrl+Z puts it back."""
+    picker = open_demo(page, live_server, "/bygglov")
+    tab_to(page, "map")
+    page.keyboard.press("?")
+    expect(picker.locator("#help")).to_contain_text("välj nästa eller föregående punkt")
+    page.keyboard.press("Escape")
+    expect(picker.locator("#help")).to_be_hidden()
+    for key in ("Enter", "ArrowRight", "Enter", "ArrowDown", "Enter"):
+        page.keyboard.press(key)
+        _settle(page)
+    expect_live(picker, "Punkt 3 tillagd. Området har 3 hörn. Området kan väljas med Klar.")
+    drawn = _finish(page, picker)
+
+    page.keyboard.press("PageDown")
+    expect_live(picker, "Punkt 1 av 3 vald. Piltangenterna flyttar punkten, Esc släpper den.")
+    _settle(page)
+    page.keyboard.press("ArrowLeft")
+    expect(picker.locator("[role=status]")).to_have_text(
+        re.compile(
+            r"^Punkt 1 flyttad (\d+) m västerut\. "
+            r"Området har 3 hörn\. Området kan väljas med Klar\.$"
+        ),
+        timeout=10_000,
+    )
+    spoken = re.search(r"flyttad (\d+) m", live_text(picker))
+    assert spoken is not None
+    _settle(page)
+    moved = _finish(page, picker)
+    # Exactly one corner changed: the first one drawn, now further west at the same latitude.
+    kept = [c for c in moved if c in drawn]
+    assert len(kept) == 2
+    (old,) = [c for c in drawn if c not in moved]
+    (new,) = [c for c in moved if c not in drawn]
+    assert new[0] < old[0] and abs(new[1] - old[1]) < 1e-7
+    metres = (old[0] - new[0]) * 111_320 * math.cos(math.radians(old[1]))
+    assert abs(metres - int(spoken.group(1))) <= 1.5
+    assert 3 < metres < 200  # a tenth of the map's size at zoom 17
+
+    page.keyboard.press("Escape")
+    expect_live(picker, "Punkt 1 släppt. Piltangenterna flyttar kartan.")
+    page.keyboard.press("Control+z")
+    expect_live(picker, "Ångrat. Området har 3 hörn. Området kan väljas med Klar.")
+    assert _finish(page, picker) == drawn

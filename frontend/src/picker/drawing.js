@@ -2,11 +2,13 @@
  * Line and polygon drawing for <webmap-picker mode="line|polygon">: connects the sketch
  * (sketch.js), its picture on the map (sketch-layer.js), the buttons and keys, and the
  * announcements. The element asks it to add, remove, undo and finish; it answers with the
- * finished geometry or a spoken reason why not yet.
+ * finished geometry or a spoken reason why not yet. Selecting and moving a vertex by keyboard is
+ * vertex-edit.js; its keys come first (`key`), so the arrows pan only while none is selected.
  */
 import { USER } from './announcer.js';
 import { createSketch } from './sketch.js';
 import { createSketchLayer } from './sketch-layer.js';
+import { createVertexEditor } from './vertex-edit.js';
 
 /**
  * @param {{mode: 'line' | 'polygon', t: object, announce: (text: string, priority?: string) => void,
@@ -17,6 +19,7 @@ export function createDrawing({ mode, t, announce, done, canAdd }) {
   const sketch = createSketch(mode);
   let layer = null;
   let mapView = null;
+  let editor = null;
 
   function update() {
     layer?.redraw();
@@ -37,8 +40,25 @@ export function createDrawing({ mode, t, announce, done, canAdd }) {
     /** Attach to the map once it exists. */
     attach(view) {
       mapView = view;
-      layer = createSketchLayer(view.map, sketch);
+      layer = createSketchLayer(view.map, sketch, () => editor?.selected ?? null);
+      editor = createVertexEditor({
+        sketch,
+        t,
+        announce,
+        changed: () => {
+          update();
+          return status();
+        },
+        offset: (point, dx, dy, small) => view.offset(point, dx, dy, small),
+        focus: (point) => view.goTo(point, 0),
+      });
       update();
+    },
+    /** A key on the map, for vertex editing; true when used. */
+    key(event) {
+      const used = editor ? editor.key(event) : false;
+      if (used) layer?.redraw(); // the selection mark, even when nothing moved
+      return used;
     },
     add() {
       if (!mapView) return;
@@ -55,6 +75,10 @@ export function createDrawing({ mode, t, announce, done, canAdd }) {
       announce(`${t.vertexAdded(sketch.count)} ${status()}`, USER);
     },
     removeLast() {
+      if (editor?.selected != null) {
+        editor.key({ key: 'Delete' }); // removes the selected vertex instead
+        return;
+      }
       if (!sketch.removeLast()) {
         announce(t.nothingToRemove, USER);
         return;
@@ -67,10 +91,12 @@ export function createDrawing({ mode, t, announce, done, canAdd }) {
         announce(t.nothingToUndo, USER);
         return;
       }
+      editor?.sync();
       update();
       announce(`${t.undone} ${status()}`, USER);
     },
     clear() {
+      editor?.release();
       sketch.clear();
       update();
     },

@@ -21,6 +21,7 @@ import { createLookup } from './api.js';
 import { CHANGE, ERROR, READY, emit } from './events.js';
 import { strings } from './i18n/index.js';
 import { createDrawing } from './drawing.js';
+import { formFieldBase, internalsOf } from './form-field.js';
 import { locate } from './geolocate.js';
 import { createMarker } from './marker.js';
 import { createSearch } from './search.js';
@@ -51,9 +52,8 @@ function number(value, fallback) {
 }
 
 export function definePicker(stylesheets, createMapView) {
-  class WebmapPicker extends HTMLElement {
-    static formAssociated = true;
-
+  // name, form, validity, checkValidity(), required, disabled …: see form-field.js.
+  class WebmapPicker extends formFieldBase() {
     static observedAttributes = ['required', 'disabled'];
 
     #internals;
@@ -77,7 +77,7 @@ export function definePicker(stylesheets, createMapView) {
 
     constructor() {
       super();
-      this.#internals = this.attachInternals();
+      this.#internals = internalsOf(this);
       // delegatesFocus: focus() and reportValidity() land on the search field inside.
       const shadow = this.attachShadow({ mode: 'open', delegatesFocus: true });
       shadow.adoptedStyleSheets = stylesheets;
@@ -91,50 +91,6 @@ export function definePicker(stylesheets, createMapView) {
     set value(feature) {
       const parsed = typeof feature === 'string' ? parseFormValue(feature) : parseFormValue(JSON.stringify(feature ?? null));
       this.#setValue(parsed, { announce: false });
-    }
-
-    get name() {
-      return this.getAttribute('name');
-    }
-
-    get form() {
-      return this.#internals.form;
-    }
-
-    get validity() {
-      return this.#internals.validity;
-    }
-
-    get validationMessage() {
-      return this.#internals.validationMessage;
-    }
-
-    get willValidate() {
-      return this.#internals.willValidate;
-    }
-
-    checkValidity() {
-      return this.#internals.checkValidity();
-    }
-
-    reportValidity() {
-      return this.#internals.reportValidity();
-    }
-
-    get required() {
-      return this.hasAttribute('required');
-    }
-
-    set required(on) {
-      this.toggleAttribute('required', Boolean(on));
-    }
-
-    get disabled() {
-      return this.hasAttribute('disabled');
-    }
-
-    set disabled(on) {
-      this.toggleAttribute('disabled', Boolean(on));
     }
 
     get minZoomToChoose() {
@@ -233,6 +189,7 @@ export function definePicker(stylesheets, createMapView) {
           onChoose: () => (this.#drawing ? this.#drawing.add() : this.#choose()),
           onDelete: this.#drawing ? () => this.#drawing.removeLast() : undefined,
           onUndo: this.#drawing ? () => this.#drawing.undo() : undefined,
+          onKey: this.#drawing ? (event) => this.#drawing.key(event) : undefined,
           onHelp: () => this.#toggleHelp(),
           onEscape: () => this.#toggleHelp(false),
           onGestureHint: (kind) => this.#hint(kind === 'wheel' ? this.#t.gestureHintWheel : this.#t.gestureHintTouch),

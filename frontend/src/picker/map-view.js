@@ -22,6 +22,9 @@ import { prefersReducedMotion } from '../shared/geo.js';
 /** Part of the map's size one arrow press moves; Shift moves a small step. */
 const STEP = 0.25;
 const SMALL_STEP = 0.05;
+/** Part of the map's size one arrow press moves a selected vertex (vertex-edit.js). */
+const VERTEX_STEP = 0.1;
+const SMALL_VERTEX_STEP = 0.02;
 const DIRECTIONS = {
   ArrowUp: [0, -1],
   ArrowDown: [0, 1],
@@ -35,6 +38,7 @@ const DIRECTIONS = {
  *   onMoveEnd?: (state: {center: [number, number], zoom: number}) => void,
  *   onChoose?: () => void, onHelp?: () => void, onEscape?: () => void,
  *   onDelete?: () => void, onUndo?: () => void, overlays?: string[],
+ *   onKey?: (event: KeyboardEvent) => boolean,
  *   onOverlayError?: (url: string, error: Error) => void,
  *   onGestureHint?: (kind: 'wheel' | 'touch') => void}} options
  */
@@ -95,6 +99,11 @@ export function createMapView(element, options) {
 
   function onKeyDown(event) {
     if (event.target !== element || event.altKey) return;
+    // Vertex editing (drawing) takes its keys first; the arrows pan only when it declines them.
+    if (!event.ctrlKey && !event.metaKey && options.onKey?.(event)) {
+      event.preventDefault();
+      return;
+    }
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'z' && options.onUndo) {
       event.preventDefault();
       options.onUndo();
@@ -164,6 +173,14 @@ export function createMapView(element, options) {
     state,
     panBy: (dx, dy, small = false) => panBy(dx, dy, small ? SMALL_STEP : STEP),
     zoomBy,
+    /** Where one vertex step (a share of the map's size, as on screen) from a lon/lat lands. */
+    offset(lonLat, dx, dy, small = false) {
+      const size = map.getSize() || [320, 320];
+      const share = (small ? SMALL_VERTEX_STEP : VERTEX_STEP) * Math.min(size[0], size[1]);
+      const resolution = view.getResolutionForZoom(targetZoom());
+      const [x, y] = fromLonLat(lonLat);
+      return toLonLat([x + dx * share * resolution, y - dy * share * resolution]);
+    },
     /** Centre on a point (EPSG:4326), at least at `zoom`. */
     goTo(lonLat, zoom) {
       animate({ center: fromLonLat(lonLat), zoom: Math.max(zoom, targetZoom()) });

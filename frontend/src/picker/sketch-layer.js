@@ -6,6 +6,7 @@
 import Feature from 'ol/Feature.js';
 import LineString from 'ol/geom/LineString.js';
 import MultiPoint from 'ol/geom/MultiPoint.js';
+import Point from 'ol/geom/Point.js';
 import Polygon from 'ol/geom/Polygon.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import { fromLonLat } from 'ol/proj.js';
@@ -22,6 +23,11 @@ const SHAPE = new Style({
   fill: new Fill({ color: 'rgba(164, 0, 64, 0.18)' }),
 });
 const BAND = new Style({ stroke: new Stroke({ color: INK, width: 2, lineDash: [8, 6] }) });
+// The vertex selected for moving (vertex-edit.js): larger and filled, so it stands out by shape
+// as well as colour.
+const SELECTED = new Style({
+  image: new CircleStyle({ radius: 10, fill: new Fill({ color: INK }), stroke: new Stroke({ color: '#ffffff', width: 3 }) }),
+});
 const VERTEX = new Style({
   image: new CircleStyle({ radius: 6, fill: new Fill({ color: '#ffffff' }), stroke: new Stroke({ color: INK, width: 3 }) }),
 });
@@ -29,8 +35,9 @@ const VERTEX = new Style({
 /**
  * @param {import('ol/Map.js').default} map
  * @param {{mode: 'line' | 'polygon', vertices: number[][]}} sketch
+ * @param {() => number | null} [selected] the selected vertex's index
  */
-export function createSketchLayer(map, sketch) {
+export function createSketchLayer(map, sketch, selected = () => null) {
   const source = new VectorSource();
   map.addLayer(new VectorLayer({ source, zIndex: 90 }));
   const view = map.getView();
@@ -57,6 +64,12 @@ export function createSketchLayer(map, sketch) {
     const vertices = new Feature(new MultiPoint(points));
     vertices.setStyle(VERTEX);
     source.addFeature(vertices);
+    const chosen = selected();
+    if (chosen !== null && points[chosen]) {
+      const mark = new Feature(new Point(points[chosen]));
+      mark.setStyle(SELECTED);
+      source.addFeature(mark);
+    }
   }
 
   view.on('change:center', redraw);

@@ -3,7 +3,8 @@
  * and no DOM, so every rule is unit-tested (test/sketch.test.js).
  *
  * A person moves the map under the crosshair and presses Enter to add a vertex there; Delete
- * removes the last vertex; Ctrl+Z undoes the last change (add, delete or clear). "Done" is only
+ * removes the last vertex (or the selected one, see vertex-edit.js); a selected vertex can be moved;
+ * Ctrl+Z undoes the last change (add, move, delete or clear). "Done" is only
  * possible when the shape is valid: a line needs two distinct vertices, a polygon three that
  * enclose an area without its edges crossing.
  */
@@ -127,15 +128,25 @@ export function createSketch(mode) {
     },
     /** Remove the last vertex (false when there is none). */
     removeLast() {
-      if (!vertices.length) return false;
-      change(vertices.slice(0, -1));
+      return this.remove(vertices.length - 1);
+    },
+    /** Remove the vertex at `index` (false when there is none). */
+    remove(index) {
+      if (!(index >= 0 && index < vertices.length)) return false;
+      change(vertices.filter((_, i) => i !== index));
+      return true;
+    },
+    /** Move the vertex at `index` to `point` (one undo step; false when there is none). */
+    move(index, point) {
+      if (!(index >= 0 && index < vertices.length)) return false;
+      change(vertices.map((v, i) => (i === index ? [point[0], point[1]] : v)));
       return true;
     },
     clear() {
       if (!vertices.length) return;
       change([]);
     },
-    /** Undo the last add, remove or clear (false when there is nothing to undo). */
+    /** Undo the last add, move, remove or clear (false when there is nothing to undo). */
     undo() {
       if (!history.length) return false;
       vertices = history.pop();

@@ -65,12 +65,21 @@ export default {
   undo: 'Ångra',
   finish: (mode) => (mode === 'polygon' ? 'Klar med området' : 'Klar med linjen'),
   mapHintDraw:
-    'Flytta kartan med piltangenterna så att hårkorset hamnar där nästa punkt ska vara och tryck Enter. Delete tar bort senaste punkten, Ctrl+Z ångrar. Välj Klar när formen är färdig.',
+    'Flytta kartan med piltangenterna så att hårkorset hamnar där nästa punkt ska vara och tryck Enter. Delete tar bort senaste punkten, Ctrl+Z ångrar. Page Down och Page Up väljer en punkt som sedan flyttas med piltangenterna; Esc släpper den. Välj Klar när formen är färdig.',
   helpKeysDraw: [
     ['Enter', 'lägg till en punkt vid hårkorset'],
-    ['Delete', 'ta bort senaste punkten'],
+    ['Delete', 'ta bort den valda punkten, annars den senaste'],
     ['Ctrl + Z', 'ångra senaste ändringen'],
+    ['Page Down och Page Up (eller ] och [)', 'välj nästa eller föregående punkt'],
+    ['Piltangenter när en punkt är vald', 'flytta punkten (Skift: korta steg)'],
+    ['Esc eller Enter', 'släpp den valda punkten, piltangenterna flyttar kartan igen'],
   ],
+  vertexSelected: (n, total) => `Punkt ${n} av ${total} vald. Piltangenterna flyttar punkten, Esc släpper den.`,
+  vertexMoved: (n, metres, direction) =>
+    `Punkt ${n} flyttad ${metres} m ${{ north: 'norrut', south: 'söderut', east: 'österut', west: 'västerut' }[direction]}.`,
+  vertexReleased: (n) => `Punkt ${n} släppt. Piltangenterna flyttar kartan.`,
+  vertexDeleted: (n) => `Punkt ${n} borttagen.`,
+  noVertexToSelect: 'Det finns ingen punkt att välja. Lägg till en med Enter.',
   vertexAdded: (n) => `Punkt ${n} tillagd.`,
   vertexRemoved: 'Senaste punkten borttagen.',
   undone: 'Ångrat.',
