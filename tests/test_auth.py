@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from layers.auth import set_user
+from webmap import create_app
 from webmap.cli import main
 
 
@@ -156,3 +157,25 @@ def test_json_nested_too_deep_is_bad_input_for_staff_too(
             path, method=method, data=deep, headers=staff, content_type="application/json"
         )
         _assert_problem(response, 400)
+
+
+def test_session_cookie_is_httponly_lax_and_secure_when_configured(sample_database: str) -> None:
+    with psycopg.connect(sample_database) as conn:
+        set_user(conn, "gis.cookie", "a long enough password")
+    for secure in (False, True):
+        app = create_app({"database_url": sample_database, "secure_cookies": secure})
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+        response = client.post(
+            "/login",
+            data={
+                "username": "gis.cookie",
+                "password": "a long enough password",
+                "csrf_token": csrf,
+            },
+        )
+        cookie = response.headers.get("Set-Cookie", "")
+        app.extensions["webmap.pool"].close()
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert ("Secure" in cookie) is secure

@@ -40,6 +40,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["WEBMAP_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    app.config["SESSION_COOKIE_SECURE"] = settings.secure_cookies
     app.json = JSONProvider(app)  # too-deep JSON bodies are bad input (400), not a 500
     app.json.ensure_ascii = False
     db.init_app(app, settings)

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=2.0, ge=0, description="Seconds a catalog snapshot is reused by the tile path."
     )
     secret_key: str = Field(default="dev-only-change-me", min_length=8)
+    secure_cookies: bool = Field(
+        default=False,
+        description="Send the staff session cookie over HTTPS only; turn on behind TLS.",
+    )
     data_dir: str | None = Field(
         default=None, description="Folder with the sample data; defaults to the project's data/."
     )
