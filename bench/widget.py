@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument(
         "--pages",
         default="/demo,/embed",
-        help="comma-separated pages (/demo preloads the style; /embed does not)",
+        help="comma-separated pages (/demo preloads style, TileJSON, first tiles; /embed nothing)",
     )
     args = parser.parse_args()
 
