@@ -87,7 +87,8 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     return finish_tile(response, etag, cache_control, "Accept-Encoding")
 
 
-def _tile_url_template(tileset: Tileset) -> str:
+def tile_url_template(tileset: Tileset) -> str:
+    """The absolute, versioned ``{z}/{x}/{y}`` URL of a vector tileset, as TileJSON gives it."""
     base = url_for("tiles.vector_tile", name=tileset.name, z=0, x=0, y=0, _external=True)
     return base.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt") + f"?v={tileset.version}"
 
@@ -101,7 +102,7 @@ def tilejson_document(name: str) -> Response:
     tileset = _tileset(name)
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
-    response = jsonify(tilejson(tileset, _tile_url_template(tileset)))
+    response = jsonify(tilejson(tileset, tile_url_template(tileset)))
     response.headers["Cache-Control"] = SHORT
     return response
 

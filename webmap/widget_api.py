@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request
 from psycopg_pool import PoolTimeout
 from werkzeug.wrappers import Response
 
@@ -31,6 +31,7 @@ from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
 from webmap.resolve import resolve_text
 from webmap.services import services
+from webmap.tiles_api import tile_url_template
 
 blueprint = Blueprint("widget", __name__)
 
@@ -125,9 +126,9 @@ def _tile_preloads(zoom: int) -> list[str]:
         tileset = resolve_tileset(BASEMAP, services().catalog.layers())
     except (psycopg.Error, PoolTimeout):
         return []
+    template = tile_url_template(tileset)
     return [
-        url_for("tiles.vector_tile", name=BASEMAP, z=t.z, x=t.x, y=t.y, _external=True)
-        + f"?v={tileset.version}"
+        template.replace("{z}", str(t.z)).replace("{x}", str(t.x)).replace("{y}", str(t.y))
         for t in first_tiles(*DEMO_CENTER, zoom, DATA_MAXZOOM)
     ]
 
