@@ -20,7 +20,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from layers.lookup.sample import load_lookup_sample
 from layers.sample import load_sample
 from layers.schema import upgrade
-from webmap import create_app
+from tests.app_helpers import app_with
 
 PROJECT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT / "data"
@@ -74,12 +74,8 @@ def sample_database(database_url: str) -> str:
 @pytest.fixture
 def app(sample_database: str) -> Iterator[Flask]:
     """The app on the sample database, with the catalog re-read on every request."""
-    application = create_app(
-        {"database_url": sample_database, "catalog_ttl": 0, "pool_min_size": 0}
-    )
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["webmap.pool"].close()
+    with app_with(sample_database) as application:
+        yield application
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from layers.raster import publish_raster
 from layers.store import LayerSpec
+from tests.app_helpers import app_with
 from tests.layers_helpers import token_headers
 from tests.raster_helpers import decode_image, write_geotiff
-from webmap import create_app
 from webmap.cli import main
 
 WMQ = morecantile.tms.get("WebMercatorQuad")
@@ -33,17 +33,8 @@ def raster_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def raster_app(database_url: str, raster_dir: Path) -> Iterator[Flask]:
-    application = create_app(
-        {
-            "database_url": database_url,
-            "catalog_ttl": 0,
-            "pool_min_size": 0,
-            "raster_dir": str(raster_dir),
-        }
-    )
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["webmap.pool"].close()
+    with app_with(database_url, raster_dir=str(raster_dir)) as application:
+        yield application
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.app_helpers import app_with
 from tests.layers_helpers import token_headers, upload
 from tests.raster_helpers import decode_image, write_geotiff
-from webmap import create_app
 
 #: The z11 tile over Hisingen, Göteborg (inside N57E011).
 HISINGEN_Z11 = "/tiles/gbg_hojd/11/1091/619.png"
@@ -26,17 +26,8 @@ def raster_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def upload_app(database_url: str, raster_dir: Path) -> Iterator[Flask]:
-    application = create_app(
-        {
-            "database_url": database_url,
-            "catalog_ttl": 0,
-            "pool_min_size": 0,
-            "raster_dir": str(raster_dir),
-        }
-    )
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["webmap.pool"].close()
+    with app_with(database_url, raster_dir=str(raster_dir)) as application:
+        yield application
 
 
 @pytest.mark.shared_data
