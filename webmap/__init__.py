@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webmap.settings import Settings
 
@@ -62,4 +63,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         admin,
     ):
         app.register_blueprint(module.blueprint)
+    if settings.proxy_hops:
+        # Behind nginx (deploy/, docs/deploy.md) the client's address, scheme and host come from
+        # X-Forwarded-*, trusted for exactly this many proxies: a client cannot forge them.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     return app

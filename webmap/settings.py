@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         description="Folder of published raster layers (COG files, created on demand); "
         "defaults to the project's var/rasters.",
     )
+    proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description="Reverse proxies in front of the app (1 behind the shipped nginx): trust this "
+        "many X-Forwarded-For/-Proto/-Host entries; 0 trusts none (the app faces clients).",
+    )
     embed_origins: str = Field(
         default="",
         description="Comma-separated origins (e.g. https://e-tjanst.example.se) of e-services "
