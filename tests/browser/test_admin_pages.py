@@ -131,7 +131,7 @@ def focus_ring(page: Page) -> str:
 
 def choose_file_by_keyboard(page: Page, path: Path) -> None:
     tab_to(page, "file")
-    with page.expect_file_chooser(timeout=5000) as chooser:
+    with page.expect_file_chooser(timeout=20_000) as chooser:
         page.keyboard.press("Space")
     chooser.value.set_files(str(path))
 
