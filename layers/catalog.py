@@ -2,7 +2,8 @@
 
 The tile hot path asks the catalog on every request, so :class:`CatalogCache` keeps a snapshot for
 a short time (a second or two): a new version is live everywhere within that time, and tiles do
-not pay a catalog round trip each.
+not pay a catalog round trip each. While the database is down the tile path keeps the last good
+snapshot (``layers(stale_ok=True)``), so cached tiles are still served.
 """
 
 from __future__ import annotations
@@ -110,20 +111,40 @@ class CatalogCache:
         self._clock = clock
         self._snapshot: dict[str, LayerInfo] | None = None
         self._loaded_at = 0.0
+        self._failed_at = float("-inf")
         self._lock = threading.Lock()
 
-    def layers(self) -> dict[str, LayerInfo]:
-        """The current snapshot, reloading it when it has expired."""
+    def layers(self, *, stale_ok: bool = False) -> dict[str, LayerInfo]:
+        """The current snapshot, reloading it when it has expired.
+
+        With ``stale_ok`` (the tile path) an expired snapshot is still returned when reloading
+        it fails for want of a database (``psycopg.OperationalError``) or while another thread
+        reloads it: a cached tile needs no database, so an outage must not stop it. A failed
+        reload is retried only after ``ttl`` seconds on this path.
+        """
         now = self._clock()
         snapshot = self._snapshot
         if snapshot is not None and now - self._loaded_at < self._ttl:
             return snapshot
-        with self._lock:
+        if stale_ok and snapshot is not None:
+            if now - self._failed_at < self._ttl or not self._lock.acquire(blocking=False):
+                return snapshot
+        else:
+            self._lock.acquire()
+        try:
             if self._snapshot is None or self._clock() - self._loaded_at >= self._ttl:
-                with self._connect() as conn:
-                    self._snapshot = load_catalog(conn)
+                try:
+                    with self._connect() as conn:
+                        self._snapshot = load_catalog(conn)
+                except psycopg.OperationalError:
+                    self._failed_at = self._clock()
+                    if stale_ok and self._snapshot is not None:
+                        return self._snapshot
+                    raise
                 self._loaded_at = self._clock()
             return self._snapshot
+        finally:
+            self._lock.release()
 
     def get(self, name: str) -> LayerInfo:
         """The live entry of ``name``; raises :class:`LayerNotFound`."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import psycopg_pool
-from flask import Flask, Response, json
+from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
 from layers.auth import AuthenticationRequired, PermissionDenied
@@ -24,6 +24,8 @@ from layers.versions import LayerBusy
 from tiles.errors import InvalidTileAddress, TileError
 from tiles.raster import InvalidRasterRequest, RasterUnavailable
 from tiles.staticmap import InvalidStaticMap
+from webmap.db import DatabaseDown
+from webmap.settings import Settings
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -102,13 +104,20 @@ def _for_http_error(error: HTTPException) -> Response:
 
 
 def _for_database_error(error: Exception) -> Response:
-    log.error("database unavailable: %s", type(error).__name__)
-    return problem(
+    # DatabaseDown is raised without trying, on every request of an outage: webmap.db logs the
+    # outage once; anything else (a lost connection, a pool timeout) is logged as it happens.
+    if not isinstance(error, DatabaseDown):
+        log.error("database unavailable: %s", type(error).__name__)
+    settings: Settings = current_app.config["WEBMAP_SETTINGS"]
+    retry_after = getattr(error, "retry_after", settings.db_retry_after)
+    response = problem(
         _DATABASE_DOWN.status,
         _DATABASE_DOWN.title,
         "The map database cannot be reached right now; try again in a moment.",
         _DATABASE_DOWN.slug,
     )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _for_unexpected(error: Exception) -> Response:

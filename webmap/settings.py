@@ -22,6 +22,20 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=8, ge=1)
     pool_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for a connection.")
+    db_connect_timeout: int = Field(
+        default=2,
+        ge=2,
+        le=60,
+        description="Seconds one connection attempt to PostgreSQL may take (libpq's minimum is 2);"
+        " bounds how long a hung network can hold a request.",
+    )
+    db_retry_after: int = Field(
+        default=1,
+        ge=1,
+        le=300,
+        description="Seconds the database is treated as down after a failed connection: requests"
+        " needing it answer 503 at once with this Retry-After, then one request probes again.",
+    )
     statement_timeout_ms: int = Field(
         default=15_000, ge=100, description="Upper bound for one tile or lookup query."
     )
