@@ -2,7 +2,11 @@
 
 Tokens are 256 random bits shown once at creation; only their SHA-256 is stored, so the table is
 useless to a thief, and a fast hash is enough because the secret has full entropy. Passwords are
-low-entropy, so they get scrypt with a per-user salt. Comparisons use :func:`hmac.compare_digest`.
+low-entropy, so they get scrypt with a per-user salt, stored in werkzeug's self-describing format
+``scrypt:<n>:<r>:<p>$<salt>$<hash>`` so that the cost can be raised later: a login with a hash
+weaker than :data:`PASSWORD_METHOD` (including the first format, ``scrypt$…`` with n=2**14) stores
+a fresh hash. Changing a password or disabling a login ends all of that user's sessions
+(:mod:`layers.sessions`). Comparisons use :func:`hmac.compare_digest`.
 """
 
 from __future__ import annotations
@@ -18,13 +22,19 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from layers.errors import InvalidInput, LayerError, LayerNotFound
+from layers.sessions import end_user_sessions
 
 TOKEN_PREFIX = "wm_"  # noqa: S105 (a marker, not a secret)
 SCOPES = ("read", "publish")
 _USERNAME = re.compile(r"^[a-z0-9_.@-]{1,64}$")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+# scrypt at OWASP's "N=2^15, r=8, p=3" (32 MiB, about 0.1–0.3 s here); raise it by editing
+# this line: stored hashes carry their own parameters and are upgraded at the next login.
+_CURRENT_SCRYPT = (2**15, 8, 3)
+PASSWORD_METHOD = "scrypt:{}:{}:{}".format(*_CURRENT_SCRYPT)
+_LEGACY_SCRYPT = (2**14, 8, 1)
 
 
 class AuthenticationRequired(LayerError):
@@ -128,39 +138,95 @@ def verify_token(conn: psycopg.Connection[Any], token: str) -> Principal | None:
 
 
 def hash_password(password: str) -> str:
-    """``scrypt$<salt>$<hash>`` with a fresh salt."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
-    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+    """``scrypt:<n>:<r>:<p>$<salt>$<hash>`` (werkzeug's format) with the current parameters."""
+    return generate_password_hash(password, method=PASSWORD_METHOD, salt_length=16)
 
 
-def _password_matches(password: str, stored: str) -> bool:
+def _scrypt_parameters(stored: str) -> tuple[int, int, int] | None:
+    """``(n, r, p)`` of a stored hash; the first format's ``scrypt$…`` had ``2**14, 8, 1``."""
+    method = stored.split("$", 1)[0]
+    if method == "scrypt" and stored.count("$") == 2:
+        return _LEGACY_SCRYPT
+    kind, _, params = method.partition(":")
     try:
-        kind, salt_b64, digest_b64 = stored.split("$")
-        salt = base64.b64decode(salt_b64)
-        expected = base64.b64decode(digest_b64)
+        n, r, p = (int(part) for part in params.split(":"))
+    except ValueError:
+        return None
+    return (n, r, p) if kind == "scrypt" else None
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a stored hash is weaker than :data:`PASSWORD_METHOD` in any parameter (or is
+    another kind of hash), so that a successful login should store a fresh one."""
+    found = _scrypt_parameters(stored)
+    return found is None or any(
+        have < want for have, want in zip(found, _CURRENT_SCRYPT, strict=True)
+    )
+
+
+def _legacy_matches(password: str, stored: str) -> bool:
+    """The first format, ``scrypt$<base64 salt>$<base64 hash>`` with n=2**14, r=8, p=1."""
+    try:
+        _kind, salt_b64, digest_b64 = stored.split("$")
+        salt = base64.b64decode(salt_b64, validate=True)
+        expected = base64.b64decode(digest_b64, validate=True)
     except ValueError:
         return False
-    if kind != "scrypt":
-        return False
-    actual = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    n, r, p = _LEGACY_SCRYPT
+    actual = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p)
     return hmac.compare_digest(actual, expected)
 
 
+def _password_matches(password: str, stored: str) -> bool:
+    if stored.startswith("scrypt$"):
+        return _legacy_matches(password, stored)
+    if _scrypt_parameters(stored) is None:
+        return False  # only scrypt hashes are ever written; anything else is refused
+    try:
+        return check_password_hash(stored, password)
+    except ValueError:  # a damaged row: no login, and not a 500
+        return False
+
+
 def set_user(conn: psycopg.Connection[Any], username: str, password: str) -> None:
-    """Create a staff login or change its password."""
+    """Create a staff login or change its password (which enables it and ends its sessions)."""
     if not _USERNAME.fullmatch(username):
         raise InvalidInput("A user name is 1–64 characters: a–z, digits, _ . @ -.")
     if len(password) < 12:
         raise InvalidInput("A password has at least 12 characters.")
-    conn.execute(
-        """
-        INSERT INTO webmap.staff_users (username, password_hash) VALUES (%s, %s)
-        ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,
-            disabled = false
-        """,
-        [username, hash_password(password)],
-    )
+    with conn.transaction():
+        conn.execute(
+            """
+            INSERT INTO webmap.staff_users (username, password_hash) VALUES (%s, %s)
+            ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,
+                disabled = false
+            """,
+            [username, hash_password(password)],
+        )
+        end_user_sessions(conn, username)
+
+
+def disable_user(conn: psycopg.Connection[Any], username: str) -> int:
+    """Refuse a login from now on and end its sessions; returns how many sessions ended.
+
+    ``set_user`` with a new password enables the login again.
+    """
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE webmap.staff_users SET disabled = true WHERE username = %s RETURNING 1",
+            [username],
+        ).fetchone()
+        if row is None:
+            raise LayerNotFound(f"There is no login named {username!r}.")
+        return end_user_sessions(conn, username)
+
+
+def list_users(conn: psycopg.Connection[Any]) -> list[tuple[str, bool]]:
+    """Every login's name and whether it is disabled, by name."""
+    rows = conn.execute(
+        "SELECT username, disabled FROM webmap.staff_users ORDER BY username"
+    ).fetchall()
+    return [(str(name), bool(disabled)) for name, disabled in rows]
 
 
 # Checked against when the user does not exist, so a login takes as long for a wrong name as for
@@ -171,7 +237,12 @@ def _dummy_hash() -> str:
 
 
 def verify_user(conn: psycopg.Connection[Any], username: str, password: str) -> Principal | None:
-    """The principal of a staff login, or None for a wrong name or password."""
+    """The principal of a staff login, or None for a wrong name or password.
+
+    A right password whose stored hash is weaker than today's parameters is hashed again;
+    the update only applies if the row still holds the hash just checked, so a password changed
+    meanwhile is never overwritten.
+    """
     row = conn.execute(
         "SELECT password_hash FROM webmap.staff_users WHERE username = %s AND NOT disabled",
         [username],
@@ -179,6 +250,13 @@ def verify_user(conn: psycopg.Connection[Any], username: str, password: str) -> 
     if row is None:
         _password_matches(password, _dummy_hash())
         return None
-    if not _password_matches(password, str(row[0])):
+    stored = str(row[0])
+    if not _password_matches(password, stored):
         return None
+    if needs_rehash(stored):
+        conn.execute(
+            "UPDATE webmap.staff_users SET password_hash = %s "
+            "WHERE username = %s AND password_hash = %s",
+            [hash_password(password), username, stored],
+        )
     return Principal(name=username, scope="publish", via="session")

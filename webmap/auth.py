@@ -1,21 +1,42 @@
 """Staff authentication over HTTP: Bearer tokens for tools, a session login for the admin pages.
 
 A request is a staff request when it carries ``Authorization: Bearer <token>`` of an active token,
-or the session cookie of a logged-in staff user. Cookies are sent by browsers on their own, so a
-session request that changes something must also echo the session's CSRF token
-(``X-CSRF-Token`` header or ``csrf_token`` form field); Bearer requests need no such echo because
-no browser attaches that header by itself.
+or the session cookie of a logged-in staff user. That cookie (``webmap_staff``, or
+``__Host-webmap_staff`` with ``WEBMAP_SECURE_COOKIES``) holds only a random session id; the
+session itself lives in PostgreSQL (:mod:`layers.sessions`), so logging out, disabling a login or
+changing its password ends it for every app process at once. Flask's signed cookie still carries
+what is not a credential: the login form's CSRF token before login, the admin page language.
+
+Cookies are sent by browsers on their own, so a session request that changes something must also
+echo the session's CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field); Bearer
+requests need no such echo because no browser attaches that header by itself.
+
+Failed logins are limited per user name and per client address (:mod:`layers.throttle`): over
+the limit, ``POST /login`` answers 429 with ``Retry-After`` (problem JSON, or the login page
+with the message in its alert region).
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import math
 import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from layers.auth import (
@@ -25,12 +46,70 @@ from layers.auth import (
     verify_token,
     verify_user,
 )
+from layers.sessions import (
+    SessionPolicy,
+    StaffSession,
+    create_session,
+    end_session,
+    verify_session,
+)
+from layers.throttle import (
+    LoginThrottle,
+    MemoryAttemptStore,
+    RedisAttemptStore,
+    TooManyAttempts,
+)
 from webmap.db import get_pool
+from webmap.problems import problem
+from webmap.settings import Settings
 
 blueprint = Blueprint("auth", __name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _F = TypeVar("_F", bound=Callable[..., Any])
+_POLICY_KEY = "webmap.session_policy"
+_THROTTLE_KEY = "webmap.login_throttle"
+WRONG_LOGIN = "Fel användarnamn eller lösenord."
+
+
+def _policy() -> SessionPolicy:
+    policy: SessionPolicy = current_app.extensions[_POLICY_KEY]
+    return policy
+
+
+def _throttle() -> LoginThrottle:
+    throttle: LoginThrottle = current_app.extensions[_THROTTLE_KEY]
+    return throttle
+
+
+def cookie_name() -> str:
+    """The staff cookie; ``__Host-`` (HTTPS only, this host only, path /) when cookies are secure,
+    so that no sibling subdomain can plant or overwrite it."""
+    return "__Host-webmap_staff" if current_app.config["SESSION_COOKIE_SECURE"] else "webmap_staff"
+
+
+def _cookie_options() -> dict[str, Any]:
+    config = current_app.config
+    return {
+        "path": "/",
+        "secure": bool(config["SESSION_COOKIE_SECURE"]),
+        "httponly": True,
+        "samesite": config["SESSION_COOKIE_SAMESITE"],
+    }
+
+
+def staff_session() -> StaffSession | None:
+    """The request's live staff session (cached per request), or None."""
+    if "staff_session" in g:
+        return cast(StaffSession | None, g.staff_session)
+    found: StaffSession | None = None
+    session_id = request.cookies.get(cookie_name())
+    if session_id:
+        with get_pool().connection() as conn:
+            found = verify_session(conn, session_id, _policy())
+        g.drop_staff_cookie = found is None  # ended or expired: tell the browser to forget it
+    g.staff_session = found
+    return found
 
 
 def _bearer() -> str | None:
@@ -55,8 +134,10 @@ def current_principal() -> Principal | None:
             principal = verify_token(conn, token)
         if principal is None:
             raise AuthenticationRequired("The API token is unknown or has been revoked.")
-    elif isinstance(session.get("user"), str):
-        principal = Principal(name=session["user"], scope="publish", via="session")
+    else:
+        staff = staff_session()
+        if staff is not None:
+            principal = Principal(name=staff.username, scope="publish", via="session")
     g.principal = principal
     return principal
 
@@ -67,7 +148,11 @@ def is_staff() -> bool:
 
 
 def csrf_token() -> str:
-    """The session's CSRF token, created on first use."""
+    """The staff session's CSRF token; before login, the login form's (kept in Flask's signed
+    cookie, created on first use)."""
+    staff = staff_session()
+    if staff is not None:
+        return staff.csrf_token
     token = session.get("csrf")
     if not isinstance(token, str):
         token = secrets.token_urlsafe(32)
@@ -77,7 +162,8 @@ def csrf_token() -> str:
 
 def _check_csrf() -> None:
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
-    expected = session.get("csrf")
+    staff = staff_session()
+    expected = staff.csrf_token if staff is not None else session.get("csrf")
     if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
         raise PermissionDenied("This form has expired or lacks its CSRF token; reload the page.")
 
@@ -111,7 +197,9 @@ def _wants_json() -> bool:
 @blueprint.get("/login")
 def login_page() -> str:
     """A plain HTML login form; works without JavaScript."""
-    return render_template("login.html", user=session.get("user"), csrf=csrf_token(), error=None)
+    staff = staff_session()
+    user = staff.username if staff is not None else None
+    return render_template("login.html", user=user, csrf=csrf_token(), error=None)
 
 
 @blueprint.post("/login")
@@ -131,21 +219,63 @@ def login() -> Response | tuple[str, int]:
         raise AuthenticationRequired("Give a user name and a password.")
     if "\x00" in username:  # PostgreSQL text cannot hold NUL: no such user (was a 500)
         raise AuthenticationRequired("Wrong user name or password.")
-    with get_pool().connection() as conn:
-        principal = verify_user(conn, username, password)
-    if principal is None:
+    throttle = _throttle()
+    attempt = throttle.begin(username, request.remote_addr)  # TooManyAttempts: 429
+    created: tuple[StaffSession, str] | None = None
+    try:
+        with get_pool().connection() as conn:
+            principal = verify_user(conn, username, password)
+            if principal is not None:
+                created = create_session(conn, principal.name, _policy())
+    except BaseException:
+        throttle.succeeded(attempt)  # the check broke (database down): not a failed guess
+        raise
+    if created is None:  # the reserved slot stays: one more failure for name and address
         if _wants_json():
             raise AuthenticationRequired("Wrong user name or password.")
-        page = render_template(
-            "login.html", user=None, csrf=csrf_token(), error="Fel användarnamn eller lösenord."
-        )
+        page = render_template("login.html", user=None, csrf=csrf_token(), error=WRONG_LOGIN)
         return page, 401
-    session.clear()  # a fresh session on login defeats session fixation
-    session["user"] = principal.name
-    token = csrf_token()
+    throttle.succeeded(attempt)
+    staff, session_id = created
+    _end_browser_session()  # logging in again (perhaps as someone else) ends the old session
+    session.pop("csrf", None)  # the login form's token; the new session has its own
+    session.pop("user", None)  # the signed-cookie login of earlier versions, never read again
+    g.staff_session, g.drop_staff_cookie = staff, False
     if _wants_json():
-        return jsonify({"user": principal.name, "csrf_token": token})
-    return redirect(_local_target(request.form.get("next")) or url_for("auth.login_page"), 303)
+        response: Response = jsonify({"user": staff.username, "csrf_token": staff.csrf_token})
+    else:
+        target = _local_target(request.form.get("next")) or url_for("auth.login_page")
+        response = redirect(target, 303)
+    # No Max-Age: the cookie goes when the browser closes; the server enforces idle and age.
+    response.set_cookie(cookie_name(), session_id, **_cookie_options())
+    return response
+
+
+def _end_browser_session() -> None:
+    session_id = request.cookies.get(cookie_name())
+    if session_id:
+        with get_pool().connection() as conn:
+            end_session(conn, session_id)
+
+
+def _too_many(error: TooManyAttempts) -> Response | tuple[str, int, dict[str, str]]:
+    """429 with ``Retry-After``: problem JSON for tools, the login page's alert for browsers."""
+    headers = {"Retry-After": str(error.retry_after), "Cache-Control": "no-store"}
+    if _wants_json() or request.path != url_for("auth.login"):
+        response = problem(
+            429,
+            "Too many login attempts",
+            error.detail,
+            "too-many-login-attempts",
+            retry_after=error.retry_after,
+        )
+        response.headers.update(headers)
+        return response
+    minutes = max(1, math.ceil(error.retry_after / 60))
+    wait = "1 minut" if minutes == 1 else f"{minutes} minuter"
+    message = f"För många misslyckade inloggningar. Försök igen om {wait}."
+    page = render_template("login.html", user=None, csrf=csrf_token(), error=message, locked=True)
+    return page, 429, headers
 
 
 def _local_target(target: str | None) -> str | None:
@@ -164,8 +294,10 @@ def _local_target(target: str | None) -> str | None:
 @blueprint.post("/logout")
 @staff_required(publish=False)
 def logout() -> Response:
-    """End the session (needs the CSRF token, like every session write)."""
+    """End the session on the server (needs the CSRF token, like every session write)."""
+    _end_browser_session()
     session.clear()
+    g.drop_staff_cookie = True
     if _wants_json():
         return Response(status=204)
     return redirect(url_for("auth.login_page"), 303)
@@ -188,13 +320,38 @@ def session_info() -> Response:
 def _challenge(response: Response) -> Response:
     if response.status_code == 401 and "WWW-Authenticate" not in response.headers:
         response.headers["WWW-Authenticate"] = 'Bearer realm="webmap"'
+    if "staff_session" in g:
+        response.vary.add("Cookie")  # the answer depended on who is logged in
+    if g.get("drop_staff_cookie"):
+        response.delete_cookie(cookie_name(), **_cookie_options())
     return response
 
 
+def _login_throttle(settings: Settings) -> LoginThrottle:
+    store: MemoryAttemptStore | RedisAttemptStore = MemoryAttemptStore()
+    if settings.redis_url:  # shared by every process and machine, like the tile cache
+        import redis
+
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5)
+        store = RedisAttemptStore(client)
+    return LoginThrottle(
+        store,
+        per_user=settings.login_failures_per_user,
+        per_address=settings.login_failures_per_address,
+        window_seconds=settings.login_window_seconds,
+    )
+
+
 def init_app(app: Flask) -> None:
-    """Harden the session cookie and register the login routes."""
+    """Harden the session cookie, set up sessions and login limits, register the login routes."""
+    settings: Settings = app.config["WEBMAP_SETTINGS"]
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.extensions[_POLICY_KEY] = SessionPolicy(
+        idle_seconds=settings.session_idle_seconds, max_seconds=settings.session_max_seconds
+    )
+    app.extensions[_THROTTLE_KEY] = _login_throttle(settings)
     app.register_blueprint(blueprint)
+    app.register_error_handler(TooManyAttempts, _too_many)
     app.after_request(_challenge)

@@ -17,9 +17,17 @@ import psycopg
 from flask import current_app
 from flask.cli import AppGroup
 
-from layers.auth import create_token, list_tokens, revoke_token, set_user
+from layers.auth import (
+    create_token,
+    disable_user,
+    list_tokens,
+    list_users,
+    revoke_token,
+    set_user,
+)
 from layers.errors import LayerError, LayerNotFound
 from layers.ingest import IngestOptions, publish_vector
+from layers.sessions import SessionPolicy, count_sessions
 from layers.store import LayerSpec
 from layers.versions import delete_layer, drop_orphans, layer_detail, list_layers, rollback
 from webmap.settings import Settings
@@ -99,7 +107,32 @@ def staff_set_password(username: str, password: str) -> None:
             set_user(conn, username, password)
     except LayerError as exc:
         raise click.ClickException(exc.detail) from exc
-    click.echo(f"Login {username} saved.")
+    click.echo(f"Login {username} saved; its open sessions (if any) have ended.")
+
+
+@staff_group.command("disable")
+@click.argument("username")
+def staff_disable(username: str) -> None:
+    """Refuse a login from now on and end its sessions (set-password enables it again)."""
+    try:
+        with _connect() as conn:
+            ended = disable_user(conn, username)
+    except LayerError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"Login {username} disabled; {ended} session(s) ended.")
+
+
+@staff_group.command("list")
+def staff_list() -> None:
+    """List logins, whether they are disabled, and how many live sessions each has."""
+    settings = _settings()
+    policy = SessionPolicy(settings.session_idle_seconds, settings.session_max_seconds)
+    with _connect() as conn:
+        users = list_users(conn)
+        live = count_sessions(conn, policy)
+    for name, disabled in users:
+        state = "disabled" if disabled else "active"
+        click.echo(f"{name}\t{state}\t{live.get(name, 0)} session(s)")
 
 
 @click.group("layers", cls=AppGroup)

@@ -100,6 +100,21 @@ class Settings(BaseSettings):
         description="Comma-separated origins (e.g. https://e-tjanst.example.se) of e-services "
         "allowed to use the widget: CORS on lookups, style and tiles; /embed framing and messages.",
     )
+    session_idle_seconds: int = Field(
+        default=8 * 3600, ge=1, description="A staff session ends after this long unused."
+    )
+    session_max_seconds: int = Field(
+        default=7 * 24 * 3600, ge=1, description="A staff session ends this long after login."
+    )
+    login_failures_per_user: int = Field(
+        default=5, ge=1, description="Failed logins per user name in the window before HTTP 429."
+    )
+    login_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed logins per client address in the window (HTTP 429)."
+    )
+    login_window_seconds: int = Field(
+        default=15 * 60, ge=1, description="Sliding window of the failed-login limits."
+    )
 
     @field_validator("database_url")
     @classmethod
