@@ -31,6 +31,7 @@ from layers.raster import TAG_KIND, TAG_MAX, TAG_MIN
 from tiles.errors import TileError
 from tiles.grid import WEB_MERCATOR_QUAD
 from tiles.relief import colour_ramp, exaggeration, hillshade
+from tiles.tilejson import attribution_html
 
 TILE_SIZE = 256
 #: URL suffix → GDAL driver and media type.
@@ -222,7 +223,7 @@ def raster_tilejson(layer: LayerInfo, path: Path, tile_url: str) -> dict[str, An
         "name": layer.title,
         "description": layer.description,
         "version": "1.0.0",
-        "attribution": layer.attribution,
+        "attribution": attribution_html(layer.attribution),
         "scheme": "xyz",
         "tiles": [tile_url],
         "minzoom": layer.minzoom,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tiles.tilejson import DATA_MAXZOOM
+from tiles.tilejson import DATA_MAXZOOM, attribution_html
 from tiles.tilesets import Tileset
 
 LAND = "#f7f5f0"
@@ -69,7 +69,7 @@ def basemap_style(tileset: Tileset, tilejson_url: str) -> dict[str, Any]:
             "basemap": {
                 "type": "vector",
                 "url": tilejson_url,
-                "attribution": tileset.attribution,
+                "attribution": attribution_html(tileset.attribution),
                 "minzoom": tileset.minzoom,
                 "maxzoom": DATA_MAXZOOM,
             }

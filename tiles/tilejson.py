@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from tiles.tilesets import Tileset
@@ -10,6 +11,14 @@ from tiles.tilesets import Tileset
 #: clients overzoom beyond it instead of making four times the requests per level. Deeper tiles
 #: are still served to clients that ask.
 DATA_MAXZOOM = 16
+
+
+def attribution_html(text: str) -> str:
+    """A layer's attribution (plain text as uploaded) as the HTML that TileJSON and style
+    readers expect: OpenLayers, MapLibre and Leaflet insert ``attribution`` as HTML, so an
+    uploaded ``<a href>`` or ``<img onerror>`` must arrive as text, never as markup."""
+    return html.escape(text, quote=True)
+
 
 _JSON_TYPES = {"text": "String", "integer": "Number", "number": "Number", "boolean": "Boolean"}
 
@@ -35,7 +44,7 @@ def tilejson(tileset: Tileset, tile_url: str) -> dict[str, Any]:
         "name": tileset.title,
         "description": tileset.description,
         "version": "1.0.0",
-        "attribution": tileset.attribution,
+        "attribution": attribution_html(tileset.attribution),
         "scheme": "xyz",
         "tiles": [tile_url],
         "minzoom": tileset.minzoom,

@@ -29,6 +29,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         pages,
         problems,
         raster_api,
+        security_headers,
         services,
         staticmap_api,
         tiles_api,
@@ -48,6 +49,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     services.init_app(app, settings)
     problems.init_app(app)
     auth.init_app(app)
+    security_headers.init_app(app)
     # tiles_api before raster_api: both serve /tiles/…, the raster routes end in .png/.webp.
     for module in (
         health,

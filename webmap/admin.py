@@ -46,7 +46,6 @@ from webmap.db import get_pool
 from webmap.problems import DOMAIN_ERRORS, problem
 from webmap.raster_api import raster_storage
 from webmap.services import services
-from webmap.widget_api import CSP
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 _LANG_KEY = "admin_lang"
@@ -91,10 +90,9 @@ def _staff_only() -> Response | None:
 
 @blueprint.after_request
 def _harden(response: Response) -> Response:
-    # Private data behind a login: never cached, never framed, no inline script or style.
+    # Private data behind a login: never cached. (CSP, no framing, Referrer-Policy: the
+    # app-wide webmap.security_headers.)
     response.headers["Cache-Control"] = "no-store"
-    response.headers.setdefault("Content-Security-Policy", f"{CSP}; frame-ancestors 'none'")
-    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Vary"] = "Cookie, Accept"
     return response
 

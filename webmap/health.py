@@ -1,4 +1,9 @@
-"""``/healthz``: is the database reachable, is the schema in place, which data is live."""
+"""``/healthz``: is the database reachable, is the schema in place, which data is live.
+
+Anyone may ask (monitors have no login), so anonymous callers see only public layers: a private
+layer's name is not disclosed here any more than by ``/tiles`` or ``/ogc``. Staff (token or
+login) see every layer.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from flask import Blueprint, Response, jsonify
 
 from layers.schema import current_revision
 from tiles.tilesets import BASEMAP, resolve_tileset
+from webmap.auth import is_staff
 from webmap.db import get_pool
 from webmap.problems import problem
 from webmap.services import services
@@ -24,13 +30,15 @@ def healthz() -> Response:
         )
     layers = services().catalog.layers()
     basemap_version = resolve_tileset(BASEMAP, layers).version if layers else None
+    staff = is_staff()
+    visible = {name: layer for name, layer in layers.items() if layer.public or staff}
     response = jsonify(
         {
             "status": "ok",
             "database": "ok",
             "schema_revision": revision,
             "data_version": basemap_version,
-            "layers": {name: layer.version for name, layer in layers.items()},
+            "layers": {name: layer.version for name, layer in visible.items()},
         }
     )
     response.headers["Cache-Control"] = "no-store"

@@ -24,7 +24,14 @@ from tiles.raster import image_format, raster_tilejson, render_raster_tile
 from webmap.auth import is_staff
 from webmap.services import services
 from webmap.settings import Settings
-from webmap.tile_http import SHORT, finish_tile, not_modified, redirect_to_live, tile_cache_control
+from webmap.tile_http import (
+    SHORT,
+    finish_tile,
+    layer_cache_control,
+    not_modified,
+    redirect_to_live,
+    tile_cache_control,
+)
 
 blueprint = Blueprint("raster", __name__)
 
@@ -66,7 +73,7 @@ def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
         return moved
     etag = f"{name}-{version}-{rendering}-{tile.z}-{tile.x}-{tile.y}.{fmt}"
     # A private layer's tiles must not sit in shared caches (CDN, proxies).
-    cache_control = tile_cache_control() if layer.public else "private, no-store"
+    cache_control = layer_cache_control(layer.public, tile_cache_control())
     unchanged = not_modified(etag, cache_control)
     if unchanged is not None:
         return unchanged
@@ -94,5 +101,5 @@ def raster_tilejson_response(layer: LayerInfo) -> Response:
     base = url_for("raster.raster_tile", name=layer.name, z=0, x=0, y=0, fmt=suffix, _external=True)
     template = base.replace(f"/0/0/0.{suffix}", f"/{{z}}/{{x}}/{{y}}.{suffix}") + query
     response = jsonify(raster_tilejson(layer, path, template))
-    response.headers["Cache-Control"] = SHORT
+    response.headers["Cache-Control"] = layer_cache_control(layer.public, SHORT)
     return response

@@ -15,6 +15,14 @@ from werkzeug.wrappers import Response
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=60"
+# A private layer's tiles and TileJSON: for the staff member who asked only, never for a shared
+# cache (CDN, proxy), whatever the URL's version says.
+PRIVATE = "private, no-store"
+
+
+def layer_cache_control(public: bool, shared: str) -> str:
+    """``shared`` (a ``public`` rule) for a public layer's answer, :data:`PRIVATE` otherwise."""
+    return shared if public else PRIVATE
 
 
 def redirect_to_live(endpoint: str, live_version: str, **values: Any) -> Response | None:

@@ -25,6 +25,7 @@ from webmap.services import services
 from webmap.tile_http import (
     SHORT,
     finish_tile,
+    layer_cache_control,
     not_modified,
     redirect_to_live,
     tile_cache_control,
@@ -73,7 +74,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     etag = f"{tileset.name}-{tileset.version}-{tile.z}-{tile.x}-{tile.y}" + (
         "-gz" if use_gzip else ""
     )
-    cache_control = tile_cache_control() if tileset.public else "private, no-store"
+    cache_control = layer_cache_control(tileset.public, tile_cache_control())
     unchanged = not_modified(etag, cache_control, "Accept-Encoding")
     if unchanged is not None:
         return unchanged
@@ -103,7 +104,7 @@ def tilejson_document(name: str) -> Response:
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
     response = jsonify(tilejson(tileset, tile_url_template(tileset)))
-    response.headers["Cache-Control"] = SHORT
+    response.headers["Cache-Control"] = layer_cache_control(tileset.public, SHORT)
     return response
 
 

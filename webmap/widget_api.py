@@ -7,8 +7,8 @@
 - ``/embed`` is the picker alone, for platforms that cannot load scripts: it posts the value to
   the parent window, but only to an origin on the allow-list (``WEBMAP_EMBED_ORIGINS``).
 
-Pages are sent with a strict Content-Security-Policy (no inline script or style), which proves
-the widget works on e-services that use one.
+Pages are sent with a strict Content-Security-Policy (no inline script or style, see
+:mod:`webmap.security_headers`), which proves the widget works on e-services that use one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from psycopg_pool import PoolTimeout
 from werkzeug.wrappers import Response
 
@@ -30,6 +30,7 @@ from tiles.tilejson import DATA_MAXZOOM
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
 from webmap.resolve import resolve_text
+from webmap.security_headers import allow_framing, embed_origins
 from webmap.services import services
 from webmap.tiles_api import tile_url_template
 
@@ -39,11 +40,6 @@ DIST = Path(__file__).resolve().parent / "static" / "dist"
 WIDGET_FILES = {"webmap.js": "text/javascript", "webmap.js.map": "application/json"}
 LANGS = {"sv", "en"}
 MAX_VALUE_CHARS = 20_000
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'"
-)
 
 
 def _lang() -> str:
@@ -53,9 +49,9 @@ def _lang() -> str:
     return lang
 
 
-def _page(html: str, frame_ancestors: str = "'none'") -> Response:
+def _page(html: str) -> Response:
+    # The CSP and framing headers come from webmap.security_headers, as for every page.
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = f"{CSP}; frame-ancestors {frame_ancestors}"
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -285,27 +281,18 @@ def _cors_for_allowed_origins(response: Response) -> Response:
         return response
     vary = response.headers.get("Vary")
     response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
-    if origin in _embed_origins():
+    if origin in embed_origins():
         response.headers["Access-Control-Allow-Origin"] = origin
     return response
-
-
-def _embed_origins() -> list[str]:
-    """Allowed e-service origins: the ``embed_origins`` setting (``WEBMAP_EMBED_ORIGINS``,
-    comma-separated), plus ``WEBMAP_EMBED_ORIGINS`` in the app config (tests set it there)."""
-    settings = current_app.config["WEBMAP_SETTINGS"]
-    configured: list[str] = list(settings.embed_origins.split(","))
-    extra = current_app.config.get("WEBMAP_EMBED_ORIGINS", [])
-    configured += extra.split(",") if isinstance(extra, str) else list(extra)
-    return [origin.strip().rstrip("/") for origin in configured if origin.strip()]
 
 
 @blueprint.get("/embed")
 def embed_page() -> Response:
     """The picker alone, for an iframe; posts its value to ``?origin=`` if allow-listed."""
     origin = request.args.get("origin", "").rstrip("/")
-    allowed = _embed_origins()
+    allowed = embed_origins()
     if origin and origin not in allowed:
         raise InvalidInput(f"origin {origin!r} is not allowed to embed this map.")
-    ancestors = origin if origin else "'self'"
-    return _page(render_template("embed.html", lang=_lang(), origin=origin), ancestors)
+    # Framed only by the parent that receives the value, or (no ?origin) by any allowed one.
+    allow_framing([origin] if origin else allowed)
+    return _page(render_template("embed.html", lang=_lang(), origin=origin))
