@@ -1,7 +1,8 @@
 """Reading features from files with pyogrio (GDAL), as ``(wkb, attributes)`` pairs.
 
 One small adapter over ``pyogrio.raw.read`` so the rest of the code never sees numpy arrays, and
-OSM's packed ``other_tags`` column becomes a plain dict.
+OSM's packed ``other_tags`` column becomes a plain dict. Files are opened the way uploads are
+(:mod:`layers.ingest.gdal_policy`): by the driver their suffix allows, content checked.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyogrio.raw
+from layers.ingest import gdal_policy
 
 _OTHER_TAG = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
 
@@ -41,16 +42,25 @@ def _plain(value: Any) -> Any:
 
 
 def gdal_path(path: Path) -> str:
-    """The GDAL path of a file; zip archives are read in place through ``/vsizip/``."""
-    return f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    """The GDAL path of a checked file; zip archives are read in place through ``/vsizip/``."""
+    return gdal_policy.checked_vector(path, gdal_policy.vector_format(path))
+
+
+def file_info(path: Path, layer: str | None = None) -> dict[str, Any]:
+    """GDAL's description of one layer of ``path`` (fields, CRS, driver), checked."""
+    fmt = gdal_policy.vector_format(path)
+    return gdal_policy.vector_info(gdal_path(path), fmt, layer=layer)
 
 
 def read_features(
     path: Path, layer: str | None = None, encoding: str | None = None
 ) -> Iterator[SourceFeature]:
     """Every feature of one layer of ``path`` that has a geometry."""
-    meta, _fids, geometries, columns = pyogrio.raw.read(
-        gdal_path(path), layer=layer, encoding=encoding
+    fmt = gdal_policy.vector_format(path)
+    source = gdal_path(path)
+    gdal_policy.vector_info(source, fmt, layer=layer, encoding=encoding)  # checks the driver
+    meta, _fids, geometries, columns = gdal_policy.vector_read(
+        source, fmt, layer=layer, encoding=encoding
     )
     names = [str(n) for n in meta["fields"]]
     for index, wkb in enumerate(geometries):

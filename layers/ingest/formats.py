@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from layers.ingest import gdal_policy
 from layers.ingest.archive import safe_extract
 from layers.ingest.errors import ChooseLayer, UnsupportedFormat
 from layers.ingest.limits import IngestLimits
@@ -67,18 +67,20 @@ def _shapefile(shp: Path) -> SourceDataset:
                 f"The Shapefile {shp.name} has no {part} beside it; zip .shp, .shx, .dbf "
                 "(and .prj, .cpg) together."
             )
+    gdal_path = gdal_policy.checked_vector(shp, "Shapefile")
     encoding = None
     dbf = shp.with_suffix(".dbf")
     if not shp.with_suffix(".cpg").exists() and dbf.exists():
         encoding = _dbf_encoding(dbf)
-    return SourceDataset(str(shp), None, "ESRI Shapefile", "Shapefile", encoding)
+    return SourceDataset(gdal_path, None, "ESRI Shapefile", "Shapefile", encoding)
 
 
 def _geojson(path: Path) -> SourceDataset:
+    gdal_path = gdal_policy.checked_vector(path, "GeoJSON")
     with path.open("rb") as handle:
         head = handle.read(4 * 1024 * 1024)
     # The pre-RFC 7946 ``crs`` member names the system; without it RFC 7946 means WGS 84.
-    return SourceDataset(str(path), None, "GeoJSON", "GeoJSON", implied_wgs84=b'"crs"' not in head)
+    return SourceDataset(gdal_path, None, "GeoJSON", "GeoJSON", implied_wgs84=b'"crs"' not in head)
 
 
 def _csv(path: Path) -> SourceDataset:
@@ -90,7 +92,12 @@ def _csv(path: Path) -> SourceDataset:
         # Keep every other column as text: postcodes and municipality codes keep leading zeros.
         "AUTODETECT_TYPE": "NO",
     }
-    return SourceDataset(str(path), None, "CSV", "CSV", open_options=options)
+    gdal_path = gdal_policy.checked_vector(path, "CSV")
+    return SourceDataset(gdal_path, None, "CSV", "CSV", open_options=options)
+
+
+def _plain(driver: str, fmt: str) -> Callable[[Path], SourceDataset]:
+    return lambda p: SourceDataset(gdal_policy.checked_vector(p, fmt), None, driver, fmt)
 
 
 _OPENERS: dict[str, Callable[[Path], SourceDataset]] = {
@@ -98,9 +105,9 @@ _OPENERS: dict[str, Callable[[Path], SourceDataset]] = {
     ".json": _geojson,
     ".csv": _csv,
     ".shp": _shapefile,
-    ".gpkg": lambda p: SourceDataset(str(p), None, "GPKG", "GeoPackage"),
-    ".kml": lambda p: SourceDataset(str(p), None, "KML", "KML"),
-    ".fgb": lambda p: SourceDataset(str(p), None, "FlatGeobuf", "FlatGeobuf"),
+    ".gpkg": _plain("GPKG", "GeoPackage"),
+    ".kml": _plain("KML", "KML"),
+    ".fgb": _plain("FlatGeobuf", "FlatGeobuf"),
 }
 
 
@@ -132,7 +139,7 @@ def _choose_layer(dataset: SourceDataset, wanted: str | None) -> SourceDataset:
     if dataset.driver == "CSV":
         return dataset  # one layer; its geometry exists only with the open options
     try:
-        listed = pyogrio.list_layers(dataset.path)
+        listed = gdal_policy.vector_layers(dataset.path, dataset.format)
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise UnsupportedFormat(f"The file cannot be read as {dataset.format}.") from exc
     names = [str(row[0]) for row in listed if row[1] is not None]

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyogrio
-import pyogrio.raw
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from layers.ingest.errors import TooLarge, UnsupportedFormat
+from layers.ingest import gdal_policy
+from layers.ingest.errors import NoUsableFeatures, TooLarge, UnsupportedFormat
 from layers.ingest.formats import SourceDataset
 from layers.ingest.limits import IngestLimits
 from layers.store import OVERVIEW_ZOOMS
@@ -87,14 +86,16 @@ def read_source(
     kwargs: dict[str, Any] = dict(dataset.open_options)
     encoding = encoding or dataset.encoding
     try:
-        info = pyogrio.read_info(dataset.path, layer=dataset.layer, encoding=encoding, **kwargs)
+        info = gdal_policy.vector_info(
+            dataset.path, dataset.format, layer=dataset.layer, encoding=encoding, **kwargs
+        )
         if int(info.get("features") or 0) > limits.max_features:
             raise TooLarge(
                 f"The layer has {int(info['features']):,} features; "
                 f"at most {limits.max_features:,} are accepted."
             )
-        meta, _fids, wkb, columns = pyogrio.raw.read(
-            dataset.path, layer=dataset.layer, encoding=encoding, **kwargs
+        meta, _fids, wkb, columns = gdal_policy.vector_read(
+            dataset.path, dataset.format, layer=dataset.layer, encoding=encoding, **kwargs
         )
     except (DataSourceError, DataLayerError, UnicodeDecodeError, ValueError) as exc:
         # GDAL's message helps (a bad field, a broken ring) but names our scratch path: drop it.
@@ -107,6 +108,11 @@ def read_source(
                 "Øst and Nord (or give a WKT column)."
             )
         raise UnsupportedFormat("The layer has no geometries.")
+    if len(wkb) == 0:
+        what = "a header but no rows" if dataset.driver == "CSV" else "no features"
+        raise NoUsableFeatures(
+            f"The {dataset.format} file has {what}: there is nothing to publish."
+        )
     if len(wkb) > limits.max_features:
         raise TooLarge(f"The layer has more than {limits.max_features:,} features.")
     raw_names = [str(n) for n in meta["fields"]]

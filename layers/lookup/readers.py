@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyogrio
 import shapely
 from pyproj import CRS
 
 from layers.errors import InvalidInput
 from layers.lookup.normalize import clean_spaces, parse_house_numbers, parse_postcode
 from layers.lookup.records import AddressRecord, PropertyRecord, Skipped
-from layers.sources import read_features
+from layers.sources import file_info, read_features
 
 #: The fields an address import understands, with the column names each is recognised by.
 ADDRESS_ALIASES: dict[str, tuple[str, ...]] = {
@@ -194,7 +193,7 @@ def _point_of(wkb: bytes) -> tuple[float, float] | None:
 
 
 def _file_srid(path: Path, layer: str | None) -> int | None:
-    info = pyogrio.read_info(str(path), layer=layer)
+    info = file_info(path, layer)
     crs = info.get("crs")
     return CRS.from_user_input(crs).to_epsg() if crs else None
 
@@ -209,7 +208,7 @@ def read_vector_addresses(
     file_srid = srid or _file_srid(path, layer)
     if file_srid is None:
         raise InvalidInput("The file does not say its coordinate system; pass --srid.")
-    columns_seen = list(pyogrio.read_info(str(path), layer=layer)["fields"])
+    columns_seen = list(file_info(path, layer)["fields"])
     columns = resolve_columns([str(c) for c in columns_seen], ADDRESS_ALIASES, mapping or {})
 
     def rows() -> Iterator[AddressRecord | Skipped]:
@@ -279,7 +278,7 @@ def read_properties(
     file_srid = srid or _file_srid(path, layer)
     if file_srid is None:
         raise InvalidInput("The file does not say its coordinate system; pass --srid.")
-    fields = [str(c) for c in pyogrio.read_info(str(path), layer=layer)["fields"]]
+    fields = [str(c) for c in file_info(path, layer)["fields"]]
     columns = resolve_columns(fields, PROPERTY_ALIASES, mapping or {})
     if "designation" not in columns:
         raise InvalidInput(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyproj
-import rasterio
 from pyproj.exceptions import CRSError
 from rasterio.crs import CRS
 from rasterio.enums import ColorInterp, Resampling
@@ -23,6 +24,7 @@ from rasterio.io import DatasetReader
 from rasterio.warp import transform_bounds
 
 from layers.errors import InvalidInput
+from layers.ingest.gdal_policy import open_untrusted_raster
 
 #: How a raster is drawn. ``continuous``: one band of measurements (elevation, temperature):
 #: bilinear resampling, hillshade or colour ramp. ``categorical``: one band of class codes with a
@@ -69,18 +71,22 @@ class RasterFacts:
         return "mode" if self.kind == "categorical" else "average"
 
 
-def open_raster(path: Path) -> DatasetReader:
-    """Open ``path`` with GDAL, refusing what is not a raster it can read."""
-    try:
-        # The "not georeferenced" warning is turned into a clear refusal by inspect_raster.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return rasterio.open(path)
-    except RasterioIOError as exc:
-        raise InvalidInput(
-            f"{path.name!r} is not a raster GDAL can read (GeoTIFF, SRTM .hgt …). "
-            "An SRTM tile must keep its original name, such as N57E011.hgt."
-        ) from exc
+@contextmanager
+def open_raster(path: Path) -> Iterator[DatasetReader]:
+    """Open ``path`` as its suffix says (GeoTIFF or SRTM .hgt) and nothing else, under the
+    ingest GDAL policy (:mod:`layers.ingest.gdal_policy`) while it is open."""
+    with ExitStack() as stack:
+        try:
+            # The "not georeferenced" warning is turned into a clear refusal by inspect_raster.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                src = stack.enter_context(open_untrusted_raster(path))
+        except RasterioIOError as exc:
+            raise InvalidInput(
+                f"{path.name!r} is not a raster GDAL can read (GeoTIFF, SRTM .hgt …). "
+                "An SRTM tile must keep its original name, such as N57E011.hgt."
+            ) from exc
+        yield src
 
 
 def inspect_raster(
