@@ -96,14 +96,41 @@ def load_sample_command(only: tuple[str, ...], data_dir: Path | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Run the production server (gunicorn) for the configured app."""
+@click.option(
+    "--proxy",
+    is_flag=True,
+    help="Production: nginx on HOST:PORT in front of gunicorn on a unix socket (docs/deploy.md).",
+)
+@click.option(
+    "--runtime-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --proxy: folder for nginx's config, socket, cache and logs "
+    "(default: var/run/nginx-PORT in the project).",
+)
+@click.option("--socket", "unix_socket", help="Bind gunicorn to this unix socket instead.")
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    proxy: bool,
+    runtime_dir: Path | None,
+    unix_socket: str | None,
+) -> None:
+    """Run the production server: gunicorn alone, or behind nginx with --proxy."""
+    if proxy:
+        from webmap.production import ProductionServer
+
+        server = ProductionServer(
+            host=host, port=port, runtime_dir=runtime_dir, workers=workers, threads=threads
+        )
+        sys.exit(server.run_forever())
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             options: dict[str, Any] = {
-                "bind": f"{host}:{port}",
+                "bind": f"unix:{unix_socket}" if unix_socket else f"{host}:{port}",
                 "workers": workers,
                 "threads": threads,
                 "worker_class": "gthread",
@@ -111,6 +138,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
                 # Query strings can carry a citizen's coordinates: log the path only.
                 "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
             }
+            if unix_socket and "control_socket" in self.cfg.settings:  # gunicorn >= 25.1
+                # Its own control socket (gunicornc), not one shared by every gunicorn of the user.
+                options["control_socket"] = str(Path(unix_socket).with_suffix(".ctl"))
             for key, value in options.items():
                 self.cfg.set(key, value)
 

@@ -1,0 +1,397 @@
+"""The production entry point: nginx in front of gunicorn, started and stopped together.
+
+``webmap serve --proxy`` (and ``scripts/start.sh``) run :class:`ProductionServer` in the
+foreground; tests and benchmarks use it as a context manager::
+
+    with ProductionServer(port=8080, env={"WEBMAP_DATABASE_URL": url}) as server:
+        requests.get(f"{server.base_url}/healthz")
+
+nginx's configuration is ``deploy/nginx/webmap.conf.template``, rendered here with the ports,
+paths and upload limit into a runtime folder of its own (never ``/etc/nginx``); gunicorn listens
+on a unix socket in that folder, reachable only through nginx. See docs/deploy.md.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import http.client
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from webmap.settings import Settings
+
+APP_DIR = Path(__file__).resolve().parent
+PROJECT = APP_DIR.parent
+TEMPLATE = PROJECT / "deploy" / "nginx" / "webmap.conf.template"
+MB = 1024 * 1024
+
+# What the app's security-headers hook sends on a non-HTML answer; nginx repeats it on what it
+# answers itself (static files, its own errors). tests/test_proxy.py compares the two.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+# The errors nginx answers itself: status -> (title, detail). Details may not contain ' or $
+# (they are nginx string literals).
+PROBLEMS: dict[int, tuple[str, str]] = {
+    400: ("Bad Request", "The request could not be read as HTTP."),
+    408: ("Request Timeout", "The request did not arrive in time; send it again."),
+    413: ("Content Too Large", "The request body is larger than this address accepts."),
+    414: ("URI Too Long", "The URL is longer than 8 KB; send long input in a POST body."),
+    431: ("Request Header Fields Too Large", "A request header is longer than 8 KB."),
+    500: ("Internal Server Error", "The proxy failed to handle the request."),
+    502: ("Bad Gateway", "The map service is not answering right now; try again in a moment."),
+    503: ("Service Unavailable", "The map service is unavailable right now; try again soon."),
+    504: ("Gateway Timeout", "The map service took too long to answer; try again in a moment."),
+}
+RETRY_AFTER_SECONDS = 5
+
+
+def _problem_locations() -> str:
+    blocks = []
+    headers = {"Cache-Control": "no-store", **SECURITY_HEADERS}
+    for status, (title, detail) in PROBLEMS.items():
+        body = json.dumps(
+            {"type": f"/problems/http-{status}", "title": title, "status": status, "detail": detail}
+        )
+        if "'" in body or "$" in body or "\\" in body:
+            raise ValueError(f"problem {status} cannot be an nginx string literal")
+        lines = [f"        location = /_problem/{status} {{", "            internal;"]
+        lines.append("            default_type application/problem+json;")
+        sent = dict(headers)
+        if status in (502, 503, 504):
+            sent["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        lines += [f'            add_header {k} "{v}" always;' for k, v in sent.items()]
+        lines += [f"            return {status} '{body}';", "        }"]
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def _static_headers() -> str:
+    headers = {"Cache-Control": "no-cache", **SECURITY_HEADERS}
+    return "\n".join(f'            add_header {k} "{v}";' for k, v in headers.items())
+
+
+@dataclass
+class NginxConfig:
+    """Everything the nginx template needs; :meth:`render` fills it in."""
+
+    runtime_dir: Path
+    upstream: str  # "unix:/path/to/gunicorn.sock" or "127.0.0.1:9000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = Settings.model_fields["max_upload_bytes"].default
+    read_timeout: str = "60s"
+    upload_timeout: str = "600s"
+    worker_processes: str = "auto"
+    worker_connections: int = 4096
+    cache_max_size: str = "1g"
+    error_log: str = ""  # default: <runtime>/error.log; "stderr" also works
+    access_log: str = ""  # default: <runtime>/access.log; "off" turns it off
+
+    def listen(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def render(self) -> str:
+        """The complete nginx.conf text."""
+        runtime = self.runtime_dir.resolve()
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 2 * self.worker_connections + 64
+        root = os.geteuid() == 0
+        # As a normal user nginx cannot raise its file limit past the hard limit.
+        rlimit = wanted if root or hard == resource.RLIM_INFINITY else min(wanted, hard)
+        connections = min(self.worker_connections, max(64, (rlimit - 64) // 2))
+        values = {
+            # As root, workers drop to www-data (Debian's nginx user) or nobody; otherwise the
+            # directive only earns a warning, so it is left out.
+            "USER": f"user {_worker_user()};" if root else "",
+            "WORKER_PROCESSES": self.worker_processes,
+            "RLIMIT_NOFILE": str(rlimit),
+            "WORKER_CONNECTIONS": str(connections),
+            "RUNTIME": str(runtime),
+            "ERROR_LOG": self.error_log or str(runtime / "error.log"),
+            "ACCESS_LOG": self.access_log or str(runtime / "access.log"),
+            "CACHE_MAX_SIZE": self.cache_max_size,
+            "UPSTREAM": self.upstream,
+            "LISTEN": self.listen(),
+            "READ_TIMEOUT": self.read_timeout,
+            "UPLOAD_TIMEOUT": self.upload_timeout,
+            "MAX_BODY": str(self.max_body_bytes),
+            "APP_DIR": str(APP_DIR),
+            "PROBLEM_LOCATIONS": _problem_locations(),
+            "STATIC_HEADERS": _static_headers(),
+        }
+        text = TEMPLATE.read_text(encoding="utf-8")
+        for name, value in values.items():
+            text = text.replace(f"@{name}@", value)
+        unfilled = re.findall(r"@[A-Z_]+@", text)
+        if unfilled:
+            raise ValueError(f"the nginx template has placeholders left: {unfilled}")
+        return text
+
+
+def _worker_user() -> str:
+    try:
+        import pwd
+
+        pwd.getpwnam("www-data")
+        return "www-data"
+    except KeyError:
+        return "nobody"
+
+
+def _die_with_parent() -> None:  # pragma: no cover (runs in the child between fork and exec)
+    """Linux: the child gets SIGTERM when the process that started it dies, even by SIGKILL."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class ServerError(RuntimeError):
+    """nginx or gunicorn did not start (the message carries their error output)."""
+
+
+@dataclass
+class ProductionServer:
+    """nginx on ``host:port`` in front of gunicorn on a unix socket in ``runtime_dir``.
+
+    ``env`` adds ``WEBMAP_*`` settings for the app (e.g. ``WEBMAP_DATABASE_URL``) on top of this
+    process's environment. ``WEBMAP_PROXY_HOPS`` is at least 1 (the app trusts nginx's
+    X-Forwarded-For). Start it from the main thread: the children are told to exit when the
+    thread that started them ends, so a killed parent leaves no orphans.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    runtime_dir: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    workers: int = 2
+    threads: int = 4
+    nginx: str = "nginx"
+    error_log: str = ""
+    access_log: str = ""
+    read_timeout: str = "60s"
+    gunicorn_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    nginx_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.runtime_dir is None:
+            self.runtime_dir = PROJECT / "var" / "run" / f"nginx-{self.port}"
+        self.runtime_dir = self.runtime_dir.resolve()
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def socket_path(self) -> Path:
+        assert self.runtime_dir is not None
+        return self.runtime_dir / "gunicorn.sock"
+
+    @property
+    def config_path(self) -> Path:
+        assert self.runtime_dir is not None
+        return self.runtime_dir / "nginx.conf"
+
+    def app_env(self) -> dict[str, str]:
+        """The environment gunicorn runs with."""
+        env = {**os.environ, **self.env}
+        hops = env.get("WEBMAP_PROXY_HOPS", "")
+        env["WEBMAP_PROXY_HOPS"] = hops if hops.isdigit() and int(hops) >= 1 else "1"
+        return env
+
+    def nginx_config(self) -> NginxConfig:
+        """The nginx settings: the upload limit is the app's ``WEBMAP_MAX_UPLOAD_BYTES``."""
+        assert self.runtime_dir is not None
+        limit = self.app_env().get("WEBMAP_MAX_UPLOAD_BYTES")
+        config = NginxConfig(
+            runtime_dir=self.runtime_dir,
+            upstream=f"unix:{self.socket_path}",
+            host=self.host,
+            port=self.port,
+            error_log=self.error_log,
+            access_log=self.access_log,
+            read_timeout=self.read_timeout,
+        )
+        if limit:
+            config.max_body_bytes = int(limit)
+        return config
+
+    def prepare(self) -> None:
+        """Create the runtime folder and write nginx.conf into it."""
+        assert self.runtime_dir is not None
+        if shutil.which(self.nginx) is None:
+            raise ServerError("nginx is not installed: apt-get install nginx (scripts/install.sh)")
+        for sub in ("", "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
+            (self.runtime_dir / sub).mkdir(parents=True, exist_ok=True)
+        # nginx's workers (www-data when started as root) must reach the socket and temp dirs.
+        self.runtime_dir.chmod(0o755)
+        self.config_path.write_text(self.nginx_config().render(), encoding="utf-8")
+
+    def start(self) -> ProductionServer:
+        """Render the configuration, start gunicorn, then nginx; wait until both answer."""
+        self.prepare()
+        try:
+            self.start_gunicorn()
+            self.start_nginx()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_gunicorn(self, timeout: float = 60.0) -> None:
+        """Start gunicorn on the socket and wait until a worker answers (any HTTP status)."""
+        self.socket_path.unlink(missing_ok=True)
+        command = [sys.executable, "-m", "webmap.cli", "serve", "--socket", str(self.socket_path)]
+        command += ["--workers", str(self.workers), "--threads", str(self.threads)]
+        self.gunicorn_process = subprocess.Popen(  # noqa: S603 (our own interpreter and paths)
+            command, env=self.app_env(), preexec_fn=_die_with_parent
+        )
+        deadline = time.monotonic() + timeout
+        while not self._app_answers():
+            if self.gunicorn_process.poll() is not None:
+                raise ServerError(f"gunicorn exited with {self.gunicorn_process.returncode}")
+            if time.monotonic() > deadline:
+                raise ServerError(f"gunicorn did not answer on {self.socket_path} in {timeout} s")
+            time.sleep(0.1)
+
+    def _app_answers(self) -> bool:
+        try:
+            conn = _UnixHTTPConnection(str(self.socket_path), timeout=5)
+            try:
+                conn.request("GET", "/openapi.json", headers={"Host": "localhost"})
+                conn.getresponse().read()
+            finally:
+                conn.close()
+        except OSError:
+            return False
+        return True
+
+    def start_nginx(self, timeout: float = 20.0) -> None:
+        """Start nginx on the rendered configuration and wait until it listens."""
+        assert self.runtime_dir is not None
+        command = [self.nginx, "-p", str(self.runtime_dir), "-c", str(self.config_path)]
+        error_log = self.error_log or str(self.runtime_dir / "error.log")
+        command += ["-e", error_log]
+        self.nginx_process = subprocess.Popen(  # noqa: S603 (nginx with our own config)
+            command, preexec_fn=_die_with_parent
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.nginx_process.poll() is not None:
+                raise ServerError(
+                    f"nginx exited with {self.nginx_process.returncode}: {_tail(error_log)}"
+                )
+            try:
+                with socket.create_connection((self.host, self.port), timeout=1):
+                    return
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise ServerError(
+                        f"nginx did not listen on {self.listen()}: {_tail(error_log)}"
+                    ) from exc
+                time.sleep(0.05)
+
+    def listen(self) -> str:
+        return self.nginx_config().listen()
+
+    def stop_gunicorn(self, timeout: float = 15.0) -> None:
+        """Stop gunicorn gracefully (SIGTERM), killing it after ``timeout`` seconds."""
+        _stop(self.gunicorn_process, timeout)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop nginx (fast shutdown) and gunicorn (graceful); idempotent."""
+        _stop(self.nginx_process, timeout)
+        _stop(self.gunicorn_process, timeout)
+
+    def __enter__(self) -> ProductionServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def run_forever(self) -> int:
+        """Run until SIGTERM or SIGINT (then stop both, exit 0) or until one child dies (1)."""
+        stopping: list[int] = []
+
+        def on_signal(number: int, _frame: object) -> None:
+            stopping.append(number)
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            print(f"webmap: nginx on {self.base_url}, gunicorn on {self.socket_path}", flush=True)
+            while not stopping:
+                for name, process in (
+                    ("nginx", self.nginx_process),
+                    ("gunicorn", self.gunicorn_process),
+                ):
+                    if process is not None and process.poll() is not None:
+                        print(
+                            f"webmap: {name} exited ({process.returncode}); stopping",
+                            file=sys.stderr,
+                        )
+                        return 1
+                time.sleep(0.5)
+            return 0
+        finally:
+            self.stop()
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+
+def _stop(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _tail(path: str, lines: int = 20) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no error log)"
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket (gunicorn's), for the readiness check."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self._path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
