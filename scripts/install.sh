@@ -32,6 +32,16 @@ start_postgres() {
   echo "PostgreSQL did not start" >&2; exit 1
 }
 
+start_redis() {
+  # The shared tile cache and rate limits (WEBMAP_REDIS_URL). A throwaway in-memory instance
+  # when none is running; a real deployment runs Debian's redis-server service instead.
+  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then return; fi
+  say "Starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  for _ in $(seq 1 20); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return; sleep 0.5; done
+  echo "Redis did not start" >&2; exit 1
+}
+
 python_env() {
   if [ ! -x "$VENV/bin/python" ]; then
     say "Creating the Python environment in $VENV"
@@ -51,9 +61,11 @@ frontend_build() {
 
 install_all() {
   # PostGIS for the database, gdal-bin for ogr2ogr in the ingest benchmark, Chromium for browser
-  # tests, DejaVu for the å, ä and ö of static map attributions.
-  apt_install postgresql-15-postgis-3 gdal-bin chromium fonts-dejavu-core
+  # tests, DejaVu for the å, ä and ö of static map attributions, nginx in front of gunicorn
+  # (docs/deploy.md), Redis for the shared tile cache and rate limits.
+  apt_install postgresql-15-postgis-3 gdal-bin chromium fonts-dejavu-core nginx redis-server
   start_postgres
+  start_redis
   python_env
   frontend_build
 }
