@@ -43,10 +43,11 @@ def raster_storage(settings: Settings) -> Path:
     return Path(settings.raster_dir) if settings.raster_dir else PROJECT / "var" / "rasters"
 
 
-def raster_layer(name: str) -> LayerInfo:
+def raster_layer(name: str, stale_ok: bool = False) -> LayerInfo:
     """The live raster layer ``name``; a private one only for staff (token or login), else it
-    is not found at all, as for vector layers: its existence is not disclosed."""
-    layer = services().catalog.layers().get(name)
+    is not found at all, as for vector layers: its existence is not disclosed. ``stale_ok``:
+    the last good catalog will do while the database is down (tiles need no database)."""
+    layer = services().catalog.layers(stale_ok=stale_ok).get(name)
     if layer is None or layer.kind != "raster" or not (layer.public or is_staff()):
         raise LayerNotFound(f"There is no raster layer named {name!r}.")
     return layer
@@ -61,7 +62,7 @@ def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
     """One PNG or WebP tile of a raster layer."""
     _, media_type = image_format(fmt)
     tile = parse_tile(z, x, y)
-    layer = raster_layer(name)
+    layer = raster_layer(name, stale_ok=True)
     path = _path(layer)
     rendering = describe_raster(path).rendering(request.args.get("render"))
     version = str(layer.version)

@@ -36,8 +36,9 @@ blueprint = Blueprint("tiles", __name__)
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 
 
-def _tileset(name: str) -> Tileset:
-    return resolve_tileset(name, services().catalog.layers())
+def _tileset(name: str, stale_ok: bool = False) -> Tileset:
+    # stale_ok: a tile may be served from the last good catalog while the database is down.
+    return resolve_tileset(name, services().catalog.layers(stale_ok=stale_ok))
 
 
 def _wants_gzip() -> bool:
@@ -62,7 +63,7 @@ def _render(tileset: Tileset, key: TileKey, compressed: bool) -> CachedTile:
 def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     """One vector tile of a layer or of the basemap."""
     tile = parse_tile(z, x, y)
-    tileset = _tileset(name)
+    tileset = _tileset(name, stale_ok=True)
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
     moved = redirect_to_live(
