@@ -41,23 +41,29 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _checked(path: Path) -> tuple[str, str]:
+    """(GDAL path, declared format) of a file that passed the ingest checks."""
+    local = gdal_policy.local_file(path)
+    fmt = gdal_policy.vector_format(local)
+    return gdal_policy.checked_vector(local, fmt), fmt
+
+
 def gdal_path(path: Path) -> str:
     """The GDAL path of a checked file; zip archives are read in place through ``/vsizip/``."""
-    return gdal_policy.checked_vector(path, gdal_policy.vector_format(path))
+    return _checked(path)[0]
 
 
 def file_info(path: Path, layer: str | None = None) -> dict[str, Any]:
     """GDAL's description of one layer of ``path`` (fields, CRS, driver), checked."""
-    fmt = gdal_policy.vector_format(path)
-    return gdal_policy.vector_info(gdal_path(path), fmt, layer=layer)
+    source, fmt = _checked(path)
+    return gdal_policy.vector_info(source, fmt, layer=layer)
 
 
 def read_features(
     path: Path, layer: str | None = None, encoding: str | None = None
 ) -> Iterator[SourceFeature]:
     """Every feature of one layer of ``path`` that has a geometry."""
-    fmt = gdal_policy.vector_format(path)
-    source = gdal_path(path)
+    source, fmt = _checked(path)
     gdal_policy.vector_info(source, fmt, layer=layer, encoding=encoding)  # checks the driver
     meta, _fids, geometries, columns = gdal_policy.vector_read(
         source, fmt, layer=layer, encoding=encoding
