@@ -236,27 +236,44 @@ def _dummy_hash() -> str:
     return hash_password("not-a-real-password")
 
 
-def verify_user(conn: psycopg.Connection[Any], username: str, password: str) -> Principal | None:
-    """The principal of a staff login, or None for a wrong name or password.
-
-    A right password whose stored hash is weaker than today's parameters is hashed again;
-    the update only applies if the row still holds the hash just checked, so a password changed
-    meanwhile is never overwritten.
-    """
+def password_hash_of(conn: psycopg.Connection[Any], username: str) -> str | None:
+    """The stored hash of an enabled login, or None."""
     row = conn.execute(
         "SELECT password_hash FROM webmap.staff_users WHERE username = %s AND NOT disabled",
         [username],
     ).fetchone()
-    if row is None:
+    return None if row is None else str(row[0])
+
+
+def check_password(
+    username: str, password: str, stored: str | None
+) -> tuple[Principal | None, str | None]:
+    """The principal when ``password`` matches ``stored``, and a fresh hash to store when the
+    stored one is weaker than today's parameters. Needs no connection: the slow hash runs
+    without holding one of the pool's few database connections."""
+    if stored is None:
         _password_matches(password, _dummy_hash())
-        return None
-    stored = str(row[0])
+        return None, None
     if not _password_matches(password, stored):
-        return None
-    if needs_rehash(stored):
-        conn.execute(
-            "UPDATE webmap.staff_users SET password_hash = %s "
-            "WHERE username = %s AND password_hash = %s",
-            [hash_password(password), username, stored],
-        )
-    return Principal(name=username, scope="publish", via="session")
+        return None, None
+    fresh = hash_password(password) if needs_rehash(stored) else None
+    return Principal(name=username, scope="publish", via="session"), fresh
+
+
+def store_rehash(conn: psycopg.Connection[Any], username: str, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` unless the password was changed meanwhile."""
+    conn.execute(
+        "UPDATE webmap.staff_users SET password_hash = %s "
+        "WHERE username = %s AND password_hash = %s",
+        [new, username, old],
+    )
+
+
+def verify_user(conn: psycopg.Connection[Any], username: str, password: str) -> Principal | None:
+    """The principal of a staff login, or None for a wrong name or password; a weak stored
+    hash is replaced (see :func:`check_password`)."""
+    stored = password_hash_of(conn, username)
+    principal, fresh = check_password(username, password, stored)
+    if stored is not None and fresh is not None:
+        store_rehash(conn, username, stored, fresh)
+    return principal

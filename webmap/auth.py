@@ -43,8 +43,10 @@ from layers.auth import (
     AuthenticationRequired,
     PermissionDenied,
     Principal,
+    check_password,
+    password_hash_of,
+    store_rehash,
     verify_token,
-    verify_user,
 )
 from layers.sessions import (
     SessionPolicy,
@@ -224,8 +226,14 @@ def login() -> Response | tuple[str, int]:
     created: tuple[StaffSession, str] | None = None
     try:
         with get_pool().connection() as conn:
-            principal = verify_user(conn, username, password)
-            if principal is not None:
+            stored = password_hash_of(conn, username)
+        # The slow hash runs without a database connection, so a burst of logins cannot take
+        # the pool from tiles and lookups.
+        principal, fresh = check_password(username, password, stored)
+        if principal is not None:
+            with get_pool().connection() as conn:
+                if stored is not None and fresh is not None:
+                    store_rehash(conn, username, stored, fresh)
                 created = create_session(conn, principal.name, _policy())
     except BaseException:
         throttle.succeeded(attempt)  # the check broke (database down): not a failed guess
