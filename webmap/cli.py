@@ -107,6 +107,11 @@ def load_sample_command(only: tuple[str, ...], data_dir: Path | None) -> None:
     help="With --proxy: folder for nginx's config, socket, cache and logs "
     "(default: var/run/nginx-PORT in the project).",
 )
+@click.option(
+    "--nginx-template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --proxy: your copy of deploy/nginx/webmap.conf.template (e.g. with TLS).",
+)
 @click.option("--socket", "unix_socket", help="Bind gunicorn to this unix socket instead.")
 def serve(
     host: str,
@@ -115,14 +120,20 @@ def serve(
     threads: int,
     proxy: bool,
     runtime_dir: Path | None,
+    nginx_template: Path | None,
     unix_socket: str | None,
 ) -> None:
     """Run the production server: gunicorn alone, or behind nginx with --proxy."""
     if proxy:
-        from webmap.production import ProductionServer
+        from webmap.production import TEMPLATE, ProductionServer
 
         server = ProductionServer(
-            host=host, port=port, runtime_dir=runtime_dir, workers=workers, threads=threads
+            host=host,
+            port=port,
+            runtime_dir=runtime_dir,
+            workers=workers,
+            threads=threads,
+            template=nginx_template or TEMPLATE,
         )
         sys.exit(server.run_forever())
     from gunicorn.app.base import BaseApplication

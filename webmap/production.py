@@ -103,6 +103,7 @@ class NginxConfig:
     cache_max_size: str = "1g"
     error_log: str = ""  # default: <runtime>/error.log; "stderr" also works
     access_log: str = ""  # default: <runtime>/access.log; "off" turns it off
+    template: Path = TEMPLATE  # an operator's copy, e.g. with TLS (docs/deploy.md)
 
     def listen(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -137,7 +138,7 @@ class NginxConfig:
             "PROBLEM_LOCATIONS": _problem_locations(),
             "STATIC_HEADERS": _static_headers(),
         }
-        text = TEMPLATE.read_text(encoding="utf-8")
+        text = self.template.read_text(encoding="utf-8")
         for name, value in values.items():
             text = text.replace(f"@{name}@", value)
         unfilled = re.findall(r"@[A-Z_]+@", text)
@@ -186,6 +187,7 @@ class ProductionServer:
     error_log: str = ""
     access_log: str = ""
     read_timeout: str = "60s"
+    template: Path = TEMPLATE
     gunicorn_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     nginx_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
@@ -228,6 +230,7 @@ class ProductionServer:
             error_log=self.error_log,
             access_log=self.access_log,
             read_timeout=self.read_timeout,
+            template=self.template,
         )
         if limit:
             config.max_body_bytes = int(limit)
@@ -243,6 +246,8 @@ class ProductionServer:
         # nginx's workers (www-data when started as root) must reach the socket and temp dirs.
         self.runtime_dir.chmod(0o755)
         self.config_path.write_text(self.nginx_config().render(), encoding="utf-8")
+        if not self.error_log:  # a fresh log, so a start failure shows this start's errors
+            (self.runtime_dir / "error.log").write_text("", encoding="utf-8")
 
     def start(self) -> ProductionServer:
         """Render the configuration, start gunicorn, then nginx; wait until both answer."""
