@@ -198,3 +198,16 @@ def test_throttle_window_slides_with_the_oldest_failure() -> None:
     ok = throttle.begin("ANNA", "192.0.2.1")  # names are counted case-insensitively
     throttle.succeeded(ok)
     throttle.succeeded(throttle.begin("anna", None))  # the slot was given back
+
+
+def test_failures_and_refusals_are_logged_without_the_password(
+    client: FlaskClient, user: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="webmap.auth")
+    for _ in range(5):
+        attempt(client, user, WRONG)
+    assert_locked(attempt(client, user, PASSWORD))
+    lines = [r.getMessage() for r in caplog.records if r.name == "webmap.auth"]
+    assert sum(f"staff login failed: '{user}' from 127.0.0.1" in m for m in lines) == 5
+    assert any("too many failures" in m and user in m for m in lines)
+    assert not any(WRONG in m or PASSWORD in m for m in lines)

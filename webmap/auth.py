@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 import math
 import secrets
 from collections.abc import Callable, Mapping
@@ -66,6 +67,7 @@ from webmap.problems import problem
 from webmap.settings import Settings
 
 blueprint = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -222,7 +224,11 @@ def login() -> Response | tuple[str, int]:
     if "\x00" in username:  # PostgreSQL text cannot hold NUL: no such user (was a 500)
         raise AuthenticationRequired("Wrong user name or password.")
     throttle = _throttle()
-    attempt = throttle.begin(username, request.remote_addr)  # TooManyAttempts: 429
+    try:
+        attempt = throttle.begin(username, request.remote_addr)
+    except TooManyAttempts:  # answered 429 by _too_many
+        log.warning("staff login refused (too many failures): %r from %s", username, _address())
+        raise
     created: tuple[StaffSession, str] | None = None
     try:
         with get_pool().connection() as conn:
@@ -239,12 +245,14 @@ def login() -> Response | tuple[str, int]:
         throttle.succeeded(attempt)  # the check broke (database down): not a failed guess
         raise
     if created is None:  # the reserved slot stays: one more failure for name and address
+        log.warning("staff login failed: %r from %s", username, _address())
         if _wants_json():
             raise AuthenticationRequired("Wrong user name or password.")
         page = render_template("login.html", user=None, csrf=csrf_token(), error=WRONG_LOGIN)
         return page, 401
     throttle.succeeded(attempt)
     staff, session_id = created
+    log.info("staff login: %s from %s", staff.username, _address())
     _end_browser_session()  # logging in again (perhaps as someone else) ends the old session
     session.pop("csrf", None)  # the login form's token; the new session has its own
     session.pop("user", None)  # the signed-cookie login of earlier versions, never read again
@@ -257,6 +265,10 @@ def login() -> Response | tuple[str, int]:
     # No Max-Age: the cookie goes when the browser closes; the server enforces idle and age.
     response.set_cookie(cookie_name(), session_id, **_cookie_options())
     return response
+
+
+def _address() -> str:
+    return request.remote_addr or "an unknown address"
 
 
 def _end_browser_session() -> None:
