@@ -60,6 +60,8 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     ingest.ChooseLayer: ProblemType(400, "choose-layer", "Choose a layer"),
     ingest.NoUsableFeatures: ProblemType(422, "no-usable-features", "No usable features"),
     ingest.LayerExists: ProblemType(409, "layer-exists", "Layer exists"),
+    ingest.BudgetExceeded: ProblemType(422, "ingest-budget", "Ingest budget exceeded"),
+    ingest.StorageFull: ProblemType(507, "insufficient-storage", "Insufficient storage"),
     LayerBusy: ProblemType(409, "layer-busy", "Layer busy"),
 }
 _DATABASE_DOWN = ProblemType(503, "database-unavailable", "Database unavailable")
@@ -120,6 +122,13 @@ def _for_database_error(error: Exception) -> Response:
     return response
 
 
+def _for_os_error(error: OSError) -> Response:
+    # A full disk anywhere in a request (werkzeug spooling a form, too) is 507, not a bug.
+    if ingest.is_storage_full(error):
+        return _for_domain_error(ingest.storage_full("storing the request"))
+    return _for_unexpected(error)
+
+
 def _for_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
     return problem(500, "Internal error", "Something went wrong on our side.", "internal-error")
@@ -132,4 +141,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _for_http_error)
     app.register_error_handler(psycopg.OperationalError, _for_database_error)
     app.register_error_handler(psycopg_pool.PoolTimeout, _for_database_error)
+    app.register_error_handler(OSError, _for_os_error)
     app.register_error_handler(Exception, _for_unexpected)

@@ -75,10 +75,26 @@ class Settings(BaseSettings):
     )
     max_features: int = Field(default=5_000_000, ge=1, description="Most features per upload.")
     max_vertices: int = Field(
-        default=100_000_000, ge=1, description="Most vertices per upload (all features)."
+        default=25_000_000, ge=1, description="Most vertices per upload (all features)."
     )
     max_feature_vertices: int = Field(
-        default=2_000_000, ge=1, description="Most vertices in one feature."
+        default=250_000, ge=1, description="Most vertices in one feature."
+    )
+    max_raster_pixels: int = Field(
+        default=400_000_000,
+        ge=1,
+        description="Most pixels (width × height) of one uploaded raster, checked before decoding.",
+    )
+    ingest_max_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Wall-clock budget of one upload's processing (422 when spent).",
+    )
+    ingest_statement_timeout_ms: int = Field(
+        default=600_000,
+        ge=1000,
+        description="statement_timeout of the ingest transaction (never 0; lowered to the "
+        "time left of WEBMAP_INGEST_MAX_SECONDS).",
     )
     upload_dir: str | None = Field(
         default=None, description="Scratch folder for uploads; defaults to the system temp dir."

@@ -1,7 +1,9 @@
 """Publishing an uploaded file: one path for the staff API and the admin pages.
 
 The upload is spooled to a scratch folder under its sanitised original name (GDAL reads an SRTM
-tile's position from it), then handed to the raster or the vector pipeline by its suffix.
+tile's position from it), then handed to the raster or the vector pipeline by its suffix, with
+the budgets from the settings. A disk that fills up on the way (spooling, unpacking, converting)
+answers :class:`~layers.ingest.errors.StorageFull` (507); the scratch folder goes either way.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from werkzeug.utils import secure_filename
 
 from layers.errors import InvalidInput
 from layers.ingest import RASTER_SUFFIXES, IngestLimits, IngestOptions, publish_vector
+from layers.ingest.budget import Deadline
+from layers.ingest.errors import storage_errors
+from layers.raster.inspect import RasterLimits
 from layers.store import LayerSpec
 from webmap.db import get_pool
 from webmap.raster_api import raster_storage
@@ -39,6 +44,8 @@ def ingest_limits(settings: Settings) -> IngestLimits:
         max_features=settings.max_features,
         max_vertices=settings.max_vertices,
         max_feature_vertices=settings.max_feature_vertices,
+        ingest_max_seconds=settings.ingest_max_seconds,
+        ingest_statement_timeout_ms=settings.ingest_statement_timeout_ms,
     )
 
 
@@ -48,7 +55,11 @@ def publish_upload(
     """Publish ``upload`` as the new live version of ``spec.name``; returns (version, report)."""
     original = Path(upload.filename or "upload").name
     scratch_root = Path(settings.upload_dir) if settings.upload_dir else None
-    with tempfile.TemporaryDirectory(prefix="webmap-upload-", dir=scratch_root) as scratch:
+    # Outermost, so that a full disk while removing or creating the scratch folder counts too.
+    with (
+        storage_errors("storing the upload"),
+        tempfile.TemporaryDirectory(prefix="webmap-upload-", dir=scratch_root) as scratch,
+    ):
         suffix = Path(original).suffix.lower()
         stored = Path(scratch) / (secure_filename(original) or f"upload{suffix}")
         upload.save(stored)
@@ -74,7 +85,14 @@ def _publish_raster(
 
     with get_pool().connection() as conn:
         report = publish_raster(
-            conn, spec, path, raster_storage(settings), srid, keep_versions=settings.keep_versions
+            conn,
+            spec,
+            path,
+            raster_storage(settings),
+            srid,
+            limits=RasterLimits(max_pixels=settings.max_raster_pixels),
+            keep_versions=settings.keep_versions,
+            deadline=Deadline(settings.ingest_max_seconds),
         )
         row = conn.execute(
             "SELECT version FROM webmap.layers WHERE name = %s", [spec.name]

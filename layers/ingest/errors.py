@@ -6,9 +6,12 @@ published the new version, so a refused upload never changes what is live.
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from layers.errors import InvalidInput
+from layers.errors import InvalidInput, LayerError
 
 
 class UploadRefused(InvalidInput):
@@ -49,3 +52,52 @@ class NoUsableFeatures(UploadRefused):
 
 class LayerExists(UploadRefused):
     """``POST`` of a name that is taken: a new version goes through ``PUT``."""
+
+
+class BudgetExceeded(UploadRefused):
+    """The upload needed more time or work than one ingest may take (a setting names it)."""
+
+
+class StorageFull(LayerError):
+    """The server's disk (or the service's quota) filled up while the upload was stored.
+
+    Not the uploader's fault, and nothing of the upload is kept; ``extensions`` say where.
+    """
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.extensions = extensions
+
+
+#: ``errno`` values that mean "no room left": the disk, or the user's quota on it.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether ``error`` (or an error it was raised from) is a full disk or quota."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in FULL_ERRNOS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def storage_full(where: str) -> StorageFull:
+    """The refusal for a disk that filled up while ``where`` was written."""
+    return StorageFull(
+        f"The server ran out of disk space while {where}; nothing was published and the "
+        "live version is unchanged. Try again later, or tell the operator.",
+        stage=where,
+    )
+
+
+@contextmanager
+def storage_errors(where: str) -> Iterator[None]:
+    """Turn a full disk (``ENOSPC``, ``EDQUOT``) raised inside into :class:`StorageFull`."""
+    try:
+        yield
+    except OSError as exc:
+        if is_storage_full(exc):
+            raise storage_full(where) from exc
+        raise

@@ -8,6 +8,12 @@ record the version with its report; swap the live pointer; prune old versions.
 Everything that can refuse the upload happens before the transaction or inside it, so a refusal,
 an error, a client that goes away or a killed process leaves the live version untouched and no
 table behind (PostgreSQL rolls the DDL back with the rest).
+
+Budgets (docs/layers.md, "Budgets"): vertex limits are checked on the parsed file before any
+work; a wall-clock deadline (``WEBMAP_INGEST_MAX_SECONDS``) is checked between steps, chunks and
+slow features; the transaction runs under ``SET LOCAL statement_timeout`` (the lower of
+``WEBMAP_INGEST_STATEMENT_TIMEOUT_MS`` and the time left, never 0). A full disk answers
+:class:`~layers.ingest.errors.StorageFull`.
 """
 
 from __future__ import annotations
@@ -24,10 +30,17 @@ import shapely
 from psycopg import sql
 
 from layers.catalog import FieldInfo
+from layers.ingest.budget import Deadline
 from layers.ingest.crs_check import CrsDecision, decide_crs
-from layers.ingest.errors import ImplausibleCrs, NoUsableFeatures
+from layers.ingest.errors import (
+    BudgetExceeded,
+    ImplausibleCrs,
+    NoUsableFeatures,
+    storage_errors,
+    storage_full,
+)
 from layers.ingest.formats import SourceDataset, csv_srid, open_dataset
-from layers.ingest.limits import IngestLimits
+from layers.ingest.limits import IngestLimits, setting_name
 from layers.ingest.reading import Source, column_names, read_source
 from layers.ingest.validate import ValidationReport, check_limits, choose_family
 from layers.ingest.writer import copy_features
@@ -142,6 +155,17 @@ def _finish(conn: psycopg.Connection[Any], table: str) -> None:
     conn.execute(sql.SQL("ANALYZE {}").format(ident))
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """An upload read and checked, ready for the transaction."""
+
+    source: Source
+    decision: CrsDecision
+    family: str
+    strays: np.ndarray[Any, Any]
+    original_name: str
+
+
 def publish_vector(
     conn: psycopg.Connection[Any],
     spec: LayerSpec,
@@ -151,57 +175,115 @@ def publish_vector(
     progress: Progress | None = None,
     workdir: Path | None = None,
 ) -> PublishResult:
-    """Publish ``path`` (uploaded as ``original_name``) as the new live version of ``spec.name``."""
+    """Publish ``path`` (uploaded as ``original_name``) as the new live version of ``spec.name``.
+
+    Raises :class:`~layers.ingest.errors.UploadRefused` subclasses for data that cannot or may
+    not be published (:class:`~layers.ingest.errors.BudgetExceeded` when over the time budget),
+    and :class:`~layers.ingest.errors.StorageFull` when the disk fills up.
+    """
     check_layer_name(spec.name)
-    with tempfile.TemporaryDirectory(prefix="webmap-ingest-", dir=workdir) as scratch:
+    limits = options.limits
+    deadline = Deadline(limits.ingest_max_seconds)
+    with (
+        storage_errors("unpacking the upload"),
+        tempfile.TemporaryDirectory(prefix="webmap-ingest-", dir=workdir) as scratch,
+    ):
         if progress:
             progress("reading", 0, 1)
-        dataset = open_dataset(
-            path, original_name, Path(scratch), options.limits, options.source_layer
-        )
-        source = read_source(dataset, options.limits, options.encoding)
-        check_limits(source.geometries, options.limits)
+        dataset = open_dataset(path, original_name, Path(scratch), limits, options.source_layer)
+        deadline.check("unpacking")
+        source = read_source(dataset, limits, options.encoding)
+        deadline.check("reading")
+        check_limits(source.geometries, limits)
         family = choose_family(source.geometries, options.geometry_type)
         decision, strays = _decide(source, options)
-        fields = [
-            FieldInfo(name, kind)
-            for name, kind in zip(column_names(source.field_names), source.field_types, strict=True)
-        ]
-        report = ValidationReport(features_read=len(source.geometries))
-        with conn.transaction():
-            # An upload is long by nature (and may wait its turn behind another one): the
-            # service's per-statement timeout for tiles and lookups does not apply here.
-            conn.execute("SELECT set_config('statement_timeout', '0', true)")
-            lock_layer(conn, spec.name)
-            version = allocate_version(conn, spec.name)
-            table = version_table(spec.name, version)
-            create_version_table(conn, table, fields)
-            copy_features(
-                conn,
-                table,
-                source,
-                fields,
-                decision,
-                family,
-                strays,
-                report,
-                progress,
-                options.chunk_size,
-            )
-            full = _report(dataset, decision, family, fields, report, original_name)
-            if report.stored == 0:
-                raise NoUsableFeatures(
-                    "No feature could be stored; see the report for why each was rejected.",
-                    report=full,
-                )
-            if progress:
-                progress("indexing", 0, 1)
-            _finish(conn, table)
-            record_version(conn, spec.name, version, table, fields, full)
-            publish_version(conn, spec, version, _GEOMETRY_TYPES[family])
-            prune_versions(conn, spec.name, keep=options.keep_versions)
+        deadline.check("checking the coordinate system")
+        checked = _Checked(source, decision, family, strays, original_name)
+        result = _store(conn, spec, checked, options, deadline, progress)
     if progress:
         progress("done", 1, 1)
+    return result
+
+
+def _store(
+    conn: psycopg.Connection[Any],
+    spec: LayerSpec,
+    checked: _Checked,
+    options: IngestOptions,
+    deadline: Deadline,
+    progress: Progress | None,
+) -> PublishResult:
+    """The one transaction, under the ingest's statement timeout, with its errors named."""
+    cap = options.limits.ingest_statement_timeout_ms
+    timeout_ms = deadline.statement_timeout_ms(cap)
+    try:
+        with conn.transaction():
+            # Uploads are long by nature, so the service's short timeout for tiles and lookups
+            # does not fit them; but never no timeout at all (0): a statement that outlives the
+            # ingest's budget is cancelled by PostgreSQL itself, even while Python waits.
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(timeout_ms))
+            return _publish(conn, spec, checked, options, deadline, progress)
+    except psycopg.errors.QueryCanceled as exc:
+        # (Waiting for the layer's lock ends as LayerBusy in lock_layer, not here.)
+        if timeout_ms < cap:
+            raise deadline.exceeded("storing in the database") from exc
+        raise BudgetExceeded(
+            f"A database step of the upload took longer than {cap:,} ms; nothing was published.",
+            limit=setting_name("ingest_statement_timeout_ms"),
+            value=cap,
+            hint="Split the data into smaller files (by area or by feature type), or ask the "
+            "operator to raise the limit.",
+        ) from exc
+    except psycopg.errors.DiskFull as exc:
+        raise storage_full("storing in the database") from exc
+
+
+def _publish(
+    conn: psycopg.Connection[Any],
+    spec: LayerSpec,
+    checked: _Checked,
+    options: IngestOptions,
+    deadline: Deadline,
+    progress: Progress | None,
+) -> PublishResult:
+    """Inside the transaction: from the layer's lock to the pointer swap."""
+    source, family = checked.source, checked.family
+    fields = [
+        FieldInfo(name, kind)
+        for name, kind in zip(column_names(source.field_names), source.field_types, strict=True)
+    ]
+    report = ValidationReport(features_read=len(source.geometries))
+    lock_layer(conn, spec.name)
+    version = allocate_version(conn, spec.name)
+    table = version_table(spec.name, version)
+    create_version_table(conn, table, fields)
+    copy_features(
+        conn,
+        table,
+        source,
+        fields,
+        checked.decision,
+        family,
+        checked.strays,
+        report,
+        progress,
+        options.chunk_size,
+        deadline,
+    )
+    full = _report(source.dataset, checked.decision, family, fields, report, checked.original_name)
+    if report.stored == 0:
+        raise NoUsableFeatures(
+            "No feature could be stored; see the report for why each was rejected.",
+            report=full,
+        )
+    deadline.check("storing")
+    if progress:
+        progress("indexing", 0, 1)
+    _finish(conn, table)
+    deadline.check("indexing")
+    record_version(conn, spec.name, version, table, fields, full)
+    publish_version(conn, spec, version, _GEOMETRY_TYPES[family])
+    prune_versions(conn, spec.name, keep=options.keep_versions)
     return PublishResult(spec.name, version, full)
 
 

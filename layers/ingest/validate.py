@@ -16,8 +16,9 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from layers.ingest.budget import Deadline, run_bounded
 from layers.ingest.errors import MixedGeometry, TooLarge
-from layers.ingest.limits import IngestLimits
+from layers.ingest.limits import IngestLimits, setting_name
 
 #: At most this many repaired/rejected features are listed one by one (counts are always exact).
 MAX_LISTED = 200
@@ -93,18 +94,37 @@ def family_of(type_ids: NDArray[Any]) -> NDArray[Any]:
 
 
 def check_limits(geometries: GeometryArray, limits: IngestLimits) -> None:
-    """Refuse absurd vertex counts before any work is spent on them."""
+    """Refuse absurd vertex counts before any work is spent on them (413, naming the limit).
+
+    Runs on the parsed file before the database is touched: repairing, simplifying and storing
+    all grow with the vertex count, and a single repair grows faster than linearly.
+    """
     counts = shapely.get_num_coordinates(geometries)
     if counts.size and int(counts.max()) > limits.max_feature_vertices:
         index = int(counts.argmax())
+        over = int(np.count_nonzero(counts > limits.max_feature_vertices))
         raise TooLarge(
             f"Feature {index} has {int(counts.max()):,} vertices; at most "
-            f"{limits.max_feature_vertices:,} per feature are accepted."
+            f"{limits.max_feature_vertices:,} per feature are accepted"
+            + (f" ({over} features are over the limit)." if over > 1 else "."),
+            limit=setting_name("max_feature_vertices"),
+            value=limits.max_feature_vertices,
+            actual=int(counts.max()),
+            feature=index,
+            features_over_limit=over,
+            hint="Split the feature into parts (e.g. cut a long line or a large polygon along "
+            "a grid in QGIS: Vector → Geoprocessing → Split with lines), or simplify it to the "
+            "detail a web map shows (ogr2ogr -simplify 0.1 for 10 cm in a metric CRS).",
         )
     total = int(counts.sum())
     if total > limits.max_vertices:
         raise TooLarge(
-            f"The layer has {total:,} vertices; at most {limits.max_vertices:,} are accepted."
+            f"The layer has {total:,} vertices; at most {limits.max_vertices:,} are accepted.",
+            limit=setting_name("max_vertices"),
+            value=limits.max_vertices,
+            actual=total,
+            hint=f"Split the data into {-(-total // limits.max_vertices)} or more layers "
+            "(by area or by feature type), or simplify very detailed geometries first.",
         )
 
 
@@ -152,11 +172,13 @@ def validate(
     family: str,
     report: ValidationReport,
     unreadable: NDArray[np.bool_] | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[GeometryArray, NDArray[np.bool_]]:
     """Repair what can be repaired; returns the geometries and a mask of those to store.
 
     ``offset`` is the index of the first geometry in the file, so reported indexes are the
-    feature's position in the upload (0-based).
+    feature's position in the upload (0-based). With a ``deadline``, repairs stop when it
+    passes (:class:`~layers.ingest.errors.BudgetExceeded`).
     """
     # force_2d copies every geometry; only pay for it when there is a Z or M to drop.
     has_extra = shapely.has_z(geometries) | shapely.has_m(geometries)
@@ -190,22 +212,63 @@ def validate(
     for i in np.flatnonzero(keep & ~coords_ok):
         report.reject(offset + int(i), "coordinates that are not finite numbers")
         keep[i] = False
-    invalid = keep & ~shapely.is_valid(geoms)
-    for i in np.flatnonzero(invalid):
+    invalid = np.flatnonzero(keep & ~shapely.is_valid(geoms))
+    for i, repaired in zip(invalid, _repaired(geoms[invalid], family, deadline), strict=True):
         reason = str(shapely.is_valid_reason(geoms[i])).split("[")[0]
-        repaired = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
-        if (
-            shapely.get_type_id(repaired) == 7
-            or family_of(np.array([shapely.get_type_id(repaired)]))[0] != family
-        ):
-            repaired = _collection_to_multi(repaired, family)
-        if repaired is None or shapely.is_empty(repaired) or not shapely.is_valid(repaired):
+        if repaired is None:
             report.reject(offset + int(i), f"invalid ({reason}) and collapses when repaired")
             keep[i] = False
         else:
             geoms[i] = repaired
             report.repair(offset + int(i), reason)
     return geoms, keep
+
+
+#: Invalid features up to this many vertices are repaired in this process, one by one with a
+#: deadline check between them: ``make_valid`` takes at most ~0.5 s for them even on random
+#: points. Larger ones are repaired in a child process that is killed when the deadline passes.
+REPAIR_IN_PROCESS_VERTICES = 256
+
+
+def repair_one(geometry: Any, family: str) -> Any:
+    """``geometry`` made valid keeping its family (a polygon stays polygonal); None when the
+    repair collapses it (a ring of zero area) or leaves it invalid."""
+    repaired = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+    if (
+        shapely.get_type_id(repaired) == 7
+        or family_of(np.array([shapely.get_type_id(repaired)]))[0] != family
+    ):
+        repaired = _collection_to_multi(repaired, family)
+    if repaired is None or shapely.is_empty(repaired) or not shapely.is_valid(repaired):
+        return None
+    return repaired
+
+
+def repair_wkb(wkbs: list[bytes], family: str) -> list[bytes | None]:
+    """:func:`repair_one` over WKB (what crosses to the repair process and back)."""
+    out: list[bytes | None] = []
+    for wkb in wkbs:
+        repaired = repair_one(shapely.from_wkb(wkb), family)
+        out.append(None if repaired is None else bytes(shapely.to_wkb(repaired)))
+    return out
+
+
+def _repaired(geoms: GeometryArray, family: str, deadline: Deadline | None) -> list[Any]:
+    """The repaired form of each (invalid) geometry, None where it collapses."""
+    if deadline is None:
+        return [repair_one(g, family) for g in geoms]
+    vertices = shapely.get_num_coordinates(geoms)
+    out: list[Any] = [None] * len(geoms)
+    for i in np.flatnonzero(vertices <= REPAIR_IN_PROCESS_VERTICES):
+        deadline.check("repairing invalid geometries")
+        out[i] = repair_one(geoms[i], family)
+    large = np.flatnonzero(vertices > REPAIR_IN_PROCESS_VERTICES)
+    if large.size:
+        wkbs = [bytes(w) for w in shapely.to_wkb(geoms[large])]
+        repaired = run_bounded(repair_wkb, (wkbs, family), deadline, "repairing invalid geometries")
+        for i, wkb in zip(large, repaired, strict=True):
+            out[i] = None if wkb is None else shapely.from_wkb(wkb)
+    return out
 
 
 def dimension(family: str) -> int:

@@ -28,6 +28,7 @@ from pyproj import CRS, Transformer
 
 from layers.catalog import FieldInfo
 from layers.errors import DatabaseNotReady
+from layers.ingest.budget import Deadline
 from layers.ingest.crs_check import CrsDecision
 from layers.ingest.reading import Source
 from layers.ingest.validate import ValidationReport, validate
@@ -47,16 +48,40 @@ def _value(value: object, kind: str) -> object:
     return value
 
 
-def _simplified(geoms: np.ndarray[Any, Any], tolerance: float) -> np.ndarray[Any, Any]:
+#: Vertices simplified topology-preserving between two deadline checks (about a second).
+_CAREFUL_BATCH_VERTICES = 100_000
+
+
+def _batches(vertices: np.ndarray[Any, Any], limit: int) -> Iterator[slice]:
+    """Consecutive slices of ``vertices`` summing to at most ``limit`` (or one item each)."""
+    start, total = 0, 0
+    for i, count in enumerate(vertices.tolist()):
+        if i > start and total + count > limit:
+            yield slice(start, i)
+            start, total = i, 0
+        total += count
+    if start < len(vertices):
+        yield slice(start, len(vertices))
+
+
+def _simplified(
+    geoms: np.ndarray[Any, Any], tolerance: float, deadline: Deadline | None = None
+) -> np.ndarray[Any, Any]:
     """Douglas–Peucker (fast), redone topology-preserving where that broke a geometry.
 
     The result is as valid as ``ST_SimplifyPreserveTopology`` would give, at a fraction of the
-    cost, because only the few geometries DP damages pay for the careful algorithm.
+    cost, because only the few geometries DP damages pay for the careful algorithm. That one
+    is slow on large features (seconds for 250,000 vertices), so it runs in batches with a
+    deadline check between them.
     """
     fast: np.ndarray[Any, Any] = shapely.simplify(geoms, tolerance, preserve_topology=False)
-    broken = shapely.is_empty(fast) | ~shapely.is_valid(fast)
-    if broken.any():
-        fast[broken] = shapely.simplify(geoms[broken], tolerance, preserve_topology=True)
+    broken = np.flatnonzero(shapely.is_empty(fast) | ~shapely.is_valid(fast))
+    sizes = shapely.get_num_coordinates(geoms[broken])
+    for batch in _batches(sizes, _CAREFUL_BATCH_VERTICES):
+        if deadline is not None:
+            deadline.check("simplifying overviews")
+        part = broken[batch]
+        fast[part] = shapely.simplify(geoms[part], tolerance, preserve_topology=True)
     return fast
 
 
@@ -72,6 +97,7 @@ def _overview(
     vertices: np.ndarray[Any, Any],
     extent: np.ndarray[Any, Any],
     zoom: int,
+    deadline: Deadline | None = None,
 ) -> list[bytes | None]:
     """The overview column at ``zoom`` (see :func:`layers.store.overview_sql`).
 
@@ -85,7 +111,7 @@ def _overview(
     out = np.full(len(geoms), None, dtype=object)
     out[~visible] = _EMPTY
     if detailed.any():
-        out[detailed] = shapely.to_wkb(_simplified(geoms[detailed], tolerance))
+        out[detailed] = shapely.to_wkb(_simplified(geoms[detailed], tolerance, deadline))
     return list(out.tolist())
 
 
@@ -104,7 +130,10 @@ def _column(values: np.ndarray[Any, Any], kind: str) -> list[object]:
 
 
 def _rows(
-    geoms: np.ndarray[Any, Any], values: list[list[object]], family: str
+    geoms: np.ndarray[Any, Any],
+    values: list[list[object]],
+    family: str,
+    deadline: Deadline | None = None,
 ) -> list[tuple[object, ...]]:
     """COPY rows: geometry and overview columns as WKB, then the attribute columns."""
     # Plain WKB without an SRID: PostGIS gives it the column's SRID (3857) from the typmod.
@@ -118,7 +147,7 @@ def _rows(
         if family == "point":
             columns.append([None] * len(geoms))
         else:
-            columns.append(_overview(geoms, vertices, extent, zoom))
+            columns.append(_overview(geoms, vertices, extent, zoom, deadline))
     return list(zip(*columns, *values, strict=True))
 
 
@@ -132,6 +161,7 @@ class _Chunk:
     crs: CRS
     family: str
     strays: np.ndarray[Any, Any]
+    deadline: Deadline | None = None
     # One transformer per worker thread: cheap to build, and no PROJ state is shared.
     local: threading.local = field(default_factory=threading.local)
 
@@ -149,8 +179,15 @@ class _Chunk:
         order, so workers share no mutable state.
         """
         source, report = self.source, ValidationReport()
+        if self.deadline is not None:
+            self.deadline.check("validating")
         geoms, keep = validate(
-            source.geometries[start:end], start, self.family, report, source.unreadable[start:end]
+            source.geometries[start:end],
+            start,
+            self.family,
+            report,
+            source.unreadable[start:end],
+            self.deadline,
         )
         for i in np.flatnonzero(keep & self.strays[start:end]):
             report.reject(start + int(i), "far from the rest of the layer (stray coordinates)")
@@ -167,7 +204,7 @@ class _Chunk:
             for column, f in zip(source.columns, self.fields, strict=True)
         ]
         report.stored += len(chosen)
-        return end, _rows(projected[inside], values, self.family), report
+        return end, _rows(projected[inside], values, self.family, self.deadline), report
 
 
 #: Chunks prepared at once. shapely and pyproj release the GIL, so two workers use both cores
@@ -219,8 +256,14 @@ def copy_features(
     report: ValidationReport,
     progress: Callable[[str, int, int], None] | None,
     chunk_size: int = 20_000,
+    deadline: Deadline | None = None,
 ) -> None:
-    """COPY the usable features of ``source`` into ``table``, reporting into ``report``."""
+    """COPY the usable features of ``source`` into ``table``, reporting into ``report``.
+
+    With a ``deadline``, workers check it between features that are slow to prepare and the
+    main thread between chunks; :class:`~layers.ingest.errors.BudgetExceeded` ends the COPY
+    (the caller's transaction then rolls the table back).
+    """
     names = ["geom", *(f"geom_z{z}" for z in OVERVIEW_ZOOMS), *(f.name for f in fields)]
     # Binary COPY: WKB goes to PostGIS as is, no hex to write on this side or parse on that one.
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
@@ -230,12 +273,14 @@ def copy_features(
     types: list[int | str] = [geometry_oid] * (1 + len(OVERVIEW_ZOOMS))
     types += [_COPY_TYPES[f.type] for f in fields]
     total = len(source.geometries)
-    chunk = _Chunk(source, fields, decision.crs, family, strays)
+    chunk = _Chunk(source, fields, decision.crs, family, strays, deadline)
     # The queued writer sends buffers to the server from its own thread while this one formats.
     with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         copy.set_types(types)
         for end, rows, part in _prepared(chunk, total, chunk_size):
             report.merge(part)
+            if deadline is not None:
+                deadline.check("storing")
             for row in rows:
                 copy.write_row(row)
             if progress:

@@ -1,25 +1,38 @@
 """Publishing a raster layer: inspect, convert to a COG beside the live one, swap one pointer.
 
 The slow part (the COG conversion) runs before the catalog transaction, into a hidden partial
-file; the transaction then takes the layer's advisory lock, picks the version number, renames the
+folder; the transaction then takes the layer's advisory lock, picks the version number, renames the
 file into place and swaps ``webmap.layers.version``. A failure at any point removes the new file
 and leaves the live version serving, exactly as for vector layers.
+
+Budgets (docs/layers.md, "Budgets"): the declared size is checked against the pixel budget right
+after the header is read, before a pixel is decoded; with a deadline the conversion runs in a
+child process that is killed when the deadline passes (GDAL cannot be interrupted otherwise); a
+disk that fills up answers :class:`~layers.ingest.errors.StorageFull`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import secrets
+import shutil
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import psycopg
+from rasterio.io import DatasetReader
 from rio_tiler.io import Reader
 
 from layers.errors import InvalidInput, LayerNotFound
+from layers.ingest.budget import Deadline, run_bounded
+from layers.ingest.errors import TooLarge, is_storage_full, storage_full
+from layers.ingest.limits import setting_name
 from layers.raster.cog import remove_stored, storage_name, stored_path, write_cog
 from layers.raster.inspect import RasterFacts, RasterLimits, inspect_raster, open_raster
 from layers.store import LayerSpec, check_layer_name, publish_version
@@ -38,6 +51,7 @@ def publish_raster(
     limits: RasterLimits | None = None,
     keep_versions: int | None = None,
     progress: TextIO | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """Publish ``path`` as a new live version of raster layer ``spec.name``; returns the report.
 
@@ -47,16 +61,20 @@ def publish_raster(
     ``progress`` (a terminal stream) shows the conversion's progress bar.
     The new version is committed on return unless the caller has a transaction open, which
     then holds it. Raises :class:`~layers.errors.InvalidInput` for unusable or implausible
-    rasters; nothing is written then.
+    rasters (:class:`~layers.ingest.errors.TooLarge` over the pixel budget of ``limits``) and
+    :class:`~layers.ingest.errors.BudgetExceeded` when ``deadline`` passes; nothing is written
+    then. A full disk raises :class:`~layers.ingest.errors.StorageFull`, nothing left behind.
     """
     check_layer_name(spec.name)
+    limits = limits or RasterLimits()
     with conn.transaction():  # not an implicit one, which would defer the commit to the caller
         _refuse_other_kind(conn, spec.name)
     storage_dir.mkdir(parents=True, exist_ok=True)
     with open_raster(path) as src:
+        _check_pixel_budget(src, limits)
         facts = inspect_raster(src, srid, limits)
         with _partial_file(storage_dir) as partial:
-            write_cog(src, facts, partial, progress)
+            _convert(src, path, facts, partial, progress, deadline)
             zooms = _native_zooms(partial)
             report = _report(spec.name, path, facts, zooms, partial.stat().st_size)
             _swap_in(conn, spec, facts, partial, storage_dir, report)
@@ -65,14 +83,103 @@ def publish_raster(
     return report
 
 
+def _check_pixel_budget(src: DatasetReader, limits: RasterLimits) -> None:
+    """Refuse a raster whose declared size is over the budget, before a pixel is decoded.
+
+    The header is all GDAL has read so far: a 47 KB sparse GeoTIFF can declare 10⁹ pixels, and
+    converting it took 75 s and 1.5 GB before this check.
+    """
+    if max(src.width, src.height) > limits.max_side:
+        return  # inspect_raster refuses it, naming the longest side allowed
+    pixels = src.width * src.height
+    if pixels <= limits.max_pixels:
+        return
+    tiles = int(np.ceil(pixels / limits.max_pixels))
+    raise TooLarge(
+        f"The raster is {src.width:,} × {src.height:,} = {pixels:,} pixels per band; at most "
+        f"{limits.max_pixels:,} are accepted.",
+        limit=setting_name("max_raster_pixels"),
+        value=limits.max_pixels,
+        actual=pixels,
+        hint=f"Split it into {tiles} or more tiles (e.g. gdal_retile.py -ps 10000 10000) and "
+        "publish them as separate layers, or lower its resolution (gdalwarp -tr).",
+    )
+
+
+def _convert(
+    src: DatasetReader,
+    path: Path,
+    facts: RasterFacts,
+    partial: Path,
+    progress: TextIO | None,
+    deadline: Deadline | None,
+) -> None:
+    """Write the COG to ``partial``: here, or with a deadline in a child process killed when
+    it passes (GDAL's conversion is one call that Python cannot interrupt)."""
+    stage = "converting the raster to a Cloud Optimized GeoTIFF"
+    try:
+        if deadline is None:
+            _write(src, facts, partial, progress)
+        else:
+            args = (path, facts, partial, progress is not None)
+            run_bounded(convert_file, args, deadline, stage)
+    except OSError as exc:
+        if is_storage_full(exc):
+            raise storage_full("writing the raster") from exc
+        raise
+
+
+def convert_file(path: Path, facts: RasterFacts, target: Path, show_progress: bool) -> None:
+    """The child process's side of :func:`_convert`: open ``path`` again and convert it."""
+    with open_raster(path) as src:
+        _write(src, facts, target, sys.stderr if show_progress else None)
+
+
+def _write(src: DatasetReader, facts: RasterFacts, target: Path, progress: TextIO | None) -> None:
+    """:func:`write_cog`, with a full disk reported as ``ENOSPC``.
+
+    GDAL does not pass ``errno`` on: a full disk surfaces as "Write failed" (libtiff prints
+    "No space left on device" to stderr). A write failure while the folder has less room than
+    the uncompressed result is taken for a full disk.
+    """
+    try:
+        write_cog(src, facts, target, progress)
+    except Exception as exc:
+        if is_storage_full(exc) or (_write_failure(exc) and _short_of_room(target.parent, facts)):
+            raise OSError(errno.ENOSPC, "No space left on device while writing the COG") from exc
+        raise
+
+
+def _write_failure(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if "write" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _short_of_room(folder: Path, facts: RasterFacts) -> bool:
+    """Less free space in ``folder`` than the COG would take uncompressed, overviews included."""
+    itemsize = np.dtype(facts.dtype).itemsize
+    estimate = facts.width * facts.height * facts.count * itemsize * 4 // 3
+    return shutil.disk_usage(folder).free < estimate
+
+
 @contextmanager
 def _partial_file(storage_dir: Path) -> Iterator[Path]:
-    """A hidden file name in the storage folder, removed unless it was renamed into place."""
-    partial = storage_dir / f".partial_{secrets.token_hex(8)}.tif"
+    """A file name in a hidden folder of the storage folder; the folder is removed with
+    whatever is left in it (the converter's own temporary file, too) unless the file was
+    renamed into place."""
+    folder = storage_dir / f"{_PARTIAL_PREFIX}{secrets.token_hex(8)}"
+    folder.mkdir()
     try:
-        yield partial
+        yield folder / "cog.tif"
     finally:
-        partial.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_PARTIAL_PREFIX = ".partial_"
 
 
 def _swap_in(
@@ -223,6 +330,12 @@ def clean_storage(
     cutoff = time.time() - grace_seconds
     removed = []
     for entry in sorted(storage_dir.iterdir()):
+        if entry.is_dir() and entry.name.startswith(_PARTIAL_PREFIX):
+            # The partial folder of a conversion whose process was killed.
+            if entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry.name)
+            continue
         if not entry.is_file() or entry.suffix != ".tif" or entry.name in known:
             continue
         if entry.stat().st_mtime < cutoff:
