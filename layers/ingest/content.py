@@ -200,6 +200,13 @@ def check_geopackage(path: Path) -> None:
     index is a virtual table in a real GeoPackage. The schema is read with Python's sqlite3,
     read-only, which has none of GDAL's modules.
     """
+    for journal in ("-wal", "-journal", "-shm"):
+        if path.with_name(path.name + journal).exists():
+            # SQLite would replay it on open: a schema this check never saw.
+            raise UnsupportedFormat(
+                f"The GeoPackage comes with its {journal} file; close it in QGIS (or run "
+                "VACUUM) and send the .gpkg alone."
+            )
     uri = f"{path.absolute().as_uri()}?mode=ro&immutable=1"
     try:
         with closing(sqlite3.connect(uri, uri=True)) as db:

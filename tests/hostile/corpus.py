@@ -122,6 +122,25 @@ def _geopackage(workdir: Path, name: str, statements: list[str], application_id:
     return path.read_bytes()
 
 
+def _geopackage_with_wal(workdir: Path, statements: list[str]) -> bytes:
+    """A zip of a clean GeoPackage and a ``-wal`` file that adds ``statements`` when replayed."""
+    clean = workdir / "wal.gpkg"
+    clean.write_bytes(_geopackage(workdir, "wal-base.gpkg", [], True))
+    with closing(sqlite3.connect(clean)) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA wal_autocheckpoint = 0")
+        db.execute("PRAGMA writable_schema = ON")
+        for sql in statements:
+            db.execute(sql)
+        db.commit()
+        # Copied while the connection is open: the changes are only in the -wal file.
+        members = {
+            "punkter.gpkg": clean.read_bytes(),
+            "punkter.gpkg-wal": clean.with_name("wal.gpkg-wal").read_bytes(),
+        }
+    return _zip(members)
+
+
 def _schema_row(kind: str, name: str, sql: str) -> str:
     quoted = sql.replace("'", "''")
     return (
@@ -222,6 +241,12 @@ def build(port: int, secret: Path, workdir: Path) -> list[Case]:
             "SQLite (not a GeoPackage) with a VirtualOGR table, as .gpkg",
             "plain.gpkg",
             _geopackage(workdir, "plain.gpkg", [virtual, *_register("leak")], False),
+            layer="leak",
+        ),
+        Case(
+            "zip: clean GeoPackage whose -wal file adds a VirtualOGR table",
+            "wal.zip",
+            _geopackage_with_wal(workdir, [virtual, *_register("leak")]),
             layer="leak",
         ),
         Case(
