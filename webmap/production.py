@@ -316,6 +316,21 @@ class ProductionServer:
     def listen(self) -> str:
         return self.nginx_config().listen()
 
+    def gunicorn_workers(self) -> list[int]:
+        """Pids of gunicorn's worker processes (Linux /proc), e.g. to kill one mid-load."""
+        if self.gunicorn_process is None or self.gunicorn_process.poll() is not None:
+            return []
+        master = self.gunicorn_process.pid
+        workers = []
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+            except OSError:
+                continue  # exited meanwhile
+            if stat and int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                workers.append(int(entry.name))
+        return sorted(workers)
+
     def stop_gunicorn(self, timeout: float = 15.0) -> None:
         """Stop gunicorn gracefully (SIGTERM), killing it after ``timeout`` seconds."""
         _stop(self.gunicorn_process, timeout)
