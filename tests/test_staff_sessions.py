@@ -281,3 +281,17 @@ def test_a_damaged_hash_is_a_refused_login_not_an_error(
         _store_hash(sample_database, user, damaged)
         answer = client.post("/login", json={"username": user, "password": PASSWORD})
         assert answer.status_code == 401, (damaged, answer.get_data(as_text=True))
+
+
+def test_secure_cookie_is_host_only_and_ends_with_the_browser(
+    sample_database: str, user: str
+) -> None:
+    with app_with(sample_database, secure_cookies=True) as app:
+        client = app.test_client()
+        response = client.post("/login", json={"username": user, "password": PASSWORD})
+        staff = [c for c in response.headers.getlist("Set-Cookie") if "webmap_staff=" in c]
+        assert len(staff) == 1 and staff[0].startswith("__Host-webmap_staff=")
+        flags = {part.strip().split("=")[0] for part in staff[0].split(";")[1:]}
+        assert {"Secure", "HttpOnly", "Path", "SameSite"} <= flags
+        assert not flags & {"Domain", "Max-Age", "Expires"}
+        assert whoami(client) == 200
