@@ -125,7 +125,7 @@ def serve(
 ) -> None:
     """Run the production server: gunicorn alone, or behind nginx with --proxy."""
     if proxy:
-        from webmap.production import TEMPLATE, ProductionServer
+        from webmap.production import TEMPLATE, ProductionServer, ServerError
 
         server = ProductionServer(
             host=host,
@@ -135,7 +135,10 @@ def serve(
             threads=threads,
             template=nginx_template or TEMPLATE,
         )
-        sys.exit(server.run_forever())
+        try:
+            sys.exit(server.run_forever())
+        except ServerError as exc:
+            raise click.ClickException(str(exc)) from exc
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):  # type: ignore[misc]

@@ -252,6 +252,8 @@ class ProductionServer:
     def start(self) -> ProductionServer:
         """Render the configuration, start gunicorn, then nginx; wait until both answer."""
         self.prepare()
+        if _listening(self.host, self.port):
+            raise ServerError(f"something already listens on {self.listen()}")
         try:
             self.start_gunicorn()
             self.start_nginx()
@@ -294,6 +296,8 @@ class ProductionServer:
         command = [self.nginx, "-p", str(self.runtime_dir), "-c", str(self.config_path)]
         error_log = self.error_log or str(self.runtime_dir / "error.log")
         command += ["-e", error_log]
+        if _listening(self.host, self.port):  # else we would mistake it for our nginx
+            raise ServerError(f"something already listens on {self.listen()}")
         self.nginx_process = subprocess.Popen(  # noqa: S603 (nginx with our own config)
             command, preexec_fn=_die_with_parent
         )
@@ -303,15 +307,11 @@ class ProductionServer:
                 raise ServerError(
                     f"nginx exited with {self.nginx_process.returncode}: {_tail(error_log)}"
                 )
-            try:
-                with socket.create_connection((self.host, self.port), timeout=1):
-                    return
-            except OSError as exc:
-                if time.monotonic() > deadline:
-                    raise ServerError(
-                        f"nginx did not listen on {self.listen()}: {_tail(error_log)}"
-                    ) from exc
-                time.sleep(0.05)
+            if _listening(self.host, self.port):
+                return
+            if time.monotonic() > deadline:
+                raise ServerError(f"nginx did not listen on {self.listen()}: {_tail(error_log)}")
+            time.sleep(0.05)
 
     def listen(self) -> str:
         return self.nginx_config().listen()
@@ -390,6 +390,14 @@ def _stop(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def _tail(path: str, lines: int = 20) -> str:
