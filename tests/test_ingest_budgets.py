@@ -294,3 +294,23 @@ def test_a_raster_conversion_over_the_time_budget_is_killed(
         assert live_version(client, staff, "budget_cog") == 1
     # No COG, no partial folder, no converter's temporary file left behind.
     assert_only_v1_stored(raster_dir, "budget_cog")
+
+
+def test_the_raster_cli_has_the_same_pixel_budget(
+    database_url: str, raster_dir: Path, tmp_path: Path
+) -> None:
+    """An operator's `webmap rasters import` is held to the budget an upload is."""
+    from webmap.cli import main
+
+    huge = sparse_geotiff(tmp_path / "huge_cli.tif", 31_623)
+    with app_with(database_url, raster_dir=str(raster_dir)) as application:
+        runner = application.test_cli_runner()
+        started = time.monotonic()
+        result = runner.invoke(
+            main, ["rasters", "import", str(huge), "--name", "budget_cli", "--title", "CLI"]
+        )
+        elapsed = time.monotonic() - started
+    assert result.exit_code != 0
+    assert "400,000,000" in result.output, result.output
+    assert elapsed < 10, f"refused after {elapsed:.1f} s"
+    assert not list(raster_dir.rglob("budget_cli*"))

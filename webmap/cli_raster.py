@@ -16,7 +16,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from layers.errors import LayerError
+from layers.ingest.budget import Deadline
 from layers.raster import clean_storage, delete_raster_layer, publish_raster
+from layers.raster.inspect import RasterLimits
 from layers.store import LayerSpec
 from webmap.raster_api import raster_storage
 from webmap.settings import Settings
@@ -76,7 +78,10 @@ def import_raster(
                 file,
                 raster_storage(settings),
                 srid,
+                # The same budgets as an upload: an operator's file can be as hostile.
+                limits=RasterLimits(max_pixels=settings.max_raster_pixels),
                 keep_versions=settings.keep_versions,
+                deadline=Deadline(settings.ingest_max_seconds),
                 # A progress bar for people at a terminal; scripts get clean output.
                 progress=sys.stderr if sys.stderr.isatty() and not as_json else None,
             )
