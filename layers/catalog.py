@@ -18,7 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from layers.errors import DatabaseNotReady, LayerNotFound
-from layers.models import DATA_SCHEMA
+from layers.schema import DATA_SCHEMA
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from layers.catalog import FieldInfo
-from layers.models import DATA_SCHEMA
+from layers.schema import DATA_SCHEMA
 from layers.sources import SourceFeature, read_features
 from layers.store import (
     LayerSpec,

@@ -1,19 +1,29 @@
-"""Creating the database and bringing its schema up to date (``webmap db init``).
+"""The database schema: the names the migrations create, and creating the database and bringing
+its schema up to date (``webmap db init``).
 
-Idempotent: a second run finds the database and the newest migration in place and does nothing.
+The SQL in ``migrations/versions/`` is the one description of the tables (docs/architecture.md,
+"Schema"); code reads and writes them with psycopg. Migrating is idempotent: a second run finds
+the database and the newest migration in place and does nothing.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
-from alembic import command
-from alembic.config import Config
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# Created by migration 0001_catalog; the SQL there spells the same names and pattern.
+CATALOG_SCHEMA = "webmap"  # the catalog, staff and token tables
+DATA_SCHEMA = "layerdata"  # one table per stored version of a vector layer
+LAYER_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"  # the layers.name CHECK constraint
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -39,6 +49,9 @@ def ensure_database(database_url: str) -> bool:
 
 def alembic_config(database_url: str) -> Config:
     """An Alembic configuration that needs no alembic.ini on disk."""
+    # Imported here: alembic brings SQLAlchemy, which only ``db init`` needs, not the app's start.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
@@ -47,6 +60,8 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str) -> None:
     """Apply every migration not yet applied."""
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), "head")
 
 

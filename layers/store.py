@@ -22,7 +22,7 @@ from psycopg import sql
 
 from layers.catalog import FieldInfo
 from layers.errors import InvalidInput
-from layers.models import DATA_SCHEMA, LAYER_NAME_PATTERN
+from layers.schema import DATA_SCHEMA, LAYER_NAME_PATTERN
 
 STORAGE_SRID = 3857
 #: Names that address something other than one layer in URLs (``/tiles/basemap/…``).

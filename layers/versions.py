@@ -16,7 +16,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from layers.errors import InvalidInput, LayerNotFound
-from layers.models import DATA_SCHEMA
+from layers.schema import DATA_SCHEMA
 from layers.store import check_layer_name, next_version
 
 

@@ -21,7 +21,7 @@ from rasterio.windows import Window
 
 from layers.ingest import IngestOptions, publish_vector
 from layers.ingest.limits import IngestLimits
-from layers.models import DATA_SCHEMA
+from layers.schema import DATA_SCHEMA
 from layers.store import LayerSpec
 from tests.app_helpers import app_with
 from tests.layers_helpers import token_headers, upload

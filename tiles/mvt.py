@@ -17,7 +17,7 @@ from typing import Any
 from morecantile import Tile
 from psycopg import sql
 
-from layers.models import DATA_SCHEMA
+from layers.schema import DATA_SCHEMA
 from layers.store import STORAGE_SRID, overview_sql
 from tiles.grid import tile_envelope
 from tiles.tilesets import Tileset, TileSource

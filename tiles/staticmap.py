@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from psycopg import sql
 from pyproj import Transformer
 
-from layers.models import DATA_SCHEMA
+from layers.schema import DATA_SCHEMA
 from layers.store import STORAGE_SRID, overview_sql
 from tiles import style
 from tiles.errors import TileError

@@ -44,7 +44,7 @@ from layers.ingest.limits import IngestLimits, setting_name
 from layers.ingest.reading import Source, column_names, read_source
 from layers.ingest.validate import ValidationReport, check_limits, choose_family
 from layers.ingest.writer import copy_features
-from layers.models import DATA_SCHEMA
+from layers.schema import DATA_SCHEMA
 from layers.store import (
     LayerSpec,
     check_layer_name,

@@ -32,7 +32,7 @@ from layers.ingest.budget import Deadline
 from layers.ingest.crs_check import CrsDecision
 from layers.ingest.reading import Source
 from layers.ingest.validate import ValidationReport, validate
-from layers.models import DATA_SCHEMA
+from layers.schema import DATA_SCHEMA
 from layers.store import OVERVIEW_ZOOMS, STORAGE_SRID, simplify_tolerance
 
 # Web Mercator is undefined at the poles: pyproj answers inf there.

@@ -1,14 +1,15 @@
-"""Alembic environment: runs migrations on the connection given by ``webmap db init``."""
+"""Alembic environment: runs migrations on the connection given by ``webmap db init``.
+
+The migrations are hand-written SQL and the only description of the schema (docs/architecture.md,
+"Schema"): there is no model metadata to autogenerate from or compare with.
+"""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from layers.models import Base
-
 config = context.config
-target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:
@@ -16,7 +17,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=target_metadata,
+            target_metadata=None,
             version_table_schema="public",
         )
         with context.begin_transaction():
