@@ -17,34 +17,9 @@ import { defaults as defaultInteractions } from 'ol/interaction/defaults.js';
 import { fromLonLat, transformExtent } from 'ol/proj.js';
 import { loadBasemap } from '../shared/basemap.js';
 import { OSTERMALM, SWEDEN_EXTENT, prefersReducedMotion } from '../shared/geo.js';
+import { TEXT_EN, TEXT_SV } from './i18n.js';
 import { addOverlay } from './overlay.js';
 
-const TEXT_SV = {
-  loading: 'Kartan laddas …',
-  ready: 'Kartan visar Östermalm, Stockholm. Använd piltangenterna för att flytta och + eller − för att zooma när kartan har fokus.',
-  failed: 'Kartan kunde inte laddas. Försök igen senare.',
-  tileFailed: 'En del av kartan kunde inte laddas.',
-  zoomIn: 'Zooma in',
-  zoomOut: 'Zooma ut',
-  sweden: 'Visa hela Sverige',
-  ostermalm: 'Visa Östermalm',
-  swedenShown: 'Kartan visar hela Sverige.',
-  ostermalmShown: 'Kartan visar Östermalm, Stockholm.',
-};
-
-// English for pages in English (the admin preview at /admin/layers/<name>/preview?lang=en).
-const TEXT_EN = {
-  loading: 'The map is loading …',
-  ready: 'The map shows Östermalm, Stockholm. Use the arrow keys to move and + or − to zoom while the map has focus.',
-  failed: 'The map could not be loaded. Try again later.',
-  tileFailed: 'Part of the map could not be loaded.',
-  zoomIn: 'Zoom in',
-  zoomOut: 'Zoom out',
-  sweden: 'Show all of Sweden',
-  ostermalm: 'Show Östermalm',
-  swedenShown: 'The map shows all of Sweden.',
-  ostermalmShown: 'The map shows Östermalm, Stockholm.',
-};
 const TEXT = (document.documentElement.lang || 'sv').startsWith('en') ? TEXT_EN : TEXT_SV;
 
 function button(label, text, onClick) {
