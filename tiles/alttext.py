@@ -1,7 +1,9 @@
-"""Alternative text for a static map: what a sighted reader gets from the image, in words.
+"""What a static map shows, as data for its alternative text.
 
 A receipt's map is useless to a blind citizen unless its text says what it shows: the marked
-place (address, property, municipality) and how much ground the image covers.
+place (address, property, municipality) and how much ground the image covers. This module picks
+the facts and rounds the numbers as the text states them; ``webmap`` words them in the reader's
+language from its gettext catalogues (no sentences below ``webmap/``).
 """
 
 from __future__ import annotations
@@ -24,43 +26,86 @@ class PlaceWords:
     lat: float | None = None
 
 
-def _degrees(lon: float, lat: float, english: bool) -> str:
-    north_south = f"{abs(lat):.5f}° {'N' if lat >= 0 else 'S'}"
-    east_west = f"{abs(lon):.5f}° {'E' if lon >= 0 else 'W'}"
-    text = f"{north_south}, {east_west}"
-    return f"{text} (WGS 84)" if english else f"{text.replace('.', ',')} (WGS 84)"
+@dataclass(frozen=True)
+class MapDescription:
+    """The facts an alt text states, in the order it states them; ``None`` parts are left out.
+
+    The place is named by address, property and municipality when any is known; otherwise by its
+    SWEREF 99 TM position (whole metres); otherwise, far from Sweden, by WGS 84 degrees.
+    """
+
+    address: str | None
+    designation: str | None
+    fictional: bool
+    municipality: str | None
+    #: (n, e) in whole metres, only when no name is known.
+    sweref: tuple[int, int] | None
+    #: (lat, lon) in degrees, only when neither a name nor SWEREF 99 TM is known.
+    wgs84: tuple[float, float] | None
+    #: The ground the image covers, rounded as stated ("about 1 200 × 800 m").
+    width_m: int
+    height_m: int
 
 
-def _metres(value: float) -> str:
-    rounded = round(value, -2) if value >= 1000 else round(value, -1)
-    return f"{rounded:,.0f}".replace(",", "\u00a0")
+def stated_metres(value: float) -> int:
+    """A distance rounded as said aloud: to 100 m from 1 km up, otherwise to 10 m."""
+    return int(round(value, -2) if value >= 1000 else round(value, -1))
 
 
-def alt_text(place: PlaceWords, width_m: float, height_m: float, lang: str = "sv") -> str:
-    """One or two sentences describing the map image, in Swedish (default) or English."""
+def describe(place: PlaceWords, width_m: float, height_m: float) -> MapDescription:
+    """The facts about the marked place and the area the map image covers."""
+    named = bool(place.address or place.designation or place.municipality)
+    sweref = None
+    if not named and place.e is not None and place.n is not None:
+        sweref = (round(place.n), round(place.e))
+    wgs84 = None
+    if not named and sweref is None and place.lon is not None and place.lat is not None:
+        wgs84 = (place.lat, place.lon)
+    return MapDescription(
+        address=place.address or None,
+        designation=place.designation or None,
+        fictional=bool(place.designation) and place.fictional,
+        municipality=place.municipality or None,
+        sweref=sweref,
+        wgs84=wgs84,
+        width_m=stated_metres(width_m),
+        height_m=stated_metres(height_m),
+    )
+
+
+# Transitional: webmap/staticmap_api.py calls this until it words ``describe()`` itself.
+def alt_text(
+    place: PlaceWords, width_m: float, height_m: float, lang: str = "sv"
+) -> str:  # pragma: no cover - removed with the webmap change
     english = lang == "en"
+    d = describe(place, width_m, height_m)
     parts: list[str] = []
-    if place.address:
-        parts.append(("near " if english else "vid ") + place.address)
-    if place.designation:
-        label = place.designation + (
-            (" (fictional)" if english else " (fiktiv)") if place.fictional else ""
+    if d.address:
+        parts.append(("near " if english else "vid ") + d.address)
+    if d.designation:
+        label = d.designation + (
+            (" (fictional)" if english else " (fiktiv)") if d.fictional else ""
         )
         parts.append(("on property " if english else "på fastigheten ") + label)
-    if place.municipality:
+    if d.municipality:
         parts.append(
-            f"in {place.municipality} municipality" if english else f"i {place.municipality} kommun"
+            f"in {d.municipality} municipality" if english else f"i {d.municipality} kommun"
         )
-    if not parts and place.e is not None and place.n is not None:
+    if d.sweref:
         parts.append(
-            f"at N {place.n:.0f}, E {place.e:.0f} (SWEREF 99 TM)"
-            if english
-            else f"vid N {place.n:.0f}, E {place.e:.0f} (SWEREF 99 TM)"
+            ("at " if english else "vid ") + f"N {d.sweref[0]}, E {d.sweref[1]} (SWEREF 99 TM)"
         )
-    if not parts and place.lon is not None and place.lat is not None:
-        parts.append(("at " if english else "vid ") + _degrees(place.lon, place.lat, english))
+    if d.wgs84:
+        lat, lon = d.wgs84
+        ns, ew = "N" if lat >= 0 else "S", "E" if lon >= 0 else "W"
+        text = f"{abs(lat):.5f}° {ns}, {abs(lon):.5f}° {ew}"
+        parts.append(
+            ("at " if english else "vid ")
+            + (text if english else text.replace(".", ","))
+            + " (WGS 84)"
+        )
     where = ", ".join(parts)
-    area = f"{_metres(width_m)} × {_metres(height_m)} m"
+    area = f"{d.width_m:,} × {d.height_m:,} m".replace(",", "\u00a0")
     if english:
         return f"Map with a marker {where}. The map shows an area of about {area}."
     return f"Karta med en markering {where}. Kartan visar ett område på ungefär {area}."

@@ -9,6 +9,7 @@ the exact point-in-polygon test is cheap).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import psycopg
@@ -40,6 +41,15 @@ LEFT JOIN LATERAL (
     WHERE ST_Intersects(mp.geom, p.g) LIMIT 1
 ) m ON true
 """
+
+
+class NotFound(StrEnum):
+    """Reason codes for what a reverse lookup did not find."""
+
+    #: The point lies in no Swedish municipality (at sea or abroad).
+    OUTSIDE_MUNICIPALITIES = "outside-municipalities"
+    #: No address within ``radius_m`` of the point.
+    NO_ADDRESS_NEARBY = "no-address-nearby"
 
 
 @dataclass(frozen=True)
@@ -79,19 +89,31 @@ class ReverseResult:
             return None
         return property_label(self.designation, bool(self.fictional))
 
-    def message(self) -> str | None:
-        """Plain words for what was not found (English; ``message_sv`` has Swedish)."""
+    @property
+    def reason(self) -> NotFound | None:
+        """Why part of the answer is missing (``None`` when everything was found).
+
+        A code and the data behind it (``radius_m``), never a sentence: ``webmap`` words it
+        in the reader's language from its gettext catalogues.
+        """
         if self.municipality_code is None:
-            return "The point is outside every Swedish municipality (at sea or abroad)."
+            return NotFound.OUTSIDE_MUNICIPALITIES
         if self.address is None:
+            return NotFound.NO_ADDRESS_NEARBY
+        return None
+
+    # Transitional: webmap/lookup_api.py still calls these until it renders ``reason`` itself.
+    def message(self) -> str | None:  # pragma: no cover - removed with the webmap change
+        if self.reason is NotFound.OUTSIDE_MUNICIPALITIES:
+            return "The point is outside every Swedish municipality (at sea or abroad)."
+        if self.reason is NotFound.NO_ADDRESS_NEARBY:
             return f"No address within {self.radius_m:.0f} m of the point."
         return None
 
-    def message_sv(self) -> str | None:
-        """The same in Swedish, the widget's default language."""
-        if self.municipality_code is None:
+    def message_sv(self) -> str | None:  # pragma: no cover - removed with the webmap change
+        if self.reason is NotFound.OUTSIDE_MUNICIPALITIES:
             return "Platsen ligger utanför Sveriges kommuner (till havs eller utomlands)."
-        if self.address is None:
+        if self.reason is NotFound.NO_ADDRESS_NEARBY:
             return f"Ingen adress inom {self.radius_m:.0f} m från platsen."
         return None
 
