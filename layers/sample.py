@@ -2,11 +2,13 @@
 
 Each :class:`SampleLayer` names a file in ``data/``, how to pick and rename its features, and how
 the layer is described in the catalog. :func:`load_sample` publishes them through the same version
-mechanism as staff uploads, so the sample is a realistic exercise of the real path.
+mechanism and feature writer as staff uploads, so the sample is a realistic exercise of the real
+path; a layer whose sources (and recipe) have not changed since its live version is skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,20 +18,20 @@ import psycopg
 from psycopg import sql
 
 from layers.catalog import FieldInfo
-from layers.schema import DATA_SCHEMA
+from layers.ingest import writer
 from layers.sources import SourceFeature, read_features
+from layers.staging import stage_features, staged
 from layers.store import (
     LayerSpec,
-    copy_features,
     create_version_table,
     finish_version_table,
     geometry_type_of,
-    next_version,
     prune_versions,
     publish_version,
     record_version,
     version_table,
 )
+from layers.versions import begin_version, lock_layer
 
 LANTMATERIET = "© Lantmäteriet (CC0)"
 OSM = "© OpenStreetMap contributors (ODbL)"
@@ -272,9 +274,9 @@ def _rows(
             yield feature.wkb, [values.get(f.name) for f in layer.fields]
 
 
-def _dissolve(conn: psycopg.Connection[Any], table: str, layer: SampleLayer) -> None:
+def _dissolve(conn: psycopg.Connection[Any], staging: str, layer: SampleLayer) -> None:
     """Merge the parts of one feature (islands of a municipality) into one multipolygon."""
-    ident = sql.Identifier(DATA_SCHEMA, table)
+    ident = sql.Identifier(staging)
     names = [f.name for f in layer.fields]
     cols = sql.SQL(", ").join(map(sql.Identifier, names))
     conn.execute(
@@ -290,8 +292,8 @@ def _dissolve(conn: psycopg.Connection[Any], table: str, layer: SampleLayer) -> 
     )
 
 
-def _subdivide(conn: psycopg.Connection[Any], table: str, layer: SampleLayer) -> None:
-    ident = sql.Identifier(DATA_SCHEMA, table)
+def _subdivide(conn: psycopg.Connection[Any], staging: str, layer: SampleLayer) -> None:
+    ident = sql.Identifier(staging)
     names = [f.name for f in layer.fields]
     cols = sql.SQL(", ").join(map(sql.Identifier, names))
     conn.execute(
@@ -305,30 +307,103 @@ def _subdivide(conn: psycopg.Connection[Any], table: str, layer: SampleLayer) ->
     )
 
 
-def publish_sample_layer(conn: psycopg.Connection[Any], layer: SampleLayer, data_dir: Path) -> int:
-    """Load one sample layer as a new version and make it live; returns its feature count."""
+@dataclass(frozen=True)
+class SampleOutcome:
+    """What loading one sample layer did: its live version, and whether it was published now."""
+
+    name: str
+    version: int
+    features: int
+    published: bool
+
+
+#: What decides a sample layer's content besides its data files: the recipes in this module and
+#: the writer. A change to either publishes every sample layer again.
+_RECIPE_FILES = (Path(__file__), Path(writer.__file__))
+
+
+def source_digest(layer: SampleLayer, data_dir: Path) -> str:
+    """SHA-256 of what a sample layer is made from: its recipe and its source files.
+
+    A shapefile's side files (same stem: .dbf, .shx, .prj, .cpg) count as part of it.
+    """
+    digest = hashlib.sha256()
+    recipe = (
+        layer.spec,
+        layer.path,
+        layer.srid,
+        layer.fields,
+        layer.source_layer,
+        layer.encoding,
+        layer.dissolve_by,
+        layer.subdivide,
+        layer.extra_sql,
+        getattr(layer.mapper, "__qualname__", ""),
+    )
+    digest.update(repr(recipe).encode())
+    for recipe_file in _RECIPE_FILES:
+        digest.update(recipe_file.read_bytes())
+    source = data_dir / layer.path
+    parts = [source]
+    if source.suffix.lower() == ".shp":
+        parts = sorted(p for p in source.parent.glob(f"{source.stem}.*") if p.is_file())
+    for part in parts:
+        digest.update(part.name.encode())
+        with part.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _live(conn: psycopg.Connection[Any], name: str) -> tuple[int, int, str | None] | None:
+    """(version, feature count, source digest) of the layer's live version, if it exists."""
+    row = conn.execute(
+        """
+        SELECT l.version, v.feature_count, v.report->>'source_sha256'
+        FROM webmap.layers l
+        JOIN webmap.layer_versions v ON v.layer_name = l.name AND v.version = l.version
+        WHERE l.name = %s
+        """,
+        [name],
+    ).fetchone()
+    return (int(row[0]), int(row[1]), row[2]) if row else None
+
+
+def publish_sample_layer(
+    conn: psycopg.Connection[Any], layer: SampleLayer, data_dir: Path, force: bool = False
+) -> SampleOutcome:
+    """Load one sample layer as a new version and make it live, unless the live version was
+    made from the same sources (``force`` publishes anyway).
+
+    Under the layer's lock, with a version number from
+    :func:`~layers.versions.allocate_version` (never one a deleted layer used), like every
+    other publication; the features go through the uploads' writer.
+    """
     name = layer.spec.name
+    digest = source_digest(layer, data_dir)
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"layer:{name}"])
-        version = next_version(conn, name)
+        lock_layer(conn, name)
+        live = _live(conn, name)
+        if live is not None and live[2] == digest and not force:
+            return SampleOutcome(name, live[0], live[1], published=False)
+        version = begin_version(conn, layer.spec, "vector")
         table = version_table(name, version)
         create_version_table(conn, table, layer.fields)
         features = read_features(data_dir / layer.path, layer.source_layer, layer.encoding)
-        copy_features(conn, table, layer.srid, layer.fields, _rows(features, layer))
+        staging = f"staging_{table}"
+        stage_features(conn, staging, layer.srid, layer.fields, _rows(features, layer))
         if layer.dissolve_by:
-            _dissolve(conn, table, layer)
+            _dissolve(conn, staging, layer)
         if layer.subdivide:
-            _subdivide(conn, table, layer)
+            _subdivide(conn, staging, layer)
+        geoms, columns = staged(conn, staging, layer.fields)
+        count = writer.write_features(conn, table, geoms, layer.fields, columns)
         finish_version_table(conn, table)
-        record_version(conn, name, version, table, layer.fields, {"source": layer.path})
+        report: dict[str, object] = {"source": layer.path, "source_sha256": digest}
+        record_version(conn, name, version, table, layer.fields, report)
         publish_version(conn, layer.spec, version, geometry_type_of(conn, table))
         prune_versions(conn, name, keep=KEEP_OLD_VERSIONS)
-        row = conn.execute(
-            "SELECT feature_count FROM webmap.layer_versions "
-            "WHERE layer_name = %s AND version = %s",
-            [name, version],
-        ).fetchone()
-    return int(row[0]) if row else 0
+    return SampleOutcome(name, version, count, published=True)
 
 
 def load_sample(
@@ -336,14 +411,16 @@ def load_sample(
     data_dir: Path,
     progress: Progress | None = None,
     only: set[str] | None = None,
-) -> dict[str, int]:
-    """Publish every sample layer (or those named in ``only``); returns feature counts by name."""
+    force: bool = False,
+) -> dict[str, SampleOutcome]:
+    """Publish every sample layer (or those named in ``only``) whose sources changed since
+    its live version was loaded (all with ``force``); returns what happened, by name."""
     chosen = [layer for layer in SAMPLE_LAYERS if only is None or layer.spec.name in only]
-    counts: dict[str, int] = {}
+    outcomes: dict[str, SampleOutcome] = {}
     for index, layer in enumerate(chosen):
         if progress:
             progress(layer.spec.name, index, len(chosen))
-        counts[layer.spec.name] = publish_sample_layer(conn, layer, data_dir)
+        outcomes[layer.spec.name] = publish_sample_layer(conn, layer, data_dir, force)
     if progress:
         progress("", len(chosen), len(chosen))
-    return counts
+    return outcomes

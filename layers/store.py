@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from layers.catalog import FieldInfo
-from layers.errors import InvalidInput
+from layers.errors import InvalidInput, LayerNotFound
 from layers.schema import DATA_SCHEMA, LAYER_NAME_PATTERN
 
 STORAGE_SRID = 3857
@@ -88,6 +88,17 @@ class LayerSpec:
     public: bool = True
     minzoom: int = 0
     maxzoom: int = 22
+    #: The layer must not exist yet; checked under its lock
+    #: (:class:`~layers.ingest.errors.LayerExists` otherwise).
+    new: bool = False
+    #: For a new version of an existing layer: the metadata fields this spec sets; the others
+    #: keep the value they have when the version goes live (read under the lock, so a change
+    #: made meanwhile is not lost). ``None``: all of them (and the layer may be created).
+    changed: frozenset[str] | None = None
+
+
+#: Metadata a new version (or :func:`layers.publishing.update_metadata`) may change.
+METADATA_FIELDS = ("title", "description", "attribution", "public", "minzoom", "maxzoom")
 
 
 def next_version(conn: psycopg.Connection[Any], name: str) -> int:
@@ -133,103 +144,12 @@ def create_version_table(
     )
 
 
-def _coerce(value: object, kind: str) -> object:
-    """A source value in the column's type; NaN and blanks become NULL (GDAL pads with them)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if kind == "integer":
-        return int(value)  # type: ignore[call-overload]
-    if kind == "number":
-        return float(value)  # type: ignore[arg-type]
-    if kind == "boolean":
-        return bool(value)
-    text = str(value)
-    return text if text.strip() else None
-
-
-def copy_features(
-    conn: psycopg.Connection[Any],
-    table: str,
-    source_srid: int,
-    fields: Sequence[FieldInfo],
-    rows: Iterable[tuple[bytes, Sequence[object]]],
-) -> int:
-    """Stream ``(wkb, values)`` rows in with COPY, then repair, transform and drop empties in SQL.
-
-    COPY into an unlogged staging table and one set-based INSERT is an order of magnitude faster
-    than row-wise inserts, and lets PostGIS do the transform where it is fastest.
-    """
-    names = [f.name for f in fields]
-    staging = sql.Identifier(f"staging_{table}")
-    staging_columns = [sql.SQL("src bytea")] + [
-        sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_SQL_TYPES[f.type])) for f in fields
-    ]
-    conn.execute(
-        sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
-            staging, sql.SQL(", ").join(staging_columns)
-        )
-    )
-    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        staging, sql.SQL(", ").join(map(sql.Identifier, ["src", *names]))
-    )
-    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-        for wkb, values in rows:
-            copy.write_row(
-                [wkb, *(_coerce(v, f.type) for v, f in zip(values, fields, strict=True))]
-            )
-    target_columns = sql.SQL(", ").join(map(sql.Identifier, ["geom", *names]))
-    source_columns = sql.SQL(", ").join(map(sql.Identifier, names))
-    inserted = conn.execute(
-        sql.SQL(
-            """
-            INSERT INTO {target} ({target_columns})
-            SELECT g, {source_columns} FROM (
-                SELECT ST_Transform({repaired}, {storage}) AS g, *
-                FROM {staging}
-            ) s
-            WHERE NOT ST_IsEmpty(g)
-            """
-            if names
-            else """
-            INSERT INTO {target} (geom)
-            SELECT g FROM (
-                SELECT ST_Transform({repaired}, {storage}) AS g
-                FROM {staging}
-            ) s
-            WHERE NOT ST_IsEmpty(g)
-            """
-        ).format(
-            target=sql.Identifier(DATA_SCHEMA, table),
-            target_columns=target_columns,
-            source_columns=source_columns,
-            repaired=_repaired(source_srid),
-            storage=sql.Literal(STORAGE_SRID),
-            staging=staging,
-        )
-    ).rowcount
-    conn.execute(sql.SQL("DROP TABLE {}").format(staging))
-    return inserted
-
-
-def _repaired(source_srid: int) -> sql.Composable:
-    """SQL for the staged geometry, made valid without changing its dimension.
-
-    ``ST_MakeValid`` can turn a polygon with a spike into a collection of a polygon and a line;
-    keeping only parts of the original dimension keeps a polygon layer polygonal.
-    """
-    return sql.SQL(
-        "(SELECT CASE WHEN ST_IsValid(r) THEN r "
-        "ELSE ST_CollectionExtract(ST_MakeValid(r), ST_Dimension(r) + 1) END "
-        "FROM (SELECT ST_SetSRID(ST_GeomFromWKB(src), {}) AS r) AS raw)"
-    ).format(sql.Literal(source_srid))
-
-
 def finish_version_table(conn: psycopg.Connection[Any], table: str) -> None:
-    """Build the spatial index and the overview columns, then refresh planner statistics.
+    """Build the spatial index, then refresh planner statistics.
 
-    The index is built *before* the overview UPDATE: an index built over a table with fresh
-    HOT update chains is flagged ``indcheckxmin`` and stays unusable while any older
-    transaction is open, so tiles of a new version could fall back to sequential scans.
+    The overview columns are written with the features (:mod:`layers.ingest.writer`), so the
+    index is built over a table without update chains: an index built over fresh HOT chains is
+    flagged ``indcheckxmin`` and stays unusable while any older transaction is open.
     """
     ident = sql.Identifier(DATA_SCHEMA, table)
     conn.execute(
@@ -237,14 +157,6 @@ def finish_version_table(conn: psycopg.Connection[Any], table: str) -> None:
             sql.Identifier(f"{table}_geom_idx"), ident
         )
     )
-    assignments = [
-        sql.SQL(
-            "{} = CASE WHEN GeometryType(geom) IN ('POINT', 'MULTIPOINT') THEN NULL "
-            "ELSE ST_SimplifyPreserveTopology(geom, {}) END"
-        ).format(sql.Identifier(f"geom_z{level}"), sql.Literal(simplify_tolerance(level)))
-        for level in OVERVIEW_ZOOMS
-    ]
-    conn.execute(sql.SQL("UPDATE {} SET {}").format(ident, sql.SQL(", ").join(assignments)))
     conn.execute(sql.SQL("ANALYZE {}").format(ident))
 
 
@@ -279,6 +191,32 @@ def record_version(
     )
 
 
+def check_publishable(conn: psycopg.Connection[Any], spec: LayerSpec, kind: str) -> bool:
+    """Whether the layer exists, refusing a version that may not be published under its name.
+
+    ``spec.new`` refuses an existing layer, ``spec.changed`` a missing one, and a layer keeps
+    its ``kind``. Call it under the layer's lock; the row is locked until commit.
+    """
+    row = conn.execute(
+        "SELECT kind FROM webmap.layers WHERE name = %s FOR UPDATE", [spec.name]
+    ).fetchone()
+    if row is None:
+        if spec.changed is not None:
+            raise LayerNotFound(f"There is no layer named {spec.name!r}.")
+        return False
+    if spec.new:
+        # Imported here: layers.ingest imports this module.
+        from layers.ingest.errors import LayerExists
+
+        raise LayerExists(f"A layer named {spec.name!r} exists; publish a new version of it.")
+    if row[0] != kind:
+        raise InvalidInput(
+            f"The layer {spec.name!r} is a {row[0]} layer; a {kind} version cannot be published "
+            "under its name. Choose another name."
+        )
+    return True
+
+
 def publish_version(
     conn: psycopg.Connection[Any],
     spec: LayerSpec,
@@ -286,24 +224,41 @@ def publish_version(
     geometry_type: str | None,
     kind: str = "vector",
 ) -> None:
-    """Make ``version`` the live one in a single statement (insert or pointer swap).
+    """Make ``version`` the live one (insert, or pointer swap); call it under the layer's lock.
 
     A layer keeps its ``kind``: a raster version cannot become live under a vector layer (or the
     reverse), since its versions would then be a mix of tables and files that cannot be rolled
-    back consistently.
+    back consistently. ``spec.new`` refuses an existing layer, ``spec.changed`` a missing one.
     """
-    swapped = conn.execute(
+    if not check_publishable(conn, spec, kind):
+        _insert_layer(conn, spec, version, geometry_type, kind)
+        return
+    fields = METADATA_FIELDS if spec.changed is None else sorted(spec.changed)
+    assignments: list[sql.Composable] = [
+        sql.SQL("version = %s, geometry_type = %s, updated_at = now()")
+    ]
+    assignments += [sql.SQL("{} = %s").format(sql.Identifier(f)) for f in fields]
+    conn.execute(
+        sql.SQL("UPDATE webmap.layers SET {} WHERE name = %s").format(
+            sql.SQL(", ").join(assignments)
+        ),
+        [version, geometry_type, *(getattr(spec, f) for f in fields), spec.name],
+    )
+
+
+def _insert_layer(
+    conn: psycopg.Connection[Any],
+    spec: LayerSpec,
+    version: int,
+    geometry_type: str | None,
+    kind: str,
+) -> None:
+    conn.execute(
         """
         INSERT INTO webmap.layers
             (name, title, description, kind, geometry_type, version, public, attribution,
              minzoom, maxzoom)
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-        ON CONFLICT (name) DO UPDATE SET
-            title = EXCLUDED.title, description = EXCLUDED.description,
-            geometry_type = EXCLUDED.geometry_type, version = EXCLUDED.version,
-            public = EXCLUDED.public, attribution = EXCLUDED.attribution,
-            minzoom = EXCLUDED.minzoom, maxzoom = EXCLUDED.maxzoom, updated_at = now()
-        WHERE webmap.layers.kind = EXCLUDED.kind
         """,
         [
             spec.name,
@@ -317,12 +272,7 @@ def publish_version(
             spec.minzoom,
             spec.maxzoom,
         ],
-    ).rowcount
-    if swapped != 1:
-        raise InvalidInput(
-            f"The layer {spec.name!r} exists with another kind than {kind!r}; "
-            "publish under a new name."
-        )
+    )
 
 
 def geometry_type_of(conn: psycopg.Connection[Any], table: str) -> str | None:

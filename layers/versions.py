@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 
 from layers.errors import InvalidInput, LayerNotFound
 from layers.schema import DATA_SCHEMA
-from layers.store import check_layer_name, next_version
+from layers.store import LayerSpec, check_layer_name, check_publishable, next_version
 
 
 class LayerBusy(InvalidInput):
@@ -49,6 +49,18 @@ def allocate_version(conn: psycopg.Connection[Any], name: str) -> int:
     ).fetchone()
     retired = int(row[0]) if row else 0
     return max(next_version(conn, name), retired + 1)
+
+
+def begin_version(conn: psycopg.Connection[Any], spec: LayerSpec, kind: str) -> int:
+    """Inside the caller's transaction: take the layer's lock, check that a ``kind`` version of
+    ``spec`` may be published (:func:`~layers.store.check_publishable`), allocate its number.
+
+    Every writer of a new version (upload, raster, sample) starts here, so none can skip the
+    lock or reuse a number.
+    """
+    lock_layer(conn, spec.name)
+    check_publishable(conn, spec, kind)
+    return allocate_version(conn, spec.name)
 
 
 _LAYER_SQL = """

@@ -44,17 +44,17 @@ from layers.ingest.limits import IngestLimits, setting_name
 from layers.ingest.reading import Source, column_names, read_source
 from layers.ingest.validate import ValidationReport, check_limits, choose_family
 from layers.ingest.writer import copy_features
-from layers.schema import DATA_SCHEMA
 from layers.store import (
     LayerSpec,
     check_layer_name,
     create_version_table,
+    finish_version_table,
     prune_versions,
     publish_version,
     record_version,
     version_table,
 )
-from layers.versions import allocate_version, lock_layer
+from layers.versions import begin_version
 
 #: ``progress(stage, done, total)``: stages are reading, storing, indexing, done.
 Progress = Callable[[str, int, int], None]
@@ -143,16 +143,6 @@ def _core(box: np.ndarray[Any, Any], usable: np.ndarray[Any, Any]) -> tuple[Boun
     )
     core = box[usable & ~far]
     return (core[:, 0].min(), core[:, 1].min(), core[:, 2].max(), core[:, 3].max()), far
-
-
-def _finish(conn: psycopg.Connection[Any], table: str) -> None:
-    ident = sql.Identifier(DATA_SCHEMA, table)
-    conn.execute(
-        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
-            sql.Identifier(f"{table}_geom_idx"), ident
-        )
-    )
-    conn.execute(sql.SQL("ANALYZE {}").format(ident))
 
 
 @dataclass(frozen=True)
@@ -253,8 +243,7 @@ def _publish(
         for name, kind in zip(column_names(source.field_names), source.field_types, strict=True)
     ]
     report = ValidationReport(features_read=len(source.geometries))
-    lock_layer(conn, spec.name)
-    version = allocate_version(conn, spec.name)
+    version = begin_version(conn, spec, "vector")
     table = version_table(spec.name, version)
     create_version_table(conn, table, fields)
     copy_features(
@@ -279,7 +268,7 @@ def _publish(
     deadline.check("storing")
     if progress:
         progress("indexing", 0, 1)
-    _finish(conn, table)
+    finish_version_table(conn, table)
     deadline.check("indexing")
     record_version(conn, spec.name, version, table, fields, full)
     publish_version(conn, spec, version, _GEOMETRY_TYPES[family])

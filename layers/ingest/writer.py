@@ -1,8 +1,12 @@
-"""Writing prepared features with a binary COPY, chunk by chunk, while workers prepare the next.
+"""The one writer of a version table's features: geometry, overview columns, attributes.
 
-Per chunk: validate and repair (shapely), transform to EPSG:3857 (pyproj), build the overview
-columns, serialise to WKB. shapely and pyproj release the GIL, so two worker threads prepare
-chunks on both cores while the main thread streams finished ones to PostgreSQL.
+Every vector layer is written here, uploads (:func:`copy_features`) and the sample basemap
+(:func:`write_features`) alike, so the overview columns follow one rule (:func:`_overview`).
+
+Uploads, per chunk: validate and repair (shapely), transform to EPSG:3857 (pyproj), build the
+overview columns, serialise to WKB. shapely and pyproj release the GIL, so two worker threads
+prepare chunks on both cores while the main thread streams finished ones to PostgreSQL with a
+binary COPY.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -129,10 +133,13 @@ def _column(values: np.ndarray[Any, Any], kind: str) -> list[object]:
     ]
 
 
+#: shapely's type ids of Point and MultiPoint.
+_POINT_TYPES = (0, 4)
+
+
 def _rows(
     geoms: np.ndarray[Any, Any],
     values: list[list[object]],
-    family: str,
     deadline: Deadline | None = None,
 ) -> list[tuple[object, ...]]:
     """COPY rows: geometry and overview columns as WKB, then the attribute columns."""
@@ -142,12 +149,16 @@ def _rows(
     box = shapely.bounds(geoms)
     extent = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
     vertices = shapely.get_num_coordinates(geoms)
+    # A point needs no simplifying, and is never "too small": NULL makes readers use ``geom``.
+    points = np.isin(shapely.get_type_id(geoms), _POINT_TYPES)
+    others = ~points
     for zoom in OVERVIEW_ZOOMS:
-        # A point needs no simplifying: NULL makes readers use ``geom`` itself.
-        if family == "point":
-            columns.append([None] * len(geoms))
-        else:
-            columns.append(_overview(geoms, vertices, extent, zoom, deadline))
+        column = np.full(len(geoms), None, dtype=object)
+        if others.any():
+            column[others] = _overview(
+                geoms[others], vertices[others], extent[others], zoom, deadline
+            )
+        columns.append(list(column.tolist()))
     return list(zip(*columns, *values, strict=True))
 
 
@@ -204,7 +215,7 @@ class _Chunk:
             for column, f in zip(source.columns, self.fields, strict=True)
         ]
         report.stored += len(chosen)
-        return end, _rows(projected[inside], values, self.family, self.deadline), report
+        return end, _rows(projected[inside], values, self.deadline), report
 
 
 #: Chunks prepared at once. shapely and pyproj release the GIL, so two workers use both cores
@@ -245,6 +256,49 @@ def _register_wkb_dumper(conn: psycopg.Connection[Any]) -> int:
     return int(geometry_oid)
 
 
+def _copy_statement(
+    conn: psycopg.Connection[Any], table: str, fields: Sequence[FieldInfo]
+) -> tuple[sql.Composed, list[int | str]]:
+    """The binary COPY into a version table's columns, and the types of its row values."""
+    names = ["geom", *(f"geom_z{z}" for z in OVERVIEW_ZOOMS), *(f.name for f in fields)]
+    # Binary COPY: WKB goes to PostGIS as is, no hex to write on this side or parse on that one.
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(DATA_SCHEMA, table), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    geometry_oid = _register_wkb_dumper(conn)
+    types: list[int | str] = [geometry_oid] * (1 + len(OVERVIEW_ZOOMS))
+    types += [_COPY_TYPES[f.type] for f in fields]
+    return statement, types
+
+
+def write_features(
+    conn: psycopg.Connection[Any],
+    table: str,
+    geoms: np.ndarray[Any, Any],
+    fields: Sequence[FieldInfo],
+    columns: Sequence[Sequence[object]],
+    chunk_size: int = 20_000,
+) -> int:
+    """COPY features that are already valid and in EPSG:3857 into ``table``; returns the count.
+
+    The door for data that is not an upload (the sample basemap, prepared in PostGIS): the
+    same columns, overview rule and COPY as :func:`copy_features`. ``columns`` holds one
+    sequence of values per field, in the order of ``fields``.
+    """
+    statement, types = _copy_statement(conn, table, fields)
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.set_types(types)
+        for start in range(0, len(geoms), chunk_size):
+            end = min(start + chunk_size, len(geoms))
+            values = [
+                _column(np.asarray(column[start:end], dtype=object), f.type)
+                for column, f in zip(columns, fields, strict=True)
+            ]
+            for row in _rows(geoms[start:end], values):
+                copy.write_row(row)
+    return len(geoms)
+
+
 def copy_features(
     conn: psycopg.Connection[Any],
     table: str,
@@ -264,14 +318,7 @@ def copy_features(
     main thread between chunks; :class:`~layers.ingest.errors.BudgetExceeded` ends the COPY
     (the caller's transaction then rolls the table back).
     """
-    names = ["geom", *(f"geom_z{z}" for z in OVERVIEW_ZOOMS), *(f.name for f in fields)]
-    # Binary COPY: WKB goes to PostGIS as is, no hex to write on this side or parse on that one.
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(DATA_SCHEMA, table), sql.SQL(", ").join(map(sql.Identifier, names))
-    )
-    geometry_oid = _register_wkb_dumper(conn)
-    types: list[int | str] = [geometry_oid] * (1 + len(OVERVIEW_ZOOMS))
-    types += [_COPY_TYPES[f.type] for f in fields]
+    statement, types = _copy_statement(conn, table, fields)
     total = len(source.geometries)
     chunk = _Chunk(source, fields, decision.crs, family, strays, deadline)
     # The queued writer sends buffers to the server from its own thread while this one formats.

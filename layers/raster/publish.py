@@ -36,7 +36,7 @@ from layers.ingest.limits import setting_name
 from layers.raster.cog import remove_stored, storage_name, stored_path, write_cog
 from layers.raster.inspect import RasterFacts, RasterLimits, inspect_raster, open_raster
 from layers.store import LayerSpec, check_layer_name, publish_version
-from layers.versions import allocate_version, delete_layer, lock_layer
+from layers.versions import begin_version, delete_layer, lock_layer
 
 KIND = "raster"
 
@@ -194,10 +194,8 @@ def _swap_in(
     relative = ""
     try:
         with conn.transaction():
-            lock_layer(conn, spec.name)
-            _refuse_other_kind(conn, spec.name)
             # Never a number a deleted layer of this name used: caches hold its tiles as immutable.
-            version = allocate_version(conn, spec.name)
+            version = begin_version(conn, spec, KIND)
             relative = storage_name(spec.name, version)
             report["version"] = version
             report["file"] = relative
