@@ -42,14 +42,31 @@ start_redis() {
   echo "Redis did not start" >&2; exit 1
 }
 
+pip_install() {
+  # Quiet, but a failed install stops the script with pip's own output.
+  local log
+  log="$(mktemp)"
+  if ! "$VENV/bin/pip" install -q "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "pip install $* failed" >&2
+    exit 1
+  fi
+  grep -vE "^(WARNING: Location|  )" "$log" >&2 || true
+  rm -f "$log"
+}
+
 python_env() {
   if [ ! -x "$VENV/bin/python" ]; then
     say "Creating the Python environment in $VENV"
     python3 -m venv "$VENV"
   fi
-  say "Installing Python packages"
+  say "Installing Python packages (the pinned versions in requirements.lock)"
   "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
-  "$VENV/bin/pip" install -q -e "$ROOT[dev]" 2>&1 | grep -vE "^(WARNING: Location|  )" || true
+  # The lock pins every package, the test and dev extras included (scripts/lock.sh writes it
+  # from setup.cfg); webmap itself is then installed without letting pip resolve anything else.
+  pip_install -r "$ROOT/requirements.lock"
+  pip_install --no-deps -e "$ROOT"
   "$VENV/bin/python" -c "import webmap, tiles, layers" # fails loudly if the install did not work
 }
 
