@@ -1,4 +1,5 @@
-"""The shared tile cache against the real Redis on 127.0.0.1:6379."""
+"""The shared tile cache against a real Redis: the one scripts/install.sh starts on 6379, or one of
+our own (tests/throwaway_redis.py); skipped only when redis-server is not installed."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from tests.throwaway_redis import redis_for_tests
 from tiles.cache import CachedTile, LayeredTileCache, MemoryTileCache, RedisTileCache, TileKey
 from webmap import create_app
 
 
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with redis_for_tests() as url:
+        yield url
+
+
 @pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip("needs Redis on 127.0.0.1:6379, which is not running")
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    client.ping()
     yield client
     client.close()
 
@@ -53,8 +58,10 @@ def test_unreachable_redis_is_a_miss_not_an_error() -> None:
     assert cache.get(key) is None
 
 
-def test_app_serves_tiles_through_redis(redis_client: redis.Redis, sample_database: str) -> None:
-    app = create_app({"database_url": sample_database, "redis_url": "redis://127.0.0.1:6379/0"})
+def test_app_serves_tiles_through_redis(
+    redis_url: str, redis_client: redis.Redis, sample_database: str
+) -> None:
+    app = create_app({"database_url": sample_database, "redis_url": redis_url})
     client = app.test_client()
     first = client.get("/tiles/basemap/5/17/9.mvt")
     version = client.get("/tiles/basemap.json").get_json()["tiles"][0].rsplit("=", 1)[1]
