@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
-from layers.auth import set_user
 from layers.ingest import IngestOptions, publish_vector
 from layers.store import LayerSpec
+from staff.accounts import set_user
 from tests.browser.conftest import Traffic, _record
 from webmap.services import services
 
