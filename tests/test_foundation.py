@@ -6,9 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import psycopg
 import pytest
@@ -16,6 +13,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from layers.catalog import CatalogCache, load_catalog
 from layers.errors import LayerNotFound
+from tests.server_helpers import wait_until_ready
 from tests.tile_helpers import tile_of
 from tiles.cache import CachedTile, MemoryTileCache, TileKey
 from tiles.mvt import TileOptions, tile_query
@@ -89,17 +87,12 @@ def test_serve_runs_gunicorn_with_the_app(sample_database: str) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        body = b""
-        for _ in range(100):
-            try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
+        status, body = wait_until_ready(f"http://127.0.0.1:{port}/healthz", process=server)
+        assert status == 200
         assert b'"status":"ok"' in body.replace(b" ", b"")
     finally:
         server.terminate()
-        _, stderr = server.communicate(timeout=10)
+        _, stderr = server.communicate(timeout=60)
     # The access log names paths only: lookups carry citizens' coordinates in query strings.
     assert b"/healthz" in stderr or server.returncode == 0
 
