@@ -284,10 +284,18 @@ def prune_raster_versions(
 
 
 def delete_raster_layer(conn: psycopg.Connection[Any], name: str, storage_dir: Path) -> int:
-    """Remove a raster layer with every version, then its files; returns the files removed.
+    """Remove a raster layer with every version, then its files; returns the files removed."""
+    return len(delete_raster_versions(conn, name, storage_dir)[1])
+
+
+def delete_raster_versions(
+    conn: psycopg.Connection[Any], name: str, storage_dir: Path
+) -> tuple[list[int], list[str]]:
+    """Remove a raster layer with every version, then its files: (versions, files) removed.
 
     The catalog side is :func:`layers.versions.delete_layer`, so the layer leaves a tombstone
     and a re-created layer of the same name never reuses a version number (and tile URL).
+    Files go only after the catalog change is committed.
     """
     with conn.transaction():
         lock_layer(conn, name)
@@ -302,10 +310,10 @@ def delete_raster_layer(conn: psycopg.Connection[Any], name: str, storage_dir: P
                 "SELECT table_name FROM webmap.layer_versions WHERE layer_name = %s", [name]
             ).fetchall()
         ]
-        delete_layer(conn, name)
+        versions = delete_layer(conn, name)
     for relative in files:
         remove_stored(storage_dir, relative)
-    return len(files)
+    return versions, files
 
 
 def clean_storage(
