@@ -10,8 +10,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import psycopg
@@ -19,10 +22,10 @@ import pyogrio.raw
 import pytest
 import shapely
 from flask import Flask
-from werkzeug.serving import make_server
 
 from layers.versions import drop_orphans
 from tests.layers_helpers import raw_tile, tile_of, token_headers, upload
+from tests.server_helpers import serve_in_thread
 from webmap.cli import main
 
 WEBMAP = Path(sys.executable).parent / "webmap"
@@ -63,6 +66,27 @@ def live_v1(sample_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
     assert f"{LAYER} version 1 is live: 2000 of 2000 features stored" in result.output
     yield app
     app.extensions["webmap.pool"].close()
+
+
+class _FinishedRequests:
+    """The WSGI app, counting the requests it has finished with (answered, failed or dropped)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.finished = 0
+        self.changed = threading.Condition()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        try:
+            yield from self.app(environ, start_response)
+        finally:
+            with self.changed:
+                self.finished += 1
+                self.changed.notify_all()
+
+    def wait_finished(self, count: int, timeout: float = 60.0) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.finished >= count, timeout)
 
 
 def _live_version(database_url: str) -> int:
@@ -148,10 +172,8 @@ def test_client_disconnecting_halfway_changes_nothing(live_v1: Flask, sample_dat
     before = raw_tile(client, LAYER, TILE, version)
     tables = _tables(sample_database)
     headers = token_headers(sample_database, "publish", "disconnect")
-    server = make_server("127.0.0.1", 0, live_v1, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    requests = _FinishedRequests(live_v1)
+    with serve_in_thread(requests) as base_url:  # its readiness check is request 1
         boundary = "xyzzy"
         head = (
             f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nNy\r\n'
@@ -165,13 +187,12 @@ def test_client_disconnecting_halfway_changes_nothing(live_v1: Flask, sample_dat
             f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
             f"Content-Length: {5_000_000}\r\n\r\n"
         ).encode()
-        with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+        address = urlsplit(base_url)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
             sock.sendall(request + head + b'{"type": "Feature", "properties": {}, ' * 2000)
-        time.sleep(1.0)  # let the server notice the disconnect
-        assert server.server_address  # still serving
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+        assert requests.wait_finished(2), "the server never finished the abandoned upload"
+        with urllib.request.urlopen(f"{base_url}/healthz", timeout=30) as health:
+            assert health.status == 200  # and it goes on serving
     assert _live_version(sample_database) == version
     assert _tables(sample_database) == tables
     assert raw_tile(client, LAYER, TILE, version) == before

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +19,21 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from werkzeug.serving import BaseWSGIServer, make_server
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
+from tests.server_helpers import serve_in_thread
 from webmap import create_app
+
+# expect() retries until its condition holds; 5 s (Playwright's default) is short on a loaded
+# 2-core machine that also builds and serves the tiles the assertion waits for.
+expect.set_options(timeout=15_000)
 
 PROJECT = Path(__file__).resolve().parents[2]
 FRONTEND = PROJECT / "frontend"
@@ -75,14 +85,10 @@ def live_app(sample_database: str, frontend_built: Path) -> Iterator[Flask]:
 
 @pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[str]:
-    """Base URL (``http://127.0.0.1:<free port>``) of the app served in a background thread."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    """Base URL (``http://127.0.0.1:<free port>``) of the app served in a background thread,
+    once it answers ``/healthz``."""
+    with serve_in_thread(live_app) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,15 @@ parent, and the widget script used directly on another origin with CORS for allo
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
+
+from tests.server_helpers import wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +44,7 @@ def parent_site(live_server: str) -> Iterator[tuple[str, list[str]]]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            page = frame_src[0]
+            page = frame_src[0] if frame_src else "<!doctype html><title>ready</title>"
             html = page if page.startswith("<") else PARENT_PAGE.format(src=page)
             body = html.encode()
             self.send_response(200)
@@ -56,7 +59,9 @@ def parent_site(live_server: str) -> Iterator[tuple[str, list[str]]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", frame_src
+    origin = f"http://127.0.0.1:{server.server_port}"
+    wait_until_ready(f"{origin}/")
+    yield origin, frame_src
     server.shutdown()
     server.server_close()
 
@@ -92,7 +97,13 @@ def test_embed_refuses_to_be_framed_by_others(
     parent, frame_src = parent_site
     frame_src.append(f"{live_server}/embed")  # no origin: frame-ancestors 'self' only
     page.goto(f"{parent}/")
-    page.wait_for_timeout(1500)
+    # Wait for Chromium's verdict on the frame (a bounded wait: a frame that is let in never
+    # gets there, and the assertions below fail).
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (
+        len(page.frames) > 1 and page.frames[1].url.startswith("chrome-error://")
+    ):
+        page.wait_for_timeout(100)
     child = page.frames[1]
     # Chromium replaces a frame its CSP forbids with its own error page.
     assert child.url.startswith("chrome-error://"), child.url

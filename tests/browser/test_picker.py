@@ -135,7 +135,8 @@ def test_refusals_and_announcements_in_english(page: Page, live_server: str) -> 
     assert picker.evaluate("el => el.value") is None
     page.keyboard.press("+")
     page.keyboard.press("+")
-    page.wait_for_timeout(400)
+    # The map has come to rest at zoom 16 when it says so (announced on moveend).
+    expect(picker.locator("[role=status]")).to_contain_text("Zoom level 16.")
     page.keyboard.press("Enter")
     expect(picker.locator("#chosen-text")).to_contain_text("Property", timeout=10_000)
     expect(picker.locator("[role=status]")).to_have_text(
@@ -419,9 +420,7 @@ def test_layers_attribute_draws_catalog_layers_over_the_map(
     errors = page.evaluate("() => window.errors")
     assert errors[0]["kind"] == "map" and "/tiles/nope.json" in errors[0]["message"]
     assert traffic.matching("/tiles/water/"), "the water layer's own tiles were requested"
-    page.wait_for_timeout(1000)
-    overlay = picker.evaluate(
-        """el => {
+    overlay_hits = """el => {
           let hits = 0;
           for (const canvas of el.shadowRoot.querySelectorAll('#map canvas')) {
             if (!canvas.width) continue;
@@ -432,6 +431,9 @@ def test_layers_attribute_draws_catalog_layers_over_the_map(
           }
           return hits;
         }"""
+    # Wait (bounded) for the overlay's tiles to be fetched and drawn, not for a fixed time.
+    page.wait_for_function(
+        f"el => ({overlay_hits})(el) > 100", arg=picker.element_handle(), timeout=20_000
     )
-    assert overlay > 100, "the overlay's outline colour is on the map"
+    assert picker.evaluate(overlay_hits) > 100, "the overlay's outline colour is on the map"
     assert [f for f in traffic.failures if "/tiles/nope.json" not in f] == []
