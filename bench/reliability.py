@@ -3,7 +3,7 @@
 Everything runs on 127.0.0.1 and is thrown away afterwards: a PostgreSQL cluster of its own
 (``tests/throwaway_pg.py``, never the shared server on 5432) with the sample data, a Redis of its
 own on a free port (the tile cache shared by the workers), and nginx in front of gunicorn
-(``webmap.production.ProductionServer``, what ``scripts/start.sh`` runs). Then:
+(``webmap.cli.production.ProductionServer``, what ``scripts/start.sh`` runs). Then:
 
 1. steady mixed traffic (tiles, search, reverse, TileJSON) at 16, 64 and 200 clients;
 2. one gunicorn worker killed with SIGKILL mid-load;
@@ -58,7 +58,7 @@ from layers.lookup.sample import load_lookup_sample
 from layers.sample import load_sample
 from layers.schema import upgrade
 from tests.throwaway_pg import ThrowawayPostgres, free_port
-from webmap.production import ProductionServer
+from webmap.cli.production import ProductionServer
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 PLACES = [(18.0705, 59.3382), (18.0850, 59.3400), (17.3063, 62.3908), (18.06, 59.33)]

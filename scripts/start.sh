@@ -5,6 +5,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/install.sh"
 install_all
 export WEBMAP_DATABASE_URL="${WEBMAP_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/webmap}"
+# Published rasters stay in the checkout (the installed default is ~/.local/share/webmap/rasters).
+export WEBMAP_RASTER_DIR="${WEBMAP_RASTER_DIR:-$ROOT/var/rasters}"
 say "Creating the database schema"
 "$VENV/bin/webmap" db init
 say "Loading the sample data"

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from layers.auth import create_token
+from staff.tokens import create_token
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 

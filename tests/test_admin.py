@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
 
-from layers.auth import set_user
+from staff.accounts import set_user
 from tests.layers_helpers import decoded_tile, token_headers, zip_files
 from tests.raster_helpers import write_geotiff
 

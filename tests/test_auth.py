@@ -8,7 +8,7 @@ import psycopg
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from layers.auth import set_user
+from staff.accounts import set_user
 from webmap import create_app
 from webmap.cli import main
 

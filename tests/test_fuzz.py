@@ -34,13 +34,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from layers.auth import create_token
 from layers.raster import publish_raster
 from layers.store import LayerSpec
+from staff.tokens import create_token
 from tests.raster_helpers import write_geotiff
 from tiles.grid import WEB_MERCATOR_QUAD
 from webmap import create_app
-from webmap.openapi_api import openapi_document
+from webmap.api.openapi import openapi_document
 
 PROBLEM_JSON = "application/problem+json"
 # Per operation and mode; WEBMAP_FUZZ_EXAMPLES=500 digs deeper when hunting (not in the suite).

@@ -17,8 +17,8 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from layers.auth import set_user
-from layers.throttle import LoginThrottle, MemoryAttemptStore, TooManyAttempts
+from staff.accounts import set_user
+from staff.throttle import LoginThrottle, MemoryAttemptStore, TooManyAttempts
 from tests.app_helpers import app_with
 
 PASSWORD = "the right password"

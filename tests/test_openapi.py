@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from webmap import create_app
-from webmap.openapi_api import openapi_document
+from webmap.api.openapi import openapi_document
 
 _ANY = re.compile(r"<any\(([^)]*)\):\w+>")
 _VARIABLE = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")

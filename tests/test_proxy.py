@@ -33,7 +33,7 @@ from werkzeug.test import encode_multipart
 
 from tests.app_helpers import app_with
 from tests.layers_helpers import tile_of, token_headers
-from webmap.production import ProductionServer
+from webmap.cli.production import ProductionServer
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed (scripts/install.sh installs it)"

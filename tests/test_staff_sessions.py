@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from layers.auth import PASSWORD_METHOD, needs_rehash, set_user
+from staff.accounts import PASSWORD_METHOD, needs_rehash, set_user
 from tests.app_helpers import app_with
 from webmap.cli import main
 

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from tests.tile_helpers import decode
 from tiles.preload import first_tiles
-from webmap.widget_api import DEMO_CENTER
+from webmap.pages.widget import DEMO_CENTER
 
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from webmap.widget_api import DIST
+from webmap.pages.widget import DIST
 
 FEATURE = {
     "type": "Feature",

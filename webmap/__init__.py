@@ -1,75 +1,11 @@
-"""webmap: an accessible web map and geodata service for Swedish municipalities' e-services."""
+"""webmap: an accessible web map and geodata service for Swedish municipalities' e-services.
 
-from __future__ import annotations
+The package's layout (docs/architecture.md, "Packages and their jobs"): ``app`` (the factory),
+``settings``, ``services``, ``db``; ``http/`` (problems, params, caching, CORS, security headers,
+staff auth); ``api/`` (one module per resource); ``pages/`` (viewer, widget, demo, login);
+``admin/`` (views, forms); ``cli/`` (one module per command group).
+"""
 
-from collections.abc import Mapping
-from typing import Any
+from webmap.app import create_app
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from webmap.settings import Settings
-
-
-def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
-    """Build the Flask app.
-
-    ``config`` is a :class:`Settings`, or a mapping of settings that override the ``WEBMAP_*``
-    environment (tests pass their database URL this way); ``None`` reads the environment only.
-    """
-    from webmap import (
-        admin,
-        auth,
-        db,
-        health,
-        layers_api,
-        lookup_api,
-        ogc_api,
-        openapi_api,
-        pages,
-        problems,
-        raster_api,
-        security_headers,
-        services,
-        staticmap_api,
-        tiles_api,
-        widget_api,
-    )
-    from webmap.json_input import JSONProvider
-
-    settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = settings.secret_key
-    app.config["WEBMAP_SETTINGS"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
-    app.config["SESSION_COOKIE_SECURE"] = settings.secure_cookies
-    app.json = JSONProvider(app)  # too-deep JSON bodies are bad input (400), not a 500
-    app.json.ensure_ascii = False
-    db.init_app(app, settings)
-    services.init_app(app, settings)
-    problems.init_app(app)
-    auth.init_app(app)
-    security_headers.init_app(app)
-    # tiles_api before raster_api: both serve /tiles/…, the raster routes end in .png/.webp.
-    for module in (
-        health,
-        openapi_api,
-        tiles_api,
-        raster_api,
-        pages,
-        widget_api,
-        lookup_api,
-        staticmap_api,
-        layers_api,
-        ogc_api,
-        admin,
-    ):
-        app.register_blueprint(module.blueprint)
-    if settings.proxy_hops:
-        # Behind nginx (deploy/, docs/deploy.md) the client's address, scheme and host come from
-        # X-Forwarded-*, trusted for exactly this many proxies: a client cannot forge them.
-        hops = settings.proxy_hops
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
-        )
-    return app
+__all__ = ["create_app"]

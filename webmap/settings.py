@@ -6,6 +6,9 @@ values and nothing reads the environment just because a module was imported.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -62,7 +65,9 @@ class Settings(BaseSettings):
         description="Send the staff session cookie over HTTPS only; turn on behind TLS.",
     )
     data_dir: str | None = Field(
-        default=None, description="Folder with the sample data; defaults to the project's data/."
+        default=None,
+        description="Folder with the sample data (`webmap data load-sample`); defaults to data/ "
+        "of the source checkout, which an installed package does not have (see sample_data_dir).",
     )
     keep_versions: int = Field(
         default=5, ge=0, description="Older versions of each layer kept for rollback."
@@ -102,7 +107,8 @@ class Settings(BaseSettings):
     raster_dir: str | None = Field(
         default=None,
         description="Folder of published raster layers (COG files, created on demand); "
-        "defaults to the project's var/rasters.",
+        "defaults to $XDG_DATA_HOME/webmap/rasters, i.e. ~/.local/share/webmap/rasters "
+        "(see raster_storage); scripts/start.sh uses var/rasters of the checkout.",
     )
     proxy_hops: int = Field(
         default=0,
@@ -144,3 +150,42 @@ class Settings(BaseSettings):
         if self.pool_min_size > self.pool_max_size:
             raise ValueError("WEBMAP_POOL_MIN_SIZE must not exceed WEBMAP_POOL_MAX_SIZE")
         return self
+
+
+# The folder that holds webmap/ (and, in a source checkout, setup.cfg and data/).
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def raster_storage(settings: Settings) -> Path:
+    """Where published COGs live: ``WEBMAP_RASTER_DIR``, else ``$XDG_DATA_HOME/webmap/rasters``
+    (``~/.local/share/webmap/rasters`` when ``XDG_DATA_HOME`` is unset or relative, as the XDG
+    base-directory spec says): a per-user data folder that exists wherever the package is
+    installed. A service sets ``WEBMAP_RASTER_DIR`` (e.g. ``/var/lib/webmap/rasters``)."""
+    if settings.raster_dir:
+        return Path(settings.raster_dir)
+    data_home = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / ".local" / "share"
+    return base / "webmap" / "rasters"
+
+
+class SampleDataMissing(FileNotFoundError):
+    """No folder with the sample data: set ``WEBMAP_DATA_DIR`` (or pass ``--data-dir``)."""
+
+
+def sample_data_dir(settings: Settings) -> Path:
+    """The folder with the sample data: ``WEBMAP_DATA_DIR``, else ``data/`` of the source
+    checkout. The sample files ship with the project's source, not with the installed package,
+    so an installed package without ``WEBMAP_DATA_DIR`` gets :class:`SampleDataMissing`."""
+    if settings.data_dir:
+        folder = Path(settings.data_dir)
+        if not folder.is_dir():
+            raise SampleDataMissing(f"WEBMAP_DATA_DIR={settings.data_dir} is not a folder.")
+        return folder
+    checkout_data = _SOURCE_ROOT / "data"
+    if (_SOURCE_ROOT / "setup.cfg").is_file() and checkout_data.is_dir():
+        return checkout_data
+    raise SampleDataMissing(
+        "No sample data folder: the sample files are in data/ of the webmap source checkout, "
+        "which this installation does not have. Set WEBMAP_DATA_DIR (or pass --data-dir) to a "
+        "copy of that folder."
+    )

@@ -1,4 +1,4 @@
-"""Why an upload is refused. Each class maps to its own problem type in ``webmap.problems``.
+"""Why an upload is refused. Each class maps to its own problem type in ``webmap.http.problems``.
 
 Every refusal happens before anything is written, or inside the one transaction that would have
 published the new version, so a refused upload never changes what is live.

@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from layers.auth import set_user
 from layers.ingest import IngestOptions, publish_vector
 from layers.store import LayerSpec
+from staff.accounts import set_user
 from tests.browser.conftest import Traffic, _record
 
 AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"

@@ -18,12 +18,11 @@ from layers.errors import InvalidInput, LayerNotFound
 from layers.ingest import LayerExists
 from layers.store import LayerSpec, check_layer_name
 from layers.versions import delete_layer, layer_detail, list_layers, rollback
-from webmap.auth import staff_required
 from webmap.db import get_pool
-from webmap.raster_api import raster_storage
+from webmap.http.auth import staff_required
+from webmap.http.uploads import UploadChoices, publish_upload
 from webmap.services import services
-from webmap.settings import Settings
-from webmap.uploads import UploadChoices, publish_upload
+from webmap.settings import Settings, raster_storage
 
 blueprint = Blueprint("layers_api", __name__)
 

@@ -16,11 +16,11 @@ import psycopg_pool
 from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
-from layers.auth import AuthenticationRequired, PermissionDenied
 from layers.crs import OutsideSweden, UnknownSrid
 from layers.errors import DatabaseNotReady, InvalidInput, LayerError, LayerNotFound
 from layers.ingest import errors as ingest
 from layers.versions import LayerBusy
+from staff.errors import AuthenticationRequired, PermissionDenied
 from tiles.errors import InvalidTileAddress, TileError
 from tiles.raster import InvalidRasterRequest, RasterUnavailable
 from tiles.staticmap import InvalidStaticMap

@@ -12,8 +12,8 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from layers.catalog import LayerInfo
 from layers.errors import InvalidInput, LayerNotFound
 from layers.features import SUPPORTED_CRS, feature_by_id, feature_page, parse_bbox, srid_of
-from webmap.auth import is_staff
 from webmap.db import get_pool
+from webmap.http.auth import is_staff
 from webmap.services import services
 
 blueprint = Blueprint("ogc", __name__, url_prefix="/ogc")

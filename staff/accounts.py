@@ -1,12 +1,10 @@
-"""Staff credentials: API tokens for scripts and GIS tools, passwords for the admin pages.
+"""Staff logins: user names and passwords for the admin pages, and who a caller is.
 
-Tokens are 256 random bits shown once at creation; only their SHA-256 is stored, so the table is
-useless to a thief, and a fast hash is enough because the secret has full entropy. Passwords are
-low-entropy, so they get scrypt with a per-user salt, stored in werkzeug's self-describing format
-``scrypt:<n>:<r>:<p>$<salt>$<hash>`` so that the cost can be raised later: a login with a hash
-weaker than :data:`PASSWORD_METHOD` (including the first format, ``scrypt$…`` with n=2**14) stores
-a fresh hash. Changing a password or disabling a login ends all of that user's sessions
-(:mod:`layers.sessions`). Comparisons use :func:`hmac.compare_digest`.
+Passwords are low-entropy, so they get scrypt with a per-user salt, stored in werkzeug's
+self-describing format ``scrypt:<n>:<r>:<p>$<salt>$<hash>`` so that the cost can be raised later: a
+login with a hash weaker than :data:`PASSWORD_METHOD` (including the first format, ``scrypt$…``
+with n=2**14) stores a fresh hash. Changing a password or disabling a login ends all of that
+user's sessions (:mod:`staff.sessions`). API tokens are in :mod:`staff.tokens`.
 """
 
 from __future__ import annotations
@@ -16,50 +14,21 @@ import functools
 import hashlib
 import hmac
 import re
-import secrets
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import psycopg
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from layers.errors import InvalidInput, LayerError, LayerNotFound
-from layers.sessions import end_user_sessions
+from layers.errors import InvalidInput, LayerNotFound
+from staff.sessions import end_user_sessions
 
-TOKEN_PREFIX = "wm_"  # noqa: S105 (a marker, not a secret)
-SCOPES = ("read", "publish")
 _USERNAME = re.compile(r"^[a-z0-9_.@-]{1,64}$")
 # scrypt at OWASP's "N=2^15, r=8, p=3" (32 MiB, about 0.1–0.3 s here); raise it by editing
 # this line: stored hashes carry their own parameters and are upgraded at the next login.
 _CURRENT_SCRYPT = (2**15, 8, 3)
 PASSWORD_METHOD = "scrypt:{}:{}:{}".format(*_CURRENT_SCRYPT)
 _LEGACY_SCRYPT = (2**14, 8, 1)
-
-
-class AuthenticationRequired(LayerError):
-    """No credentials, or credentials that are wrong, unknown or revoked (HTTP 401)."""
-
-
-class PermissionDenied(LayerError):
-    """Valid credentials that may not do this: a read-only token, a missing CSRF token (403)."""
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """One token as listed: never the secret itself."""
-
-    id: int
-    name: str
-    prefix: str
-    scope: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
 
 
 @dataclass(frozen=True)
@@ -73,68 +42,6 @@ class Principal:
     @property
     def can_publish(self) -> bool:
         return self.scope == "publish"
-
-
-def hash_token(token: str) -> str:
-    """The stored form of a token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(
-    conn: psycopg.Connection[Any], name: str, scope: str = "publish"
-) -> tuple[TokenInfo, str]:
-    """Store a new token and return it with its secret, which is never retrievable again."""
-    name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise InvalidInput("A token name is 1–100 characters.")
-    if scope not in SCOPES:
-        raise InvalidInput(f"The scope is one of {', '.join(SCOPES)}.")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = conn.execute(
-        """
-        INSERT INTO webmap.api_tokens (name, token_hash, prefix, scope) VALUES (%s, %s, %s, %s)
-        RETURNING id, name, prefix, scope, created_at, last_used_at, revoked_at
-        """,
-        [name, hash_token(secret), secret[:10], scope],
-    ).fetchone()
-    assert row is not None
-    return TokenInfo(*row), secret
-
-
-def list_tokens(conn: psycopg.Connection[Any]) -> list[TokenInfo]:
-    """Every token, newest first, including revoked ones (for the audit trail)."""
-    rows = conn.execute(
-        "SELECT id, name, prefix, scope, created_at, last_used_at, revoked_at "
-        "FROM webmap.api_tokens ORDER BY id DESC"
-    ).fetchall()
-    return [TokenInfo(*row) for row in rows]
-
-
-def revoke_token(conn: psycopg.Connection[Any], token_id: int) -> None:
-    """Revoke a token for good; revoking twice is harmless."""
-    row = conn.execute(
-        "UPDATE webmap.api_tokens SET revoked_at = coalesce(revoked_at, now()) "
-        "WHERE id = %s RETURNING id",
-        [token_id],
-    ).fetchone()
-    if row is None:
-        raise LayerNotFound(f"There is no token with id {token_id}.")
-
-
-def verify_token(conn: psycopg.Connection[Any], token: str) -> Principal | None:
-    """The principal of an active token, or None for an unknown or revoked one."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
-    wanted = hash_token(token)
-    row = conn.execute(
-        "SELECT id, name, scope, token_hash FROM webmap.api_tokens "
-        "WHERE token_hash = %s AND revoked_at IS NULL",
-        [wanted],
-    ).fetchone()
-    if row is None or not hmac.compare_digest(str(row[3]), wanted):
-        return None
-    conn.execute("UPDATE webmap.api_tokens SET last_used_at = now() WHERE id = %s", [row[0]])
-    return Principal(name=str(row[1]), scope=str(row[2]), via="token")
 
 
 def hash_password(password: str) -> str:

@@ -11,9 +11,9 @@ from flask import Blueprint, Response, jsonify
 
 from layers.schema import current_revision
 from tiles.tilesets import BASEMAP, resolve_tileset
-from webmap.auth import is_staff
 from webmap.db import get_pool
-from webmap.problems import problem
+from webmap.http.auth import is_staff
+from webmap.http.problems import problem
 from webmap.services import services
 
 blueprint = Blueprint("health", __name__)

@@ -1,8 +1,8 @@
 """HTTP for address and property lookups: ``/api/search`` and ``/api/reverse``.
 
 Parses and checks the query string, calls ``layers.lookup`` and shapes GeoJSON / JSON. Every bad
-parameter raises a domain error that ``webmap.problems`` answers as RFC 9457 problem JSON. Query
-strings carry what citizens typed and where they are: nothing here logs them, and reverse
+parameter raises a domain error that ``webmap.http.problems`` answers as RFC 9457 problem JSON.
+Query strings carry what citizens typed and where they are: nothing here logs them, and reverse
 answers are ``no-store``. The contract is documented in ``docs/api-lookup.md``.
 """
 
@@ -19,8 +19,8 @@ from layers.lookup.query import check_query, parse_query
 from layers.lookup.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, ReverseResult, reverse
 from layers.lookup.search import DEFAULT_LIMIT, MAX_LIMIT, SearchHit, SearchOptions, search
 from webmap.db import get_pool
-from webmap.params import number, whole_number
-from webmap.problems import DOMAIN_ERRORS, problem
+from webmap.http.params import number, whole_number
+from webmap.http.problems import DOMAIN_ERRORS, problem
 
 blueprint = Blueprint("lookup", __name__)
 

@@ -18,11 +18,8 @@ from tiles.grid import parse_tile
 from tiles.style import basemap_style
 from tiles.tilejson import tilejson
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
-from webmap.auth import is_staff
-from webmap.problems import problem
-from webmap.raster_api import raster_layer, raster_tilejson_response
-from webmap.services import services
-from webmap.tile_http import (
+from webmap.http.auth import is_staff
+from webmap.http.caching import (
     SHORT,
     finish_tile,
     layer_cache_control,
@@ -30,6 +27,9 @@ from webmap.tile_http import (
     redirect_to_live,
     tile_cache_control,
 )
+from webmap.http.problems import problem
+from webmap.http.tilesets import raster_layer, raster_tilejson_response, tile_url_template
+from webmap.services import services
 
 blueprint = Blueprint("tiles", __name__)
 
@@ -87,12 +87,6 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     if compressed:
         response.headers["Content-Encoding"] = "gzip"
     return finish_tile(response, etag, cache_control, "Accept-Encoding")
-
-
-def tile_url_template(tileset: Tileset) -> str:
-    """The absolute, versioned ``{z}/{x}/{y}`` URL of a vector tileset, as TileJSON gives it."""
-    base = url_for("tiles.vector_tile", name=tileset.name, z=0, x=0, y=0, _external=True)
-    return base.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt") + f"?v={tileset.version}"
 
 
 @blueprint.get("/tiles/<name>.json")

@@ -8,7 +8,7 @@
   the parent window, but only to an origin on the allow-list (``WEBMAP_EMBED_ORIGINS``).
 
 Pages are sent with a strict Content-Security-Policy (no inline script or style, see
-:mod:`webmap.security_headers`), which proves the widget works on e-services that use one.
+:mod:`webmap.http.security_headers`), which proves the widget works on e-services that use one.
 """
 
 from __future__ import annotations
@@ -20,23 +20,23 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, render_template, request
 from psycopg_pool import PoolTimeout
 from werkzeug.wrappers import Response
 
 from layers.errors import InvalidInput, LayerNotFound
+from layers.lookup.resolve import resolve_text
 from tiles.preload import first_tiles
 from tiles.tilejson import DATA_MAXZOOM
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
-from webmap.resolve import resolve_text
-from webmap.security_headers import allow_framing, embed_origins
+from webmap.http.security_headers import allow_framing, embed_origins
+from webmap.http.tilesets import tile_url_template
 from webmap.services import services
-from webmap.tiles_api import tile_url_template
 
 blueprint = Blueprint("widget", __name__)
 
-DIST = Path(__file__).resolve().parent / "static" / "dist"
+DIST = Path(__file__).resolve().parents[1] / "static" / "dist"
 WIDGET_FILES = {"webmap.js": "text/javascript", "webmap.js.map": "application/json"}
 LANGS = {"sv", "en"}
 MAX_VALUE_CHARS = 20_000
@@ -50,7 +50,7 @@ def _lang() -> str:
 
 
 def _page(html: str) -> Response:
-    # The CSP and framing headers come from webmap.security_headers, as for every page.
+    # The CSP and framing headers come from webmap.http.security_headers, as for every page.
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -234,56 +234,6 @@ def demo_receipt() -> Response:
         received=received,
     )
     return _page(html)
-
-
-@blueprint.get("/api/resolve")
-def resolve_endpoint() -> Response:
-    """The best match for typed text (``?q=``) as a picker value: a GeoJSON Feature.
-
-    For e-services that receive the picker's no-JavaScript fallback text and want the same
-    value the widget would have sent. 404 problem JSON when nothing matches.
-    """
-    text = request.args.get("q")
-    with get_pool().connection() as conn:
-        value = resolve_text(conn, text or "")
-    if value is None:
-        raise LayerNotFound("Nothing matches that address or property designation.")
-    response = jsonify(value)
-    response.mimetype = "application/geo+json"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-# What a widget on an e-service's own origin reads from us: lookups, style, TileJSON, tiles and
-# static maps. Public data, fetched without cookies; allowed only for the configured origins.
-_WIDGET_READS = (
-    "/api/search",
-    "/api/reverse",
-    "/api/resolve",
-    "/api/staticmap",
-    "/styles/",
-    "/tiles/",
-)
-
-
-@blueprint.after_app_request
-def _cors_for_allowed_origins(response: Response) -> Response:
-    """``Access-Control-Allow-Origin`` for allow-listed e-service origins on the widget's reads.
-
-    The widget is usually loaded by a page on another origin (the e-service); its fetches are
-    CORS requests. Only GETs are shared, never with credentials, and only with origins on the
-    allow-list (``embed_origins``), so other sites cannot use the service as their lookup API.
-    """
-    origin = request.headers.get("Origin", "").rstrip("/")
-    if not origin or request.method not in {"GET", "HEAD"}:
-        return response
-    if not request.path.startswith(_WIDGET_READS):
-        return response
-    vary = response.headers.get("Vary")
-    response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
-    if origin in embed_origins():
-        response.headers["Access-Control-Allow-Origin"] = origin
-    return response
 
 
 @blueprint.get("/embed")

@@ -32,7 +32,7 @@ from types import TracebackType
 
 from webmap.settings import Settings
 
-APP_DIR = Path(__file__).resolve().parent
+APP_DIR = Path(__file__).resolve().parents[1]  # webmap/, whose static/ nginx serves
 PROJECT = APP_DIR.parent
 TEMPLATE = PROJECT / "deploy" / "nginx" / "webmap.conf.template"
 MB = 1024 * 1024

@@ -3,7 +3,7 @@
 Every page works as plain HTML forms (POST, then a 303 redirect to a page that says what
 happened); ``static/admin/admin.js`` only adds an upload progress bar and announcements. The
 views call the same domain functions as ``/api/layers`` (:mod:`layers.versions`,
-:mod:`layers.ingest` through :mod:`webmap.admin_forms`) and the login of :mod:`webmap.auth`:
+:mod:`layers.ingest` through :mod:`webmap.admin.forms`) and the login of :mod:`webmap.http.auth`:
 a browser without a session is sent to ``/login``, anything else gets 401/403 problem JSON,
 and every POST needs the session's CSRF token.
 """
@@ -27,11 +27,11 @@ from flask import (
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from layers.auth import AuthenticationRequired, PermissionDenied
 from layers.errors import InvalidInput, LayerError, LayerNotFound
 from layers.store import check_layer_name
 from layers.versions import delete_layer, layer_detail, list_layers, rollback, set_public
-from webmap.admin_forms import (
+from staff.errors import AuthenticationRequired, PermissionDenied
+from webmap.admin.forms import (
     FieldError,
     FormInvalid,
     UploadForm,
@@ -40,12 +40,12 @@ from webmap.admin_forms import (
     refusal,
     spec_of,
 )
-from webmap.admin_i18n import LANGS, Translator, pick_lang
-from webmap.auth import csrf_token, current_principal, staff_required
+from webmap.admin.i18n import LANGS, Translator, pick_lang
 from webmap.db import get_pool
-from webmap.problems import DOMAIN_ERRORS, problem
-from webmap.raster_api import raster_storage
+from webmap.http.auth import csrf_token, current_principal, staff_required
+from webmap.http.problems import DOMAIN_ERRORS, problem
 from webmap.services import services
+from webmap.settings import raster_storage
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 _LANG_KEY = "admin_lang"
@@ -91,7 +91,7 @@ def _staff_only() -> Response | None:
 @blueprint.after_request
 def _harden(response: Response) -> Response:
     # Private data behind a login: never cached. (CSP, no framing, Referrer-Policy: the
-    # app-wide webmap.security_headers.)
+    # app-wide webmap.http.security_headers.)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Cookie, Accept"
     return response

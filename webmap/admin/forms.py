@@ -23,9 +23,9 @@ from layers.ingest import (
 )
 from layers.models import LAYER_NAME_PATTERN
 from layers.store import RESERVED_NAMES, LayerSpec
-from webmap.admin_i18n import Translator
+from webmap.admin.i18n import Translator
+from webmap.http.uploads import UploadChoices, publish_upload
 from webmap.settings import Settings
-from webmap.uploads import UploadChoices, publish_upload
 
 TEXT_LIMIT = 2000
 GEOMETRY_TYPES = ("point", "line", "polygon")

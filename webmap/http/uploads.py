@@ -23,8 +23,7 @@ from layers.ingest.errors import storage_errors
 from layers.raster.inspect import RasterLimits
 from layers.store import LayerSpec
 from webmap.db import get_pool
-from webmap.raster_api import raster_storage
-from webmap.settings import Settings
+from webmap.settings import Settings, raster_storage
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify
 
 blueprint = Blueprint("openapi", __name__)
 
-SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi.json"
 
 
 @functools.cache

@@ -27,7 +27,7 @@ from tiles.staticmap import (
 )
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
-from webmap.params import number, whole_number
+from webmap.http.params import number, whole_number
 from webmap.services import services
 
 blueprint = Blueprint("staticmap", __name__)

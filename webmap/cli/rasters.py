@@ -20,8 +20,7 @@ from layers.ingest.budget import Deadline
 from layers.raster import clean_storage, delete_raster_layer, publish_raster
 from layers.raster.inspect import RasterLimits
 from layers.store import LayerSpec
-from webmap.raster_api import raster_storage
-from webmap.settings import Settings
+from webmap.settings import Settings, raster_storage
 
 
 def _settings() -> Settings:

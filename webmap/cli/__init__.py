@@ -15,12 +15,11 @@ from layers.lookup.sample import load_lookup_sample
 from layers.sample import load_sample
 from layers.schema import ensure_database, upgrade
 from webmap import create_app
-from webmap.cli_layers import layers_group, staff_group, tokens_group
-from webmap.cli_lookup import addresses_group, properties_group
-from webmap.cli_raster import rasters_group
-from webmap.settings import Settings
-
-PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
+from webmap.cli.layers import layers_group
+from webmap.cli.lookup import addresses_group, properties_group
+from webmap.cli.rasters import rasters_group
+from webmap.cli.staff import staff_group, tokens_group
+from webmap.settings import SampleDataMissing, Settings, sample_data_dir
 
 
 def _settings() -> Settings:
@@ -71,11 +70,15 @@ def data_group() -> None:
 @click.option(
     "--data-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder with the sample files (default: the project's data/).",
+    help="Folder with the sample files (default: WEBMAP_DATA_DIR, else data/ of the source "
+    "checkout).",
 )
 def load_sample_command(only: tuple[str, ...], data_dir: Path | None) -> None:
     """Publish the sample basemap layers (Lantmäteriet 1:1 miljon, OSM Östermalm)."""
-    folder = data_dir or Path(_settings().data_dir or PROJECT_DATA)
+    try:
+        folder = data_dir or sample_data_dir(_settings())
+    except SampleDataMissing as exc:
+        raise click.ClickException(str(exc)) from exc
     with click.progressbar(length=1, label="Sample data", file=sys.stderr) as bar:
 
         def progress(name: str, done: int, total: int) -> None:
@@ -125,7 +128,7 @@ def serve(
 ) -> None:
     """Run the production server: gunicorn alone, or behind nginx with --proxy."""
     if proxy:
-        from webmap.production import TEMPLATE, ProductionServer, ServerError
+        from webmap.cli.production import TEMPLATE, ProductionServer, ServerError
 
         server = ProductionServer(
             host=host,
@@ -162,7 +165,3 @@ def serve(
             return create_app()
 
     _Server().run()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,60 @@
+"""HTTP for raster tiles: ``/tiles/{layer}/{z}/{x}/{y}.png`` (and ``.webp``) and raster TileJSON.
+
+The caching rules are the vector tiles' own (:mod:`webmap.http.caching`): versioned URLs are
+immutable, an old ``v`` redirects to the live one, ETags answer ``304`` before any rendering.
+``?render=hillshade|elevation`` chooses how an elevation model is drawn; the rendering is part
+of the cache key and the ETag, and is carried over when an old version redirects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from werkzeug.wrappers import Response
+
+from tiles.cache import CachedTile, TileKey
+from tiles.grid import parse_tile
+from tiles.raster import describe as describe_raster
+from tiles.raster import image_format, render_raster_tile
+from webmap.http.caching import (
+    finish_tile,
+    layer_cache_control,
+    not_modified,
+    redirect_to_live,
+    tile_cache_control,
+)
+from webmap.http.tilesets import raster_layer, raster_path
+from webmap.services import services
+
+blueprint = Blueprint("raster", __name__)
+
+
+@blueprint.get("/tiles/<name>/<z>/<x>/<y>.<any(png, webp):fmt>")
+def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
+    """One PNG or WebP tile of a raster layer."""
+    _, media_type = image_format(fmt)
+    tile = parse_tile(z, x, y)
+    layer = raster_layer(name, stale_ok=True)
+    path = raster_path(layer)
+    rendering = describe_raster(path).rendering(request.args.get("render"))
+    version = str(layer.version)
+    extra: dict[str, Any] = {"render": request.args["render"]} if "render" in request.args else {}
+    moved = redirect_to_live(
+        "raster.raster_tile", version, name=name, z=tile.z, x=tile.x, y=tile.y, fmt=fmt, **extra
+    )
+    if moved is not None:
+        return moved
+    etag = f"{name}-{version}-{rendering}-{tile.z}-{tile.x}-{tile.y}.{fmt}"
+    # A private layer's tiles must not sit in shared caches (CDN, proxies).
+    cache_control = layer_cache_control(layer.public, tile_cache_control())
+    unchanged = not_modified(etag, cache_control)
+    if unchanged is not None:
+        return unchanged
+    cache = services().tile_cache
+    key = TileKey(f"raster:{name}:{rendering}.{fmt}", version, tile.z, tile.x, tile.y)
+    cached = cache.get(key)
+    if cached is None:
+        cached = CachedTile(render_raster_tile(layer, path, tile, fmt, rendering))
+        cache.put(key, cached)
+    return finish_tile(Response(cached.body, mimetype=media_type), etag, cache_control, None)

@@ -1,0 +1,185 @@
+"""The staff login page and its routes: ``/login``, ``/logout`` and ``/api/session``.
+
+Who is calling, the session cookie and CSRF are :mod:`webmap.http.auth`. Failed logins are
+limited per user name and per client address (:mod:`staff.throttle`): over the limit,
+``POST /login`` answers 429 with ``Retry-After`` (problem JSON, or the login page with the message
+in its alert region).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from typing import Any, cast
+
+from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from staff.accounts import check_password, password_hash_of, store_rehash
+from staff.errors import AuthenticationRequired
+from staff.sessions import StaffSession, create_session, end_session
+from staff.throttle import TooManyAttempts
+from webmap.db import get_pool
+from webmap.http.auth import (
+    check_csrf,
+    cookie_name,
+    cookie_options,
+    csrf_token,
+    current_principal,
+    login_throttle,
+    policy,
+    staff_required,
+    staff_session,
+)
+from webmap.http.problems import problem
+
+blueprint = Blueprint("auth", __name__)
+# The name operators filter on (it was the module's name before the split into http/ and pages/).
+log = logging.getLogger("webmap.auth")
+
+WRONG_LOGIN = "Fel användarnamn eller lösenord."
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+@blueprint.get("/login")
+def login_page() -> str:
+    """A plain HTML login form; works without JavaScript."""
+    staff = staff_session()
+    user = staff.username if staff is not None else None
+    return render_template("login.html", user=user, csrf=csrf_token(), error=None)
+
+
+@blueprint.post("/login")
+def login() -> Response | tuple[str, int]:
+    """Log in with a form or JSON ``{username, password}``; answers JSON or redirects."""
+    sent = request.get_json(silent=True) if request.is_json else None
+    # A JSON body that is not an object (a list, a string) has no credentials: 401, not a 500.
+    data: Mapping[str, Any] = (
+        (cast(dict[str, Any], sent) if isinstance(sent, dict) else {})
+        if request.is_json
+        else request.form
+    )
+    if not request.is_json:
+        check_csrf()  # login CSRF: a foreign page must not log the browser into our account
+    username, password = str(data.get("username", "")), str(data.get("password", ""))
+    if not username or not password or len(username) > 64 or len(password) > 1024:
+        raise AuthenticationRequired("Give a user name and a password.")
+    if "\x00" in username:  # PostgreSQL text cannot hold NUL: no such user (was a 500)
+        raise AuthenticationRequired("Wrong user name or password.")
+    throttle = login_throttle()
+    try:
+        attempt = throttle.begin(username, request.remote_addr)
+    except TooManyAttempts:  # answered 429 by _too_many
+        log.warning("staff login refused (too many failures): %r from %s", username, _address())
+        raise
+    created: tuple[StaffSession, str] | None = None
+    try:
+        with get_pool().connection() as conn:
+            stored = password_hash_of(conn, username)
+        # The slow hash runs without a database connection, so a burst of logins cannot take
+        # the pool from tiles and lookups.
+        principal, fresh = check_password(username, password, stored)
+        if principal is not None:
+            with get_pool().connection() as conn:
+                if stored is not None and fresh is not None:
+                    store_rehash(conn, username, stored, fresh)
+                created = create_session(conn, principal.name, policy())
+    except BaseException:
+        throttle.succeeded(attempt)  # the check broke (database down): not a failed guess
+        raise
+    if created is None:  # the reserved slot stays: one more failure for name and address
+        log.warning("staff login failed: %r from %s", username, _address())
+        if _wants_json():
+            raise AuthenticationRequired("Wrong user name or password.")
+        page = render_template("login.html", user=None, csrf=csrf_token(), error=WRONG_LOGIN)
+        return page, 401
+    throttle.succeeded(attempt)
+    staff, session_id = created
+    log.info("staff login: %s from %s", staff.username, _address())
+    _end_browser_session()  # logging in again (perhaps as someone else) ends the old session
+    session.pop("csrf", None)  # the login form's token; the new session has its own
+    session.pop("user", None)  # the signed-cookie login of earlier versions, never read again
+    g.staff_session, g.drop_staff_cookie = staff, False
+    if _wants_json():
+        response: Response = jsonify({"user": staff.username, "csrf_token": staff.csrf_token})
+    else:
+        target = _local_target(request.form.get("next")) or url_for("auth.login_page")
+        response = redirect(target, 303)
+    # No Max-Age: the cookie goes when the browser closes; the server enforces idle and age.
+    response.set_cookie(cookie_name(), session_id, **cookie_options())
+    return response
+
+
+def _address() -> str:
+    return request.remote_addr or "an unknown address"
+
+
+def _end_browser_session() -> None:
+    session_id = request.cookies.get(cookie_name())
+    if session_id:
+        with get_pool().connection() as conn:
+            end_session(conn, session_id)
+
+
+@blueprint.app_errorhandler(TooManyAttempts)
+def _too_many(error: TooManyAttempts) -> Response | tuple[str, int, dict[str, str]]:
+    """429 with ``Retry-After``: problem JSON for tools, the login page's alert for browsers."""
+    headers = {"Retry-After": str(error.retry_after), "Cache-Control": "no-store"}
+    if _wants_json() or request.path != url_for("auth.login"):
+        response = problem(
+            429,
+            "Too many login attempts",
+            error.detail,
+            "too-many-login-attempts",
+            retry_after=error.retry_after,
+        )
+        response.headers.update(headers)
+        return response
+    minutes = max(1, math.ceil(error.retry_after / 60))
+    wait = "1 minut" if minutes == 1 else f"{minutes} minuter"
+    message = f"För många misslyckade inloggningar. Försök igen om {wait}."
+    page = render_template("login.html", user=None, csrf=csrf_token(), error=message, locked=True)
+    return page, 429, headers
+
+
+def _local_target(target: str | None) -> str | None:
+    """``next`` when it is a path on this site (e.g. ``/admin``), never another host.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as ``/``, so such a path
+    could turn into ``//evil.example``, another host: only printable, backslash-free paths pass.
+    """
+    if not target or not target.isprintable() or "\\" in target:
+        return None
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@blueprint.post("/logout")
+@staff_required(publish=False)
+def logout() -> Response:
+    """End the session on the server (needs the CSRF token, like every session write)."""
+    _end_browser_session()
+    session.clear()
+    g.drop_staff_cookie = True
+    if _wants_json():
+        return Response(status=204)
+    return redirect(url_for("auth.login_page"), 303)
+
+
+@blueprint.get("/api/session")
+@staff_required(publish=False)
+def session_info() -> Response:
+    """Who is logged in and the CSRF token scripts in the admin pages send back."""
+    principal = current_principal()
+    assert principal is not None
+    body = {"user": principal.name, "via": principal.via, "scope": principal.scope}
+    if principal.via == "session":
+        body["csrf_token"] = csrf_token()
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
