@@ -9,7 +9,9 @@ say "ruff"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
 say "mypy"
-"$VENV/bin/mypy" webmap tiles layers
+"$VENV/bin/mypy" webmap tiles layers staff
+say "import-linter (.importlinter: the arrows between packages, no Flask below webmap)"
+"$VENV/bin/lint-imports"
 if [ -f frontend/package.json ] && grep -q '"test"' frontend/package.json; then
   say "JavaScript tests"
   (cd frontend && npm test --silent)
