@@ -59,31 +59,36 @@ def test_alt_text_names_the_place_in_swedish_and_english(client: FlaskClient) ->
 
 
 @pytest.mark.parametrize(
-    ("query", "named"),
+    ("query", "named", "slug"),
     [
-        ("", "lon"),
-        ("lon=18.07", "lat"),
-        ("lon=abc&lat=59.3", "lon"),
-        ("lon=nan&lat=59.3", "lon"),
-        ("lon=18.07&lat=95", "lat"),
-        ("lon=18.07&lat=59.3&zoom=21", "zoom"),
-        ("lon=18.07&lat=59.3&zoom=1.5", "zoom"),
-        ("lon=18.07&lat=59.3&width=10", "width"),
-        ("lon=18.07&lat=59.3&height=5000", "height"),
+        # Parameters that do not parse are invalid-input (webmap.http.params); values that parse
+        # but make no map are the static map's own problem (tiles.staticmap.InvalidStaticMap).
+        ("", "lon", "invalid-input"),
+        ("lon=18.07", "lat", "invalid-input"),
+        ("lon=abc&lat=59.3", "lon", "invalid-input"),
+        ("lon=nan&lat=59.3", "lon", "invalid-input"),
+        ("lon=18.07&lat=95", "lat", "invalid-static-map"),
+        ("lon=18.07&lat=59.3&zoom=21", "zoom", "invalid-input"),
+        ("lon=18.07&lat=59.3&zoom=1.5", "zoom", "invalid-input"),
+        ("lon=18.07&lat=59.3&width=10", "width", "invalid-input"),
+        ("lon=18.07&lat=59.3&height=5000", "height", "invalid-input"),
     ],
 )
-def test_bad_requests_are_problem_json(client: FlaskClient, query: str, named: str) -> None:
+def test_bad_requests_are_problem_json(
+    client: FlaskClient, query: str, named: str, slug: str
+) -> None:
     response = client.get(f"/api/staticmap?{query}")
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
-    assert body["type"] in {"/problems/invalid-input", "/problems/invalid-static-map"}
+    assert body["type"] == f"/problems/{slug}", body
     assert named in body["detail"]
 
 
 def test_unknown_language_is_refused(client: FlaskClient) -> None:
     response = client.get(f"/api/staticmap.json?{HUMLEGARDEN}&lang=de")
     assert response.status_code == 400
+    assert response.get_json()["type"] == "/problems/invalid-static-map"
 
 
 def test_world_view_with_shapes_clipped_to_nothing_renders(client: FlaskClient) -> None:

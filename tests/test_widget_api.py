@@ -28,11 +28,12 @@ FEATURE = {
 }
 
 
-def _is_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+def _is_problem(response, status: int, slug: str) -> dict:  # type: ignore[no-untyped-def]
     assert response.status_code == status
     assert response.mimetype == "application/problem+json"
     body: dict = response.get_json()
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"]
+    assert body["status"] == status and body["title"] and body["detail"]
+    assert body["type"] == f"/problems/{slug}", body
     return body
 
 
@@ -85,11 +86,11 @@ def test_demo_receipt_takes_the_fallback_text(client: FlaskClient) -> None:
     ],
 )
 def test_demo_rejects_malformed_locations(client: FlaskClient, location: str) -> None:
-    _is_problem(client.post("/demo", data={"location": location}), 400)
+    _is_problem(client.post("/demo", data={"location": location}), 400, "invalid-input")
 
 
 def test_demo_rejects_an_unknown_language(client: FlaskClient) -> None:
-    _is_problem(client.get("/demo?lang=xx"), 400)
+    _is_problem(client.get("/demo?lang=xx"), 400, "invalid-input")
 
 
 def test_widget_bundle_is_served_as_a_cors_module(client: FlaskClient) -> None:
@@ -104,12 +105,12 @@ def test_widget_bundle_is_served_as_a_cors_module(client: FlaskClient) -> None:
 
 
 def test_unknown_widget_files_are_problems(client: FlaskClient) -> None:
-    _is_problem(client.get("/widget/../settings.py"), 404)
-    _is_problem(client.get("/widget/secret.txt"), 404)
+    _is_problem(client.get("/widget/../settings.py"), 404, "not-found")
+    _is_problem(client.get("/widget/secret.txt"), 404, "not-found")
 
 
 def test_embed_only_for_allow_listed_origins(app: Flask, client: FlaskClient) -> None:
-    _is_problem(client.get("/embed?origin=https://evil.example"), 400)
+    _is_problem(client.get("/embed?origin=https://evil.example"), 400, "invalid-input")
     app.config["WEBMAP_EMBED_ORIGINS"] = ["https://e-tjanst.example.se"]
     response = client.get("/embed?origin=https://e-tjanst.example.se&lang=en")
     assert response.status_code == 200
@@ -148,9 +149,10 @@ def test_resolve_an_address_keeps_its_letters(client: FlaskClient) -> None:
 
 
 def test_resolve_problems(client: FlaskClient) -> None:
-    _is_problem(client.get("/api/resolve"), 400)
-    _is_problem(client.get("/api/resolve", query_string={"q": "x" * 500}), 400)
-    _is_problem(client.get("/api/resolve", query_string={"q": "Qwzxvbnmgatan 999"}), 404)
+    _is_problem(client.get("/api/resolve"), 400, "invalid-input")
+    _is_problem(client.get("/api/resolve", query_string={"q": "x" * 500}), 400, "invalid-input")
+    nowhere = client.get("/api/resolve", query_string={"q": "Qwzxvbnmgatan 999"})
+    _is_problem(nowhere, 404, "not-found")
 
 
 def test_receipt_shows_a_static_map_with_alt_text(client: FlaskClient) -> None:
