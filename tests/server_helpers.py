@@ -50,7 +50,7 @@ def wait_until_ready(
         except (urllib.error.URLError, OSError) as error:
             last = error
         if time.monotonic() >= deadline:
-            raise AssertionError(f"{url} did not answer within {timeout:.0f} s: {last!r}")
+            raise AssertionError(f"{url} did not answer within {timeout:g} s: {last!r}")
         time.sleep(0.1)
 
 
