@@ -21,7 +21,7 @@ from layers.ingest import (
     ImplausibleCrs,
     LayerExists,
 )
-from layers.models import LAYER_NAME_PATTERN
+from layers.schema import LAYER_NAME_PATTERN
 from layers.store import RESERVED_NAMES, LayerSpec
 from webmap.admin.i18n import Translator
 from webmap.http.uploads import UploadChoices, publish_upload
