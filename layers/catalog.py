@@ -20,6 +20,10 @@ from psycopg.rows import dict_row
 from layers.errors import DatabaseNotReady, LayerNotFound
 from layers.schema import DATA_SCHEMA
 
+#: ``webmap.layers.kind``: versions are tables (vector) or COG files (raster); see layers.kinds.
+VECTOR = "vector"
+RASTER = "raster"
+
 
 @dataclass(frozen=True)
 class FieldInfo:

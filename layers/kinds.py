@@ -12,14 +12,12 @@ from typing import Any, Protocol
 
 import psycopg
 
+from layers.catalog import RASTER, VECTOR
 from layers.errors import InvalidInput, LayerNotFound
 from layers.raster.cog import stored_path
-from layers.raster.publish import KIND as RASTER
 from layers.raster.publish import delete_raster_versions
 from layers.schema import DATA_SCHEMA
 from layers.versions import delete_layer, lock_layer
-
-VECTOR = "vector"
 
 __all__ = ["RASTER", "VECTOR", "LayerKind", "RasterKind", "VectorKind", "kind_of_layer"]
 

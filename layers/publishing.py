@@ -68,9 +68,13 @@ class SourceFile:
     source_layer: str | None = None
     encoding: str | None = None
     geometry_type: str | None = None
+    #: ``raster`` or ``vector`` (the command line says which it publishes); ``None``: the suffix.
+    kind: str | None = None
 
     @property
     def is_raster(self) -> bool:
+        if self.kind is not None:
+            return self.kind == RASTER
         return Path(self.original_name).suffix.lower() in RASTER_SUFFIXES
 
 
@@ -117,12 +121,17 @@ class Publishing:
         source: SourceFile,
         progress: Progress | None = None,
         terminal: TextIO | None = None,
+        *,
+        exists_ok: bool = False,
     ) -> Published:
         """Publish a new layer; :class:`~layers.ingest.errors.LayerExists` when the name is
-        taken (checked under the lock, so two creators of one name cannot both succeed)."""
-        return self._publish(
-            replace(spec, new=True, changed=None), source, conn, progress, terminal
-        )
+        taken (checked under the lock, so two creators of one name cannot both succeed).
+
+        With ``exists_ok`` an existing layer gets a new version and all of ``spec``'s metadata
+        (the command line's ``rasters import``, which states every field).
+        """
+        spec = replace(spec, new=not exists_ok, changed=None)
+        return self._publish(spec, source, conn, progress, terminal)
 
     def replace(
         self,
@@ -272,7 +281,10 @@ class Publishing:
             if stored is None:
                 raise LayerNotFound(f"The layer {name!r} has no stored version {to}.")
             if not kind.present(conn, str(stored[0])):
-                raise LayerNotFound(f"The data of version {to} of {name!r} is gone.")
+                raise LayerNotFound(
+                    f"The data of version {to} of {name!r} is gone "
+                    f"({kind.describe(str(stored[0]))})."
+                )
             conn.execute(
                 """
                 UPDATE webmap.layers SET version = %s, updated_at = now(),

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from layers.catalog import FieldInfo
+from layers.catalog import VECTOR, FieldInfo
 from layers.ingest import writer
 from layers.sources import SourceFeature, read_features
 from layers.staging import stage_features, staged
@@ -386,7 +386,7 @@ def publish_sample_layer(
         live = _live(conn, name)
         if live is not None and live[2] == digest and not force:
             return SampleOutcome(name, live[0], live[1], published=False)
-        version = begin_version(conn, layer.spec, "vector")
+        version = begin_version(conn, layer.spec, VECTOR)
         table = version_table(name, version)
         create_version_table(conn, table, layer.fields)
         features = read_features(data_dir / layer.path, layer.source_layer, layer.encoding)

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from layers.catalog import FieldInfo
+from layers.catalog import VECTOR, FieldInfo
 from layers.errors import InvalidInput, LayerNotFound
 from layers.schema import DATA_SCHEMA, LAYER_NAME_PATTERN
 
@@ -222,7 +222,7 @@ def publish_version(
     spec: LayerSpec,
     version: int,
     geometry_type: str | None,
-    kind: str = "vector",
+    kind: str = VECTOR,
 ) -> None:
     """Make ``version`` the live one (insert, or pointer swap); call it under the layer's lock.
 

@@ -1,4 +1,6 @@
-"""Managing a layer's versions: numbering, the per-layer lock, rollback, delete, orphan clean-up.
+"""Managing a layer's versions: numbering, the per-layer lock, listing, delete, orphan clean-up.
+
+Callers change layers through :mod:`layers.publishing`, which composes these.
 
 All writers of one layer take the same transaction-scoped advisory lock (:func:`lock_layer`, the
 key :mod:`layers.sample` uses too), so two uploads, or an upload and a rollback, are serialised
@@ -111,68 +113,6 @@ def layer_detail(conn: psycopg.Connection[Any], name: str) -> dict[str, Any]:
     live = [v for v in versions if v["version"] == row["version"]]
     detail["report"] = live[0]["report"] if live else None
     return detail
-
-
-def rollback(conn: psycopg.Connection[Any], name: str, to: int | None = None) -> int:
-    """Make an older stored version live again (the newest older one by default)."""
-    check_layer_name(name)
-    with conn.transaction():
-        lock_layer(conn, name)
-        row = conn.execute(
-            "SELECT version, kind FROM webmap.layers WHERE name = %s FOR UPDATE", [name]
-        ).fetchone()
-        if row is None:
-            raise LayerNotFound(f"There is no layer named {name!r}.")
-        live = int(row[0])
-        if to is None:
-            found = conn.execute(
-                "SELECT max(version) FROM webmap.layer_versions "
-                "WHERE layer_name = %s AND version < %s",
-                [name, live],
-            ).fetchone()
-            if found is None or found[0] is None:
-                raise InvalidInput(f"The layer {name!r} has no older version to roll back to.")
-            to = int(found[0])
-        exists = conn.execute(
-            "SELECT table_name, fields FROM webmap.layer_versions "
-            "WHERE layer_name = %s AND version = %s",
-            [name, to],
-        ).fetchone()
-        if exists is None:
-            raise LayerNotFound(f"The layer {name!r} has no stored version {to}.")
-        if row[1] == "vector":
-            table = conn.execute(
-                "SELECT to_regclass(%s)", [f'{DATA_SCHEMA}."{exists[0]}"']
-            ).fetchone()
-            if table is None or table[0] is None:
-                raise LayerNotFound(f"The data of version {to} of {name!r} is gone.")
-        conn.execute(
-            """
-            UPDATE webmap.layers SET version = %s, updated_at = now(),
-                geometry_type = coalesce(
-                    (SELECT report->>'geometry_type' FROM webmap.layer_versions
-                     WHERE layer_name = %s AND version = %s), geometry_type)
-            WHERE name = %s
-            """,
-            [to, name, to, name],
-        )
-    return to
-
-
-def set_public(conn: psycopg.Connection[Any], name: str, public: bool) -> None:
-    """Publish (anyone may read the layer) or unpublish (staff only) without new data.
-
-    Under the layer's lock, so the flag is never lost to an upload that swaps the row meanwhile.
-    """
-    check_layer_name(name)
-    with conn.transaction():
-        lock_layer(conn, name)
-        changed = conn.execute(
-            "UPDATE webmap.layers SET public = %s, updated_at = now() WHERE name = %s",
-            [public, name],
-        ).rowcount
-    if not changed:
-        raise LayerNotFound(f"There is no layer named {name!r}.")
 
 
 def delete_layer(conn: psycopg.Connection[Any], name: str) -> list[int]:

@@ -138,9 +138,14 @@ def test_load_sample_publishes_a_new_version_and_moves_tile_urls(
 ) -> None:
     before = client.get("/tiles/pois.json").get_json()["tiles"][0]
     basemap_before = client.get("/tiles/basemap.json").get_json()["tiles"][0]
-    result = runner.invoke(main, ["data", "load-sample", "--only", "pois"])
+    # Unchanged sources: nothing is published, the tile URLs (cached as immutable) stay.
+    same = runner.invoke(main, ["data", "load-sample", "--only", "pois"])
+    assert same.exit_code == 0, same.output
+    assert "pois: 850 features" in same.output and "unchanged" in same.output
+    assert client.get("/tiles/pois.json").get_json()["tiles"][0] == before
+    result = runner.invoke(main, ["data", "load-sample", "--only", "pois", "--force"])
     assert result.exit_code == 0, result.output
-    assert "pois: 850 features" in result.output
+    assert "pois: 850 features" in result.output and "unchanged" not in result.output
     after = client.get("/tiles/pois.json").get_json()["tiles"][0]
     assert int(after.rsplit("=", 1)[1]) == int(before.rsplit("=", 1)[1]) + 1
     assert client.get("/tiles/basemap.json").get_json()["tiles"][0] != basemap_before

@@ -353,3 +353,44 @@ def test_raster_uploads_go_to_the_raster_pipeline(
     assert client.delete("/api/layers/gbg_dem", headers=staff).status_code == 204
     assert client.get("/api/layers/gbg_dem", headers=staff).status_code == 404
     app.extensions["webmap.pool"].close()
+
+
+def test_patch_waits_for_an_upload_holding_the_layer_and_is_never_lost(
+    client: FlaskClient, staff: dict[str, str], sample_database: str
+) -> None:
+    """A PATCH during an upload of the same layer waits for the upload's lock (or answers 409
+    layer-busy); it is never silently overwritten by the upload's pointer swap."""
+    import threading
+
+    from layers.store import LayerSpec, publish_version
+    from layers.versions import lock_layer
+
+    points = b'{"type":"Point","coordinates":[18.07,59.33]}'
+    created = upload(client, staff, points, "p.geojson", "patch_race", title="Original")
+    assert created.status_code == 201, created.get_json()
+    answers: list[tuple[int, object]] = []
+
+    def patch() -> None:
+        response = client.patch("/api/layers/patch_race", json={"title": "Patched"}, headers=staff)
+        answers.append((response.status_code, response.get_json()))
+
+    with psycopg.connect(sample_database) as uploader:
+        with uploader.transaction():
+            # What an upload does: take the lock, build, then swap the pointer with the
+            # metadata it was sent (here: none, so the title it read before it started).
+            lock_layer(uploader, "patch_race")
+            patcher = threading.Thread(target=patch)
+            patcher.start()
+            patcher.join(1.5)
+            waited = patcher.is_alive()
+            publish_version(uploader, LayerSpec("patch_race", "Original"), 1, "Point")
+        patcher.join(30)
+        title = uploader.execute(
+            "SELECT title FROM webmap.layers WHERE name = 'patch_race'"
+        ).fetchone()
+    status, body = answers[0]
+    if status == 409:  # the wait timed out, and the client was told so
+        assert body["type"].endswith("/layer-busy") and title == ("Original",)  # type: ignore[index]
+    else:
+        assert status == 200 and waited, "the PATCH did not wait for the layer's lock"
+        assert title == ("Patched",)

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from layers.catalog import LayerInfo
+from layers.catalog import VECTOR, LayerInfo
 from layers.errors import LayerNotFound
 
 BASEMAP = "basemap"
@@ -116,7 +116,7 @@ def _basemap(catalog: Mapping[str, LayerInfo]) -> Tileset:
     sources = []
     for member in BASEMAP_MEMBERS:
         layer = catalog.get(member.layer)
-        if layer is None or not layer.public or layer.kind != "vector":
+        if layer is None or not layer.public or layer.kind != VECTOR:
             continue
         known = {f.name for f in layer.fields}
         sources.append(
@@ -148,6 +148,6 @@ def resolve_tileset(name: str, catalog: Mapping[str, LayerInfo]) -> Tileset:
     if name == BASEMAP:
         return _basemap(catalog)
     layer = catalog.get(name)
-    if layer is None or layer.kind != "vector":
+    if layer is None or layer.kind != VECTOR:
         raise LayerNotFound(f"There is no vector layer named {name!r}.")
     return _layer_tileset(layer)

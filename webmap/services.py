@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask, current_app
 
 from layers.catalog import CatalogCache
+from layers.ingest import IngestLimits
+from layers.publishing import Publishing
+from layers.raster.inspect import RasterLimits
 from tiles.cache import (
     LayeredTileCache,
     MemoryTileCache,
@@ -16,19 +20,20 @@ from tiles.cache import (
 )
 from tiles.mvt import TileOptions, TileRenderer
 from webmap.db import get_pool
-from webmap.settings import Settings
+from webmap.settings import Settings, raster_storage
 
 _KEY = "webmap.services"
 
 
 @dataclass(frozen=True)
 class Services:
-    """Catalog snapshot, tile renderer and tile cache of one app."""
+    """Catalog snapshot, tile renderer, tile cache and publishing facade of one app."""
 
     settings: Settings
     catalog: CatalogCache
     renderer: TileRenderer
     tile_cache: TileCache
+    publishing: Publishing
 
 
 def _tile_cache(settings: Settings) -> TileCache:
@@ -42,6 +47,29 @@ def _tile_cache(settings: Settings) -> TileCache:
 
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5)
     return LayeredTileCache(memory, RedisTileCache(client))
+
+
+def ingest_limits(settings: Settings) -> IngestLimits:
+    """The configured limits on what one upload may unpack and hold."""
+    return IngestLimits(
+        max_unpacked_bytes=settings.max_unpacked_bytes,
+        max_features=settings.max_features,
+        max_vertices=settings.max_vertices,
+        max_feature_vertices=settings.max_feature_vertices,
+        ingest_max_seconds=settings.ingest_max_seconds,
+        ingest_statement_timeout_ms=settings.ingest_statement_timeout_ms,
+    )
+
+
+def publishing_for(settings: Settings) -> Publishing:
+    """The publishing facade with the configured folders, limits and versions kept."""
+    return Publishing(
+        raster_dir=raster_storage(settings),
+        keep_versions=settings.keep_versions,
+        limits=ingest_limits(settings),
+        raster_limits=RasterLimits(max_pixels=settings.max_raster_pixels),
+        workdir=Path(settings.upload_dir) if settings.upload_dir else None,
+    )
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -59,6 +87,7 @@ def init_app(app: Flask, settings: Settings) -> None:
             TileOptions(buffer=settings.tile_buffer, max_features=settings.tile_max_features),
         ),
         tile_cache=cache,
+        publishing=publishing_for(settings),
     )
 
 

@@ -29,7 +29,7 @@ import psycopg
 import shapely
 from psycopg import sql
 
-from layers.catalog import FieldInfo
+from layers.catalog import VECTOR, FieldInfo
 from layers.ingest.budget import Deadline
 from layers.ingest.crs_check import CrsDecision, decide_crs
 from layers.ingest.errors import (
@@ -243,7 +243,7 @@ def _publish(
         for name, kind in zip(column_names(source.field_names), source.field_types, strict=True)
     ]
     report = ValidationReport(features_read=len(source.geometries))
-    version = begin_version(conn, spec, "vector")
+    version = begin_version(conn, spec, VECTOR)
     table = version_table(spec.name, version)
     create_version_table(conn, table, fields)
     copy_features(

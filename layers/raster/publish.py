@@ -29,6 +29,7 @@ import psycopg
 from rasterio.io import DatasetReader
 from rio_tiler.io import Reader
 
+from layers.catalog import RASTER
 from layers.errors import InvalidInput, LayerNotFound
 from layers.ingest.budget import Deadline, run_bounded
 from layers.ingest.errors import TooLarge, is_storage_full, storage_full
@@ -38,7 +39,7 @@ from layers.raster.inspect import RasterFacts, RasterLimits, inspect_raster, ope
 from layers.store import LayerSpec, check_layer_name, publish_version
 from layers.versions import begin_version, delete_layer, lock_layer
 
-KIND = "raster"
+KIND = RASTER
 
 
 def publish_raster(

@@ -21,10 +21,11 @@ from layers.ingest import (
     ImplausibleCrs,
     LayerExists,
 )
+from layers.publishing import LayerChanges
 from layers.schema import LAYER_NAME_PATTERN
 from layers.store import RESERVED_NAMES, LayerSpec
 from webmap.admin.i18n import Translator
-from webmap.http.uploads import UploadChoices, publish_upload
+from webmap.http.uploads import UploadChoices, publish_upload, replace_upload
 from webmap.settings import Settings
 
 TEXT_LIMIT = 2000
@@ -142,11 +143,25 @@ def refusal(error: InvalidInput, t: Translator) -> FieldError:
     )
 
 
-def publish(form: UploadForm, spec: LayerSpec, settings: Settings) -> tuple[int, dict[str, Any]]:
-    """Publish the form's upload the way the API does; returns (version, report)."""
+def changes_of(form: UploadForm) -> LayerChanges:
+    """What a new version's form changes: the fields it does not leave empty."""
+    values = form.values
+    texts = {k: values[k] for k in ("title", "description", "attribution") if values[k]}
+    public = values["public"] == "true" if values["public"] else None
+    return LayerChanges(**texts, public=public)
+
+
+def publish(
+    form: UploadForm, current: dict[str, Any] | None, settings: Settings
+) -> tuple[int, dict[str, Any]]:
+    """Publish the form's upload the way the API does (a new layer, or a new version of
+    ``current``); returns (version, report)."""
     choices = UploadChoices(
         srid=int(form.values["srid"]) if form.values["srid"] else None,
         source_layer=form.values["layer"] or None,
         geometry_type=form.values["geometry_type"] or None,
     )
-    return publish_upload(request.files["file"], spec, choices, settings)
+    if current is None:
+        return publish_upload(request.files["file"], spec_of(form, None), choices, settings)
+    name = str(current["name"])
+    return replace_upload(request.files["file"], name, changes_of(form), choices, settings)

@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from layers.errors import InvalidInput, LayerError, LayerNotFound
 from layers.store import check_layer_name
-from layers.versions import delete_layer, layer_detail, list_layers, rollback, set_public
+from layers.versions import layer_detail, list_layers
 from staff.errors import AuthenticationRequired, PermissionDenied
 from webmap.admin.forms import (
     FieldError,
@@ -38,14 +38,12 @@ from webmap.admin.forms import (
     publish,
     read_form,
     refusal,
-    spec_of,
 )
 from webmap.admin.i18n import LANGS, Translator, pick_lang
 from webmap.db import get_pool
 from webmap.http.auth import csrf_token, current_principal, staff_required
 from webmap.http.problems import DOMAIN_ERRORS, problem
 from webmap.services import services
-from webmap.settings import raster_storage
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 _LANG_KEY = "admin_lang"
@@ -222,7 +220,7 @@ def _handle_upload(current: dict[str, Any] | None) -> Any:
         status = 409
     if not form.errors:
         try:
-            version, report = publish(form, spec_of(form, current), services().settings)
+            version, report = publish(form, current, services().settings)
         except (AuthenticationRequired, PermissionDenied):
             raise
         except InvalidInput as exc:
@@ -277,7 +275,7 @@ def visibility(name: str) -> Response:
     if wanted not in ("true", "false"):
         raise InvalidInput("public must be true or false.")
     with get_pool().connection() as conn:
-        set_public(conn, name, wanted == "true")
+        services().publishing.set_visibility(conn, name, wanted == "true")
     services().catalog.invalidate()
     flash(_t()("published" if wanted == "true" else "unpublished", name=name))
     return redirect(url_for("admin.layer", name=name), 303)
@@ -292,7 +290,7 @@ def rollback_layer(name: str) -> Response:
     if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
         raise InvalidInput("version must be a whole number.")
     with get_pool().connection() as conn:
-        live = rollback(conn, name, int(raw))
+        live = services().publishing.rollback(conn, name, int(raw))
     services().catalog.invalidate()
     flash(_t()("rolled_back", name=name, version=live))
     return redirect(url_for("admin.layer", name=name), 303)
@@ -311,12 +309,7 @@ def delete(name: str) -> Response:
     """Delete the layer with all its versions (raster files too)."""
     detail = _detail(name)
     with get_pool().connection() as conn:
-        if detail["kind"] == "raster":
-            from layers.raster import delete_raster_layer
-
-            delete_raster_layer(conn, name, raster_storage(services().settings))
-        else:
-            delete_layer(conn, name)
+        services().publishing.delete(conn, name)
     services().catalog.invalidate()
     flash(_t()("deleted", name=name))
     return redirect(url_for("admin.index"), 303)
@@ -326,7 +319,7 @@ def delete(name: str) -> Response:
 @staff_required(publish=False)
 def preview(name: str) -> Any:
     """The live version over the basemap, drawn by the viewer bundle from our own tiles."""
-    detail = _detail(name)
+    check_layer_name(name)
     return _page(
         "preview.html",
         layer=detail,

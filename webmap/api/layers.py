@@ -1,8 +1,9 @@
 """``/api/layers``: staff publish, inspect, roll back and delete layers.
 
-The handlers only parse the request and call :mod:`layers.ingest` / :mod:`layers.versions`; the
-upload is spooled to a scratch folder first, so a client that disconnects halfway fails while the
-body is read, before the database is touched.
+The handlers only parse the request and call the publishing facade (:mod:`layers.publishing`,
+which takes the layer's lock for every change) or read :mod:`layers.versions`; the upload is
+spooled to a scratch folder first, so a client that disconnects halfway fails while the body is
+read, before the database is touched.
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ import tempfile
 from typing import IO, Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
-from psycopg import sql
 from werkzeug.datastructures import FileStorage
 
 from layers.errors import InvalidInput, LayerNotFound
 from layers.ingest import LayerExists
+from layers.publishing import LayerChanges
 from layers.store import LayerSpec, check_layer_name
-from layers.versions import delete_layer, layer_detail, list_layers, rollback
+from layers.versions import layer_detail, list_layers
 from webmap.db import get_pool
 from webmap.http.auth import staff_required
-from webmap.http.uploads import UploadChoices, publish_upload
+from webmap.http.uploads import UploadChoices, publish_upload, replace_upload
 from webmap.services import services
-from webmap.settings import Settings, raster_storage
+from webmap.settings import Settings
 
 blueprint = Blueprint("layers_api", __name__)
 
@@ -35,7 +36,7 @@ def _settings() -> Settings:
     return services().settings
 
 
-def _flag(value: str | None, default: bool) -> bool:
+def _flag(value: str | None, default: bool | None) -> bool | None:
     if value is None or value == "":
         return default
     if value.lower() in _TRUE:
@@ -66,19 +67,28 @@ def _text(name: str, default: str = "") -> str:
     return value.strip()
 
 
-def _spec(name: str, current: dict[str, Any] | None) -> LayerSpec:
-    title = _text("title", current["title"] if current else "")
+def _spec(name: str) -> LayerSpec:
+    """A new layer's description from the form."""
+    title = _text("title")
     if not title:
         raise InvalidInput("Give the layer a title.")
     return LayerSpec(
         name=name,
         title=title,
-        description=_text("description", current["description"] if current else ""),
-        attribution=_text("attribution", current["attribution"] if current else ""),
-        public=_flag(request.form.get("public"), current["public"] if current else True),
-        minzoom=current["minzoom"] if current else 0,
-        maxzoom=current["maxzoom"] if current else 22,
+        description=_text("description"),
+        attribution=_text("attribution"),
+        public=_flag(request.form.get("public"), True) is not False,
     )
+
+
+def _changes() -> LayerChanges:
+    """What a new version's form changes; unsent fields keep their value (read under the
+    layer's lock when the version goes live, not now)."""
+    sent = {key: request.form.get(key) for key in ("title", "description", "attribution")}
+    texts = {key: _text(key) for key, value in sent.items() if value is not None}
+    if "title" in texts and not texts["title"]:
+        raise InvalidInput("Give the layer a title.")
+    return LayerChanges(**texts, public=_flag(request.form.get("public"), None))
 
 
 def _spool_to_disk(
@@ -115,17 +125,23 @@ def _upload() -> FileStorage:
     return upload
 
 
-def _publish(name: str, current: dict[str, Any] | None) -> dict[str, Any]:
-    """Spool the upload, run the pipeline, and return the new version and its report."""
-    choices = UploadChoices(
+def _choices() -> UploadChoices:
+    return UploadChoices(
         srid=_int("srid", request.form.get("srid"), 1024, 999_999),
         source_layer=request.form.get("layer") or None,
         encoding=request.form.get("encoding") or None,
         geometry_type=request.form.get("geometry_type") or None,
     )
-    spec = _spec(name, current)
-    version, report = publish_upload(_upload(), spec, choices, _settings())
-    return {"name": spec.name, "version": version, "report": report}
+
+
+def _publish(name: str, new: bool) -> dict[str, Any]:
+    """Spool the upload, publish it (a new layer or a new version), return version and report."""
+    choices = _choices()
+    if new:
+        version, report = publish_upload(_upload(), _spec(name), choices, _settings())
+    else:
+        version, report = replace_upload(_upload(), name, _changes(), choices, _settings())
+    return {"name": name, "version": version, "report": report}
 
 
 def _current(name: str) -> dict[str, Any] | None:
@@ -154,7 +170,7 @@ def create_layer() -> Response:
     name = check_layer_name(request.form.get("name", ""))
     if _current(name) is not None:
         raise LayerExists(f"A layer named {name!r} exists; PUT /api/layers/{name} for a version.")
-    return _published(_publish(name, None), 201)
+    return _published(_publish(name, new=True), 201)
 
 
 @blueprint.put("/api/layers/<name>")
@@ -162,10 +178,9 @@ def create_layer() -> Response:
 def new_version(name: str) -> Response:
     """Publish a new version of an existing layer; unsent metadata keeps its current value."""
     check_layer_name(name)
-    current = _current(name)
-    if current is None:
+    if _current(name) is None:
         raise LayerNotFound(f"There is no layer named {name!r}; POST /api/layers creates it.")
-    return _published(_publish(name, current), 200)
+    return _published(_publish(name, new=False), 200)
 
 
 @blueprint.get("/api/layers")
@@ -210,14 +225,9 @@ def update_layer(name: str) -> Response:
         raise InvalidInput("public must be true or false.")
     if "title" in data and not data["title"].strip():
         raise InvalidInput("The title cannot be empty.")
-    with get_pool().connection() as conn, conn.transaction():
-        for key in sorted(set(data) & allowed):
-            conn.execute(
-                sql.SQL(
-                    "UPDATE webmap.layers SET {} = %s, updated_at = now() WHERE name = %s"
-                ).format(sql.Identifier(key)),
-                [data[key], name],
-            )
+    with get_pool().connection() as conn:
+        # Under the layer's lock: waits for an upload of the layer instead of being lost to it.
+        services().publishing.update_metadata(conn, name, LayerChanges(**data))
         detail = layer_detail(conn, name)
     services().catalog.invalidate()
     return jsonify(detail)
@@ -228,16 +238,8 @@ def update_layer(name: str) -> Response:
 def remove_layer(name: str) -> Response:
     """Delete a layer and all its versions (tiles of it answer 404 from then on)."""
     check_layer_name(name)
-    current = _current(name)
-    if current is None:
-        raise LayerNotFound(f"There is no layer named {name!r}.")
     with get_pool().connection() as conn:
-        if current["kind"] == "raster":
-            from layers.raster import delete_raster_layer
-
-            delete_raster_layer(conn, name, raster_storage(_settings()))
-        else:
-            delete_layer(conn, name)
+        services().publishing.delete(conn, name)
     services().catalog.invalidate()
     return Response(status=204)
 
@@ -251,7 +253,7 @@ def rollback_layer(name: str) -> Response:
     raw = data.get("version") if isinstance(data, dict) else request.form.get("version")
     version = _int("version", None if raw is None else str(raw), 1, 2**31 - 1)
     with get_pool().connection() as conn:
-        rollback(conn, name, version)
+        services().publishing.rollback(conn, name, version)
         detail = layer_detail(conn, name)
     services().catalog.invalidate()
     return jsonify(detail)

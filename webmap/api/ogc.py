@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from layers.catalog import LayerInfo
+from layers.catalog import VECTOR, LayerInfo
 from layers.errors import InvalidInput, LayerNotFound
 from layers.features import SUPPORTED_CRS, feature_by_id, feature_page, parse_bbox, srid_of
 from webmap.db import get_pool
@@ -36,7 +36,7 @@ def _visible() -> dict[str, LayerInfo]:
     return {
         name: layer
         for name, layer in services().catalog.layers().items()
-        if layer.kind == "vector" and (layer.public or staff)
+        if layer.kind == VECTOR and (layer.public or staff)
     }
 
 

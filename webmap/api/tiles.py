@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request, url_for
 from morecantile import Tile
 from werkzeug.wrappers import Response
 
+from layers.catalog import RASTER
 from tiles.cache import CachedTile, TileKey
 from tiles.grid import parse_tile
 from tiles.style import basemap_style
@@ -93,7 +94,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
 def tilejson_document(name: str) -> Response:
     """TileJSON 3.0.0 of a layer or the basemap, pointing at versioned tile URLs."""
     found = services().catalog.layers().get(name)
-    if found is not None and found.kind == "raster":
+    if found is not None and found.kind == RASTER:
         return raster_tilejson_response(raster_layer(name))
     tileset = _tileset(name)
     if not tileset.public and not is_staff():  # private layers: staff token or login only

@@ -12,13 +12,13 @@ from flask import current_app
 from flask.cli import FlaskGroup
 
 from layers.lookup.sample import load_lookup_sample
-from layers.sample import load_sample
 from layers.schema import ensure_database, upgrade
 from webmap import create_app
 from webmap.cli.layers import layers_group
 from webmap.cli.lookup import addresses_group, properties_group
 from webmap.cli.rasters import rasters_group
 from webmap.cli.staff import staff_group, tokens_group
+from webmap.services import publishing_for
 from webmap.settings import SampleDataMissing, Settings, sample_data_dir
 
 
@@ -73,8 +73,17 @@ def data_group() -> None:
     help="Folder with the sample files (default: WEBMAP_DATA_DIR, else data/ of the source "
     "checkout).",
 )
-def load_sample_command(only: tuple[str, ...], data_dir: Path | None) -> None:
-    """Publish the sample basemap layers (Lantmäteriet 1:1 miljon, OSM Östermalm)."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Publish every chosen layer again, even if its sources are unchanged.",
+)
+def load_sample_command(only: tuple[str, ...], data_dir: Path | None, force: bool) -> None:
+    """Publish the sample basemap layers (Lantmäteriet 1:1 miljon, OSM Östermalm).
+
+    A layer whose live version was made from the same files is left as it is (no new version,
+    so its tile URLs stay cached), unless --force is given.
+    """
     try:
         folder = data_dir or sample_data_dir(_settings())
     except SampleDataMissing as exc:
@@ -87,11 +96,18 @@ def load_sample_command(only: tuple[str, ...], data_dir: Path | None) -> None:
             bar.update(done - bar.pos)
 
         with psycopg.connect(_settings().database_url) as conn:
-            counts = load_sample(conn, folder, progress, set(only) or None)
+            publishing = publishing_for(_settings())
+            layers = publishing.load_sample(conn, folder, progress, set(only) or None, force)
+            counts = {
+                name: f"{done.features} features (version {done.version}"
+                + (")" if done.published else ", unchanged)")
+                for name, done in layers.items()
+            }
             if not only or "lookup" in only:
-                counts.update(load_lookup_sample(conn, folder, progress))
-    for name, count in counts.items():
-        click.echo(f"{name}: {count} features")
+                lookups = load_lookup_sample(conn, folder, progress)
+                counts.update({name: f"{count} features" for name, count in lookups.items()})
+    for name, text in counts.items():
+        click.echo(f"{name}: {text}")
 
 
 @main.command("serve")

@@ -1,7 +1,8 @@
 """``webmap layers …``: publish, list, roll back and delete layers.
 
-``layers import`` runs the same pipeline as ``POST /api/layers``, with a progress bar, for files
-too large for a browser upload and for scheduled scripts.
+``layers import`` publishes through the same facade (:mod:`layers.publishing`) as
+``POST /api/layers``, with a progress bar, for files too large for a browser upload and for
+scheduled scripts; rollback and delete go through it too.
 """
 
 from __future__ import annotations
@@ -18,16 +19,21 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from layers.errors import LayerError, LayerNotFound
-from layers.ingest import IngestOptions, publish_vector
+from layers.kinds import VECTOR
+from layers.publishing import LayerChanges, Publishing, SourceFile
 from layers.store import LayerSpec
-from layers.versions import delete_layer, drop_orphans, layer_detail, list_layers, rollback
-from webmap.http.uploads import ingest_limits
+from layers.versions import drop_orphans, layer_detail, list_layers
+from webmap.services import publishing_for
 from webmap.settings import Settings
 
 
 def _settings() -> Settings:
     settings: Settings = current_app.config["WEBMAP_SETTINGS"]
     return settings
+
+
+def _publishing() -> Publishing:
+    return publishing_for(_settings())
 
 
 def _connect() -> psycopg.Connection[tuple[object, ...]]:
@@ -89,34 +95,27 @@ def layers_import(
     show_report: bool,
 ) -> None:
     """Publish FILE as a new layer, or as a new version of an existing one."""
-    settings = _settings()
+    source = SourceFile(file, file.name, srid, source_layer, encoding, geometry_type, VECTOR)
+    publishing = _publishing()
+    public = (visibility == "public") if visibility else None
     try:
         with _connect() as conn:
             current = _current(conn, name)
             if current is None and not title:
                 raise click.UsageError("A new layer needs --title.")
-            base = current or {"description": "", "attribution": "", "public": True}
-            spec = LayerSpec(
-                name=name,
-                title=title or str(base["title"]),
-                description=description if description is not None else base["description"],
-                attribution=attribution if attribution is not None else base["attribution"],
-                public=(visibility == "public") if visibility else bool(base["public"]),
-                minzoom=int(base.get("minzoom", 0)),
-                maxzoom=int(base.get("maxzoom", 22)),
-            )
-            options = IngestOptions(
-                srid=srid,
-                source_layer=source_layer,
-                encoding=encoding,
-                geometry_type=geometry_type,
-                keep_versions=settings.keep_versions,
-                limits=ingest_limits(settings),
-            )
             with click.progressbar(length=1, label="reading", file=sys.stderr) as bar:
-                result = publish_vector(
-                    conn, spec, file, file.name, options, progress=_Progress(bar)
-                )
+                if current is None:
+                    spec = LayerSpec(
+                        name=name,
+                        title=str(title),
+                        description=description or "",
+                        attribution=attribution or "",
+                        public=public is not False,
+                    )
+                    result = publishing.publish(conn, spec, source, _Progress(bar))
+                else:
+                    changes = LayerChanges(title, description, attribution, public)
+                    result = publishing.replace(conn, name, source, changes, _Progress(bar))
     except LayerError as exc:
         hint = getattr(exc, "extensions", {}).get("hint")
         message = exc.detail if not hint or hint in exc.detail else f"{exc.detail} {hint}"
@@ -159,7 +158,7 @@ def layers_rollback(name: str, version: int | None) -> None:
     """Make an older version of NAME live again."""
     try:
         with _connect() as conn:
-            live = rollback(conn, name, version)
+            live = _publishing().rollback(conn, name, version)
     except LayerError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"{name} version {live} is live.")
@@ -172,7 +171,7 @@ def layers_delete(name: str) -> None:
     """Delete NAME with all stored versions."""
     try:
         with _connect() as conn:
-            dropped = delete_layer(conn, name)
+            dropped = _publishing().delete(conn, name)
     except LayerError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"Deleted {name} (versions {', '.join(map(str, dropped))}).")

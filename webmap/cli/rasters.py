@@ -1,7 +1,7 @@
 """``webmap rasters …``: publish raster layers (GeoTIFF, SRTM .hgt) from the command line.
 
-The same pipeline as uploads (:func:`layers.raster.publish_raster`): each import is a new
-version, swapped live in one transaction, older versions kept for rollback.
+The same publishing facade as uploads (:mod:`layers.publishing`): each import is a new version,
+swapped live in one transaction under the layer's lock, older versions kept for rollback.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from layers.errors import LayerError
-from layers.ingest.budget import Deadline
-from layers.raster import clean_storage, delete_raster_layer, publish_raster
-from layers.raster.inspect import RasterLimits
+from layers.kinds import RASTER
+from layers.publishing import SourceFile
+from layers.raster import clean_storage
 from layers.store import LayerSpec
+from webmap.services import publishing_for
 from webmap.settings import Settings, raster_storage
 
 
@@ -71,19 +72,16 @@ def import_raster(
     )
     try:
         with psycopg.connect(settings.database_url) as conn:
-            report = publish_raster(
+            # The same budgets as an upload: an operator's file can be as hostile.
+            published = publishing_for(settings).publish(
                 conn,
                 spec,
-                file,
-                raster_storage(settings),
-                srid,
-                # The same budgets as an upload: an operator's file can be as hostile.
-                limits=RasterLimits(max_pixels=settings.max_raster_pixels),
-                keep_versions=settings.keep_versions,
-                deadline=Deadline(settings.ingest_max_seconds),
+                SourceFile(file, file.name, srid=srid, kind=RASTER),
                 # A progress bar for people at a terminal; scripts get clean output.
-                progress=sys.stderr if sys.stderr.isatty() and not as_json else None,
+                terminal=sys.stderr if sys.stderr.isatty() and not as_json else None,
+                exists_ok=True,
             )
+            report = published.report
     except LayerError as exc:
         raise click.ClickException(exc.detail) from exc
     except psycopg.OperationalError as exc:
@@ -106,7 +104,12 @@ def delete_raster(name: str) -> None:
     settings = _settings()
     try:
         with psycopg.connect(settings.database_url) as conn:
-            removed = delete_raster_layer(conn, name, raster_storage(settings))
+            publishing = publishing_for(settings)
+            if publishing.kind_of(conn, name).name != RASTER:
+                raise click.ClickException(
+                    f"{name} is not a raster layer; delete it with `webmap layers delete`."
+                )
+            removed = len(publishing.delete(conn, name))
     except LayerError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"{name}: removed with {removed} stored version(s).")

@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import jsonify, request, url_for
 from werkzeug.wrappers import Response
 
-from layers.catalog import LayerInfo
+from layers.catalog import RASTER, LayerInfo
 from layers.errors import LayerNotFound
 from layers.raster import stored_path
 from tiles.raster import describe as describe_raster
@@ -36,7 +36,7 @@ def raster_layer(name: str, stale_ok: bool = False) -> LayerInfo:
     is not found at all, as for vector layers: its existence is not disclosed. ``stale_ok``:
     the last good catalog will do while the database is down (tiles need no database)."""
     layer = services().catalog.layers(stale_ok=stale_ok).get(name)
-    if layer is None or layer.kind != "raster" or not (layer.public or is_staff()):
+    if layer is None or layer.kind != RASTER or not (layer.public or is_staff()):
         raise LayerNotFound(f"There is no raster layer named {name!r}.")
     return layer
 

@@ -1,14 +1,18 @@
 """Publishing an uploaded file: one path for the staff API and the admin pages.
 
 The upload is spooled to a scratch folder under its sanitised original name (GDAL reads an SRTM
-tile's position from it), then handed to the raster or the vector pipeline by its suffix, with
-the budgets from the settings. A disk that fills up on the way (spooling, unpacking, converting)
-answers :class:`~layers.ingest.errors.StorageFull` (507); the scratch folder goes either way.
+tile's position from it), then handed to the publishing facade (:mod:`layers.publishing`), which
+picks the raster or the vector pipeline by its suffix and applies the budgets from the settings.
+A disk that fills up on the way (spooling, unpacking, converting) answers
+:class:`~layers.ingest.errors.StorageFull` (507); the scratch folder goes either way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,14 +20,12 @@ from typing import Any
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from layers.errors import InvalidInput
-from layers.ingest import RASTER_SUFFIXES, IngestLimits, IngestOptions, publish_vector
-from layers.ingest.budget import Deadline
 from layers.ingest.errors import storage_errors
-from layers.raster.inspect import RasterLimits
+from layers.publishing import LayerChanges, Published, Publishing, SourceFile
 from layers.store import LayerSpec
 from webmap.db import get_pool
-from webmap.settings import Settings, raster_storage
+from webmap.services import services
+from webmap.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -36,22 +38,11 @@ class UploadChoices:
     geometry_type: str | None = None
 
 
-def ingest_limits(settings: Settings) -> IngestLimits:
-    """The configured limits on what one upload may unpack and hold."""
-    return IngestLimits(
-        max_unpacked_bytes=settings.max_unpacked_bytes,
-        max_features=settings.max_features,
-        max_vertices=settings.max_vertices,
-        max_feature_vertices=settings.max_feature_vertices,
-        ingest_max_seconds=settings.ingest_max_seconds,
-        ingest_statement_timeout_ms=settings.ingest_statement_timeout_ms,
-    )
-
-
-def publish_upload(
-    upload: FileStorage, spec: LayerSpec, choices: UploadChoices, settings: Settings
-) -> tuple[int, dict[str, Any]]:
-    """Publish ``upload`` as the new live version of ``spec.name``; returns (version, report)."""
+@contextmanager
+def _spooled(
+    upload: FileStorage, choices: UploadChoices, settings: Settings
+) -> Iterator[tuple[SourceFile, Publishing]]:
+    """The upload saved in a scratch folder, and the facade unpacking into that folder."""
     original = Path(upload.filename or "upload").name
     scratch_root = Path(settings.upload_dir) if settings.upload_dir else None
     # Outermost, so that a full disk while removing or creating the scratch folder counts too.
@@ -62,40 +53,46 @@ def publish_upload(
         suffix = Path(original).suffix.lower()
         stored = Path(scratch) / (secure_filename(original) or f"upload{suffix}")
         upload.save(stored)
-        if suffix in RASTER_SUFFIXES:
-            return _publish_raster(spec, stored, choices.srid, settings)
-        options = IngestOptions(
+        source = SourceFile(
+            stored,
+            original,
             srid=choices.srid,
             source_layer=choices.source_layer,
             encoding=choices.encoding,
             geometry_type=choices.geometry_type,
-            keep_versions=settings.keep_versions,
-            limits=ingest_limits(settings),
         )
-        with get_pool().connection() as conn:
-            result = publish_vector(conn, spec, stored, original, options, workdir=Path(scratch))
-    return result.version, result.report
+        yield source, dataclasses.replace(services().publishing, workdir=Path(scratch))
 
 
-def _publish_raster(
-    spec: LayerSpec, path: Path, srid: int | None, settings: Settings
+def _answer(published: Published) -> tuple[int, dict[str, Any]]:
+    return published.version, published.report
+
+
+def publish_upload(
+    upload: FileStorage, spec: LayerSpec, choices: UploadChoices, settings: Settings
 ) -> tuple[int, dict[str, Any]]:
-    from layers.raster import publish_raster
+    """Publish ``upload`` as the new layer ``spec.name``; returns (version, report).
 
-    with get_pool().connection() as conn:
-        report = publish_raster(
-            conn,
-            spec,
-            path,
-            raster_storage(settings),
-            srid,
-            limits=RasterLimits(max_pixels=settings.max_raster_pixels),
-            keep_versions=settings.keep_versions,
-            deadline=Deadline(settings.ingest_max_seconds),
-        )
-        row = conn.execute(
-            "SELECT version FROM webmap.layers WHERE name = %s", [spec.name]
-        ).fetchone()
-    if row is None:  # published and deleted again between the two statements
-        raise InvalidInput(f"The layer {spec.name!r} was deleted while it was published.")
-    return int(row[0]), report
+    :class:`~layers.ingest.errors.LayerExists` when the name is taken (checked under the lock).
+    """
+    with (
+        _spooled(upload, choices, settings) as (source, publishing),
+        get_pool().connection() as conn,
+    ):
+        return _answer(publishing.publish(conn, spec, source))
+
+
+def replace_upload(
+    upload: FileStorage,
+    name: str,
+    changes: LayerChanges,
+    choices: UploadChoices,
+    settings: Settings,
+) -> tuple[int, dict[str, Any]]:
+    """Publish ``upload`` as a new version of layer ``name``; metadata not in ``changes``
+    keeps its value. Returns (version, report)."""
+    with (
+        _spooled(upload, choices, settings) as (source, publishing),
+        get_pool().connection() as conn,
+    ):
+        return _answer(publishing.replace(conn, name, source, changes))
