@@ -19,7 +19,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """
     # Imported here, not at module level: ``import webmap`` (settings, the CLI's --help) stays
     # light, and the blueprints may import webmap's helpers without a cycle.
-    from webmap import db, services
+    from webmap import db, i18n, services
     from webmap.admin import views as admin
     from webmap.api import (
         health,
@@ -44,6 +44,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = settings.secure_cookies
     app.json = JSONProvider(app)  # too-deep JSON bodies are bad input (400), not a 500
     app.json.ensure_ascii = False
+    i18n.init_app(app)
     db.init_app(app, settings)
     services.init_app(app, settings)
     problems.init_app(app)

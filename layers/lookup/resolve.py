@@ -52,16 +52,6 @@ def _property(hit: SearchHit, found: ReverseResult) -> dict[str, Any] | None:
     return {"designation": found.designation, "fictional": bool(found.fictional)}
 
 
-def _label(address: dict[str, Any] | None, found_property: dict[str, Any] | None) -> str:
-    """Same words as the widget: "Fastighet X, nära Y" (value.js ``describePlace``)."""
-    parts = []
-    if found_property:
-        parts.append(f"Fastighet {found_property['designation']}")
-    if address:
-        parts.append(f"nära {address['label']}" if parts else str(address["label"]))
-    return ", ".join(parts)
-
-
 def resolve_text(conn: psycopg.Connection[Any], text: str) -> dict[str, Any] | None:
     """The best match for ``text`` as a picker value (GeoJSON Feature), or None.
 
@@ -85,7 +75,7 @@ def resolve_text(conn: psycopg.Connection[Any], text: str) -> dict[str, Any] | N
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [round(hit.lon, 7), round(hit.lat, 7)]},
         "properties": {
-            "label": _label(address, found_property) or hit.label,
+            "label": hit.label,  # webmap words it (webmap.i18n.with_place_label)
             "sweref99tm": {"srid": SWEREF99_TM, "e": round(hit.e, 3), "n": round(hit.n, 3)},
             "address": address,
             "property": found_property,

@@ -102,21 +102,6 @@ class ReverseResult:
             return NotFound.NO_ADDRESS_NEARBY
         return None
 
-    # Transitional: webmap/lookup_api.py still calls these until it renders ``reason`` itself.
-    def message(self) -> str | None:  # pragma: no cover - removed with the webmap change
-        if self.reason is NotFound.OUTSIDE_MUNICIPALITIES:
-            return "The point is outside every Swedish municipality (at sea or abroad)."
-        if self.reason is NotFound.NO_ADDRESS_NEARBY:
-            return f"No address within {self.radius_m:.0f} m of the point."
-        return None
-
-    def message_sv(self) -> str | None:  # pragma: no cover - removed with the webmap change
-        if self.reason is NotFound.OUTSIDE_MUNICIPALITIES:
-            return "Platsen ligger utanför Sveriges kommuner (till havs eller utomlands)."
-        if self.reason is NotFound.NO_ADDRESS_NEARBY:
-            return f"Ingen adress inom {self.radius_m:.0f} m från platsen."
-        return None
-
 
 def reverse(
     conn: psycopg.Connection[Any],

@@ -24,8 +24,8 @@ from layers.ingest import (
 from layers.publishing import LayerChanges
 from layers.schema import LAYER_NAME_PATTERN
 from layers.store import RESERVED_NAMES, LayerSpec
-from webmap.admin.i18n import Translator
 from webmap.http.uploads import UploadChoices, publish_upload, replace_upload
+from webmap.i18n import gettext
 from webmap.settings import Settings
 
 TEXT_LIMIT = 2000
@@ -78,7 +78,7 @@ class UploadForm:
 _FIELDS = ("name", "title", "srid", "description", "attribution", "public", "layer")
 
 
-def read_form(t: Translator, current: dict[str, Any] | None) -> UploadForm:
+def read_form(current: dict[str, Any] | None) -> UploadForm:
     """The posted fields, checked; ``current`` is the layer when this is a new version."""
     values = {key: request.form.get(key, "").strip() for key in _FIELDS}
     values["geometry_type"] = request.form.get("geometry_type", "")
@@ -87,24 +87,49 @@ def read_form(t: Translator, current: dict[str, Any] | None) -> UploadForm:
     form = UploadForm(values)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        form.errors.append(FieldError("file", t("error_file")))
+        form.errors.append(FieldError("file", gettext("Choose a file to upload.")))
     name = values["name"]
     if current is None:
         if not re.fullmatch(LAYER_NAME_PATTERN, name):
-            form.errors.append(FieldError("name", t("error_name")))
+            form.errors.append(
+                FieldError(
+                    "name",
+                    gettext(
+                        "Enter a name of 1–48 characters: lower-case a–z, digits and "
+                        "_, starting with a letter."
+                    ),
+                )
+            )
         elif name in RESERVED_NAMES:
-            form.errors.append(FieldError("name", t("error_name_reserved", name=name)))
+            form.errors.append(
+                FieldError(
+                    "name", gettext("The name %(name)s is reserved. Choose another.", name=name)
+                )
+            )
     if not values["title"] and current is None:
-        form.errors.append(FieldError("title", t("error_title")))
+        form.errors.append(FieldError("title", gettext("Enter a title.")))
     for key in ("title", "description", "attribution", "layer"):
         if len(values[key]) > TEXT_LIMIT:
-            form.errors.append(FieldError(key, t("error_too_long", limit=TEXT_LIMIT)))
+            form.errors.append(
+                FieldError(
+                    key, gettext("The text may be at most %(limit)s characters.", limit=TEXT_LIMIT)
+                )
+            )
     if values["srid"] and not (values["srid"].isdigit() and 1024 <= int(values["srid"]) <= 999_999):
-        form.errors.append(FieldError("srid", t("error_srid")))
+        form.errors.append(
+            FieldError(
+                "srid",
+                gettext(
+                    "Enter the EPSG code as a whole number, for example 3006, or leave it empty."
+                ),
+            )
+        )
     if values["public"] not in ("true", "false", "") or (not values["public"] and not current):
-        form.errors.append(FieldError("public", t("error_public")))
+        form.errors.append(FieldError("public", gettext("Choose who may see the layer.")))
     if values["geometry_type"] not in ("", *GEOMETRY_TYPES):
-        form.errors.append(FieldError("geometry_type", t("error_geometry_type")))
+        form.errors.append(
+            FieldError("geometry_type", gettext("Choose points, lines or polygons."))
+        )
     return form
 
 
@@ -123,7 +148,7 @@ def spec_of(form: UploadForm, current: dict[str, Any] | None) -> LayerSpec:
     )
 
 
-def refusal(error: InvalidInput, t: Translator) -> FieldError:
+def refusal(error: InvalidInput) -> FieldError:
     """A domain refusal as a summary entry on the field it is about (the file by default)."""
     target = next(
         (f for cls, f in _FIELD_OF_REFUSAL.items() if isinstance(error, cls)),
@@ -137,7 +162,7 @@ def refusal(error: InvalidInput, t: Translator) -> FieldError:
     detail = getattr(error, "detail", str(error))
     return FieldError(
         target,
-        t("error_refused"),
+        gettext("The file could not be published:"),
         detail=detail,
         hint=str(hint) if hint and str(hint) not in detail else None,
     )

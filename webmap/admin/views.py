@@ -39,18 +39,14 @@ from webmap.admin.forms import (
     read_form,
     refusal,
 )
-from webmap.admin.i18n import LANGS, Translator, pick_lang
 from webmap.db import get_pool
 from webmap.http.auth import csrf_token, current_principal, staff_required
 from webmap.http.problems import DOMAIN_ERRORS, problem
+from webmap.i18n import LANGS, gettext, pick_lang, size
 from webmap.services import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 _LANG_KEY = "admin_lang"
-
-
-def _t() -> Translator:
-    return Translator(str(g.admin_lang))
 
 
 def _wants_html() -> bool:
@@ -74,7 +70,7 @@ def _here(lang: str) -> str:
 @blueprint.before_request
 def _staff_only() -> Response | None:
     wanted = request.args.get("lang")
-    g.admin_lang = pick_lang(wanted, session.get(_LANG_KEY))
+    g.admin_lang = g.lang = pick_lang(wanted, session.get(_LANG_KEY))
     if wanted in LANGS:
         session[_LANG_KEY] = wanted
     if current_principal() is None:  # raises 401 itself for a wrong token
@@ -101,7 +97,6 @@ def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     other = "en" if lang == "sv" else "sv"
     html = render_template(
         f"admin/{template}",
-        t=_t(),
         lang=lang,
         other_lang=other,
         other_lang_url=_here(other),
@@ -132,9 +127,17 @@ def _too_large(error: RequestEntityTooLarge) -> Any:
         return problem(
             413, "Upload too large", f"Uploads are limited to {limit} bytes.", "too-large"
         )
-    t = _t()
     form = UploadForm({"public": "true"})
-    form.errors.append(FieldError("file", t("hint_file", size=t.size(limit))))
+    form.errors.append(
+        FieldError(
+            "file",
+            gettext(
+                "GeoJSON, zipped Shapefile, GeoPackage, CSV with coordinates, "
+                "KML, GeoTIFF or SRTM (.hgt). At most %(size)s.",
+                size=size(limit),
+            ),
+        )
+    )
     return _upload_page(form, None, 413)
 
 
@@ -211,12 +214,19 @@ def _taken(name: str) -> bool:
 
 
 def _handle_upload(current: dict[str, Any] | None) -> Any:
-    t = _t()
-    form = read_form(t, current)
+    form = read_form(current)
     name = form.values["name"]
     status = 400
     if not form.errors and current is None and _taken(name):
-        form.errors.append(FieldError("name", t("error_name_taken", name=name)))
+        form.errors.append(
+            FieldError(
+                "name",
+                gettext(
+                    "A layer named %(name)s exists. Upload a new version from its page instead.",
+                    name=name,
+                ),
+            )
+        )
         status = 409
     if not form.errors:
         try:
@@ -226,13 +236,15 @@ def _handle_upload(current: dict[str, Any] | None) -> Any:
         except InvalidInput as exc:
             if not _wants_html():
                 raise
-            form.errors.append(refusal(exc, t))
+            form.errors.append(refusal(exc))
             form.report = getattr(exc, "extensions", {}).get("report")
             kind = next((DOMAIN_ERRORS[c] for c in type(exc).__mro__ if c in DOMAIN_ERRORS), None)
             status = kind.status if kind else 400
         else:
             services().catalog.invalidate()
-            flash(t("uploaded", name=name, version=version))
+            flash(
+                gettext("Version %(version)s of %(name)s is published.", name=name, version=version)
+            )
             report_url = url_for("admin.report", name=name, version=version)
             if _wants_html() and not _from_script():
                 return redirect(report_url, 303)
@@ -277,7 +289,11 @@ def visibility(name: str) -> Response:
     with get_pool().connection() as conn:
         services().publishing.set_visibility(conn, name, wanted == "true")
     services().catalog.invalidate()
-    flash(_t()("published" if wanted == "true" else "unpublished", name=name))
+    flash(
+        gettext("%(name)s is now public: anyone can see it.", name=name)
+        if wanted == "true"
+        else gettext("%(name)s is now private: only staff can see it.", name=name)
+    )
     return redirect(url_for("admin.layer", name=name), 303)
 
 
@@ -292,7 +308,7 @@ def rollback_layer(name: str) -> Response:
     with get_pool().connection() as conn:
         live = services().publishing.rollback(conn, name, int(raw))
     services().catalog.invalidate()
-    flash(_t()("rolled_back", name=name, version=live))
+    flash(gettext("Version %(version)s of %(name)s is now live.", name=name, version=live))
     return redirect(url_for("admin.layer", name=name), 303)
 
 
@@ -307,11 +323,11 @@ def delete_form(name: str) -> Any:
 @staff_required()
 def delete(name: str) -> Response:
     """Delete the layer with all its versions (raster files too)."""
-    detail = _detail(name)
+    check_layer_name(name)
     with get_pool().connection() as conn:
         services().publishing.delete(conn, name)
     services().catalog.invalidate()
-    flash(_t()("deleted", name=name))
+    flash(gettext("The layer %(name)s and all its versions are deleted.", name=name))
     return redirect(url_for("admin.index"), 303)
 
 
@@ -319,7 +335,7 @@ def delete(name: str) -> Response:
 @staff_required(publish=False)
 def preview(name: str) -> Any:
     """The live version over the basemap, drawn by the viewer bundle from our own tiles."""
-    check_layer_name(name)
+    detail = _detail(name)
     return _page(
         "preview.html",
         layer=detail,

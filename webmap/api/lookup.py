@@ -21,6 +21,7 @@ from layers.lookup.search import DEFAULT_LIMIT, MAX_LIMIT, SearchHit, SearchOpti
 from webmap.db import get_pool
 from webmap.http.params import number, whole_number
 from webmap.http.problems import DOMAIN_ERRORS, problem
+from webmap.i18n import in_lang, reverse_message
 
 blueprint = Blueprint("lookup", __name__)
 
@@ -120,6 +121,11 @@ def _reverse_point() -> tuple[float, float, int]:
 
 
 def _reverse_body(result: ReverseResult) -> dict[str, Any]:
+    # Both languages in every answer: English in "message", Swedish in "message_sv".
+    with in_lang("en"):
+        message = reverse_message(result)
+    with in_lang("sv"):
+        message_sv = reverse_message(result)
     address = None
     if result.address is not None:
         a = result.address
@@ -151,8 +157,8 @@ def _reverse_body(result: ReverseResult) -> dict[str, Any]:
         "property": found_property,
         "municipality": municipality,
         "inside_municipality": municipality is not None,
-        "message": result.message(),
-        "message_sv": result.message_sv(),
+        "message": message,
+        "message_sv": message_sv,
     }
 
 

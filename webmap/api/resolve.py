@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from layers.errors import LayerNotFound
 from layers.lookup.resolve import resolve_text
 from webmap.db import get_pool
+from webmap.i18n import with_place_label
 
 blueprint = Blueprint("resolve", __name__)
 
@@ -21,7 +22,7 @@ def resolve_endpoint() -> Response:
     """
     text = request.args.get("q")
     with get_pool().connection() as conn:
-        value = resolve_text(conn, text or "")
+        value = with_place_label(resolve_text(conn, text or ""))
     if value is None:
         raise LayerNotFound("Nothing matches that address or property designation.")
     response = jsonify(value)

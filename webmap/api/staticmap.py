@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from layers.crs import plausible_in_sweden
 from layers.lookup.reverse import reverse
-from tiles.alttext import PlaceWords, alt_text
+from tiles.alttext import PlaceWords, describe
 from tiles.staticmap import (
     MAX_SIDE,
     MAX_ZOOM,
@@ -28,6 +28,7 @@ from tiles.staticmap import (
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
 from webmap.http.params import number, whole_number
+from webmap.i18n import alt_text, in_lang
 from webmap.services import services
 
 blueprint = Blueprint("staticmap", __name__)
@@ -100,10 +101,12 @@ def static_map_description() -> Response:
         )
     # Ground size at the place, not at the equator: Web Mercator stretches by 1/cos(latitude).
     ground = wanted.metres_per_pixel * math.cos(math.radians(wanted.lat))
+    with in_lang(lang):
+        alt = alt_text(describe(place, wanted.width * ground, wanted.height * ground))
     response = jsonify(
         {
             "image": url_for("staticmap.static_map", _external=True, **_params(wanted)),
-            "alt": alt_text(place, wanted.width * ground, wanted.height * ground, lang),
+            "alt": alt,
             "width": wanted.width,
             "height": wanted.height,
             "lang": lang,

@@ -9,7 +9,6 @@ in its alert region).
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -33,12 +32,11 @@ from webmap.http.auth import (
     staff_session,
 )
 from webmap.http.problems import problem
+from webmap.i18n import login_wait, wrong_login
 
 blueprint = Blueprint("auth", __name__)
 # The name operators filter on (it was the module's name before the split into http/ and pages/).
 log = logging.getLogger("webmap.auth")
-
-WRONG_LOGIN = "Fel användarnamn eller lösenord."
 
 
 def _wants_json() -> bool:
@@ -95,7 +93,7 @@ def login() -> Response | tuple[str, int]:
         log.warning("staff login failed: %r from %s", username, _address())
         if _wants_json():
             raise AuthenticationRequired("Wrong user name or password.")
-        page = render_template("login.html", user=None, csrf=csrf_token(), error=WRONG_LOGIN)
+        page = render_template("login.html", user=None, csrf=csrf_token(), error=wrong_login())
         return page, 401
     throttle.succeeded(attempt)
     staff, session_id = created
@@ -139,9 +137,7 @@ def _too_many(error: TooManyAttempts) -> Response | tuple[str, int, dict[str, st
         )
         response.headers.update(headers)
         return response
-    minutes = max(1, math.ceil(error.retry_after / 60))
-    wait = "1 minut" if minutes == 1 else f"{minutes} minuter"
-    message = f"För många misslyckade inloggningar. Försök igen om {wait}."
+    message = login_wait(error.retry_after)
     page = render_template("login.html", user=None, csrf=csrf_token(), error=message, locked=True)
     return page, 429, headers
 

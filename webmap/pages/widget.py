@@ -32,6 +32,7 @@ from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
 from webmap.http.security_headers import allow_framing, embed_origins
 from webmap.http.tilesets import tile_url_template
+from webmap.i18n import with_place_label
 from webmap.services import services
 
 blueprint = Blueprint("widget", __name__)
@@ -219,7 +220,7 @@ def demo_receipt() -> Response:
         # Without JavaScript only the text arrives: resolve it as the e-service would.
         try:
             with get_pool().connection() as conn:
-                resolved = resolve_text(conn, location_text)
+                resolved = with_place_label(resolve_text(conn, location_text))
         except InvalidInput:
             resolved = None
     received = {

@@ -12,7 +12,7 @@
  * - messages shown after a redirect ("Version 2 is live") are put into their live region again
  *   after load, because screen readers do not speak what a live region holds at load.
  *
- * All words come from the page (data-text-* attributes, written from webmap/admin_i18n.py).
+ * All words come from the page (data-text-* attributes, from the gettext catalogues in webmap/translations/).
  */
 
 const STEP = 25;
