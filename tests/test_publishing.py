@@ -300,3 +300,25 @@ def test_kinds_decide_rollback_and_delete(
     assert publishing.delete(conn, "kind_vector") == [1, 2]
     with pytest.raises(LayerNotFound):
         publishing.delete(conn, "kind_vector")
+
+
+def test_pruning_raster_versions_waits_for_the_layer_lock(
+    sample_database: str, publishing: Publishing, tmp_path: Path
+) -> None:
+    """A prune that ran beside a rollback could delete the version being made live."""
+    from layers.raster import prune_raster_versions
+    from layers.versions import LayerBusy, lock_layer
+
+    tif = write_geotiff(tmp_path / "dem.tif", np.arange(64, dtype="float32").reshape(1, 8, 8))
+    with psycopg.connect(sample_database) as conn:
+        publishing.publish(conn, LayerSpec("prune_lock", "Prune"), SourceFile(tif, tif.name))
+        publishing.replace(conn, "prune_lock", SourceFile(tif, tif.name))
+    with psycopg.connect(sample_database) as holder, holder.transaction():
+        lock_layer(holder, "prune_lock")
+        with (
+            psycopg.connect(sample_database, options="-c statement_timeout=300") as other,
+            pytest.raises(LayerBusy),
+        ):
+            prune_raster_versions(other, "prune_lock", 0, publishing.raster_dir)
+    with psycopg.connect(sample_database) as conn:
+        assert prune_raster_versions(conn, "prune_lock", 0, publishing.raster_dir) == [1]

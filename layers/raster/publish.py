@@ -262,9 +262,11 @@ def prune_raster_versions(
     """Forget all but the newest ``keep`` non-live versions, then delete their files.
 
     Files go only after the catalog rows are committed, so a rolled-back prune never leaves a
-    version in the catalog whose file is gone.
+    version in the catalog whose file is gone. Under the layer's lock, so a rollback cannot make
+    a version live while it is being pruned.
     """
     with conn.transaction():
+        lock_layer(conn, name)
         rows = conn.execute(
             """
             DELETE FROM webmap.layer_versions d
