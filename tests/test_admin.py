@@ -434,3 +434,26 @@ def test_stockholm_districts_shapefile_through_the_form(
         ).groups(),
     )
     assert 17.7 < west < east < 18.3 and 59.2 < south < north < 59.5  # over Stockholm
+
+
+def test_numbers_times_and_plurals_as_each_language_writes_them(
+    staff: tuple[FlaskClient, str],
+) -> None:
+    """Babel's formats through the catalogues: times in Swedish time with their zone."""
+    client, csrf = staff
+    made = post_upload(
+        client, "/admin/upload", csrf, parks(1), name="admin_formats", title="Format", public="true"
+    )
+    assert made.status_code == 303
+    for lang in ("sv", "en"):
+        page = client.get(f"/admin/layers/admin_formats?lang={lang}", headers=HTML)
+        html = page.get_data(as_text=True)
+        assert re.search(r'<time datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d CES?T</time>', html)
+    delete = client.get("/admin/layers/admin_formats/delete?lang=sv", headers=HTML)
+    assert "Lagret och dess enda sparade version tas bort." in delete.get_data(as_text=True)
+    delete = client.get("/admin/layers/admin_formats/delete?lang=en", headers=HTML)
+    assert "The layer and its only stored version are deleted." in delete.get_data(as_text=True)
+    upload = client.get("/admin/upload?lang=sv", headers=HTML).get_data(as_text=True)
+    assert re.search(r"Högst \d[\d\u00a0]*(,\d)? [MG]B\.", upload)
+    upload = client.get("/admin/upload?lang=en", headers=HTML).get_data(as_text=True)
+    assert re.search(r"At most \d[\d,]*(\.\d)? [MG]B\.", upload)
