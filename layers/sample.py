@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from layers.catalog import VECTOR, FieldInfo
 from layers.ingest import writer
 from layers.sources import SourceFeature, read_features
-from layers.staging import stage_features, staged
+from layers.staging import merge_parts, stage_features, staged, subdivide
 from layers.store import (
     LayerSpec,
     create_version_table,
@@ -274,39 +273,6 @@ def _rows(
             yield feature.wkb, [values.get(f.name) for f in layer.fields]
 
 
-def _dissolve(conn: psycopg.Connection[Any], staging: str, layer: SampleLayer) -> None:
-    """Merge the parts of one feature (islands of a municipality) into one multipolygon."""
-    ident = sql.Identifier(staging)
-    names = [f.name for f in layer.fields]
-    cols = sql.SQL(", ").join(map(sql.Identifier, names))
-    conn.execute(
-        sql.SQL(
-            """
-            WITH merged AS (
-                DELETE FROM {t} RETURNING geom, {cols}
-            )
-            INSERT INTO {t} (geom, {cols})
-            SELECT ST_Multi(ST_Union(geom)), {cols} FROM merged GROUP BY {cols}
-            """
-        ).format(t=ident, cols=cols)
-    )
-
-
-def _subdivide(conn: psycopg.Connection[Any], staging: str, layer: SampleLayer) -> None:
-    ident = sql.Identifier(staging)
-    names = [f.name for f in layer.fields]
-    cols = sql.SQL(", ").join(map(sql.Identifier, names))
-    conn.execute(
-        sql.SQL(
-            """
-            WITH whole AS (DELETE FROM {t} RETURNING geom, {cols})
-            INSERT INTO {t} (geom, {cols})
-            SELECT ST_Subdivide(geom, {n}), {cols} FROM whole
-            """
-        ).format(t=ident, cols=cols, n=sql.Literal(layer.subdivide))
-    )
-
-
 @dataclass(frozen=True)
 class SampleOutcome:
     """What loading one sample layer did: its live version, and whether it was published now."""
@@ -393,9 +359,9 @@ def publish_sample_layer(
         staging = f"staging_{table}"
         stage_features(conn, staging, layer.srid, layer.fields, _rows(features, layer))
         if layer.dissolve_by:
-            _dissolve(conn, staging, layer)
+            merge_parts(conn, staging, layer.fields)
         if layer.subdivide:
-            _subdivide(conn, staging, layer)
+            subdivide(conn, staging, layer.fields, layer.subdivide)
         geoms, columns = staged(conn, staging, layer.fields)
         count = writer.write_features(conn, table, geoms, layer.fields, columns)
         finish_version_table(conn, table)

@@ -124,3 +124,35 @@ def staged(
     geoms = shapely.from_wkb([bytes(r[0]) for r in rows])
     columns = [[r[i + 1] for r in rows] for i in range(len(names))]
     return np.asarray(geoms, dtype=object), columns
+
+
+def merge_parts(conn: psycopg.Connection[Any], staging: str, fields: Sequence[FieldInfo]) -> None:
+    """Merge features with equal attributes (the islands of a municipality) into one
+    multipolygon each."""
+    cols = sql.SQL(", ").join(sql.Identifier(f.name) for f in fields)
+    conn.execute(
+        sql.SQL(
+            """
+            WITH merged AS (DELETE FROM {t} RETURNING geom, {cols})
+            INSERT INTO {t} (geom, {cols})
+            SELECT ST_Multi(ST_Union(geom)), {cols} FROM merged GROUP BY {cols}
+            """
+        ).format(t=sql.Identifier(staging), cols=cols)
+    )
+
+
+def subdivide(
+    conn: psycopg.Connection[Any], staging: str, fields: Sequence[FieldInfo], vertices: int
+) -> None:
+    """Split huge polygons into pieces of at most ``vertices`` vertices, so each tile clips
+    little (``ST_Subdivide``)."""
+    cols = sql.SQL(", ").join(sql.Identifier(f.name) for f in fields)
+    conn.execute(
+        sql.SQL(
+            """
+            WITH whole AS (DELETE FROM {t} RETURNING geom, {cols})
+            INSERT INTO {t} (geom, {cols})
+            SELECT ST_Subdivide(geom, {n}), {cols} FROM whole
+            """
+        ).format(t=sql.Identifier(staging), cols=cols, n=sql.Literal(vertices))
+    )
