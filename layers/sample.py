@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from layers import staging
 from layers.catalog import VECTOR, FieldInfo
 from layers.ingest import writer
 from layers.sources import SourceFeature, read_features
@@ -283,9 +284,9 @@ class SampleOutcome:
     published: bool
 
 
-#: What decides a sample layer's content besides its data files: the recipes in this module and
-#: the writer. A change to either publishes every sample layer again.
-_RECIPE_FILES = (Path(__file__), Path(writer.__file__))
+#: What decides a sample layer's content besides its data files: the recipes in this module, the
+#: staging steps and the writer. A change to any publishes every sample layer again.
+_RECIPE_FILES = (Path(__file__), Path(staging.__file__), Path(writer.__file__))
 
 
 def source_digest(layer: SampleLayer, data_dir: Path) -> str:
@@ -356,13 +357,13 @@ def publish_sample_layer(
         table = version_table(name, version)
         create_version_table(conn, table, layer.fields)
         features = read_features(data_dir / layer.path, layer.source_layer, layer.encoding)
-        staging = f"staging_{table}"
-        stage_features(conn, staging, layer.srid, layer.fields, _rows(features, layer))
+        temp = f"staging_{table}"
+        stage_features(conn, temp, layer.srid, layer.fields, _rows(features, layer))
         if layer.dissolve_by:
-            merge_parts(conn, staging, layer.fields)
+            merge_parts(conn, temp, layer.fields)
         if layer.subdivide:
-            subdivide(conn, staging, layer.fields, layer.subdivide)
-        geoms, columns = staged(conn, staging, layer.fields)
+            subdivide(conn, temp, layer.fields, layer.subdivide)
+        geoms, columns = staged(conn, temp, layer.fields)
         count = writer.write_features(conn, table, geoms, layer.fields, columns)
         finish_version_table(conn, table)
         report: dict[str, object] = {"source": layer.path, "source_sha256": digest}
