@@ -1,7 +1,8 @@
 """The database schema: the names the migrations create, and creating the database and bringing
 its schema up to date (``webmap db init``).
 
-The SQL in ``migrations/versions/`` is the one description of the tables (docs/architecture.md,
+The SQL in ``migrations/versions/`` creates the tables; ``models.py`` describes them for alembic's
+autogenerate and the schema check, and is never imported at run time (docs/architecture.md,
 "Schema"); code reads and writes them with psycopg. Migrating is idempotent: a second run finds
 the database and the newest migration in place and does nothing.
 """
