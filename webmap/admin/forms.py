@@ -24,6 +24,7 @@ from layers.ingest import (
 from layers.publishing import LayerChanges
 from layers.schema import LAYER_NAME_PATTERN
 from layers.store import RESERVED_NAMES, LayerSpec
+from webmap.http.params import parse_whole_number
 from webmap.http.uploads import UploadChoices, publish_upload, replace_upload
 from webmap.i18n import gettext
 from webmap.settings import Settings
@@ -115,7 +116,7 @@ def read_form(current: dict[str, Any] | None) -> UploadForm:
                     key, gettext("The text may be at most %(limit)s characters.", limit=TEXT_LIMIT)
                 )
             )
-    if values["srid"] and not (values["srid"].isdigit() and 1024 <= int(values["srid"]) <= 999_999):
+    if values["srid"] and parse_whole_number(values["srid"], 1024, 999_999) is None:
         form.errors.append(
             FieldError(
                 "srid",

@@ -41,6 +41,7 @@ from webmap.admin.forms import (
 )
 from webmap.db import get_pool
 from webmap.http.auth import csrf_token, current_principal, staff_required
+from webmap.http.params import whole_number
 from webmap.http.problems import DOMAIN_ERRORS, problem
 from webmap.i18n import LANGS, gettext, pick_lang, size
 from webmap.services import services
@@ -302,11 +303,9 @@ def visibility(name: str) -> Response:
 def rollback_layer(name: str) -> Response:
     """Make the chosen stored version live again."""
     check_layer_name(name)
-    raw = request.form.get("version", "")
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
-        raise InvalidInput("version must be a whole number.")
+    version = whole_number("version", request.form.get("version", ""), 1, 2**31 - 1)
     with get_pool().connection() as conn:
-        live = services().publishing.rollback(conn, name, int(raw))
+        live = services().publishing.rollback(conn, name, version)
     services().catalog.invalidate()
     flash(gettext("Version %(version)s of %(name)s is now live.", name=name, version=live))
     return redirect(url_for("admin.layer", name=name), 303)

@@ -21,6 +21,7 @@ from layers.store import LayerSpec, check_layer_name
 from layers.versions import layer_detail, list_layers
 from webmap.db import get_pool
 from webmap.http.auth import staff_required
+from webmap.http.params import optional_whole_number
 from webmap.http.uploads import UploadChoices, publish_upload, replace_upload
 from webmap.services import services
 from webmap.settings import Settings
@@ -44,18 +45,6 @@ def _flag(value: str | None, default: bool | None) -> bool | None:
     if value.lower() in _FALSE:
         return False
     raise InvalidInput(f"public must be true or false, not {value[:20]!r}.")
-
-
-def _int(name: str, value: str | None, low: int, high: int) -> int | None:
-    if value is None or value.strip() == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise InvalidInput(f"{name} must be a whole number.") from exc
-    if not low <= number <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}.")
-    return number
 
 
 def _text(name: str, default: str = "") -> str:
@@ -127,7 +116,7 @@ def _upload() -> FileStorage:
 
 def _choices() -> UploadChoices:
     return UploadChoices(
-        srid=_int("srid", request.form.get("srid"), 1024, 999_999),
+        srid=optional_whole_number("srid", request.form.get("srid"), 1024, 999_999),
         source_layer=request.form.get("layer") or None,
         encoding=request.form.get("encoding") or None,
         geometry_type=request.form.get("geometry_type") or None,
@@ -251,7 +240,7 @@ def rollback_layer(name: str) -> Response:
     check_layer_name(name)
     data = request.get_json(silent=True) if request.is_json else None
     raw = data.get("version") if isinstance(data, dict) else request.form.get("version")
-    version = _int("version", None if raw is None else str(raw), 1, 2**31 - 1)
+    version = optional_whole_number("version", None if raw is None else str(raw), 1, 2**31 - 1)
     with get_pool().connection() as conn:
         services().publishing.rollback(conn, name, version)
         detail = layer_detail(conn, name)
