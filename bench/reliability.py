@@ -58,6 +58,7 @@ from layers.lookup.sample import load_lookup_sample
 from layers.sample import load_sample
 from layers.schema import upgrade
 from tests.throwaway_pg import ThrowawayPostgres, free_port
+from tests.throwaway_redis import answers
 from webmap.cli.production import ProductionServer
 
 TMS = morecantile.tms.get("WebMercatorQuad")
@@ -67,7 +68,8 @@ SEARCHES = ["Karlav", "Strandvägen 1", "storg", "Valhallavägen", "Linnég", "�
 
 @contextmanager
 def throwaway_redis() -> Iterator[tuple[int, Callable[[], None]]]:
-    """A Redis of our own on a free port; yields (port, stop)."""
+    """A Redis of our own on a free port, which the benchmark may kill (never the shared one
+    that ``tests.throwaway_redis.redis_for_tests`` prefers); yields (port, stop)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed (bash scripts/install.sh installs it)")
@@ -85,7 +87,7 @@ def throwaway_redis() -> Iterator[tuple[int, Callable[[], None]]]:
 
     try:
         for _ in range(50):
-            if _answers(port):
+            if answers(port):
                 break
             time.sleep(0.1)
         yield port, stop
@@ -93,17 +95,6 @@ def throwaway_redis() -> Iterator[tuple[int, Callable[[], None]]]:
         if process.poll() is None:
             stop()
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _answers(port: int) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def traffic(base_url: str) -> list[str]:

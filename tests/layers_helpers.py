@@ -84,3 +84,15 @@ def raw_tile(client: FlaskClient, layer: str, tile: morecantile.Tile, version: i
     response = client.get(f"/tiles/{layer}/{tile.z}/{tile.x}/{tile.y}.mvt?v={version}")
     assert response.status_code == 200
     return bytes(response.data)
+
+
+def catalog_state(database_url: str) -> tuple[object, ...]:
+    """Everything an upload could have written: catalog rows and data tables (compare before
+    and after a refused upload)."""
+    with psycopg.connect(database_url) as conn:
+        layers = conn.execute("SELECT name, version FROM webmap.layers ORDER BY name").fetchall()
+        versions = conn.execute("SELECT count(*) FROM webmap.layer_versions").fetchone()
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'layerdata' ORDER BY 1"
+        ).fetchall()
+    return (tuple(layers), versions, tuple(tables))

@@ -10,12 +10,11 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.layers_helpers import token_headers, upload
+from tests.layers_helpers import catalog_state, token_headers, upload
 from webmap import create_app
 
 _POINT = {"type": "Point", "coordinates": [18.0, 59.3]}
@@ -52,17 +51,6 @@ def staff(sample_database: str) -> dict[str, str]:
     return token_headers(sample_database, "publish", "hostile")
 
 
-def _state(database_url: str) -> tuple[object, ...]:
-    """Everything an upload could have written: catalog rows and data tables."""
-    with psycopg.connect(database_url) as conn:
-        layers = conn.execute("SELECT name, version FROM webmap.layers ORDER BY name").fetchall()
-        versions = conn.execute("SELECT count(*) FROM webmap.layer_versions").fetchone()
-        tables = conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'layerdata' ORDER BY 1"
-        ).fetchall()
-    return (tuple(layers), versions, tuple(tables))
-
-
 def _refused(response, status: int, slug: str | None = None) -> dict:  # type: ignore[no-untyped-def]
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
@@ -85,7 +73,7 @@ def test_every_hostile_upload_is_refused_and_nothing_is_written(
     limited_app: Flask, staff: dict[str, str], sample_database: str
 ) -> None:
     client: FlaskClient = limited_app.test_client()
-    before = _state(sample_database)
+    before = catalog_state(sample_database)
     scratch = Path(limited_app.config["WEBMAP_SETTINGS"].upload_dir)
 
     # Larger than the upload limit: 413 before the body is processed.
@@ -150,7 +138,7 @@ def test_every_hostile_upload_is_refused_and_nothing_is_written(
     _refused(upload(client, staff, csv, "nocoords.csv", "nocoords"), 415)
     _refused(upload(client, staff, _geojson(), "p.geojson", "municipalities"), 409, "layer-exists")
 
-    assert _state(sample_database) == before
+    assert catalog_state(sample_database) == before
     assert not [p for p in scratch.iterdir()], "scratch files left behind"
 
 
@@ -178,7 +166,7 @@ def test_a_layer_where_every_feature_is_rejected_is_refused_with_the_report(
     limited_app: Flask, staff: dict[str, str], sample_database: str
 ) -> None:
     client = limited_app.test_client()
-    before = _state(sample_database)
+    before = catalog_state(sample_database)
     flat = {
         "type": "Polygon",
         "coordinates": [[[18.0, 59.3], [18.1, 59.3], [18.2, 59.3], [18.0, 59.3]]],
@@ -187,4 +175,4 @@ def test_a_layer_where_every_feature_is_rejected_is_refused_with_the_report(
     body = _refused(response, 422, "no-usable-features")
     assert body["report"]["rejected_count"] == 3 and body["report"]["stored"] == 0
     assert [r["index"] for r in body["report"]["rejected"]] == [0, 1, 2]
-    assert _state(sample_database) == before
+    assert catalog_state(sample_database) == before

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -28,7 +27,7 @@ from layers.ingest import UnsupportedFormat
 from layers.lookup.readers import open_addresses, read_properties
 from tests.app_helpers import app_with
 from tests.hostile.corpus import Case, build, ogr_vrt, raster_vrt, raw_band
-from tests.layers_helpers import token_headers, upload
+from tests.layers_helpers import catalog_state, token_headers, upload
 from webmap.cli import main
 
 
@@ -104,17 +103,6 @@ def staff(sample_database: str) -> dict[str, str]:
     return token_headers(sample_database, "publish", "hostile-gdal")
 
 
-def _state(database_url: str) -> tuple[object, ...]:
-    """Everything an upload could have written: catalog rows and data tables."""
-    with psycopg.connect(database_url) as conn:
-        layers = conn.execute("SELECT name, version FROM webmap.layers ORDER BY name").fetchall()
-        versions = conn.execute("SELECT count(*) FROM webmap.layer_versions").fetchone()
-        tables = conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'layerdata' ORDER BY 1"
-        ).fetchall()
-    return (tuple(layers), versions, tuple(tables))
-
-
 def _problem_failure(response: Any, marker: str) -> str | None:
     """Why ``response`` is not a clean refusal, or None."""
     text = response.get_data(as_text=True)
@@ -146,7 +134,7 @@ def test_every_hostile_upload_is_refused_and_reaches_nothing(
     sample_database: str,
 ) -> None:
     client: FlaskClient = hostile_app.test_client()
-    before = _state(sample_database)
+    before = catalog_state(sample_database)
     settings = hostile_app.config["WEBMAP_SETTINGS"]
     failures: dict[str, str] = {}
     statuses: dict[str, int] = {}
@@ -159,7 +147,7 @@ def test_every_hostile_upload_is_refused_and_reaches_nothing(
             failures[case.label] = why
     assert not failures, json.dumps(failures, indent=1, ensure_ascii=False)
     assert _quiet(listener) == [], "GDAL connected to the listener"
-    assert _state(sample_database) == before, "an upload left something behind"
+    assert catalog_state(sample_database) == before, "an upload left something behind"
     assert not list(Path(settings.raster_dir).rglob("*.tif")), "a raster was stored"
     assert not list(Path(settings.upload_dir).iterdir()), "scratch files left behind"
     listing = client.get("/api/layers", headers=staff)
@@ -271,11 +259,11 @@ def test_a_csv_header_without_rows_is_a_problem_not_a_crash(
     hostile_app: Flask, staff: dict[str, str], sample_database: str
 ) -> None:
     client = hostile_app.test_client()
-    before = _state(sample_database)
+    before = catalog_state(sample_database)
     for header in (b"x,y,namn\n", b"lon;lat;namn\r\n", b"\xef\xbb\xbfOst,Nord\n"):
         response = upload(client, staff, header, "tom.csv", "empty_csv")
         assert response.status_code == 422, response.get_data(as_text=True)
         body = response.get_json()
         assert body["type"] == "/problems/no-usable-features"
         assert "header but no rows" in body["detail"]
-    assert _state(sample_database) == before
+    assert catalog_state(sample_database) == before
