@@ -60,14 +60,15 @@ export function createDrawing({ mode, t, announce, done, canAdd }) {
       if (used) layer?.redraw(); // the selection mark, even when nothing moved
       return used;
     },
-    add() {
+    /** Add a vertex at the crosshair, or at `point` (lon, lat: a click or tap on the map). */
+    add(point = null) {
       if (!mapView) return;
       const refusal = canAdd();
       if (refusal) {
         announce(refusal, USER);
         return;
       }
-      if (!sketch.add(mapView.state().center)) {
+      if (!sketch.add(point ?? mapView.state().center)) {
         announce(t.vertexRepeat, USER);
         return;
       }

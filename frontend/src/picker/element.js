@@ -74,6 +74,7 @@ export function definePicker(stylesheets, createMapView) {
     #whereabouts = null;
     #mode = 'point';
     #drawing = null;
+    #tapped = null;
 
     constructor() {
       super();
@@ -187,6 +188,7 @@ export function definePicker(stylesheets, createMapView) {
           ...view,
           onMoveEnd: (state) => this.#onMoveEnd(state),
           onChoose: () => (this.#drawing ? this.#drawing.add() : this.#choose()),
+          onPoint: (lonLat) => this.#pointAt(lonLat),
           onDelete: this.#drawing ? () => this.#drawing.removeLast() : undefined,
           onUndo: this.#drawing ? () => this.#drawing.undo() : undefined,
           onKey: this.#drawing ? (event) => this.#drawing.key(event) : undefined,
@@ -216,6 +218,10 @@ export function definePicker(stylesheets, createMapView) {
       const zoomChanged = rounded !== this.#lastZoom;
       this.#lastZoom = rounded;
       if (first) return;
+      // The map came to rest where it was clicked: the choice speaks for it, not the ambient news.
+      const tapped = this.#tapped;
+      this.#tapped = null;
+      if (tapped && !zoomChanged && Math.hypot(tapped[0] - center[0], tapped[1] - center[1]) < 1e-6) return;
       const canLook = rounded >= this.minZoomToChoose;
       let zoomText = '';
       if (zoomChanged) {
@@ -235,6 +241,22 @@ export function definePicker(stylesheets, createMapView) {
     }
 
     // --- choosing --------------------------------------------------------------------------
+
+    /**
+     * A single click or tap on the map (never a drag or a two-finger gesture, see map-view.js).
+     * Point mode: the crosshair moves there and it is chosen exactly as "Välj denna plats" does
+     * (the same refusals, lookup, announcement and text). Line and area modes: a corner there.
+     */
+    async #pointAt(lonLat) {
+      if (!this.#mapView || !this.#mapOk || this.disabled || this.matches(':disabled')) return;
+      if (this.#drawing) {
+        this.#drawing.add(lonLat);
+        return;
+      }
+      this.#tapped = lonLat;
+      // Another key, click or gesture on the way takes over; only a crosshair that arrived chooses.
+      if (await this.#mapView.centreOn(lonLat)) this.#choose();
+    }
 
     /** Choose the place under the crosshair (or at `lonLat`, for geolocation). */
     async #choose(lonLat = null, source = 'map') {

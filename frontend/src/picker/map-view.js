@@ -6,6 +6,11 @@
  * `role="application"` is set only while it has focus, so screen readers browse the page
  * normally otherwise. Cooperative gestures: the mouse wheel zooms only with Ctrl (or ⌘), one
  * finger scrolls the page and two fingers move the map, so the page scroll is never trapped.
+ *
+ * Pointer choice: a single click or tap (OpenLayers' `singleclick`, which waits 250 ms for a
+ * possible double-click) is handed to `onPoint` with where it landed. A drag, a two-finger pan or
+ * pinch, a gesture the browser took over (pointercancel) and a double-click (which zooms) never
+ * are: `tap` below tracks the gesture the click belongs to.
  */
 import Map from 'ol/Map.js';
 import View from 'ol/View.js';
@@ -19,6 +24,8 @@ import { fromLonLat, toLonLat } from 'ol/proj.js';
 import { basemapLayer, overlayLayer } from '../shared/mini-style.js';
 import { prefersReducedMotion } from '../shared/geo.js';
 
+/** How far (px) a pointer may wander and still be a click or tap, not a drag (fingers jitter). */
+const MOVE_TOLERANCE = 4;
 /** Part of the map's size one arrow press moves; Shift moves a small step. */
 const STEP = 0.25;
 const SMALL_STEP = 0.05;
@@ -40,7 +47,8 @@ const DIRECTIONS = {
  *   onDelete?: () => void, onUndo?: () => void, overlays?: string[],
  *   onKey?: (event: KeyboardEvent) => boolean,
  *   onOverlayError?: (url: string, error: Error) => void,
- *   onGestureHint?: (kind: 'wheel' | 'touch') => void}} options
+ *   onGestureHint?: (kind: 'wheel' | 'touch') => void,
+ *   onPoint?: (lonLat: [number, number]) => void}} options `onPoint`: a single click or tap
  */
 export function createMapView(element, options) {
   const view = new View({
@@ -53,6 +61,7 @@ export function createMapView(element, options) {
   const map = new Map({
     target: element,
     view,
+    moveTolerance: MOVE_TOLERANCE,
     controls: [new Attribution({ collapsible: false })],
     interactions: [
       new DragPan({
@@ -78,10 +87,12 @@ export function createMapView(element, options) {
   const targetCenter = () => (view.getAnimating() && target?.center) || view.getCenter();
   const targetZoom = () => (view.getAnimating() && target?.zoom !== undefined ? target.zoom : view.getZoom() ?? 0);
 
-  function animate(to) {
+  function animate(to, done) {
     target = { center: to.center || targetCenter(), zoom: to.zoom ?? targetZoom() };
     view.cancelAnimations();
-    view.animate({ center: target.center, zoom: target.zoom, duration: duration() });
+    const step = { center: target.center, zoom: target.zoom, duration: duration() };
+    if (done) view.animate(step, done);
+    else view.animate(step);
   }
 
   function panBy(dx, dy, step) {
@@ -146,6 +157,25 @@ export function createMapView(element, options) {
 
   map.on('moveend', () => options.onMoveEnd?.(state()));
 
+  // Was the gesture that just ended a clean tap? One pointer, not dragged, not cancelled by the
+  // browser (a one-finger page scroll), no second finger at any time (two-finger pan, pinch).
+  // OpenLayers already leaves most of these out of `singleclick`; this makes sure of all of them.
+  let tap = false;
+  map.on('pointerdown', (event) => {
+    tap = event.activePointers?.length === 1;
+  });
+  map.on('pointerdrag', () => {
+    tap = false;
+  });
+  map.on('pointerup', (event) => {
+    if (event.originalEvent.type === 'pointercancel') tap = false;
+  });
+  map.on('singleclick', (event) => {
+    if (!tap || !options.onPoint) return;
+    tap = false;
+    options.onPoint(toLonLat(event.coordinate));
+  });
+
   function state() {
     return { center: toLonLat(view.getCenter()), zoom: view.getZoom() ?? 0 };
   }
@@ -180,6 +210,14 @@ export function createMapView(element, options) {
       const resolution = view.getResolutionForZoom(targetZoom());
       const [x, y] = fromLonLat(lonLat);
       return toLonLat([x + dx * share * resolution, y - dy * share * resolution]);
+    },
+    /**
+     * Move the centre (the crosshair) to a point (EPSG:4326) at the current zoom; animated unless
+     * reduced motion is asked for. Resolves true when it got there, false when something else
+     * (another key, click or gesture) took over on the way.
+     */
+    centreOn(lonLat) {
+      return new Promise((resolve) => animate({ center: fromLonLat(lonLat) }, (arrived) => resolve(arrived)));
     },
     /** Centre on a point (EPSG:4326), at least at `zoom`. */
     goTo(lonLat, zoom) {

@@ -28,6 +28,7 @@ export default {
   ],
   helpKeysPoint: [
     ['Enter', 'choose the place under the crosshair'],
+    ['Click or tap on the map', 'choose that place'],
   ],
   gestureHintWheel: 'Hold Ctrl and scroll to zoom the map.',
   gestureHintTouch: 'Use two fingers to move the map.',
@@ -68,6 +69,7 @@ export default {
     'Move the map with the arrow keys so the crosshair is where the next point goes and press Enter. Delete removes the last point, Ctrl+Z undoes. Page Down and Page Up select a point, which the arrow keys then move; Esc releases it. Choose Done when the shape is finished.',
   helpKeysDraw: [
     ['Enter', 'add a point at the crosshair'],
+    ['Click or tap on the map', 'add a point there'],
     ['Delete', 'remove the selected point, otherwise the last one'],
     ['Ctrl + Z', 'undo the last change'],
     ['Page Down and Page Up (or ] and [)', 'select the next or previous point'],

@@ -28,6 +28,7 @@ export default {
   ],
   helpKeysPoint: [
     ['Enter', 'välj platsen under hårkorset'],
+    ['Klick eller tryck på kartan', 'välj den platsen'],
   ],
   gestureHintWheel: 'Håll ned Ctrl och skrolla för att zooma kartan.',
   gestureHintTouch: 'Använd två fingrar för att flytta kartan.',
@@ -68,6 +69,7 @@ export default {
     'Flytta kartan med piltangenterna så att hårkorset hamnar där nästa punkt ska vara och tryck Enter. Delete tar bort senaste punkten, Ctrl+Z ångrar. Page Down och Page Up väljer en punkt som sedan flyttas med piltangenterna; Esc släpper den. Välj Klar när formen är färdig.',
   helpKeysDraw: [
     ['Enter', 'lägg till en punkt vid hårkorset'],
+    ['Klick eller tryck på kartan', 'lägg till en punkt där'],
     ['Delete', 'ta bort den valda punkten, annars den senaste'],
     ['Ctrl + Z', 'ångra senaste ändringen'],
     ['Page Down och Page Up (eller ] och [)', 'välj nästa eller föregående punkt'],
