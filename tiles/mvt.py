@@ -4,6 +4,20 @@ One statement per tile: every active source becomes ``ST_AsMVT`` over features w
 EPSG:3857 geometry meets the buffered tile envelope (the GiST index answers that), read from the
 overview column that suits the zoom, and the per-layer MVT blobs are concatenated (MVT layers
 concatenate as protobuf messages do).
+
+A tile is a deterministic function of the layers' versions and (z, x, y): every limit works on a
+total order, and ``ST_AsMVT`` reads its rows in that order. The drop rule, when a layer is too
+dense for a zoom:
+
+1. Features smaller than half a pixel at the zoom (an EMPTY overview cell, see
+   :func:`layers.store.overview_sql`) and features with nothing left inside the buffered tile
+   are never drawn; they are discarded before any allowance is counted.
+2. The rest are ranked largest first (:data:`SIZE_SQL`: square root of the area for polygons,
+   length for lines); points rank by a grid of :data:`POINT_GRID_CELLS` x ``POINT_GRID_CELLS``
+   cells over the tile, one point per cell (lowest feature id) before a second one anywhere;
+   ties go to the lower feature id.
+3. Each source keeps at most ``max_features`` of that ranking; if the encoded tile is still over
+   ``max_bytes`` it is rendered again keeping a smaller share of every source until it fits.
 """
 
 from __future__ import annotations
@@ -23,15 +37,24 @@ from tiles.grid import tile_envelope
 from tiles.tilesets import Tileset, TileSource
 
 EXTENT = 4096
+#: Default byte budget of one tile (all its layers together): 500 KiB.
+MAX_TILE_BYTES = 500 * 1024
+#: Points are thinned on a grid of this many cells across a tile (16 pixels of a 256-pixel tile).
+POINT_GRID_CELLS = 16
 
 
 @dataclass(frozen=True)
 class TileOptions:
-    """Knobs of the tile query; defaults suit a phone on a mobile network."""
+    """Knobs of the tile query; defaults suit a phone on a mobile network.
+
+    ``max_features`` caps each source layer of a tile, ``max_bytes`` the whole encoded tile;
+    :class:`TileRenderer` drops features by :data:`the drop rule <tiles.mvt>` to honour both.
+    """
 
     extent: int = EXTENT
     buffer: int = 64
     max_features: int = 20_000
+    max_bytes: int = MAX_TILE_BYTES
 
 
 _ENVELOPE = sql.SQL("ST_MakeEnvelope(%(left)s, %(bottom)s, %(right)s, %(top)s, {})").format(
@@ -41,9 +64,26 @@ _SEARCH = sql.SQL(
     "ST_MakeEnvelope(%(search_left)s, %(search_bottom)s, %(search_right)s, %(search_top)s, {})"
 ).format(sql.Literal(STORAGE_SRID))
 
+#: A feature's size in metres of EPSG:3857, measured on the geometry drawn at the tile's zoom:
+#: the square root of the area for polygons, the length for lines, 0 for points.
+SIZE_SQL = (
+    "CASE ST_Dimension({g}) WHEN 2 THEN sqrt(ST_Area({g})) WHEN 1 THEN ST_Length({g}) ELSE 0 END"
+)
 
-def _source_sql(source: TileSource, zoom: int, options: TileOptions) -> sql.Composed:
-    """``ST_AsMVT`` of one source; the envelopes are the named parameters of :func:`tile_query`.
+
+def _limit_parameter(index: int) -> str:
+    return f"limit_{index}"
+
+
+def _source_sql(source: TileSource, index: int, zoom: int, options: TileOptions) -> sql.Composed:
+    """``ST_AsMVT`` of one source and its feature count; the envelopes and the source's
+    feature allowance (``limit_<index>``) are named parameters of :func:`tile_query`.
+
+    Features invisible at the zoom (an EMPTY overview cell) or with nothing left inside the
+    buffered tile (``ST_AsMVTGeom`` is NULL) are discarded *before* the allowance applies; the
+    rest are ordered by the drop rule -- largest first, then (point layers) one point per grid
+    cell before a second one in any cell, then the feature id -- so the allowance keeps the
+    features that matter most and the tile is the same bytes on every render.
 
     The search box is a plain expression of parameters in each subquery (no shared CTE), so the
     filter is an index condition on the table itself rather than a join the planner may turn
@@ -51,17 +91,34 @@ def _source_sql(source: TileSource, zoom: int, options: TileOptions) -> sql.Comp
     """
     geometry = overview_sql(zoom, "t")
     attributes = sql.SQL("").join(
+        sql.SQL(", c.{}").format(sql.Identifier(name)) for name in source.attributes
+    )
+    inner_attributes = sql.SQL("").join(
         sql.SQL(", t.{}").format(sql.Identifier(name)) for name in source.attributes
     )
+    size = sql.SQL(SIZE_SQL).format(g=geometry)
+    if source.layer.geometry_type == "Point":
+        cell = sql.SQL(
+            "row_number() OVER (PARTITION BY floor((ST_X(t.geom) - %(left)s) / %(cell)s),"
+            " floor((ST_Y(t.geom) - %(bottom)s) / %(cell)s) ORDER BY t.fid)"
+        )
+    else:
+        cell = sql.SQL("0")
     return sql.SQL(
         """
-        (SELECT coalesce(ST_AsMVT(q, {name}, {extent}, 'geom'), ''::bytea) FROM (
-            SELECT ST_AsMVTGeom({geometry}, {envelope}, {extent}, {buffer}, true) AS geom
-                   {attributes}
-            FROM {table} AS t
-            WHERE t.geom && {search}
-            LIMIT {limit}
-        ) AS q WHERE q.geom IS NOT NULL)
+        (SELECT coalesce(ST_AsMVT(q, {name}, {extent}, 'geom'), ''::bytea) AS mvt,
+                count(*) AS n FROM (
+            SELECT c.geom {attributes} FROM (
+                SELECT ST_AsMVTGeom({geometry}, {envelope}, {extent}, {buffer}, true) AS geom,
+                       {size} AS "~size", {cell} AS "~cell", t.fid AS "~fid"
+                       {inner_attributes}
+                FROM {table} AS t
+                WHERE t.geom && {search} AND NOT ST_IsEmpty({geometry})
+            ) AS c
+            WHERE c.geom IS NOT NULL
+            ORDER BY c."~size" DESC, c."~cell", c."~fid"
+            LIMIT %({limit})s
+        ) AS q) AS {alias}
         """
     ).format(
         name=sql.Literal(source.name),
@@ -70,9 +127,13 @@ def _source_sql(source: TileSource, zoom: int, options: TileOptions) -> sql.Comp
         extent=sql.Literal(options.extent),
         geometry=geometry,
         buffer=sql.Literal(options.buffer),
+        size=size,
+        cell=cell,
         attributes=attributes,
+        inner_attributes=inner_attributes,
         table=sql.Identifier(DATA_SCHEMA, source.layer.table_name),
-        limit=sql.Literal(options.max_features),
+        limit=sql.SQL(_limit_parameter(index)),
+        alias=sql.Identifier(f"s{index}"),
     )
 
 
@@ -80,21 +141,35 @@ def _source_sql(source: TileSource, zoom: int, options: TileOptions) -> sql.Comp
 def _statement(sources: tuple[TileSource, ...], zoom: int, options: TileOptions) -> bytes:
     """The tile statement as bytes, composed once per (sources, zoom, options).
 
-    Composing with ``psycopg.sql`` costs about half a millisecond, as much as a small tile's
-    query; the text only changes with the layers' versions and the zoom, so it is memoised.
+    One row: each source's MVT blob and feature count, in the sources' order. Composing with
+    ``psycopg.sql`` costs about half a millisecond, as much as a small tile's query; the text
+    only changes with the layers' versions and the zoom, so it is memoised.
     """
-    parts = sql.SQL(" || ").join(_source_sql(s, zoom, options) for s in sources)
-    return sql.SQL("SELECT {}").format(parts).as_bytes(None)
+    columns = sql.SQL(", ").join(
+        sql.SQL("{alias}.mvt, {alias}.n").format(alias=sql.Identifier(f"s{i}"))
+        for i in range(len(sources))
+    )
+    parts = sql.SQL(" CROSS JOIN ").join(
+        _source_sql(s, i, zoom, options) for i, s in enumerate(sources)
+    )
+    return sql.SQL("SELECT {} FROM {}").format(columns, parts).as_bytes(None)
 
 
 def tile_query(
-    sources: Sequence[TileSource], tile: Tile, options: TileOptions
+    sources: Sequence[TileSource],
+    tile: Tile,
+    options: TileOptions,
+    limits: Sequence[int] | None = None,
 ) -> tuple[bytes, dict[str, float]]:
-    """The statement and its bound parameters for ``tile`` made of ``sources`` (non-empty)."""
+    """The statement and its bound parameters for ``tile`` made of ``sources`` (non-empty).
+
+    ``limits`` is each source's feature allowance (``options.max_features`` when not given).
+    The statement returns one row: MVT blob and feature count of each source, in order.
+    """
     left, bottom, right, top = tile_envelope(tile)
     margin = (right - left) * options.buffer / options.extent
     query = _statement(tuple(sources), tile.z, options)
-    params = {
+    params: dict[str, float] = {
         "left": left,
         "bottom": bottom,
         "right": right,
@@ -103,8 +178,23 @@ def tile_query(
         "search_bottom": bottom - margin,
         "search_right": right + margin,
         "search_top": top + margin,
+        "cell": (right - left) / POINT_GRID_CELLS,
     }
+    allowances = [options.max_features] * len(sources) if limits is None else limits
+    for index, allowance in enumerate(allowances):
+        params[_limit_parameter(index)] = max(0, int(allowance))
     return query, params
+
+
+def smaller_allowances(counts: Sequence[int], size: int, max_bytes: int) -> list[int]:
+    """Feature allowances for the next render of a tile of ``size`` bytes over ``max_bytes``.
+
+    Every source keeps the same share of its features, estimated from the bytes per feature
+    and never more than 90 % of what it has, so each step strictly shrinks every non-empty
+    source and the loop ends (at worst with an empty tile, which fits any budget).
+    """
+    share = min(0.9, 0.95 * max_bytes / size) if size else 0.0
+    return [min(n - 1, int(n * share)) if n else 0 for n in counts]
 
 
 Connect = Callable[[], AbstractContextManager[Any]]
@@ -118,11 +208,24 @@ class TileRenderer:
         self.options = options or TileOptions()
 
     def render(self, tileset: Tileset, tile: Tile) -> bytes:
-        """The tile's MVT bytes; empty when no source of the tileset is active at this zoom."""
+        """The tile's MVT bytes; empty when no source of the tileset is active at this zoom.
+
+        A tile over ``options.max_bytes`` is rendered again with smaller feature allowances
+        (:func:`smaller_allowances`) until it fits; each render is a deterministic function of
+        the layers' versions and the tile, so the result is too.
+        """
         sources = tileset.sources_at(tile.z)
         if not sources:
             return b""
-        query, params = tile_query(sources, tile, self.options)
+        limits: list[int] | None = None
         with self._connect() as conn:
-            row = conn.execute(query, params).fetchone()
-        return bytes(row[0]) if row and row[0] is not None else b""
+            while True:
+                query, params = tile_query(sources, tile, self.options, limits)
+                row = conn.execute(query, params).fetchone()
+                if row is None:
+                    return b""
+                data = b"".join(bytes(blob) for blob in row[0::2] if blob is not None)
+                if len(data) <= self.options.max_bytes:
+                    return data
+                counts = [int(n) for n in row[1::2]]
+                limits = smaller_allowances(counts, len(data), self.options.max_bytes)

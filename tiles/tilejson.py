@@ -23,8 +23,12 @@ def attribution_html(text: str) -> str:
 _JSON_TYPES = {"text": "String", "integer": "Number", "number": "Number", "boolean": "Boolean"}
 
 
-def tilejson(tileset: Tileset, tile_url: str) -> dict[str, Any]:
-    """The TileJSON of ``tileset``; ``tile_url`` is the absolute, versioned ``{z}/{x}/{y}`` URL."""
+def tilejson(tileset: Tileset, tile_url: str, max_tile_bytes: int | None = None) -> dict[str, Any]:
+    """The TileJSON of ``tileset``; ``tile_url`` is the absolute, versioned ``{z}/{x}/{y}`` URL.
+
+    ``max_tile_bytes``, the renderer's byte budget, is reported as the vendor field
+    ``webmap:max_tile_bytes``: no tile is larger; denser ones drop their smallest features.
+    """
     west, south, east, north = tileset.bounds
     center_zoom = min(max(tileset.minzoom, 5), tileset.maxzoom)
     vector_layers = []
@@ -39,7 +43,7 @@ def tilejson(tileset: Tileset, tile_url: str) -> dict[str, Any]:
                 "fields": {name: types.get(name, "String") for name in source.attributes},
             }
         )
-    return {
+    document: dict[str, Any] = {
         "tilejson": "3.0.0",
         "name": tileset.title,
         "description": tileset.description,
@@ -53,3 +57,6 @@ def tilejson(tileset: Tileset, tile_url: str) -> dict[str, Any]:
         "center": [(west + east) / 2, (south + north) / 2, center_zoom],
         "vector_layers": vector_layers,
     }
+    if max_tile_bytes is not None:
+        document["webmap:max_tile_bytes"] = max_tile_bytes
+    return document

@@ -84,7 +84,11 @@ def init_app(app: Flask, settings: Settings) -> None:
         catalog=CatalogCache(connect, ttl=settings.catalog_ttl),
         renderer=TileRenderer(
             connect,
-            TileOptions(buffer=settings.tile_buffer, max_features=settings.tile_max_features),
+            TileOptions(
+                buffer=settings.tile_buffer,
+                max_features=settings.tile_max_features,
+                max_bytes=settings.tile_max_bytes,
+            ),
         ),
         tile_cache=cache,
         publishing=publishing_for(settings),

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     tile_max_features: int = Field(
         default=20_000, ge=1, description="Feature budget per source layer in one tile."
     )
+    tile_max_bytes: int = Field(
+        default=500 * 1024,
+        ge=1024,
+        description="Byte budget of one vector tile; denser tiles drop their smallest features"
+        " (docs/architecture.md, Tiles). Reported in TileJSON as webmap:max_tile_bytes.",
+    )
     tile_buffer: int = Field(default=64, ge=0, le=512, description="Tile buffer in tile units.")
     redis_url: str | None = Field(
         default=None,

@@ -99,7 +99,8 @@ def tilejson_document(name: str) -> Response:
     tileset = _tileset(name)
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
-    response = jsonify(tilejson(tileset, tile_url_template(tileset)))
+    budget = services().renderer.options.max_bytes
+    response = jsonify(tilejson(tileset, tile_url_template(tileset), budget))
     response.headers["Cache-Control"] = layer_cache_control(tileset.public, SHORT)
     return response
 
