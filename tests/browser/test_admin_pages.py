@@ -136,6 +136,14 @@ def choose_file_by_keyboard(page: Page, path: Path) -> None:
     chooser.value.set_files(str(path))
 
 
+def _intercept_file_choosers(page: Page) -> None:
+    """Have Playwright catch file choosers from the start. Its first ``filechooser`` listener
+    turns interception on without waiting for it, so a listener added just before the key press
+    (``expect_file_chooser``) could lose the race: the dialog opened unseen and the test timed
+    out (seen under load in CI). A listener added with the page is settled long before."""
+    page.on("filechooser", lambda _chooser: None)
+
+
 @pytest.fixture
 def records() -> dict[str, list[str]]:
     return {"said": [], "progress": []}
@@ -149,6 +157,7 @@ def watched_page(context: BrowserContext, traffic: Traffic, records: dict[str, l
     context.expose_function("webmapRecord", record)
     context.add_init_script(WATCH)
     page = context.new_page()
+    _intercept_file_choosers(page)
     _record(page, traffic)
     return page
 
