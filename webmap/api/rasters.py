@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from tiles.cache import CachedTile, TileKey
@@ -24,6 +24,17 @@ from webmap.http.caching import (
     redirect_to_live,
     tile_cache_control,
 )
+from webmap.http.contracts import (
+    ANYONE_OR_STAFF,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    REDIRECT,
+    binary,
+    contract,
+    parse_query,
+    problems,
+)
+from webmap.http.models import RasterTileQuery, TilePath
 from webmap.http.tilesets import raster_layer, raster_path
 from webmap.services import services
 
@@ -31,15 +42,34 @@ blueprint = Blueprint("raster", __name__)
 
 
 @blueprint.get("/tiles/<name>/<z>/<x>/<y>.<any(png, webp):fmt>")
+@contract(
+    "rasterTile{Variant}",
+    "A {VARIANT} tile of a raster layer",
+    tags=("tiles",),
+    security=ANYONE_OR_STAFF,
+    path=TilePath,
+    query=RasterTileQuery,
+    headers=(IF_NONE_MATCH,),
+    responses={
+        200: binary(
+            "image/{variant}",
+            "A {VARIANT} image (fully transparent outside the raster or its zoom range)",
+        ),
+        302: REDIRECT,
+        304: NOT_MODIFIED,
+        **problems(400, 404, 503),
+    },
+)
 def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
     """One PNG or WebP tile of a raster layer."""
     _, media_type = image_format(fmt)
     tile = parse_tile(z, x, y)
     layer = raster_layer(name, stale_ok=True)
     path = raster_path(layer)
-    rendering = describe_raster(path).rendering(request.args.get("render"))
+    asked = parse_query(RasterTileQuery).render
+    rendering = describe_raster(path).rendering(asked)
     version = str(layer.version)
-    extra: dict[str, Any] = {"render": request.args["render"]} if "render" in request.args else {}
+    extra: dict[str, Any] = {"render": asked} if asked is not None else {}
     moved = redirect_to_live(
         "raster.raster_tile", version, name=name, z=tile.z, x=tile.x, y=tile.y, fmt=fmt, **extra
     )
