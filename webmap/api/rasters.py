@@ -66,18 +66,26 @@ def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
     tile = parse_tile(z, x, y)
     layer = raster_layer(name, stale_ok=True)
     path = raster_path(layer)
-    asked = parse_query(RasterTileQuery).render
-    rendering = describe_raster(path).rendering(asked)
+    params = parse_query(RasterTileQuery)
+    rendering = describe_raster(path).rendering(params.render)
     version = str(layer.version)
-    extra: dict[str, Any] = {"render": asked} if asked is not None else {}
+    extra: dict[str, Any] = {"render": params.render} if params.render is not None else {}
     moved = redirect_to_live(
-        "raster.raster_tile", version, name=name, z=tile.z, x=tile.x, y=tile.y, fmt=fmt, **extra
+        "raster.raster_tile",
+        version,
+        params.v,
+        name=name,
+        z=tile.z,
+        x=tile.x,
+        y=tile.y,
+        fmt=fmt,
+        **extra,
     )
     if moved is not None:
         return moved
     etag = f"{name}-{version}-{rendering}-{tile.z}-{tile.x}-{tile.y}.{fmt}"
     # A private layer's tiles must not sit in shared caches (CDN, proxies).
-    cache_control = layer_cache_control(layer.public, tile_cache_control())
+    cache_control = layer_cache_control(layer.public, tile_cache_control(params.v))
     unchanged = not_modified(etag, cache_control)
     if unchanged is not None:
         return unchanged

@@ -40,6 +40,7 @@ from webmap.http.contracts import (
     binary,
     contract,
     ok,
+    parse_query,
     problems,
 )
 from webmap.http.models import TileJsonQuery, TileLayer, TilePath, VectorTileQuery
@@ -129,8 +130,9 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     tileset = _tileset(name, stale_ok=True)
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
+    asked = parse_query(VectorTileQuery).v
     moved = redirect_to_live(
-        "tiles.vector_tile", tileset.version, name=name, z=tile.z, x=tile.x, y=tile.y
+        "tiles.vector_tile", tileset.version, asked, name=name, z=tile.z, x=tile.x, y=tile.y
     )
     if moved is not None:
         return moved
@@ -138,7 +140,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     etag = f"{tileset.name}-{tileset.version}-{tile.z}-{tile.x}-{tile.y}" + (
         "-gz" if use_gzip else ""
     )
-    cache_control = layer_cache_control(tileset.public, tile_cache_control())
+    cache_control = layer_cache_control(tileset.public, tile_cache_control(asked))
     unchanged = not_modified(etag, cache_control, "Accept-Encoding")
     if unchanged is not None:
         return unchanged
@@ -166,7 +168,8 @@ def tilejson_document(name: str) -> Response:
     """TileJSON 3.0.0 of a layer or the basemap, pointing at versioned tile URLs."""
     found = services().catalog.layers().get(name)
     if found is not None and found.kind == RASTER:
-        return raster_tilejson_response(raster_layer(name))
+        params = parse_query(TileJsonQuery)
+        return raster_tilejson_response(raster_layer(name), params.format, params.render)
     tileset = _tileset(name)
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
