@@ -20,6 +20,7 @@ from webmap.http.contracts import (
     parse_query,
     problems,
 )
+from webmap.http.openapi import build_document
 
 
 class Query(BaseModel):
@@ -82,3 +83,20 @@ def test_problems_are_problem_json_and_html_for_the_admin() -> None:
     assert set(replies[400].content) == {"application/problem+json", "text/html"}
     assert set(replies[503].content) == {"application/problem+json"}
     assert "Retry-After" in replies[503].headers
+
+
+def test_two_models_of_one_name_are_refused_not_merged() -> None:
+    """Component schemas are named after their models: a second, different model of the same
+    name (nested or not) would silently describe the wrong answer."""
+
+    def outer(name: str, kind: type) -> type[BaseModel]:
+        inner = type("Item", (BaseModel,), {"__annotations__": {"value": kind}})
+        return type(name, (BaseModel,), {"__annotations__": {"item": inner}})
+
+    app = Flask(__name__, static_folder=None)
+    for path, model in (("/a", outer("A", int)), ("/b", outer("B", str))):
+        reply = {200: ok(model)}
+        view = contract(path.strip("/"), path, tags=("service",), responses=reply)(lambda: "")
+        app.add_url_rule(path, endpoint=path, view_func=view)
+    with pytest.raises(ValueError, match="two different schemas are called Item"):
+        build_document(app)

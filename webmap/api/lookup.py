@@ -96,7 +96,7 @@ class HitProperties(BaseModel):
     fictional: bool | None = None
 
 
-class Feature(BaseModel):
+class HitFeature(BaseModel):
     """A search hit."""
 
     type: Literal["Feature"]
@@ -109,7 +109,7 @@ class SearchResults(BaseModel):
     """A GeoJSON FeatureCollection of search hits."""
 
     type: Literal["FeatureCollection"]
-    features: list[Feature]
+    features: list[HitFeature]
 
 
 class LonLat(BaseModel):

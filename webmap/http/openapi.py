@@ -111,8 +111,13 @@ class _Builder:
         """The model's JSON Schema, with nested models moved to the components."""
         schema = model.model_json_schema(by_alias=True, ref_template=REF, mode=mode)  # type: ignore[arg-type]
         for name, nested in schema.pop("$defs", {}).items():
-            self.schemas.setdefault(name, _without_null_defaults(nested))
+            self._add(name, _without_null_defaults(nested))
         return _without_null_defaults(schema)
+
+    def _add(self, name: str, schema: dict[str, Any]) -> None:
+        known = self.schemas.setdefault(name, schema)
+        if known != schema:
+            raise ValueError(f"two different schemas are called {name}: rename a model")
 
     def ref(self, model: type[BaseModel]) -> dict[str, str]:
         name = model.__name__
@@ -120,7 +125,7 @@ class _Builder:
         if known is not model:
             raise ValueError(f"two models are called {name}: {known} and {model}")
         if name not in self.schemas:
-            self.schemas[name] = self.model_schema(model)
+            self._add(name, self.model_schema(model))
         return {"$ref": REF.format(model=name)}
 
     def schema(self, schema: Schema) -> dict[str, Any]:
@@ -136,7 +141,9 @@ class _Builder:
         found = []
         for name, prop in schema["properties"].items():
             prop = {key: value for key, value in prop.items() if key != "title"}
-            param: dict[str, Any] = {"name": name, "in": where, "required": name in required}
+            # A path parameter is always there (OpenAPI requires it to say so).
+            needed = where == "path" or name in required
+            param: dict[str, Any] = {"name": name, "in": where, "required": needed}
             if "description" in prop:
                 param["description"] = prop.pop("description")
             for key in ("style", "explode"):
