@@ -51,6 +51,7 @@ blueprint = Blueprint("widget", __name__)
 
 DIST = Path(__file__).resolve().parents[1] / "static" / "dist"
 WIDGET_FILES = {"webmap.js": "text/javascript", "webmap.js.map": "application/json"}
+MAX_VALUE_CHARS = 20_000
 
 
 class WidgetFile(BaseModel):
@@ -73,14 +74,10 @@ class DemoForm(BaseModel):
     """What the demo e-service's form posts (any other field is echoed back)."""
 
     location: str | None = Field(
-        None, max_length=20000, description="The picker's value (JSON GeoJSON Feature)"
+        None, max_length=MAX_VALUE_CHARS, description="The picker's value (JSON GeoJSON Feature)"
     )
-    area: str | None = Field(None, max_length=20000)
+    area: str | None = Field(None, max_length=MAX_VALUE_CHARS)
     location_text: str | None = None
-
-
-LANGS = {"sv", "en"}
-MAX_VALUE_CHARS = 20_000
 
 
 def _lang() -> str:
