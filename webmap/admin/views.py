@@ -31,6 +31,16 @@ from layers.errors import InvalidInput, LayerError, LayerNotFound
 from layers.store import check_layer_name
 from layers.versions import layer_detail, list_layers
 from staff.errors import AuthenticationRequired, PermissionDenied
+from webmap.admin.contracts import (
+    URLENCODED,
+    ConfirmForm,
+    ReportAddress,
+    RollbackForm,
+    UploadPost,
+    VisibilityForm,
+    page_contract,
+    post_contract,
+)
 from webmap.admin.forms import (
     FieldError,
     FormInvalid,
@@ -150,6 +160,7 @@ def _detail(name: str) -> dict[str, Any]:
 
 @blueprint.get("/")
 @blueprint.get("")  # registered first, so url_for gives the canonical /admin
+@page_contract("adminIndex", "Every layer (admin page)", path=None)
 @staff_required(publish=False)
 def index() -> tuple[str, int]:
     """Every layer, public and private, in one table."""
@@ -171,6 +182,7 @@ def _upload_page(form: UploadForm, current: dict[str, Any] | None, status: int =
 
 
 @blueprint.get("/upload")
+@page_contract("adminUploadForm", "The upload form", path=None)
 @staff_required(publish=False)
 def upload_form() -> Any:
     """The upload form for a new layer."""
@@ -178,6 +190,13 @@ def upload_form() -> Any:
 
 
 @blueprint.post("/upload")
+@post_contract(
+    "adminUpload",
+    "Upload a new layer (form)",
+    ("multipart/form-data", UploadPost),
+    (409, 413, 415, 422, 507),
+    path=None,
+)
 @staff_required()
 def upload() -> Any:
     """Publish a new layer from the form; the validation report follows on success."""
@@ -185,6 +204,7 @@ def upload() -> Any:
 
 
 @blueprint.get("/layers/<name>/upload")
+@page_contract("adminVersionForm", "The form for a new version")
 @staff_required(publish=False)
 def version_form(name: str) -> Any:
     """The upload form for a new version of ``name`` (its metadata filled in)."""
@@ -200,6 +220,12 @@ def version_form(name: str) -> Any:
 
 
 @blueprint.post("/layers/<name>/upload")
+@post_contract(
+    "adminUploadVersion",
+    "Upload a new version (form)",
+    ("multipart/form-data", UploadPost),
+    (409, 413, 415, 422, 507),
+)
 @staff_required()
 def upload_version(name: str) -> Any:
     """Publish a new version of ``name``."""
@@ -262,6 +288,7 @@ def _handle_upload(current: dict[str, Any] | None) -> Any:
 
 
 @blueprint.get("/layers/<name>")
+@page_contract("adminLayer", "A layer's page")
 @staff_required(publish=False)
 def layer(name: str) -> Any:
     """One layer: its metadata, actions, and every stored version with rollback buttons."""
@@ -269,6 +296,7 @@ def layer(name: str) -> Any:
 
 
 @blueprint.get("/layers/<name>/versions/<int:version>/report")
+@page_contract("adminReport", "The validation report of a version", path=ReportAddress)
 @staff_required(publish=False)
 def report(name: str, version: int) -> Any:
     """The validation report of one stored version."""
@@ -280,6 +308,7 @@ def report(name: str, version: int) -> Any:
 
 
 @blueprint.post("/layers/<name>/visibility")
+@post_contract("adminVisibility", "Publish or unpublish", (URLENCODED, VisibilityForm))
 @staff_required()
 def visibility(name: str) -> Response:
     """Publish or unpublish (``public`` = true | false) without uploading again."""
@@ -299,6 +328,7 @@ def visibility(name: str) -> Response:
 
 
 @blueprint.post("/layers/<name>/rollback")
+@post_contract("adminRollback", "Roll back to a version", (URLENCODED, RollbackForm))
 @staff_required()
 def rollback_layer(name: str) -> Response:
     """Make the chosen stored version live again."""
@@ -312,6 +342,7 @@ def rollback_layer(name: str) -> Response:
 
 
 @blueprint.get("/layers/<name>/delete")
+@page_contract("adminDeleteForm", "Confirm deleting a layer")
 @staff_required(publish=False)
 def delete_form(name: str) -> Any:
     """Ask before deleting: the layer and all versions go, and that cannot be undone."""
@@ -319,6 +350,7 @@ def delete_form(name: str) -> Any:
 
 
 @blueprint.post("/layers/<name>/delete")
+@post_contract("adminDelete", "Delete a layer", (URLENCODED, ConfirmForm))
 @staff_required()
 def delete(name: str) -> Response:
     """Delete the layer with all its versions (raster files too)."""
@@ -331,6 +363,7 @@ def delete(name: str) -> Response:
 
 
 @blueprint.get("/layers/<name>/preview")
+@page_contract("adminPreview", "Preview a layer on the map")
 @staff_required(publish=False)
 def preview(name: str) -> Any:
     """The live version over the basemap, drawn by the viewer bundle from our own tiles."""

@@ -7,19 +7,40 @@ login) see every layer.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel
 
 from layers.schema import current_revision
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
 from webmap.http.auth import is_staff
+from webmap.http.contracts import ANYONE, contract, ok, problems
 from webmap.http.problems import problem
 from webmap.services import services
 
 blueprint = Blueprint("health", __name__)
 
 
+class Health(BaseModel):
+    """What ``/healthz`` answers when all is well."""
+
+    status: Literal["ok"]
+    database: Literal["ok"]
+    schema_revision: str
+    data_version: str | None
+    layers: dict[str, int]
+
+
 @blueprint.get("/healthz")
+@contract(
+    "healthz",
+    "Database reachable, schema in place, live data versions",
+    tags=("service",),
+    security=ANYONE,
+    responses={200: ok(Health), **problems(503)},
+)
 def healthz() -> Response:
     """200 with the data version when all is well; 503 problem JSON when it is not."""
     with get_pool().connection() as conn:

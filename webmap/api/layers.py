@@ -9,9 +9,10 @@ read, before the database is touched.
 from __future__ import annotations
 
 import tempfile
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
+from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.datastructures import FileStorage
 
 from layers.errors import InvalidInput, LayerNotFound
@@ -21,6 +22,17 @@ from layers.store import LayerSpec, check_layer_name
 from layers.versions import layer_detail, list_layers
 from webmap.db import get_pool
 from webmap.http.auth import staff_required
+from webmap.http.contracts import (
+    JSON,
+    NO_CONTENT,
+    STAFF,
+    Reply,
+    contract,
+    ok,
+    parse_body,
+    problems,
+)
+from webmap.http.models import LayerName
 from webmap.http.params import optional_whole_number
 from webmap.http.uploads import UploadChoices, publish_upload, replace_upload
 from webmap.services import services
@@ -31,6 +43,70 @@ blueprint = Blueprint("layers_api", __name__)
 _TRUE = {"1", "true", "yes", "on", "ja"}
 _FALSE = {"0", "false", "no", "off", "nej"}
 _TEXT_LIMIT = 2000
+_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
+_UPLOAD_PROBLEMS = problems(400, 401, 403, 409, 413, 415, 422, 503, 507)
+
+
+class Upload(BaseModel):
+    """The multipart form of an upload (a new version: only ``file`` is needed)."""
+
+    file: str = Field(json_schema_extra={"contentMediaType": "application/octet-stream"})
+    name: str | None = Field(None, pattern=_NAME_PATTERN)
+    title: str | None = Field(None, max_length=_TEXT_LIMIT)
+    srid: int | None = Field(None, ge=1024, le=999_999)
+    description: str | None = Field(None, max_length=_TEXT_LIMIT)
+    attribution: str | None = Field(None, max_length=_TEXT_LIMIT)
+    public: Literal["true", "false", "1", "0", "ja", "nej"] | None = None
+    layer: str | None = Field(None, description="which layer of a GeoPackage or KML")
+    encoding: str | None = Field(None, description="DBF encoding, e.g. ISO-8859-1")
+    geometry_type: Literal["point", "line", "polygon"] | None = None
+
+
+class NewLayer(Upload):
+    """The multipart form that publishes a new layer: a file, a name and a title."""
+
+    name: str = Field(pattern=_NAME_PATTERN)
+    title: str = Field(max_length=_TEXT_LIMIT)
+
+
+class LayerPatch(BaseModel):
+    """What ``PATCH /api/layers/{name}`` may change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Absent keeps the current value; null is not a value (400), hence no ``| None``.
+    title: str = Field(None, min_length=1, max_length=_TEXT_LIMIT)  # type: ignore[assignment]
+    description: str = Field(None, max_length=_TEXT_LIMIT)  # type: ignore[assignment]
+    attribution: str = Field(None, max_length=_TEXT_LIMIT)  # type: ignore[assignment]
+    public: bool = Field(None)  # type: ignore[assignment]
+
+
+class Rollback(BaseModel):
+    """Which version to make live; the previous one when absent."""
+
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class LayerDetail(BaseModel):
+    """Metadata, bounds (WGS 84), feature count, live report and the stored versions of a
+    layer (docs/layers.md)."""
+
+    name: str
+
+
+class LayerList(BaseModel):
+    """Every layer with its live version."""
+
+    layers: list[dict[str, Any]]
+
+
+class Published(BaseModel):
+    """A published version and its validation report."""
+
+    name: str
+    version: int | None
+    report: dict[str, Any]
+    links: dict[str, Any] | None = None
 
 
 def _settings() -> Settings:
@@ -153,6 +229,14 @@ def _published(body: dict[str, Any], status: int) -> Response:
 
 
 @blueprint.post("/api/layers")
+@contract(
+    "createLayer",
+    "Publish a new layer from an uploaded file",
+    tags=("staff",),
+    security=STAFF,
+    body={"multipart/form-data": NewLayer},
+    responses={201: Reply("Published", {JSON: Published}), **_UPLOAD_PROBLEMS},
+)
 @staff_required()
 def create_layer() -> Response:
     """Publish a new layer from an uploaded file (``multipart/form-data``)."""
@@ -163,6 +247,15 @@ def create_layer() -> Response:
 
 
 @blueprint.put("/api/layers/<name>")
+@contract(
+    "newVersion",
+    "Publish a new version of a layer",
+    tags=("staff",),
+    security=STAFF,
+    path=LayerName,
+    body={"multipart/form-data": Upload},
+    responses={200: ok(Published), **_UPLOAD_PROBLEMS, **problems(404)},
+)
 @staff_required()
 def new_version(name: str) -> Response:
     """Publish a new version of an existing layer; unsent metadata keeps its current value."""
@@ -173,6 +266,13 @@ def new_version(name: str) -> Response:
 
 
 @blueprint.get("/api/layers")
+@contract(
+    "listLayers",
+    "Every layer, public and private",
+    tags=("staff",),
+    security=STAFF,
+    responses={200: ok(LayerList), **problems(401, 403, 503)},
+)
 @staff_required(publish=False)
 def get_layers() -> Response:
     """Every layer, public and private, with its live version."""
@@ -184,6 +284,14 @@ def get_layers() -> Response:
 
 
 @blueprint.get("/api/layers/<name>")
+@contract(
+    "getLayer",
+    "A layer's metadata, bounds, report and versions",
+    tags=("staff",),
+    security=STAFF,
+    path=LayerName,
+    responses={200: ok(LayerDetail), **problems(400, 401, 403, 404, 503)},
+)
 @staff_required(publish=False)
 def get_layer(name: str) -> Response:
     """Metadata, bounds, feature count, the live report and all stored versions."""
@@ -196,33 +304,44 @@ def get_layer(name: str) -> Response:
 
 
 @blueprint.patch("/api/layers/<name>")
+@contract(
+    "updateLayer",
+    "Edit metadata or publish/unpublish without new data",
+    tags=("staff",),
+    security=STAFF,
+    path=LayerName,
+    body={JSON: LayerPatch},
+    responses={200: ok(LayerDetail), **problems(400, 401, 403, 404, 409, 503)},
+)
 @staff_required()
 def update_layer(name: str) -> Response:
     """Change title, description, attribution or public (publish/unpublish) without new data."""
     check_layer_name(name)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("Send a JSON object with title, description, attribution or public.")
-    allowed = {"title", "description", "attribution", "public"}
-    unknown = set(data) - allowed
-    if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
-    for key in ("title", "description", "attribution"):
-        if key in data and (not isinstance(data[key], str) or len(data[key]) > _TEXT_LIMIT):
-            raise InvalidInput(f"{key} must be text of at most {_TEXT_LIMIT} characters.")
-    if "public" in data and not isinstance(data["public"], bool):
-        raise InvalidInput("public must be true or false.")
-    if "title" in data and not data["title"].strip():
+    patch = parse_body(
+        LayerPatch,
+        request.get_json(silent=True),
+        "title, description, attribution or public",
+    )
+    if patch.title is not None and not patch.title.strip():
         raise InvalidInput("The title cannot be empty.")
     with get_pool().connection() as conn:
         # Under the layer's lock: waits for an upload of the layer instead of being lost to it.
-        services().publishing.update_metadata(conn, name, LayerChanges(**data))
+        changes = patch.model_dump(exclude_unset=True)
+        services().publishing.update_metadata(conn, name, LayerChanges(**changes))
         detail = layer_detail(conn, name)
     services().catalog.invalidate()
     return jsonify(detail)
 
 
 @blueprint.delete("/api/layers/<name>")
+@contract(
+    "deleteLayer",
+    "Delete a layer with all its versions",
+    tags=("staff",),
+    security=STAFF,
+    path=LayerName,
+    responses={204: NO_CONTENT, **problems(400, 401, 403, 404, 409, 503)},
+)
 @staff_required()
 def remove_layer(name: str) -> Response:
     """Delete a layer and all its versions (tiles of it answer 404 from then on)."""
@@ -234,6 +353,16 @@ def remove_layer(name: str) -> Response:
 
 
 @blueprint.post("/api/layers/<name>/rollback")
+@contract(
+    "rollbackLayer",
+    "Make an older version live (default: the previous one)",
+    tags=("staff",),
+    security=STAFF,
+    path=LayerName,
+    body={JSON: Rollback},
+    body_required=False,
+    responses={200: ok(LayerDetail), **problems(400, 401, 403, 404, 409, 503)},
+)
 @staff_required()
 def rollback_layer(name: str) -> Response:
     """Make an older version live again: ``{"version": n}``, or the previous one by default."""

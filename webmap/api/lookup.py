@@ -8,50 +8,145 @@ answers are ``no-store``. The contract is documented in ``docs/api-lookup.md``.
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel, BeforeValidator, Field
 
-from layers.crs import SWEREF99_TM, WGS84, OutsideSweden, check_lonlat, check_srid, check_sweref
+from layers.crs import SWEREF99_TM, WGS84, OutsideSweden, check_lonlat, check_sweref
 from layers.errors import InvalidInput
-from layers.lookup.query import check_query, parse_query
-from layers.lookup.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, ReverseResult, reverse
+from layers.lookup import reverse as lookup_reverse
+from layers.lookup.query import check_query
+from layers.lookup.query import parse_query as parse_search_text
+from layers.lookup.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, reverse
 from layers.lookup.search import DEFAULT_LIMIT, MAX_LIMIT, SearchHit, SearchOptions, search
 from webmap.db import get_pool
-from webmap.http.params import number, whole_number
+from webmap.http.contracts import (
+    ANYONE,
+    GEOJSON,
+    FiniteNumber,
+    WholeNumber,
+    contract,
+    ok,
+    parse_query,
+    problems,
+)
+from webmap.http.models import Point, Srid, SwerefPoint
+from webmap.http.params import number
 from webmap.http.problems import DOMAIN_ERRORS, problem
 from webmap.i18n import in_lang, reverse_message
 
 blueprint = Blueprint("lookup", __name__)
 
-GEOJSON = "application/geo+json"
-_MUNICIPALITY_CODE = re.compile(r"^[0-9]{4}$")
+
+class SearchParams(BaseModel):
+    """The query of ``/api/search``."""
+
+    q: Annotated[str, BeforeValidator(check_query)] = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="What was typed: 1–100 characters, no control characters.",
+        examples=["grev tu", "Grev Turegatan 13", "rosen 1"],
+    )
+    limit: WholeNumber(1, MAX_LIMIT) = Field(DEFAULT_LIMIT, description="How many results.")  # type: ignore[valid-type]
+    near: str | None = Field(
+        None,
+        description="`lon,lat` (WGS 84) in Sweden: nearby results rank a little higher.",
+        examples=["18.07,59.33"],
+        json_schema_extra={"pattern": "^-?[0-9.]+,-?[0-9.]+$"},
+    )
+    municipality: str | None = Field(
+        None, pattern="^[0-9]{4}$", description="4-digit municipality code, e.g. 0180."
+    )
+    srid: Srid = SWEREF99_TM
 
 
-def _srid(text: str | None) -> int:
-    if text is None:
-        return SWEREF99_TM
-    try:
-        value = int(text)
-    except ValueError:
-        raise InvalidInput("The parameter srid must be an EPSG code such as 3006.") from None
-    return check_srid(value)
+class ReverseParams(BaseModel):
+    """The query of ``/api/reverse``: ``lon``/``lat``, or ``x``/``y`` with ``srid``."""
+
+    lon: FiniteNumber | None = Field(
+        None,
+        description="Longitude (WGS 84).",
+        examples=[18.075],
+        json_schema_extra={"minimum": -180, "maximum": 180},
+    )
+    lat: FiniteNumber | None = Field(
+        None,
+        description="Latitude (WGS 84).",
+        examples=[59.337],
+        json_schema_extra={"minimum": -90, "maximum": 90},
+    )
+    x: FiniteNumber | None = Field(None, description="SWEREF 99 easting (with y and srid).")
+    y: FiniteNumber | None = Field(None, description="SWEREF 99 northing.")
+    srid: Srid = SWEREF99_TM
+    radius: WholeNumber(1, int(MAX_RADIUS_M)) = Field(  # type: ignore[valid-type]
+        int(DEFAULT_RADIUS_M), description="Metres to look for the nearest address."
+    )
 
 
-def _search_options() -> SearchOptions:
-    args = request.args
-    limit = whole_number("limit", args["limit"], 1, MAX_LIMIT) if "limit" in args else DEFAULT_LIMIT
+class HitProperties(BaseModel):
+    """What a search hit says about itself (docs/api-lookup.md)."""
+
+    label: str
+    kind: Literal["street", "address", "property"]
+    id: str
+    number: int | None = None
+    sweref: SwerefPoint
+    fictional: bool | None = None
+
+
+class HitFeature(BaseModel):
+    """A search hit."""
+
+    type: Literal["Feature"]
+    id: str
+    geometry: Point
+    properties: HitProperties
+
+
+class SearchResults(BaseModel):
+    """A GeoJSON FeatureCollection of search hits."""
+
+    type: Literal["FeatureCollection"]
+    features: list[HitFeature]
+
+
+class LonLat(BaseModel):
+    """A WGS 84 position."""
+
+    lon: float
+    lat: float
+
+
+class Municipality(BaseModel):
+    """A municipality (kommun)."""
+
+    code: str
+    name: str
+
+
+class ReverseResult(BaseModel):
+    """What is at a point; ``message``/``message_sv`` say it in English and Swedish."""
+
+    point: LonLat
+    sweref99tm: SwerefPoint
+    address: dict[str, Any] | None
+    property: dict[str, Any] | None
+    municipality: Municipality | None
+    inside_municipality: bool
+    message: str | None
+    message_sv: str | None
+
+
+def _search_options(params: SearchParams) -> SearchOptions:
     near = None
-    if "near" in args:
-        parts = args["near"].split(",")
+    if params.near is not None:
+        parts = params.near.split(",")
         if len(parts) != 2:
             raise InvalidInput("The parameter near must be lon,lat (WGS 84), e.g. 18.07,59.33.")
         near = check_lonlat(number("near lon", parts[0]), number("near lat", parts[1]), "near")
-    municipality = args.get("municipality")
-    if municipality is not None and not _MUNICIPALITY_CODE.match(municipality):
-        raise InvalidInput("The parameter municipality must be a 4-digit code such as 0180.")
-    return SearchOptions(limit, near, municipality, _srid(args.get("srid")))
+    return SearchOptions(params.limit, near, params.municipality, params.srid)
 
 
 def _sweref(e: float, n: float, srid: int) -> dict[str, Any]:
@@ -85,10 +180,21 @@ def _feature(hit: SearchHit, srid: int) -> dict[str, Any]:
 
 
 @blueprint.get("/api/search")
+@contract(
+    "search",
+    "Type-ahead over streets, addresses and property designations",
+    tags=("lookup",),
+    description="See docs/api-lookup.md. A point outside Sweden in `near` answers 400 "
+    "`/problems/outside-sweden`.",
+    security=ANYONE,
+    query=SearchParams,
+    responses={200: ok(SearchResults, GEOJSON), **problems(400, 503)},
+)
 def search_endpoint() -> Response:
     """Type-ahead over streets, addresses and property designations (GeoJSON)."""
-    query = parse_query(check_query(request.args.get("q")))
-    options = _search_options()
+    params = parse_query(SearchParams)
+    query = parse_search_text(params.q)
+    options = _search_options(params)
     with get_pool().connection() as conn:
         hits = search(conn, query, options)
     body = {
@@ -101,26 +207,30 @@ def search_endpoint() -> Response:
     return response
 
 
-def _reverse_point() -> tuple[float, float, int]:
+def _reverse_point(params: ReverseParams) -> tuple[float, float, int]:
     """(x, y, srid) from ``lon``/``lat`` or ``x``/``y``/``srid``, checked to be in Sweden."""
-    args = request.args
-    has_lonlat = "lon" in args or "lat" in args
-    has_xy = "x" in args or "y" in args
+    has_lonlat = params.lon is not None or params.lat is not None
+    has_xy = params.x is not None or params.y is not None
     if has_lonlat and has_xy:
         raise InvalidInput("Give either lon and lat, or x, y and srid — not both.")
     if has_xy:
-        srid = _srid(args.get("srid"))
-        x, y = number("x", args.get("x")), number("y", args.get("y"))
-        check_sweref(x, y, srid)
-        return x, y, srid
+        x, y = _given("x", params.x), _given("y", params.y)
+        check_sweref(x, y, params.srid)
+        return x, y, params.srid
     if not has_lonlat:
         raise InvalidInput("Give the point as lon and lat (WGS 84) or x, y and srid (SWEREF 99).")
-    lon, lat = number("lon", args.get("lon")), number("lat", args.get("lat"))
+    lon, lat = _given("lon", params.lon), _given("lat", params.lat)
     check_lonlat(lon, lat)
     return lon, lat, WGS84
 
 
-def _reverse_body(result: ReverseResult) -> dict[str, Any]:
+def _given(name: str, value: float | None) -> float:
+    if value is None:
+        raise InvalidInput(f"The parameter {name} is missing.")
+    return value
+
+
+def _reverse_body(result: lookup_reverse.ReverseResult) -> dict[str, Any]:
     # Both languages in every answer: English in "message", Swedish in "message_sv".
     with in_lang("en"):
         message = reverse_message(result)
@@ -163,14 +273,23 @@ def _reverse_body(result: ReverseResult) -> dict[str, Any]:
 
 
 @blueprint.get("/api/reverse")
+@contract(
+    "reverse",
+    "Nearest address, property unit and municipality at a point",
+    tags=("lookup",),
+    description="Give `lon` and `lat`, or `x`, `y` (and `srid`): both or neither is 400. Points "
+    "that cannot be in Sweden are 400 `/problems/outside-sweden`, with a `hint` when the axes "
+    "look swapped.",
+    security=ANYONE,
+    query=ReverseParams,
+    responses={200: ok(ReverseResult), **problems(400, 503)},
+)
 def reverse_endpoint() -> Response:
     """Nearest address, property unit and municipality at a point."""
-    x, y, srid = _reverse_point()
-    radius = DEFAULT_RADIUS_M
-    if "radius" in request.args:
-        radius = float(whole_number("radius", request.args["radius"], 1, int(MAX_RADIUS_M)))
+    params = parse_query(ReverseParams)
+    x, y, srid = _reverse_point(params)
     with get_pool().connection() as conn:
-        result = reverse(conn, x, y, srid, radius)
+        result = reverse(conn, x, y, srid, float(params.radius))
     response = jsonify(_reverse_body(result))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, jsonify, request, url_for
+from pydantic import BaseModel, BeforeValidator, Field
 from werkzeug.wrappers import Response
 
 from layers.crs import plausible_in_sweden
@@ -27,7 +28,18 @@ from tiles.staticmap import (
 )
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
-from webmap.http.params import number, whole_number
+from webmap.http.contracts import (
+    ANYONE,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    FiniteNumber,
+    WholeNumber,
+    binary,
+    contract,
+    ok,
+    parse_query,
+    problems,
+)
 from webmap.i18n import alt_text, in_lang
 from webmap.services import services
 
@@ -35,19 +47,50 @@ blueprint = Blueprint("staticmap", __name__)
 _CACHE = "public, max-age=3600"
 
 
-def _optional(name: str, default: int, low: int, high: int) -> int:
-    text = request.args.get(name)
-    return default if text is None else whole_number(name, text, low, high)
+class StaticMapParams(BaseModel):
+    """Where and how large: the query of both static map endpoints."""
 
-
-def _request() -> StaticMap:
-    return StaticMap(
-        lon=number("lon", request.args.get("lon")),
-        lat=number("lat", request.args.get("lat")),
-        zoom=_optional("zoom", 16, 0, MAX_ZOOM),
-        width=_optional("width", 600, MIN_SIDE, MAX_SIDE),
-        height=_optional("height", 400, MIN_SIDE, MAX_SIDE),
+    lon: FiniteNumber = Field(
+        description="Longitude of the marked place (WGS 84).",
+        examples=[18.075],
+        json_schema_extra={"minimum": -180, "maximum": 180},
     )
+    lat: FiniteNumber = Field(
+        description="Latitude of the marked place (WGS 84).",
+        examples=[59.337],
+        json_schema_extra={"minimum": -85, "maximum": 85},
+    )
+    zoom: WholeNumber(0, MAX_ZOOM) = Field(16, description="Zoom level.")  # type: ignore[valid-type]
+    width: WholeNumber(MIN_SIDE, MAX_SIDE) = Field(600, description="Pixels.")  # type: ignore[valid-type]
+    height: WholeNumber(MIN_SIDE, MAX_SIDE) = Field(400, description="Pixels.")  # type: ignore[valid-type]
+
+    def wanted(self) -> StaticMap:
+        """The domain's request (it checks the place and the size, 400 otherwise)."""
+        return StaticMap(self.lon, self.lat, self.zoom, self.width, self.height)
+
+
+def _language(value: Any) -> Any:
+    if value not in {"sv", "en"}:
+        raise InvalidStaticMap("lang must be sv or en.")
+    return value
+
+
+class DescriptionParams(StaticMapParams):
+    """The static map's query, and the language of its alternative text."""
+
+    lang: Annotated[Literal["sv", "en"], BeforeValidator(_language)] = Field(
+        "sv", description="Language of the alternative text."
+    )
+
+
+class StaticMapDescription(BaseModel):
+    """The image URL and its alternative text."""
+
+    image: str
+    alt: str
+    width: int
+    height: int
+    lang: Literal["sv", "en"]
 
 
 def _params(wanted: StaticMap) -> dict[str, Any]:
@@ -61,9 +104,18 @@ def _params(wanted: StaticMap) -> dict[str, Any]:
 
 
 @blueprint.get("/api/staticmap")
+@contract(
+    "staticMap",
+    "A PNG of the basemap with the place marked",
+    tags=("staticmap",),
+    security=ANYONE,
+    query=StaticMapParams,
+    headers=(IF_NONE_MATCH,),
+    responses={200: binary("image/png", "PNG image"), 304: NOT_MODIFIED, **problems(400, 503)},
+)
 def static_map() -> Response:
     """The PNG image of the marked place on the basemap."""
-    wanted = _request()
+    wanted = parse_query(StaticMapParams).wanted()
     tileset = resolve_tileset(BASEMAP, services().catalog.layers())
     etag = hashlib.sha256(
         f"{tileset.version}:{sorted(_params(wanted).items())}".encode()
@@ -79,12 +131,18 @@ def static_map() -> Response:
 
 
 @blueprint.get("/api/staticmap.json")
+@contract(
+    "staticMapDescription",
+    "The static map's URL and its alternative text",
+    tags=("staticmap",),
+    security=ANYONE,
+    query=DescriptionParams,
+    responses={200: ok(StaticMapDescription), **problems(400, 503)},
+)
 def static_map_description() -> Response:
     """The image URL and its alternative text (Swedish by default, ``lang=en`` for English)."""
-    wanted = _request()
-    lang = request.args.get("lang", "sv")
-    if lang not in {"sv", "en"}:
-        raise InvalidStaticMap("lang must be sv or en.")
+    params = parse_query(DescriptionParams)
+    wanted, lang = params.wanted(), params.lang
     place = PlaceWords(lon=wanted.lon, lat=wanted.lat)
     # Far from Sweden SWEREF 99 TM is undefined (PostGIS refuses the transform) and there is
     # nothing to look up: such a place is described by its WGS 84 position alone.

@@ -9,8 +9,11 @@ A zoom outside a layer's range answers an empty tile (200, no bytes): clients tr
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from flask import Blueprint, jsonify, request, url_for
 from morecantile import Tile
+from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
 from layers.catalog import RASTER
@@ -28,11 +31,51 @@ from webmap.http.caching import (
     redirect_to_live,
     tile_cache_control,
 )
+from webmap.http.contracts import (
+    ANYONE,
+    ANYONE_OR_STAFF,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    REDIRECT,
+    binary,
+    contract,
+    ok,
+    parse_query,
+    problems,
+)
+from webmap.http.models import TileJsonQuery, TileLayer, TilePath, VectorTileQuery
 from webmap.http.problems import problem
 from webmap.http.tilesets import raster_layer, raster_tilejson_response, tile_url_template
 from webmap.services import services
 
 blueprint = Blueprint("tiles", __name__)
+
+
+class TileJSON(BaseModel):
+    """TileJSON 3.0.0; vector layers list `vector_layers`, raster layers `renderings`."""
+
+    tilejson: Literal["3.0.0"]
+    tiles: list[str] = Field(min_length=1)
+    minzoom: int = Field(ge=0, le=24)
+    maxzoom: int = Field(ge=0, le=24)
+    bounds: list[float] = Field(min_length=4)
+    vector_layers: list[dict[str, Any]] | None = None
+    renderings: list[str] | None = None
+
+
+class Style(BaseModel):
+    """A MapLibre style (version 8)."""
+
+    version: Literal[8]
+    sources: dict[str, Any]
+    layers: list[dict[str, Any]]
+
+
+class StyleName(BaseModel):
+    """The style's name."""
+
+    name: str = Field(description="Only `basemap` exists.", examples=["basemap"])
+
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 
@@ -61,14 +104,35 @@ def _render(tileset: Tileset, key: TileKey, compressed: bool) -> CachedTile:
 
 
 @blueprint.get("/tiles/<name>/<z>/<x>/<y>.mvt")
+@contract(
+    "vectorTile",
+    "A Mapbox Vector Tile of a layer or the basemap",
+    tags=("tiles",),
+    description="Private layers answer 404 to anonymous callers.",
+    security=ANYONE_OR_STAFF,
+    path=TilePath,
+    query=VectorTileQuery,
+    headers=(IF_NONE_MATCH,),
+    responses={
+        200: binary(
+            MVT_MEDIA_TYPE,
+            "The tile (gzip when accepted); a zoom outside the layer's range answers an empty "
+            "tile (no bytes)",
+        ),
+        302: REDIRECT,
+        304: NOT_MODIFIED,
+        **problems(400, 404, 503),
+    },
+)
 def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     """One vector tile of a layer or of the basemap."""
     tile = parse_tile(z, x, y)
     tileset = _tileset(name, stale_ok=True)
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
+    asked = parse_query(VectorTileQuery).v
     moved = redirect_to_live(
-        "tiles.vector_tile", tileset.version, name=name, z=tile.z, x=tile.x, y=tile.y
+        "tiles.vector_tile", tileset.version, asked, name=name, z=tile.z, x=tile.x, y=tile.y
     )
     if moved is not None:
         return moved
@@ -76,7 +140,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     etag = f"{tileset.name}-{tileset.version}-{tile.z}-{tile.x}-{tile.y}" + (
         "-gz" if use_gzip else ""
     )
-    cache_control = layer_cache_control(tileset.public, tile_cache_control())
+    cache_control = layer_cache_control(tileset.public, tile_cache_control(asked))
     unchanged = not_modified(etag, cache_control, "Accept-Encoding")
     if unchanged is not None:
         return unchanged
@@ -91,11 +155,21 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
 
 
 @blueprint.get("/tiles/<name>.json")
+@contract(
+    "tileJson",
+    "TileJSON 3.0.0 of a layer or the basemap",
+    tags=("tiles",),
+    security=ANYONE_OR_STAFF,
+    path=TileLayer,
+    query=TileJsonQuery,
+    responses={200: ok(TileJSON), **problems(400, 404, 503)},
+)
 def tilejson_document(name: str) -> Response:
     """TileJSON 3.0.0 of a layer or the basemap, pointing at versioned tile URLs."""
     found = services().catalog.layers().get(name)
     if found is not None and found.kind == RASTER:
-        return raster_tilejson_response(raster_layer(name))
+        params = parse_query(TileJsonQuery)
+        return raster_tilejson_response(raster_layer(name), params.format, params.render)
     tileset = _tileset(name)
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
@@ -106,6 +180,14 @@ def tilejson_document(name: str) -> Response:
 
 
 @blueprint.get("/styles/<name>.json")
+@contract(
+    "style",
+    "The MapLibre style of the basemap",
+    tags=("tiles",),
+    security=ANYONE,
+    path=StyleName,
+    responses={200: ok(Style), **problems(404, 503)},
+)
 def style_document(name: str) -> Response:
     """The MapLibre style of the basemap (the only style so far)."""
     if name != BASEMAP:

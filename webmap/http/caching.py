@@ -25,9 +25,11 @@ def layer_cache_control(public: bool, shared: str) -> str:
     return shared if public else PRIVATE
 
 
-def redirect_to_live(endpoint: str, live_version: str, **values: Any) -> Response | None:
-    """A ``302`` to the live version's URL when an older ``v`` was asked for, else ``None``."""
-    asked = request.args.get("v")
+def redirect_to_live(
+    endpoint: str, live_version: str, asked: str | None, **values: Any
+) -> Response | None:
+    """A ``302`` to the live version's URL when an older version (``?v=``, ``asked``) was asked
+    for, else ``None``."""
     if asked is None or asked == live_version:
         return None
     response = redirect(url_for(endpoint, **values, v=live_version), 302)
@@ -35,9 +37,10 @@ def redirect_to_live(endpoint: str, live_version: str, **values: Any) -> Respons
     return response
 
 
-def tile_cache_control() -> str:
-    """Year-long and immutable for a versioned URL; a minute for an unversioned one."""
-    return IMMUTABLE if request.args.get("v") is not None else SHORT
+def tile_cache_control(asked: str | None) -> str:
+    """Year-long and immutable for a versioned URL (``asked``, the ``?v=``); a minute for an
+    unversioned one."""
+    return IMMUTABLE if asked is not None else SHORT
 
 
 def not_modified(etag: str, cache_control: str, vary: str | None = None) -> Response | None:

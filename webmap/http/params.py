@@ -9,7 +9,7 @@ from layers.errors import InvalidInput
 
 # ASCII digits only: int() also takes "1_000", " 12 " and other scripts' digits ("١٢"), and
 # str.isdigit() takes "²", which int() refuses. One rule for every query, form and JSON field.
-_WHOLE = re.compile(r"-?[0-9]{1,18}")
+_WHOLE = re.compile(r"-?[0-9]{1,19}")  # up to 2**63 - 1, PostgreSQL's bigint
 
 
 def number(name: str, text: str | None) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from werkzeug.wrappers import Response
 
 from layers.catalog import RASTER, LayerInfo
@@ -46,18 +46,17 @@ def raster_path(layer: LayerInfo) -> Path:
     return stored_path(raster_storage(services().settings), layer.table_name)
 
 
-def raster_tilejson_response(layer: LayerInfo) -> Response:
+def raster_tilejson_response(layer: LayerInfo, suffix: str, render: str | None) -> Response:
     """The TileJSON of a raster layer, pointing at versioned tile URLs.
 
     ``?render=`` and ``?format=png|webp`` on the TileJSON URL carry over into the tile URLs, so
     a map client configured with ``/tiles/dem.json?render=elevation`` gets the colour ramp.
     """
     path = raster_path(layer)
-    suffix = request.args.get("format", "png")
     image_format(suffix)
     query = f"?v={layer.version}"
-    if "render" in request.args:
-        query += f"&render={describe_raster(path).rendering(request.args['render'])}"
+    if render is not None:
+        query += f"&render={describe_raster(path).rendering(render)}"
     base = url_for("raster.raster_tile", name=layer.name, z=0, x=0, y=0, fmt=suffix, _external=True)
     template = base.replace(f"/0/0/0.{suffix}", f"/{{z}}/{{x}}/{{y}}.{suffix}") + query
     response = jsonify(raster_tilejson(layer, path, template))

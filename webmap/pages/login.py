@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
+from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
 from staff.accounts import check_password, password_hash_of, store_rehash
@@ -31,6 +32,21 @@ from webmap.http.auth import (
     staff_required,
     staff_session,
 )
+from webmap.http.contracts import (
+    ANYONE,
+    HTML,
+    HTML_PAGE,
+    JSON,
+    NO_CONTENT,
+    PROBLEM_JSON,
+    REDIRECT,
+    STAFF,
+    Problem,
+    Reply,
+    contract,
+    ok,
+    problems,
+)
 from webmap.http.problems import problem
 from webmap.i18n import login_wait, wrong_login
 
@@ -39,11 +55,61 @@ blueprint = Blueprint("auth", __name__)
 log = logging.getLogger("webmap.auth")
 
 
+class Credentials(BaseModel):
+    """A JSON login."""
+
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+
+
+class LoginForm(Credentials):
+    """The login page's form."""
+
+    csrf_token: str
+    next: str | None = None
+
+
+class LoggedIn(BaseModel):
+    """A JSON login's answer."""
+
+    user: str
+    csrf_token: str
+
+
+class SessionInfo(BaseModel):
+    """Who is calling, how, with which scope; the CSRF token for a session."""
+
+    user: str
+    via: str
+    scope: str
+    csrf_token: str | None = None
+
+
+_TOO_MANY = Reply(
+    "Too many failed logins for this user name or from this address; try again after "
+    "Retry-After seconds (problem JSON, or the login page with the message for a form)",
+    {PROBLEM_JSON: Problem, HTML: {"type": "string"}},
+    headers={
+        "Retry-After": {
+            "description": "Seconds until the next attempt is accepted",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+)
+
+
 def _wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 @blueprint.get("/login")
+@contract(
+    "loginPage",
+    "The staff login form",
+    tags=("staff",),
+    security=ANYONE,
+    responses={200: HTML_PAGE},
+)
 def login_page() -> str:
     """A plain HTML login form; works without JavaScript."""
     staff = staff_session()
@@ -52,6 +118,19 @@ def login_page() -> str:
 
 
 @blueprint.post("/login")
+@contract(
+    "login",
+    "Log in (form or JSON); the form needs the CSRF token of the login page",
+    tags=("staff",),
+    security=ANYONE,
+    body={JSON: Credentials, "application/x-www-form-urlencoded": LoginForm},
+    responses={
+        200: Reply("Logged in (JSON)", {JSON: LoggedIn}),
+        303: REDIRECT,
+        **problems(401, 403, 503),
+        429: _TOO_MANY,
+    },
+)
 def login() -> Response | tuple[str, int]:
     """Log in with a form or JSON ``{username, password}``; answers JSON or redirects."""
     sent = request.get_json(silent=True) if request.is_json else None
@@ -156,6 +235,13 @@ def _local_target(target: str | None) -> str | None:
 
 
 @blueprint.post("/logout")
+@contract(
+    "logout",
+    "End the session (needs the CSRF token)",
+    tags=("staff",),
+    security=STAFF,
+    responses={204: NO_CONTENT, 303: REDIRECT, **problems(401, 403, 503)},
+)
 @staff_required(publish=False)
 def logout() -> Response:
     """End the session on the server (needs the CSRF token, like every session write)."""
@@ -168,6 +254,13 @@ def logout() -> Response:
 
 
 @blueprint.get("/api/session")
+@contract(
+    "session",
+    "Who is calling, and the session's CSRF token",
+    tags=("staff",),
+    security=STAFF,
+    responses={200: ok(SessionInfo), **problems(401, 503)},
+)
 @staff_required(publish=False)
 def session_info() -> Response:
     """Who is logged in and the CSRF token scripts in the admin pages send back."""

@@ -17,11 +17,12 @@ import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from flask import Blueprint, render_template, request
 from psycopg_pool import PoolTimeout
+from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
 from layers.errors import InvalidInput, LayerNotFound
@@ -30,6 +31,17 @@ from tiles.preload import first_tiles
 from tiles.tilejson import DATA_MAXZOOM
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
+from webmap.http.contracts import (
+    ANYONE,
+    HTML_PAGE,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    Reply,
+    contract,
+    parse_query,
+    problems,
+)
+from webmap.http.models import LANGUAGE, PageLanguage
 from webmap.http.security_headers import allow_framing, embed_origins
 from webmap.http.tilesets import tile_url_template
 from webmap.i18n import with_place_label
@@ -39,15 +51,37 @@ blueprint = Blueprint("widget", __name__)
 
 DIST = Path(__file__).resolve().parents[1] / "static" / "dist"
 WIDGET_FILES = {"webmap.js": "text/javascript", "webmap.js.map": "application/json"}
-LANGS = {"sv", "en"}
 MAX_VALUE_CHARS = 20_000
 
 
+class WidgetFile(BaseModel):
+    """A file of the widget's build."""
+
+    filename: Literal["webmap.js", "webmap.js.map"] = Field(description="The file.")
+
+
+class EmbedParams(BaseModel):
+    """The query of ``/embed``."""
+
+    origin: str = Field(
+        "",
+        description="The parent page's origin; must be allow-listed (WEBMAP_EMBED_ORIGINS).",
+    )
+    lang: Literal["sv", "en"] = LANGUAGE
+
+
+class DemoForm(BaseModel):
+    """What the demo e-service's form posts (any other field is echoed back)."""
+
+    location: str | None = Field(
+        None, max_length=MAX_VALUE_CHARS, description="The picker's value (JSON GeoJSON Feature)"
+    )
+    area: str | None = Field(None, max_length=MAX_VALUE_CHARS)
+    location_text: str | None = None
+
+
 def _lang() -> str:
-    lang = request.args.get("lang", "sv")
-    if lang not in LANGS:
-        raise InvalidInput(f"lang must be one of {sorted(LANGS)}, not {lang!r}.")
-    return lang
+    return parse_query(PageLanguage).lang
 
 
 def _page(html: str) -> Response:
@@ -82,6 +116,22 @@ def _compressed(path: Path) -> _Compressed:
 
 
 @blueprint.get("/widget/<path:filename>")
+@contract(
+    "widgetFile",
+    "The widget bundle (one ES module) and its source map",
+    tags=("widget",),
+    security=ANYONE,
+    path=WidgetFile,
+    headers=(IF_NONE_MATCH,),
+    responses={
+        200: Reply(
+            "The file (gzip when accepted), `Access-Control-Allow-Origin: *`",
+            {"text/javascript": {"type": "string"}, "application/json": None},
+        ),
+        304: NOT_MODIFIED,
+        **problems(404),
+    },
+)
 def widget_file(filename: str) -> Response:
     """The widget bundle (and its source map) from the frontend build, gzipped when accepted."""
     if filename not in WIDGET_FILES:
@@ -140,12 +190,28 @@ def _demo(template: str, zoom: int) -> Response:
 
 
 @blueprint.get("/demo")
+@contract(
+    "demoForm",
+    "The demo e-service form (Felanmälan – gata och park)",
+    tags=("widget",),
+    security=ANYONE,
+    query=PageLanguage,
+    responses={200: HTML_PAGE, **problems(400)},
+)
 def demo_form() -> Response:
     """The demo e-service's form, with the picker (``?lang=en`` for the English picker)."""
     return _demo("demo.html", zoom=16)
 
 
 @blueprint.get("/demo/bygglov")
+@contract(
+    "demoBuildingPermit",
+    "The demo building-permit question (draw an area)",
+    tags=("widget",),
+    security=ANYONE,
+    query=PageLanguage,
+    responses={200: HTML_PAGE, **problems(400)},
+)
 def demo_building_permit() -> Response:
     """A building-permit question answered by drawing an area (``mode="polygon"``)."""
     return _demo("demo_bygglov.html", zoom=17)
@@ -211,6 +277,14 @@ def _location(text: str) -> dict[str, Any] | None:
 
 
 @blueprint.post("/demo")
+@contract(
+    "demoReceipt",
+    "What the demo e-service received",
+    tags=("widget",),
+    security=ANYONE,
+    body={"application/x-www-form-urlencoded": DemoForm},
+    responses={200: HTML_PAGE, **problems(400, 503)},
+)
 def demo_receipt() -> Response:
     """What the demo e-service received: the picker's value as JSON, and the fallback text."""
     location = _location(request.form.get("location", "") or request.form.get("area", ""))
@@ -238,9 +312,17 @@ def demo_receipt() -> Response:
 
 
 @blueprint.get("/embed")
+@contract(
+    "embed",
+    "The picker alone, for an iframe",
+    tags=("widget",),
+    security=ANYONE,
+    query=EmbedParams,
+    responses={200: HTML_PAGE, **problems(400)},
+)
 def embed_page() -> Response:
     """The picker alone, for an iframe; posts its value to ``?origin=`` if allow-listed."""
-    origin = request.args.get("origin", "").rstrip("/")
+    origin = parse_query(EmbedParams).origin.rstrip("/")
     allowed = embed_origins()
     if origin and origin not in allowed:
         raise InvalidInput(f"origin {origin!r} is not allowed to embed this map.")
