@@ -73,3 +73,10 @@ def current_revision(conn: psycopg.Connection[tuple[object, ...]]) -> str | None
         return None
     found = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
     return str(found[0]) if found else None
+
+
+def newest_revision() -> str:
+    """The newest migration this code ships (migration files are named by their revision id,
+    numbered in order), read without importing alembic: ``/readyz`` asks it on every probe."""
+    versions = Path(__file__).resolve().parent / "migrations" / "versions"
+    return sorted(p.stem for p in versions.glob("[0-9]*.py"))[-1]

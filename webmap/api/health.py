@@ -1,4 +1,5 @@
-"""``/healthz``: is the database reachable, is the schema in place, which data is live.
+"""``/healthz``: is the database reachable, is the schema in place, which data is live;
+``/readyz``: may a balancer send this node traffic.
 
 Anyone may ask (monitors have no login), so anonymous callers see only public layers: a private
 layer's name is not disclosed here any more than by ``/tiles`` or ``/ogc``. Staff (token or
@@ -7,12 +8,14 @@ login) see every layer.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from flask import Blueprint, Response, jsonify
+import psycopg
+from flask import Blueprint, Response, current_app, jsonify
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 
-from layers.schema import current_revision
+from layers.schema import current_revision, newest_revision
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
 from webmap.http.auth import is_staff
@@ -62,5 +65,75 @@ def healthz() -> Response:
             "layers": {name: layer.version for name, layer in visible.items()},
         }
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class Readiness(BaseModel):
+    """What ``/readyz`` answers when this node can serve: each check and its outcome."""
+
+    status: Literal["ready"]
+    checks: dict[str, str]
+
+
+_REDIS_CLIENT = "webmap.readyz.redis"
+
+
+def _redis(url: str) -> Any:
+    """One Redis client per app for the probes, made on the first probe."""
+    client = current_app.extensions.get(_REDIS_CLIENT)
+    if client is None:
+        import redis  # only needed when configured
+
+        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        current_app.extensions[_REDIS_CLIENT] = client
+    return client
+
+
+def _checks() -> dict[str, str]:
+    """Every dependency this node needs, as ``ok`` or what is wrong (never raises)."""
+    checks: dict[str, str] = {}
+    try:
+        with get_pool().connection() as conn:
+            revision = current_revision(conn)
+        checks["database"] = "ok"
+        wanted = newest_revision()
+        if revision == wanted:
+            checks["schema"] = "ok"
+        else:
+            checks["schema"] = (
+                f"at {revision or 'nothing'}, this code needs {wanted}: run `webmap db init`"
+            )
+    except (psycopg.Error, PoolTimeout):
+        checks["database"] = "unreachable"
+    redis_url = services().settings.redis_url
+    if redis_url:
+        try:
+            _redis(redis_url).ping()
+            checks["redis"] = "ok"
+        except Exception:  # redis-py raises several types for a refused or silent server
+            checks["redis"] = "unreachable"
+    return checks
+
+
+@blueprint.get("/readyz")
+@contract(
+    "readyz",
+    "Whether this node can serve: database reachable, migrations current, Redis when configured",
+    tags=("service",),
+    security=ANYONE,
+    responses={200: ok(Readiness), **problems(503)},
+)
+def readyz() -> Response:
+    """200 when every dependency answers; 503 problem JSON naming the failing checks, so a
+    balancer drains this node (``/healthz`` stays the liveness and data-version answer)."""
+    checks = _checks()
+    failing = {name: outcome for name, outcome in checks.items() if outcome != "ok"}
+    if failing:
+        detail = "; ".join(f"{name}: {outcome}" for name, outcome in failing.items())
+        response = problem(503, "Not ready", detail, "not-ready", checks=checks)
+        response.headers["Retry-After"] = str(services().settings.db_retry_after)
+        return response
+    response = jsonify({"status": "ready", "checks": checks})
     response.headers["Cache-Control"] = "no-store"
     return response
