@@ -222,3 +222,51 @@ def test_the_budget_is_a_setting_reported_in_tilejson(sample_database: str) -> N
         assert 2048 < len(response.data) <= 4096
         layers = decode(response.data)
         assert layers["municipalities"]["features"]
+
+
+def test_points_are_thinned_on_a_grid(sample_database: str) -> None:
+    """Too many points for the allowance: one per grid cell (16 x 16 over the tile, the lowest
+    feature id in each) before a second one anywhere, so what is left stays spread out."""
+    with psycopg.connect(sample_database) as conn:
+        pois = load_catalog(conn)["pois"]
+    tile = TMS.tile(18.0705, 59.3382, 13)
+    box = TMS.xy_bounds(tile)
+    cell = (box.right - box.left) / 16
+    margin = (box.right - box.left) * 64 / 4096
+    with psycopg.connect(sample_database) as conn:
+        rows = conn.execute(
+            sql.SQL(
+                """
+                SELECT floor((ST_X(geom) - %(left)s) / %(cell)s) AS i,
+                       floor((ST_Y(geom) - %(bottom)s) / %(cell)s) AS j, fid, name
+                FROM {} WHERE geom && ST_MakeEnvelope(%(l)s, %(b)s, %(r)s, %(t)s, 3857)
+                ORDER BY fid
+                """
+            ).format(sql.Identifier(DATA_SCHEMA, pois.table_name)),
+            {
+                "left": box.left,
+                "bottom": box.bottom,
+                "cell": cell,
+                "l": box.left - margin,
+                "b": box.bottom - margin,
+                "r": box.right + margin,
+                "t": box.top + margin,
+            },
+        ).fetchall()
+    first_in_cell: dict[tuple[float, float], str | None] = {}
+    for i, j, _fid, name in rows:
+        first_in_cell.setdefault((i, j), name)
+    assert len(rows) > 2 * len(first_in_cell)  # dense enough that thinning matters
+    source = TileSource(pois, "pois", 0, 22, ("name",))
+    tileset = Tileset("t", "t", "", "1", (source,), "", True)
+    renderer = TileRenderer(
+        lambda: psycopg.connect(sample_database), TileOptions(max_features=len(first_in_cell))
+    )
+    data = renderer.render(tileset, tile)
+    assert renderer.render(tileset, tile) == data
+    drawn = decode(data)["pois"]["features"]
+    assert len(drawn) == len(first_in_cell)
+    cells = {(x // 256, 15 - y // 256) for x, y in (f["geometry"]["coordinates"] for f in drawn)}
+    assert len(cells) >= 0.9 * len(first_in_cell)  # one per cell, give or take grid snapping
+    names = sorted(str(f["properties"].get("name")) for f in drawn)
+    assert names == sorted(str(n) for n in first_in_cell.values())

@@ -1,9 +1,9 @@
 """Vector tiles from PostGIS: the ``ST_AsMVT`` query, built from small pieces, and its renderer.
 
-One statement per tile: every active source becomes ``ST_AsMVT`` over features whose stored
-EPSG:3857 geometry meets the buffered tile envelope (the GiST index answers that), read from the
-overview column that suits the zoom, and the per-layer MVT blobs are concatenated (MVT layers
-concatenate as protobuf messages do).
+One statement per tile (more only for a tile over budget, below): every active source becomes
+``ST_AsMVT`` over features whose stored EPSG:3857 geometry meets the buffered tile envelope (the
+GiST index answers that), read from the overview column that suits the zoom, and the per-layer
+MVT blobs are concatenated (MVT layers concatenate as protobuf messages do).
 
 A tile is a deterministic function of the layers' versions and (z, x, y): every limit works on a
 total order, and ``ST_AsMVT`` reads its rows in that order. The drop rule, when a layer is too
@@ -18,6 +18,9 @@ dense for a zoom:
    ties go to the lower feature id.
 3. Each source keeps at most ``max_features`` of that ranking; if the encoded tile is still over
    ``max_bytes`` it is rendered again keeping a smaller share of every source until it fits.
+
+Ranking costs a little, so :class:`TileRenderer` first renders every visible feature in feature
+id order and ranks only a tile that is over either budget.
 """
 
 from __future__ import annotations
@@ -66,8 +69,17 @@ _SEARCH = sql.SQL(
 
 #: A feature's size in metres of EPSG:3857, measured on the geometry drawn at the tile's zoom:
 #: the square root of the area for polygons, the length for lines, 0 for points.
-SIZE_SQL = (
-    "CASE ST_Dimension({g}) WHEN 2 THEN sqrt(ST_Area({g})) WHEN 1 THEN ST_Length({g}) ELSE 0 END"
+SIZE_SQL = {
+    "Polygon": "sqrt(ST_Area({g}))",
+    "LineString": "ST_Length({g})",
+    "Point": "0",
+    None: "CASE ST_Dimension({g}) WHEN 2 THEN sqrt(ST_Area({g})) WHEN 1 THEN ST_Length({g})"
+    " ELSE 0 END",
+}
+#: A point's rank in its grid cell (1 for the lowest feature id in the cell, 2 for the next…).
+_CELL_RANK = sql.SQL(
+    "row_number() OVER (PARTITION BY floor((ST_X(t.geom) - %(left)s) / %(cell)s),"
+    " floor((ST_Y(t.geom) - %(bottom)s) / %(cell)s) ORDER BY t.fid)"
 )
 
 
@@ -75,15 +87,33 @@ def _limit_parameter(index: int) -> str:
     return f"limit_{index}"
 
 
-def _source_sql(source: TileSource, index: int, zoom: int, options: TileOptions) -> sql.Composed:
+def _ranking(source: TileSource, geometry: sql.Composable) -> tuple[sql.Composable, sql.Composable]:
+    """The extra columns and the ORDER BY of the drop rule (see the module's docstring)."""
+    kind = source.layer.geometry_type
+    size = sql.SQL(SIZE_SQL.get(kind, SIZE_SQL[None])).format(g=geometry)
+    if kind == "Point":
+        columns = sql.SQL(', {} AS "~cell"').format(_CELL_RANK)
+        order = sql.SQL('c."~cell", c."~fid"')
+    else:
+        columns = sql.SQL(', {} AS "~size"').format(size)
+        order = sql.SQL('c."~size" DESC, c."~fid"')
+    return columns, order
+
+
+def _source_sql(
+    source: TileSource, index: int, zoom: int, options: TileOptions, ranked: bool
+) -> sql.Composed:
     """``ST_AsMVT`` of one source and its feature count; the envelopes and the source's
     feature allowance (``limit_<index>``) are named parameters of :func:`tile_query`.
 
     Features invisible at the zoom (an EMPTY overview cell) or with nothing left inside the
-    buffered tile (``ST_AsMVTGeom`` is NULL) are discarded *before* the allowance applies; the
-    rest are ordered by the drop rule -- largest first, then (point layers) one point per grid
-    cell before a second one in any cell, then the feature id -- so the allowance keeps the
-    features that matter most and the tile is the same bytes on every render.
+    buffered tile (``ST_AsMVTGeom`` is NULL for both) are discarded *before* the allowance
+    applies. ``ranked`` orders the rest by the drop rule, so an allowance keeps the features
+    that matter most; otherwise by feature id alone, which is cheaper and enough when nothing
+    is dropped. Either way the order is total, so the tile is the same bytes on every render.
+
+    ``OFFSET 0`` keeps the planner from flattening the inner query, which would evaluate
+    ``ST_AsMVTGeom`` twice per feature (once in the filter, once in the output).
 
     The search box is a plain expression of parameters in each subquery (no shared CTE), so the
     filter is an index condition on the table itself rather than a join the planner may turn
@@ -96,27 +126,23 @@ def _source_sql(source: TileSource, index: int, zoom: int, options: TileOptions)
     inner_attributes = sql.SQL("").join(
         sql.SQL(", t.{}").format(sql.Identifier(name)) for name in source.attributes
     )
-    size = sql.SQL(SIZE_SQL).format(g=geometry)
-    if source.layer.geometry_type == "Point":
-        cell = sql.SQL(
-            "row_number() OVER (PARTITION BY floor((ST_X(t.geom) - %(left)s) / %(cell)s),"
-            " floor((ST_Y(t.geom) - %(bottom)s) / %(cell)s) ORDER BY t.fid)"
-        )
+    if ranked:
+        ranking, order = _ranking(source, geometry)
     else:
-        cell = sql.SQL("0")
+        ranking, order = sql.SQL(""), sql.SQL('c."~fid"')
     return sql.SQL(
         """
         (SELECT coalesce(ST_AsMVT(q, {name}, {extent}, 'geom'), ''::bytea) AS mvt,
                 count(*) AS n FROM (
             SELECT c.geom {attributes} FROM (
                 SELECT ST_AsMVTGeom({geometry}, {envelope}, {extent}, {buffer}, true) AS geom,
-                       {size} AS "~size", {cell} AS "~cell", t.fid AS "~fid"
-                       {inner_attributes}
+                       t.fid AS "~fid" {ranking} {inner_attributes}
                 FROM {table} AS t
-                WHERE t.geom && {search} AND NOT ST_IsEmpty({geometry})
+                WHERE t.geom && {search}
+                OFFSET 0
             ) AS c
             WHERE c.geom IS NOT NULL
-            ORDER BY c."~size" DESC, c."~cell", c."~fid"
+            ORDER BY {order}
             LIMIT %({limit})s
         ) AS q) AS {alias}
         """
@@ -127,8 +153,8 @@ def _source_sql(source: TileSource, index: int, zoom: int, options: TileOptions)
         extent=sql.Literal(options.extent),
         geometry=geometry,
         buffer=sql.Literal(options.buffer),
-        size=size,
-        cell=cell,
+        ranking=ranking,
+        order=order,
         attributes=attributes,
         inner_attributes=inner_attributes,
         table=sql.Identifier(DATA_SCHEMA, source.layer.table_name),
@@ -138,8 +164,10 @@ def _source_sql(source: TileSource, index: int, zoom: int, options: TileOptions)
 
 
 @functools.lru_cache(maxsize=512)
-def _statement(sources: tuple[TileSource, ...], zoom: int, options: TileOptions) -> bytes:
-    """The tile statement as bytes, composed once per (sources, zoom, options).
+def _statement(
+    sources: tuple[TileSource, ...], zoom: int, options: TileOptions, ranked: bool
+) -> bytes:
+    """The tile statement as bytes, composed once per (sources, zoom, options, ranked).
 
     One row: each source's MVT blob and feature count, in the sources' order. Composing with
     ``psycopg.sql`` costs about half a millisecond, as much as a small tile's query; the text
@@ -150,7 +178,7 @@ def _statement(sources: tuple[TileSource, ...], zoom: int, options: TileOptions)
         for i in range(len(sources))
     )
     parts = sql.SQL(" CROSS JOIN ").join(
-        _source_sql(s, i, zoom, options) for i, s in enumerate(sources)
+        _source_sql(s, i, zoom, options, ranked) for i, s in enumerate(sources)
     )
     return sql.SQL("SELECT {} FROM {}").format(columns, parts).as_bytes(None)
 
@@ -160,15 +188,18 @@ def tile_query(
     tile: Tile,
     options: TileOptions,
     limits: Sequence[int] | None = None,
+    ranked: bool = False,
 ) -> tuple[bytes, dict[str, float]]:
     """The statement and its bound parameters for ``tile`` made of ``sources`` (non-empty).
 
-    ``limits`` is each source's feature allowance (``options.max_features`` when not given).
+    ``limits`` is each source's feature allowance; ``ranked`` chooses the drop rule's order
+    over the feature id's (see :func:`_source_sql`). The defaults are the renderer's first
+    statement, the one most tiles take: feature id order, ``max_features + 1`` per source.
     The statement returns one row: MVT blob and feature count of each source, in order.
     """
     left, bottom, right, top = tile_envelope(tile)
     margin = (right - left) * options.buffer / options.extent
-    query = _statement(tuple(sources), tile.z, options)
+    query = _statement(tuple(sources), tile.z, options, ranked)
     params: dict[str, float] = {
         "left": left,
         "bottom": bottom,
@@ -180,7 +211,7 @@ def tile_query(
         "search_top": top + margin,
         "cell": (right - left) / POINT_GRID_CELLS,
     }
-    allowances = [options.max_features] * len(sources) if limits is None else limits
+    allowances = [options.max_features + 1] * len(sources) if limits is None else limits
     for index, allowance in enumerate(allowances):
         params[_limit_parameter(index)] = max(0, int(allowance))
     return query, params
@@ -210,22 +241,41 @@ class TileRenderer:
     def render(self, tileset: Tileset, tile: Tile) -> bytes:
         """The tile's MVT bytes; empty when no source of the tileset is active at this zoom.
 
-        A tile over ``options.max_bytes`` is rendered again with smaller feature allowances
-        (:func:`smaller_allowances`) until it fits; each render is a deterministic function of
-        the layers' versions and the tile, so the result is too.
+        First every feature, in feature id order, allowing one more than ``max_features`` per
+        source to learn whether any source has more. When one has, or the tile is over
+        ``options.max_bytes``, the tile is rendered in the drop rule's order with allowances
+        that shrink (:func:`smaller_allowances`) until it fits. Each render is a function of
+        the layers' versions and the tile alone, so the result is too.
         """
         sources = tileset.sources_at(tile.z)
         if not sources:
             return b""
-        limits: list[int] | None = None
+        cap = self.options.max_features
         with self._connect() as conn:
+            data, counts = self._run(conn, sources, tile, None, False)
+            if len(data) <= self.options.max_bytes and max(counts) <= cap:
+                return data
+            limits = [min(n, cap) for n in counts]
+            if max(counts) <= cap:  # only too many bytes: no need to render all of it again
+                limits = smaller_allowances(counts, len(data), self.options.max_bytes)
             while True:
-                query, params = tile_query(sources, tile, self.options, limits)
-                row = conn.execute(query, params).fetchone()
-                if row is None:
-                    return b""
-                data = b"".join(bytes(blob) for blob in row[0::2] if blob is not None)
+                data, counts = self._run(conn, sources, tile, limits, True)
                 if len(data) <= self.options.max_bytes:
                     return data
-                counts = [int(n) for n in row[1::2]]
                 limits = smaller_allowances(counts, len(data), self.options.max_bytes)
+
+    def _run(
+        self,
+        conn: Any,
+        sources: Sequence[TileSource],
+        tile: Tile,
+        limits: Sequence[int] | None,
+        ranked: bool,
+    ) -> tuple[bytes, list[int]]:
+        """One render: the concatenated MVT blobs and each source's feature count."""
+        query, params = tile_query(sources, tile, self.options, limits, ranked)
+        row = conn.execute(query, params).fetchone()
+        if row is None:
+            return b"", [0] * len(sources)
+        data = b"".join(bytes(blob) for blob in row[0::2] if blob is not None)
+        return data, [int(n) for n in row[1::2]]
