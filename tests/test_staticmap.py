@@ -110,3 +110,42 @@ def test_alt_text_of_a_place_far_from_sweden_gives_its_position(client: FlaskCli
     assert "vid 0,00000° N, 96,00000° E (WGS 84)" in sv.get_json()["alt"]
     en = client.get("/api/staticmap.json?lat=-33.9&lon=-70.6&lang=en").get_json()
     assert en["alt"].startswith("Map with a marker at 33.90000° S, 70.60000° W (WGS 84).")
+
+
+def test_the_feature_cap_keeps_visible_features_in_id_order(sample_database: str) -> None:
+    """Invisible features (EMPTY at the zoom) are dropped before the cap, which takes features
+    by id: a capped static map is the same every time and never loses what can be seen."""
+    import psycopg
+    from psycopg import sql
+
+    from layers.catalog import load_catalog
+    from layers.schema import DATA_SCHEMA
+    from layers.store import overview_sql
+    from tiles.tilesets import BASEMAP, resolve_tileset
+
+    with psycopg.connect(sample_database) as conn:
+        source = next(
+            s
+            for s in resolve_tileset(BASEMAP, load_catalog(conn)).sources
+            if s.layer.name == "buildings"
+        )
+        box = [2_010_000.0, 8_250_000.0, 2_016_000.0, 8_256_000.0]  # Östermalm, EPSG:3857
+        zoom = 11  # 79 of the 178 sample buildings there are big enough to see
+        table = sql.Identifier(DATA_SCHEMA, source.layer.table_name)
+        counts = conn.execute(
+            sql.SQL(
+                "SELECT count(*) FILTER (WHERE NOT ST_IsEmpty({g})), count(*) FROM {t} AS t "
+                "WHERE t.geom && ST_MakeEnvelope(%s, %s, %s, %s, 3857)"
+            ).format(g=overview_sql(zoom, "t"), t=table),
+            box,
+        ).fetchone()
+        assert counts is not None
+        visible, everything = counts
+        assert 20 < visible < everything
+        cap = visible - 5
+        renderer = staticmap.StaticMapRenderer(lambda: psycopg.connect(sample_database), cap)
+        first = renderer._shapes(conn, source, zoom, box)
+        again = renderer._shapes(conn, source, zoom, box)
+    assert len(first) == cap
+    assert not any(shape.is_empty for shape, _ in first)
+    assert [shape.wkb for shape, _ in first] == [shape.wkb for shape, _ in again]

@@ -125,12 +125,20 @@ class StaticMapRenderer:
         self, conn: Any, source: TileSource, zoom: int, envelope: Sequence[float]
     ) -> list[tuple[shapely.Geometry, str | None]]:
         has_class = any(f.name == "class" for f in source.layer.fields)
+        # Features invisible at this zoom (EMPTY overviews) go before the cap, and the cap takes
+        # features in id order: the same request draws the same map, and a dense area never
+        # loses visible features to invisible ones (the tile query's rule, tiles/mvt.py).
         query = sql.SQL(
             """
-            SELECT ST_AsBinary(ST_ClipByBox2D({geometry}, e.box)), {klass}
-            FROM {table} AS t,
-                 (SELECT ST_MakeEnvelope(%s, %s, %s, %s, {srid}) AS box) AS e
-            WHERE t.geom && e.box
+            SELECT ST_AsBinary(ST_ClipByBox2D(q.g, q.box)), q.klass
+            FROM (
+                SELECT {geometry} AS g, {klass} AS klass, t.fid, e.box
+                FROM {table} AS t,
+                     (SELECT ST_MakeEnvelope(%s, %s, %s, %s, {srid}) AS box) AS e
+                WHERE t.geom && e.box
+            ) AS q
+            WHERE NOT ST_IsEmpty(q.g)
+            ORDER BY q.fid
             LIMIT {limit}
             """
         ).format(
