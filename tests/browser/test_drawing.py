@@ -84,7 +84,9 @@ def test_drawing_in_english_refuses_too_few_corners(page: Page, live_server: str
     # aria-disabled, not disabled: it stays focusable and says why it cannot finish yet.
     finish.focus()
     page.keyboard.press("Enter")
-    expect_live(picker, "An area needs at least 3 corners.")
+    refused = "An area needs at least 3 corners. Add 3 more corners."
+    expect_live(picker, refused)
+    expect(picker.locator("#refusal .text")).to_have_text(refused)
     picker.locator("[data-action=add-vertex]").click()
     expect_live(picker, "Point 1 added. The area has 1 corner. An area needs at least 3 corners.")
     picker.locator("[data-action=undo]").click()

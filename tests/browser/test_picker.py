@@ -109,7 +109,9 @@ def test_required_blocks_submit_and_reset_clears(page: Page, live_server: str) -
     expect(page.locator("h1")).to_have_text("Felanmälan – gata och park")
     error = picker.locator("#error")
     expect(error).to_be_visible()
-    expect(error).to_have_text("Välj en plats på kartan eller sök på en adress eller fastighet.")
+    expect(error.locator(".text")).to_have_text(
+        "Välj en plats på kartan eller sök på en adress eller fastighet."
+    )
     assert picker.evaluate("el => el.validity.valueMissing") is True
     assert page.evaluate(ACTIVE) == "q", "the browser moves focus to the invalid field"
 
@@ -129,9 +131,12 @@ def test_refusals_and_announcements_in_english(page: Page, live_server: str) -> 
     tab_to(page, "map")
     page.keyboard.press("-")
     page.keyboard.press("-")
-    expect_live(picker, "Zoom level 14. Zoom in to choose a place.")
+    expect_live(picker, "Zoom level 14. Zoom in to choose a place: zoom to level 15 (now 14).")
     page.keyboard.press("Enter")
-    expect_live(picker, "Zoom in to choose a place.")
+    expect_live(picker, "Zoom in to choose a place: zoom to level 15 (now 14).")
+    expect(picker.locator("#refusal .text")).to_have_text(
+        "Zoom in to choose a place: zoom to level 15 (now 14)."
+    )
     assert picker.evaluate("el => el.value") is None
     page.keyboard.press("+")
     page.keyboard.press("+")
@@ -274,7 +279,7 @@ def test_use_my_location_denied_says_what_to_do(page: Page, live_server: str) ->
         "Sök på adress i stället."
     )
     expect_live(picker, text)
-    expect(picker.locator("#error")).to_have_text(text)
+    expect(picker.locator("#error .text")).to_have_text(text)
 
 
 def test_picker_map_draws_the_basemap_style(page: Page, live_server: str, traffic: Traffic) -> None:
@@ -356,13 +361,17 @@ def test_place_outside_the_allowed_municipality_is_refused(page: Page, live_serv
     picker = open_demo(page, live_server)
     picker.evaluate("el => el.setAttribute('allowed-area', '1480')")  # Göteborg, not Stockholm
     picker.locator("[data-action=choose]").click()
-    expect_live(picker, "Platsen ligger utanför kommunen.")
-    expect(picker.locator("#error")).to_have_text("Platsen ligger utanför kommunen.")
+    refused = (
+        "Platsen ligger utanför kommunen. Den ligger i Stockholms kommun. "
+        "Välj en plats inom kommunen."
+    )
+    expect_live(picker, refused)
+    expect(picker.locator("#refusal .text")).to_have_text(refused)
     assert picker.evaluate("el => el.value") is None
     picker.evaluate("el => el.setAttribute('allowed-area', '0180')")
     picker.locator("[data-action=choose]").click()
     expect(picker.locator("#chosen-text")).to_contain_text("Fastighet", timeout=10_000)
-    expect(picker.locator("#error")).to_be_hidden()
+    expect(picker.locator("#refusal")).to_be_hidden()
 
 
 def test_when_the_map_fails_search_still_completes_the_form(page: Page, live_server: str) -> None:

@@ -256,12 +256,14 @@ def test_click_below_min_zoom_is_refused(page: Page, live_server: str) -> None:
     _count_changes(page)
     picker.evaluate("el => el.setAttribute('min-zoom-to-choose', '18')")  # the demo is at 16
     page.mouse.click(*_map_point(picker, 40, 40))
-    expect_live(picker, "Zooma in för att välja en plats.")
+    refused = "Zooma in för att välja en plats: zooma till nivå 18 (nu 16)."
+    expect_live(picker, refused)
+    expect(picker.locator("#refusal .text")).to_have_text(refused)
     assert _value(picker) is None and page.evaluate("window.changes") == 0
     expect(picker.locator("#chosen-text")).to_have_text(NOTHING)
     # The button refuses with the same words (spoken again: the region marks the repeat).
     picker.locator("[data-action=choose]").click()
-    expect(picker.locator("[role=status]")).to_have_text("Zooma in för att välja en plats.\u200b")
+    expect(picker.locator("[role=status]")).to_have_text(f"{refused}\u200b")
     assert _value(picker) is None
 
 
@@ -270,10 +272,14 @@ def test_click_outside_the_allowed_area_is_refused(page: Page, live_server: str)
     _count_changes(page)
     picker.evaluate("el => el.setAttribute('allowed-area', '1480')")  # Göteborg, not Stockholm
     page.mouse.click(*_map_point(picker, -40, 40))
-    expect_live(picker, "Platsen ligger utanför kommunen.")
-    expect(picker.locator("#error")).to_have_text("Platsen ligger utanför kommunen.")
+    refused = (
+        "Platsen ligger utanför kommunen. Den ligger i Stockholms kommun. "
+        "Välj en plats inom kommunen."
+    )
+    expect_live(picker, refused)
+    expect(picker.locator("#refusal .text")).to_have_text(refused)
     assert _value(picker) is None and page.evaluate("window.changes") == 0
     picker.evaluate("el => el.setAttribute('allowed-area', '0180')")
     page.mouse.click(*_map_point(picker, 30, 20))
     expect(picker.locator("#chosen-text")).not_to_have_text(NOTHING, timeout=10_000)
-    expect(picker.locator("#error")).to_be_hidden()
+    expect(picker.locator("#refusal")).to_be_hidden()

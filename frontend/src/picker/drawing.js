@@ -12,10 +12,12 @@ import { createVertexEditor } from './vertex-edit.js';
 
 /**
  * @param {{mode: 'line' | 'polygon', t: object, announce: (text: string, priority?: string) => void,
- *   done: HTMLButtonElement, canAdd: () => string | null}} options `canAdd` returns a refusal
- *   text (e.g. "zoom in") or null
+ *   done: HTMLButtonElement, canAdd: () => string | null, refuse: (text: string, kind?: string) => void,
+ *   added: () => void}} options `canAdd` returns a refusal text (e.g. "zoom in") or null;
+ *   `refuse` says (and shows) why a corner or the shape was refused; `added` follows a corner
+ *   that was added (the element clears a shown refusal)
  */
-export function createDrawing({ mode, t, announce, done, canAdd }) {
+export function createDrawing({ mode, t, announce, done, canAdd, refuse, added }) {
   const sketch = createSketch(mode);
   let layer = null;
   let mapView = null;
@@ -65,13 +67,14 @@ export function createDrawing({ mode, t, announce, done, canAdd }) {
       if (!mapView) return;
       const refusal = canAdd();
       if (refusal) {
-        announce(refusal, USER);
+        refuse(refusal, 'zoom');
         return;
       }
       if (!sketch.add(point ?? mapView.state().center)) {
-        announce(t.vertexRepeat, USER);
+        refuse(t.vertexRepeat);
         return;
       }
+      added();
       update();
       announce(`${t.vertexAdded(sketch.count)} ${status()}`, USER);
     },
@@ -105,7 +108,8 @@ export function createDrawing({ mode, t, announce, done, canAdd }) {
     finish() {
       const problem = update();
       if (problem !== null) {
-        announce(t.shapeProblem(mode, problem), USER);
+        const needed = mode === 'polygon' ? 3 : 2;
+        refuse(problem === 'tooFew' ? t.shapeMissing(mode, needed - sketch.count) : t.shapeProblem(mode, problem));
         return null;
       }
       return { geometry: sketch.geometry(), centre: sketch.centre(), measure: sketch.measure() };

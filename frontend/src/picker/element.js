@@ -14,7 +14,8 @@
  *
  * Attributes: name, required, disabled, label (the question, its accessible name), lang (sv|en),
  * server, center ("lon,lat"), zoom, layers (catalog layers drawn over the basemap, comma-separated),
- * min-zoom-to-choose, allowed-area (municipality code), mode (point | line | polygon).
+ * min-zoom-to-choose, allowed-area (municipality code), allowed-area-name (its name, for the
+ * refusal's words), mode (point | line | polygon).
  */
 import { USER, createAnnouncer } from './announcer.js';
 import { createLookup } from './api.js';
@@ -29,11 +30,13 @@ import { buildPicker } from './template.js';
 import {
   createHint,
   hideError,
+  hideRefusal,
   renderChosen,
   setControlsDisabled,
   setFallbackEnabled,
   showError,
   showMapFailed,
+  showRefusal,
 } from './view-state.js';
 import { createWhereabouts } from './whereabouts.js';
 import {
@@ -75,6 +78,7 @@ export function definePicker(stylesheets, createMapView) {
     #mode = 'point';
     #drawing = null;
     #tapped = null;
+    #refused = null;
 
     constructor() {
       super();
@@ -125,8 +129,10 @@ export function definePicker(stylesheets, createMapView) {
           done: refs.done,
           canAdd: () =>
             this.#mapView && refusal({ zoom: this.#mapView.state().zoom, minZoom: this.minZoomToChoose })
-              ? this.#t.refuseZoom
+              ? this.#zoomRefusal()
               : null,
+          refuse: (text, kind) => this.#refuse(text, kind),
+          added: () => this.#clearRefusal(),
         });
       }
       this.#search = createSearch({
@@ -158,6 +164,7 @@ export function definePicker(stylesheets, createMapView) {
       this.#drawing?.clear();
       this.#setValue(null, { announce: false });
       hideError(this.#refs);
+      this.#clearRefusal();
     }
 
     formDisabledCallback(disabled) {
@@ -223,9 +230,11 @@ export function definePicker(stylesheets, createMapView) {
       this.#tapped = null;
       if (tapped && !zoomChanged && Math.hypot(tapped[0] - center[0], tapped[1] - center[1]) < 1e-6) return;
       const canLook = rounded >= this.minZoomToChoose;
+      // Zoomed in far enough: "zoom in" no longer applies.
+      if (canLook && this.#refused === 'zoom') this.#clearRefusal();
       let zoomText = '';
       if (zoomChanged) {
-        zoomText = `${this.#t.zoomLevel(rounded)}${canLook ? '' : ` ${this.#t.refuseZoom}`}`;
+        zoomText = `${this.#t.zoomLevel(rounded)}${canLook ? '' : ` ${this.#zoomRefusal(rounded)}`}`;
       }
       this.#whereabouts.moved({ center, zoomText, canLook });
     }
@@ -264,7 +273,7 @@ export function definePicker(stylesheets, createMapView) {
       const { center, zoom } = this.#mapView.state();
       const point = lonLat || center;
       if (!lonLat && refusal({ zoom, minZoom: this.minZoomToChoose }) === 'zoom') {
-        this.#announcer.announce(this.#t.refuseZoom, USER);
+        this.#refuse(this.#zoomRefusal(), 'zoom');
         return;
       }
       this.#busy?.abort();
@@ -318,12 +327,33 @@ export function definePicker(stylesheets, createMapView) {
         looked,
       });
       if (reason === 'outside') {
-        this.#announcer.announce(this.#t.refuseOutside, USER);
-        showError(this.#refs, this.#t.refuseOutside);
+        const allowed = this.getAttribute('allowed-area-name');
+        const { municipality } = value.properties;
+        this.#refuse(
+          municipality ? this.#t.refuseOutside(municipality.name, allowed) : this.#t.refuseNoLand(allowed),
+          'outside',
+        );
         return;
       }
       if (!looked) this.#announcer.announce(this.#t.lookupFailed, USER);
       this.#setValue(value, { announce: looked });
+    }
+
+    /** "Zoom in": to which level, from which (`now`: the map's zoom, rounded). */
+    #zoomRefusal(now = Math.round(this.#mapView?.state().zoom ?? 0)) {
+      return this.#t.refuseZoom(Math.ceil(this.minZoomToChoose), now);
+    }
+
+    /** Say and show why the choice was refused and what to do; `kind` for clearing it later. */
+    #refuse(text, kind = 'other') {
+      this.#refused = kind;
+      this.#announcer.announce(text, USER);
+      showRefusal(this.#refs, text);
+    }
+
+    #clearRefusal() {
+      this.#refused = null;
+      hideRefusal(this.#refs);
     }
 
     #setValue(value, { announce }) {
@@ -333,7 +363,10 @@ export function definePicker(stylesheets, createMapView) {
       renderChosen(this.#refs, this.#value, this.#t);
       this.#marker?.show(value && value.geometry.type === 'Point' ? value.geometry.coordinates : null);
       this.#updateValidity();
-      if (value) hideError(this.#refs);
+      if (value) {
+        hideError(this.#refs);
+        this.#clearRefusal();
+      }
       if (announce && value) {
         this.#announcer.announce(`${value.properties.label}. ${this.#t.zoomLevel(Math.round(value.properties.zoom ?? 0))}`, USER);
       }

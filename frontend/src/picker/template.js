@@ -43,13 +43,15 @@ export function buildPicker(t, label, mode = 'point') {
 
   const map = keep('map', el('div', {
     id: 'map', class: 'map', tabindex: '0', role: 'region', part: 'map',
-    'aria-label': t.mapLabel, 'aria-describedby': 'map-hint error',
+    'aria-label': t.mapLabel, 'aria-describedby': 'map-hint refusal error',
   }));
   const mapArea = keep('mapArea', el('div', { class: 'map-area' },
     map,
     el('div', { class: 'crosshair', 'aria-hidden': 'true' }),
     keep('gestureHint', el('p', { class: 'gesture-hint', 'aria-hidden': 'true', hidden: true })),
     keep('mapStatus', el('p', { class: 'map-status', hidden: true }))));
+  // Why the last choice was refused and what to do, shown beside the map (also spoken).
+  const refusal = keep('refusal', el('p', { id: 'refusal', class: 'refusal', part: 'refusal', hidden: true }));
 
   const tools = keep('tools', el('div', { class: 'tools', role: 'group', 'aria-label': t.mapLabel },
     iconButton('zoom-in', t.zoomIn, '+'),
@@ -63,13 +65,13 @@ export function buildPicker(t, label, mode = 'point') {
 
   const actions = keep('actions', drawing
     ? el('div', { class: 'actions' },
-      keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'add-vertex' }, t.addVertex)),
+      keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'add-vertex', 'aria-describedby': 'refusal' }, t.addVertex)),
       el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'remove-vertex' }, t.removeVertex),
       el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'undo' }, t.undo),
-      keep('done', el('button', { type: 'button', class: 'primary', part: 'button', 'data-action': 'finish', 'aria-disabled': 'true' }, t.finish(mode))),
+      keep('done', el('button', { type: 'button', class: 'primary', part: 'button', 'data-action': 'finish', 'aria-disabled': 'true', 'aria-describedby': 'refusal' }, t.finish(mode))),
       keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate', hidden: true }, t.locate)))
     : el('div', { class: 'actions' },
-      keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'choose' }, t.choose)),
+      keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'choose', 'aria-describedby': 'refusal' }, t.choose)),
       keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate' }, t.locate))));
 
   const help = keep('help', el('section', { id: 'help', class: 'help', 'aria-labelledby': 'help-title', hidden: true },
@@ -88,6 +90,7 @@ export function buildPicker(t, label, mode = 'point') {
     search,
     el('p', { id: 'map-hint', class: 'visually-hidden' }, drawing ? t.mapHintDraw : t.mapHint),
     mapArea,
+    refusal,
     tools,
     actions,
     help,

@@ -20,12 +20,38 @@ export function renderChosen(refs, value, t) {
   chosenDetail.hidden = details.length === 0;
 }
 
+/** A message with a warning glyph that screen readers skip (the words say it all). */
+function setWarning(element, text) {
+  const glyph = document.createElement('span');
+  glyph.setAttribute('aria-hidden', 'true');
+  glyph.className = 'glyph';
+  glyph.textContent = '⚠ ';
+  const words = document.createElement('span');
+  words.className = 'text';
+  words.textContent = text;
+  element.replaceChildren(glyph, words);
+  element.hidden = false;
+}
+
+/**
+ * Show why a choice was refused and what to do, beside the map (the map and the choose button
+ * point at it with aria-describedby). Not a field error: the controls are not marked invalid.
+ */
+export function showRefusal(refs, text) {
+  if (refs.refusal && text) setWarning(refs.refusal, text);
+}
+
+export function hideRefusal(refs) {
+  if (!refs.refusal) return;
+  refs.refusal.replaceChildren();
+  refs.refusal.hidden = true;
+}
+
 /** Show an error under the field and mark its controls invalid (announced via describedby). */
 export function showError(refs, text) {
   const { error, input, map } = refs;
   if (!error || !text) return;
-  error.textContent = text;
-  error.hidden = false;
+  setWarning(error, text);
   input.setAttribute('aria-invalid', 'true');
   map.setAttribute('aria-invalid', 'true');
 }
@@ -33,7 +59,7 @@ export function showError(refs, text) {
 export function hideError(refs) {
   const { error, input, map } = refs;
   if (!error) return;
-  error.textContent = '';
+  error.replaceChildren();
   error.hidden = true;
   input.removeAttribute('aria-invalid');
   map.removeAttribute('aria-invalid');

@@ -1,4 +1,7 @@
 /** English: the same keys as sv.js (a test checks that no key is missing). */
+const chooseIn = (allowed) =>
+  allowed ? `Choose a place in ${allowed} municipality.` : 'Choose a place inside the municipality.';
+
 export default {
   lang: 'en',
   pickerLabel: 'Choose a place',
@@ -44,9 +47,15 @@ export default {
   looking: 'Looking up address and property …',
   chosenPrefix: 'Chosen place:',
   pointOnly: (lon, lat) => `Point ${lat.toFixed(5)} N, ${lon.toFixed(5)} E`,
-  refuseZoom: 'Zoom in to choose a place.',
-  refuseOutside: 'The place is outside the municipality.',
-  refuseNoLand: 'The place is not in any Swedish municipality.',
+  refuseZoom: (min, now) => `Zoom in to choose a place: zoom to level ${min} (now ${now}).`,
+  // place: the municipality the place is in; allowed: the one that may be chosen (either may be null).
+  refuseOutside: (place, allowed) =>
+    `The place is outside the municipality.${place ? ` It is in ${place} municipality.` : ''} ${chooseIn(allowed)}`,
+  refuseNoLand: (allowed) => `The place is not in any Swedish municipality. ${chooseIn(allowed)}`,
+  shapeMissing: (mode, missing) =>
+    mode === 'polygon'
+      ? `An area needs at least 3 corners. Add ${missing === 1 ? 'one more corner' : `${missing} more corners`}.`
+      : `A line needs at least 2 points. Add ${missing === 1 ? 'one more point' : `${missing} more points`}.`,
   lookupFailed: 'The address could not be looked up. The place is chosen by its coordinates.',
   results: (count) =>
     count === 1 ? '1 suggestion. Pick with down arrow and Enter.' : `${count} suggestions. Pick with down arrow and Enter.`,

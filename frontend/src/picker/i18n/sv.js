@@ -1,4 +1,9 @@
 /** Svenska: every string the picker shows or speaks (the default language). */
+
+/** "Stockholms kommun", "Borås kommun" (no genitive s after s, x, z). */
+const municipality = (name) => `${name}${/[sxz]$/iu.test(name) ? '' : 's'} kommun`;
+const chooseIn = (allowed) => (allowed ? `Välj en plats i ${municipality(allowed)}.` : 'Välj en plats inom kommunen.');
+
 export default {
   lang: 'sv',
   pickerLabel: 'Välj plats',
@@ -44,9 +49,15 @@ export default {
   looking: 'Hämtar adress och fastighet …',
   chosenPrefix: 'Vald plats:',
   pointOnly: (lon, lat) => `Punkt ${lat.toFixed(5)} N, ${lon.toFixed(5)} E`,
-  refuseZoom: 'Zooma in för att välja en plats.',
-  refuseOutside: 'Platsen ligger utanför kommunen.',
-  refuseNoLand: 'Platsen ligger inte i någon svensk kommun.',
+  refuseZoom: (min, now) => `Zooma in för att välja en plats: zooma till nivå ${min} (nu ${now}).`,
+  // place: the municipality the place is in; allowed: the one that may be chosen (either may be null).
+  refuseOutside: (place, allowed) =>
+    `Platsen ligger utanför kommunen.${place ? ` Den ligger i ${municipality(place)}.` : ''} ${chooseIn(allowed)}`,
+  refuseNoLand: (allowed) => `Platsen ligger inte i någon svensk kommun. ${chooseIn(allowed)}`,
+  shapeMissing: (mode, missing) =>
+    mode === 'polygon'
+      ? `Ett område behöver minst 3 hörn. Lägg till ${missing === 1 ? 'ett hörn till' : `${missing} hörn till`}.`
+      : `En linje behöver minst 2 punkter. Lägg till ${missing === 1 ? 'en punkt till' : `${missing} punkter till`}.`,
   lookupFailed: 'Adressen kunde inte hämtas. Platsen är vald med koordinater.',
   results: (count) =>
     count === 1 ? '1 förslag. Välj med pil ned och Enter.' : `${count} förslag. Välj med pil ned och Enter.`,
