@@ -25,6 +25,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         health,
         layers,
         lookup,
+        metrics,
         ogc,
         openapi,
         rasters,
@@ -33,6 +34,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         tiles,
     )
     from webmap.http import auth, cors, problems, security_headers
+    from webmap.http import metrics as request_metrics
     from webmap.http.json_input import JSONProvider
     from webmap.pages import login, viewer, widget
 
@@ -44,6 +46,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = settings.secure_cookies
     app.json = JSONProvider(app)  # too-deep JSON bodies are bad input (400), not a 500
     app.json.ensure_ascii = False
+    request_metrics.init_app(app)  # first: its hooks see every request and the final answer
     i18n.init_app(app)
     db.init_app(app, settings)
     services.init_app(app, settings)
@@ -54,6 +57,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     # api.tiles before api.rasters: both serve /tiles/…, the raster routes end in .png/.webp.
     for module in (
         health,
+        metrics,
         openapi,
         tiles,
         rasters,

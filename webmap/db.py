@@ -30,6 +30,7 @@ import psycopg
 from flask import Flask, current_app
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
+from webmap.http import metrics
 from webmap.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,12 @@ class Database:
         :class:`psycopg_pool.PoolTimeout` when every connection stays busy for ``timeout``
         (default ``WEBMAP_POOL_TIMEOUT``) seconds.
         """
-        pool, conn = self._checked_connection(timeout)
+        asked = time.perf_counter()
+        try:
+            pool, conn = self._checked_connection(timeout)
+        finally:
+            got = time.perf_counter()
+            metrics.observe_pool_wait(got - asked)
         try:
             # Autocommit: a tile or lookup is one statement, and an implicit BEGIN/COMMIT
             # would triple its round trips. Writers open explicit ``conn.transaction()`` blocks.
@@ -127,6 +133,7 @@ class Database:
             raise
         finally:
             pool.putconn(conn)
+            metrics.add_timing("db", time.perf_counter() - got)  # Server-Timing: db
 
     def _checked_connection(
         self, timeout: float | None

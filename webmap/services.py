@@ -20,6 +20,7 @@ from tiles.cache import (
 )
 from tiles.mvt import TileOptions, TileRenderer
 from webmap.db import get_pool
+from webmap.http.metrics import CountedTileCache
 from webmap.settings import Settings, raster_storage
 
 _KEY = "webmap.services"
@@ -40,13 +41,14 @@ def _tile_cache(settings: Settings) -> TileCache:
     """In-process LRU, and Redis behind it when configured; nothing when the size is 0."""
     if not settings.tile_cache_bytes:
         return NoTileCache()
-    memory = MemoryTileCache(settings.tile_cache_bytes)
+    # Each level counts its own hits and misses (webmap_tile_cache_lookups{level=…}).
+    memory = CountedTileCache(MemoryTileCache(settings.tile_cache_bytes), "memory")
     if not settings.redis_url:
         return memory
     import redis  # only needed when configured
 
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5)
-    return LayeredTileCache(memory, RedisTileCache(client))
+    return LayeredTileCache(memory, CountedTileCache(RedisTileCache(client), "redis"))
 
 
 def ingest_limits(settings: Settings) -> IngestLimits:

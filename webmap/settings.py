@@ -6,6 +6,7 @@ values and nothing reads the environment just because a module was imported.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -143,6 +144,25 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         default=15 * 60, ge=1, description="Sliding window of the failed-login limits."
     )
+
+    metrics: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics at /metrics (404 when off). Only a staff API token"
+        " or a client address in WEBMAP_METRICS_ALLOW may read them.",
+    )
+    metrics_allow: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (e.g. 127.0.0.1,10.0.0.0/8) that may"
+        " read /metrics without a token; empty: tokens only.",
+    )
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the part
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -8,6 +8,7 @@ of the cache key and the ETag, and is carried over when an old version redirects
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint
@@ -17,6 +18,7 @@ from tiles.cache import CachedTile, TileKey
 from tiles.grid import parse_tile
 from tiles.raster import describe as describe_raster
 from tiles.raster import image_format, render_raster_tile
+from webmap.http import metrics
 from webmap.http.caching import (
     finish_tile,
     layer_cache_control,
@@ -65,6 +67,7 @@ def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
     _, media_type = image_format(fmt)
     tile = parse_tile(z, x, y)
     layer = raster_layer(name, stale_ok=True)
+    metrics.note_layer(name)  # resolved by the catalog: a bounded label
     path = raster_path(layer)
     params = parse_query(RasterTileQuery)
     rendering = describe_raster(path).rendering(params.render)
@@ -93,6 +96,8 @@ def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
     key = TileKey(f"raster:{name}:{rendering}.{fmt}", version, tile.z, tile.x, tile.y)
     cached = cache.get(key)
     if cached is None:
+        started = time.perf_counter()
         cached = CachedTile(render_raster_tile(layer, path, tile, fmt, rendering))
+        metrics.add_timing("render", time.perf_counter() - started)
         cache.put(key, cached)
     return finish_tile(Response(cached.body, mimetype=media_type), etag, cache_control, None)

@@ -9,6 +9,7 @@ A zoom outside a layer's range answers an empty tile (200, no bytes): clients tr
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from flask import Blueprint, jsonify, request, url_for
@@ -22,6 +23,7 @@ from tiles.grid import parse_tile
 from tiles.style import basemap_style
 from tiles.tilejson import tilejson
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
+from webmap.http import metrics
 from webmap.http.auth import is_staff
 from webmap.http.caching import (
     SHORT,
@@ -93,12 +95,19 @@ def _render(tileset: Tileset, key: TileKey, compressed: bool) -> CachedTile:
     cache = services().tile_cache
     cached = cache.get(key)
     if cached is None:
+        # Server-Timing: "render" is the time outside the database (the SQL, ST_AsMVT
+        # included, is "db"), and the gzip.
+        started, in_db = time.perf_counter(), metrics.timing("db") + metrics.timing("pool")
         cached = CachedTile(services().renderer.render(tileset, Tile(key.x, key.y, key.z)))
         if compressed and cached.body:
             cached = cached.with_gzip()
+        in_db = metrics.timing("db") + metrics.timing("pool") - in_db
+        metrics.add_timing("render", time.perf_counter() - started - in_db)
         cache.put(key, cached)
     elif compressed and cached.body and cached.gzipped is None:
+        started = time.perf_counter()
         cached = cached.with_gzip()
+        metrics.add_timing("render", time.perf_counter() - started)
         cache.put(key, cached)
     return cached
 
@@ -130,6 +139,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     tileset = _tileset(name, stale_ok=True)
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
+    metrics.note_layer(tileset.name)
     asked = parse_query(VectorTileQuery).v
     moved = redirect_to_live(
         "tiles.vector_tile", tileset.version, asked, name=name, z=tile.z, x=tile.x, y=tile.y
@@ -148,6 +158,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     rendered = _render(tileset, key, use_gzip)
     compressed = use_gzip and rendered.gzipped is not None
     body = rendered.gzipped if compressed and rendered.gzipped is not None else rendered.body
+    metrics.observe_tile_bytes(tileset.name, len(body))
     response = Response(body, mimetype=MVT_MEDIA_TYPE)
     if compressed:
         response.headers["Content-Encoding"] = "gzip"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +113,9 @@ def load_sample_command(only: tuple[str, ...], data_dir: Path | None, force: boo
         click.echo(f"{name}: {text}")
 
 
-@main.command("serve")
+# No app context: the master must not build the app (and import prometheus_client) before
+# serve() has set PROMETHEUS_MULTIPROC_DIR; each gunicorn worker builds its own app.
+@main.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
@@ -158,6 +163,7 @@ def serve(
             sys.exit(server.run_forever())
         except ServerError as exc:
             raise click.ClickException(str(exc)) from exc
+    metrics_dir = _fresh_metrics_dir(unix_socket)
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):  # type: ignore[misc]
@@ -170,6 +176,7 @@ def serve(
                 "accesslog": "-",
                 # Query strings can carry a citizen's coordinates: log the path only.
                 "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+                "child_exit": _metrics_child_exit,
             }
             if unix_socket and "control_socket" in self.cfg.settings:  # gunicorn >= 25.1
                 # Its own control socket (gunicornc), not one shared by every gunicorn of the user.
@@ -180,4 +187,30 @@ def serve(
         def load(self) -> Any:
             return create_app()
 
-    _Server().run()
+    try:
+        _Server().run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _fresh_metrics_dir(unix_socket: str | None) -> Path:
+    """An empty folder for the workers' metric files, named in ``PROMETHEUS_MULTIPROC_DIR``.
+
+    Fresh on every start: files left by an earlier run would be summed into this one's counters.
+    Beside the socket (the runtime folder of ``serve --proxy``), else a private temp folder.
+    """
+    if unix_socket:
+        folder = Path(unix_socket).resolve().parent / "prometheus"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(mode=0o700, parents=True)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="webmap-prometheus-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # the workers inherit it
+    return folder
+
+
+def _metrics_child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn hook: a dead worker's live gauges leave the sum (counters stay counted)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -25,6 +25,7 @@ from tiles.errors import InvalidTileAddress, TileError
 from tiles.raster import InvalidRasterRequest, RasterUnavailable
 from tiles.staticmap import InvalidStaticMap
 from webmap.db import DatabaseDown
+from webmap.http import metrics
 from webmap.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,13 @@ def _for_database_error(error: Exception) -> Response:
     # outage once; anything else (a lost connection, a pool timeout) is logged as it happens.
     if not isinstance(error, DatabaseDown):
         log.error("database unavailable: %s", type(error).__name__)
+    metrics.count_database_error(
+        "down"
+        if isinstance(error, DatabaseDown)
+        else "pool_timeout"
+        if isinstance(error, psycopg_pool.PoolTimeout)
+        else "error"
+    )
     settings: Settings = current_app.config["WEBMAP_SETTINGS"]
     retry_after = getattr(error, "retry_after", settings.db_retry_after)
     response = problem(

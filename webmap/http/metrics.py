@@ -1,0 +1,242 @@
+"""Prometheus metrics and ``Server-Timing``: where requests spend their time, per process and in
+total (docs/deploy.md, "Metrics").
+
+Metric objects live in prometheus-client's default registry, created on first use (not at
+import). Under gunicorn, ``webmap serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder
+before any worker starts, so each worker's values go to files there and ``/metrics``
+(:mod:`webmap.api.metrics`) sums the files of every worker. In one process (tests, ``flask
+run``) the default registry is read directly.
+
+Labels are bounded: a route *family* (never a path or query string), a layer name only once the
+catalog has resolved it, a zoom *band*, a status code.
+
+Each request collects durations in ``flask.g`` (``cache``, ``pool``, ``db``, ``render``); tile
+and lookup answers carry them as ``Server-Timing`` so a browser's devtools show where the time
+went. The timers are ``time.perf_counter`` calls, a few per request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+from tiles.cache import CachedTile, TileCache, TileKey
+
+TILES, SEARCH, REVERSE, UPLOADS, OTHER = "tiles", "search", "reverse", "uploads", "other"
+_FAMILY_OF_ENDPOINT = {
+    "tiles.vector_tile": TILES,
+    "raster.raster_tile": TILES,
+    "lookup.search_endpoint": SEARCH,
+    "lookup.reverse_endpoint": REVERSE,
+}
+# Families whose answers carry Server-Timing.
+_TIMED = frozenset({TILES, SEARCH, REVERSE})
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_WAIT_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
+_SIZE_BUCKETS = (0, 1024, 4096, 16384, 65536, 131072, 262144, 524288, 1048576)
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    requests: Any
+    latency: Any
+    tile_cache: Any
+    tile_bytes: Any
+    pool_wait: Any
+    db_errors: Any
+
+
+_made: list[_Metrics] = []
+_making = threading.Lock()
+
+
+def _metrics() -> _Metrics:
+    """The process's metric objects, made once (metric names are unique per registry)."""
+    if _made:
+        return _made[0]
+    with _making:
+        if not _made:
+            from prometheus_client import Counter, Histogram
+
+            _made.append(
+                _Metrics(
+                    requests=Counter(
+                        "webmap_http_requests",
+                        "HTTP requests answered, by route family, layer, zoom band and status.",
+                        ["family", "layer", "zoom", "status"],
+                    ),
+                    latency=Histogram(
+                        "webmap_http_request_duration_seconds",
+                        "Time the app took to answer, by route family, layer and zoom band.",
+                        ["family", "layer", "zoom"],
+                        buckets=_LATENCY_BUCKETS,
+                    ),
+                    tile_cache=Counter(
+                        "webmap_tile_cache_lookups",
+                        "Tile cache lookups by level (memory, redis) and result (hit, miss).",
+                        ["level", "result"],
+                    ),
+                    tile_bytes=Histogram(
+                        "webmap_tile_response_bytes",
+                        "Bytes of the vector tile bodies sent (gzip when sent gzipped), by layer.",
+                        ["layer"],
+                        buckets=_SIZE_BUCKETS,
+                    ),
+                    pool_wait=Histogram(
+                        "webmap_db_pool_wait_seconds",
+                        "Time a request waited for a database connection from the pool.",
+                        buckets=_WAIT_BUCKETS,
+                    ),
+                    db_errors=Counter(
+                        "webmap_db_errors",
+                        "Requests answered 503 because the database path failed, by reason.",
+                        ["reason"],
+                    ),
+                )
+            )
+    return _made[0]
+
+
+def zoom_band(z: str | int | None) -> str:
+    """``z0-5``, ``z6-10``, ``z11-14``, ``z15+``; ``invalid`` for anything that is not a zoom."""
+    try:
+        zoom = int(z)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "invalid"
+    if zoom < 0 or zoom > 30:
+        return "invalid"
+    if zoom <= 5:
+        return "z0-5"
+    if zoom <= 10:
+        return "z6-10"
+    if zoom <= 14:
+        return "z11-14"
+    return "z15+"
+
+
+# --- per-request timings -------------------------------------------------------------------
+
+
+def add_timing(name: str, seconds: float) -> None:
+    """Add ``seconds`` to this request's ``name`` timing (no-op outside a request)."""
+    if has_request_context():
+        timings: dict[str, float] = g.setdefault("webmap_timings", {})
+        timings[name] = timings.get(name, 0.0) + seconds
+
+
+def timing(name: str) -> float:
+    """Seconds recorded so far for ``name`` in this request."""
+    if not has_request_context():
+        return 0.0
+    timings: dict[str, float] = g.get("webmap_timings", {})
+    return timings.get(name, 0.0)
+
+
+def note_layer(name: str) -> None:
+    """The catalog-resolved layer this request is about (the only layer name used as a label)."""
+    g.webmap_layer = name
+
+
+def observe_pool_wait(seconds: float) -> None:
+    """Time spent getting a database connection (histogram and Server-Timing ``pool``)."""
+    _metrics().pool_wait.observe(seconds)
+    add_timing("pool", seconds)
+
+
+def count_database_error(reason: str) -> None:
+    """A request answered 503 from the database path: ``down``, ``pool_timeout`` or ``error``."""
+    _metrics().db_errors.labels(reason=reason).inc()
+
+
+def observe_tile_bytes(layer: str, size: int) -> None:
+    """Bytes of a tile body sent."""
+    _metrics().tile_bytes.labels(layer=layer).observe(size)
+
+
+class CountedTileCache:
+    """A tile cache level that counts its hits and misses and times its calls for the request."""
+
+    def __init__(self, inner: TileCache, level: str) -> None:
+        self.inner = inner
+        self.level = level
+        self._hits = _metrics().tile_cache.labels(level=level, result="hit")
+        self._misses = _metrics().tile_cache.labels(level=level, result="miss")
+
+    def get(self, key: TileKey) -> CachedTile | None:
+        started = time.perf_counter()
+        found = self.inner.get(key)
+        add_timing("cache", time.perf_counter() - started)
+        if found is None:
+            self._misses.inc()
+            if has_request_context() and "webmap_cache" not in g:
+                g.webmap_cache = "miss"
+        else:
+            self._hits.inc()
+            if has_request_context():
+                g.webmap_cache = f"hit-{self.level}"  # a far hit overrides the near miss
+        return found
+
+    def put(self, key: TileKey, tile: CachedTile) -> None:
+        started = time.perf_counter()
+        self.inner.put(key, tile)
+        add_timing("cache", time.perf_counter() - started)
+
+
+# --- request hooks -------------------------------------------------------------------------
+
+
+def family() -> str:
+    """The route family of the current request (bounded: never the path itself)."""
+    found = _FAMILY_OF_ENDPOINT.get(request.endpoint or "")
+    if found is not None:
+        return found
+    if request.method in ("POST", "PUT") and request.mimetype == "multipart/form-data":
+        return UPLOADS
+    return OTHER
+
+
+def _start() -> None:
+    g.webmap_started = time.perf_counter()
+
+
+def server_timing(timings: dict[str, float], cache: str | None, total: float) -> str:
+    """The ``Server-Timing`` value: ``cache;desc="miss";dur=0.1, db;dur=3.2, …`` (ms)."""
+    parts = []
+    if cache is not None:
+        parts.append(f'cache;desc="{cache}";dur={timings.get("cache", 0.0) * 1000:.2f}')
+    for name in ("pool", "db", "render"):
+        if name in timings:
+            parts.append(f"{name};dur={timings[name] * 1000:.2f}")
+    parts.append(f"total;dur={total * 1000:.2f}")
+    return ", ".join(parts)
+
+
+def _finish(response: Response) -> Response:
+    started = g.get("webmap_started")
+    if started is None:
+        return response
+    elapsed = time.perf_counter() - started
+    kind = family()
+    layer = zoom = ""
+    if kind == TILES:
+        layer = g.get("webmap_layer", "") or "unknown"
+        zoom = zoom_band((request.view_args or {}).get("z"))
+    metrics = _metrics()
+    metrics.requests.labels(family=kind, layer=layer, zoom=zoom, status=response.status_code).inc()
+    metrics.latency.labels(family=kind, layer=layer, zoom=zoom).observe(elapsed)
+    if kind in _TIMED:
+        response.headers["Server-Timing"] = server_timing(
+            g.get("webmap_timings", {}), g.get("webmap_cache"), elapsed
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Time and count every request of ``app``."""
+    _metrics()
+    app.before_request(_start)
+    app.after_request(_finish)
