@@ -5,6 +5,7 @@ is required and the warning glyph is not read out. Debian's Chromium, the real a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -130,3 +131,96 @@ def test_area_refusals_say_how_many_corners_are_missing(desktop: Page, live_serv
     expect(picker.locator("#refusal")).to_be_hidden()
     done.click(force=True)
     _expect_refusal(picker, "Ett område behöver minst 3 hörn. Lägg till ett hörn till.")
+
+
+def test_required_area_says_to_press_done_and_search_only_moves_the_map(
+    desktop: Page, live_server: str
+) -> None:
+    page = desktop
+    picker = open_demo(page, live_server, "/bygglov")  # mode="polygon" required
+    missing = "Rita området på kartan och tryck Klar när området är ritat."
+    assert picker.evaluate("el => el.validationMessage") == missing
+    page.locator("#submit").click()
+    error = picker.locator("#error")
+    expect(error).to_be_visible()
+    expect(error.locator(".text")).to_have_text(missing)
+    assert run_axe(page) == []
+
+    # A search result moves the map there and says to draw; it is not the area's value.
+    tab_to(page, "q")
+    page.keyboard.type("Karlavägen")
+    option = picker.locator("[role=option]").first
+    expect(option).to_be_visible(timeout=10_000)
+    page.keyboard.press("ArrowDown")
+    label = option.locator(".option-label").inner_text()
+    page.keyboard.press("Enter")
+    text = (
+        f"Kartan visar nu {label}. Rita området där: lägg till hörn och tryck Klar "
+        "när området är ritat."
+    )
+    _expect_refusal(picker, text)
+    assert picker.evaluate("el => el.value") is None
+    assert picker.evaluate("el => el.validity.valueMissing") is True
+    # The map went to the result: the crosshair's news is about Karlavägen now.
+    expect(picker.locator("[role=status]")).to_contain_text("Karlavägen", timeout=15_000)
+    assert run_axe(page) == []
+
+
+def test_required_line_and_english_area_say_what_is_missing(
+    desktop: Page, live_server: str
+) -> None:
+    page = desktop
+    open_demo(page, live_server)
+    page.evaluate(
+        """() => {
+          const line = document.createElement('webmap-picker');
+          line.setAttribute('mode', 'line');
+          line.setAttribute('required', '');
+          line.id = 'route';
+          document.querySelector('form').append(line);
+        }"""
+    )
+    line = page.locator("#route")
+    expect(line.locator("#map")).to_have_attribute("data-state", "ready", timeout=20_000)
+    assert (
+        line.evaluate("el => el.validationMessage")
+        == "Rita linjen på kartan och tryck Klar när linjen är ritad."
+    )
+    english = open_demo(page, live_server, "/bygglov?lang=en")
+    assert (
+        english.evaluate("el => el.validationMessage")
+        == "Draw the area on the map and press Done when the area is drawn."
+    )
+
+
+def test_combobox_says_required_and_the_warning_glyph_is_not_read(
+    desktop: Page, live_server: str
+) -> None:
+    page = desktop
+    picker = open_demo(page, live_server)  # required
+    search = picker.locator("#q")
+    expect(search).to_have_attribute("role", "combobox")
+    expect(search).to_have_attribute("aria-required", "true")
+    page.locator("#submit").click()
+    error = picker.locator("#error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("⚠")  # seen
+    expect(error.locator(".glyph")).to_have_attribute("aria-hidden", "true")
+    # … and not heard: the field's description has the words without the glyph.
+    expect(search).to_have_accessible_description(
+        re.compile(r"Välj en plats på kartan eller sök på en adress eller fastighet\.$")
+    )
+    expect(search).not_to_have_accessible_description(re.compile("⚠"))
+    description = page.evaluate(
+        """() => {
+          const input = document.querySelector('webmap-picker').shadowRoot.getElementById('q');
+          return input.getAttribute('aria-describedby');
+        }"""
+    )
+    assert description == "q-hint error"
+    assert run_axe(page) == []
+
+    picker.evaluate("el => el.removeAttribute('required')")
+    expect(search).not_to_have_attribute("aria-required", "true")
+    picker.evaluate("el => el.setAttribute('required', '')")
+    expect(search).to_have_attribute("aria-required", "true")

@@ -295,6 +295,12 @@ export function definePicker(stylesheets, createMapView) {
       const [lon, lat] = feature.geometry.coordinates;
       const zoom = Math.max(this.minZoomToChoose, 17);
       this.#mapView?.goTo([lon, lat], zoom);
+      if (this.#drawing && this.#mapOk) {
+        // A point is not a line or an area: the result shows where to draw, it is not the value.
+        const place = feature.properties?.label || this.#refs.input.value;
+        this.#refuse(this.#t.searchToDraw(this.#mode, place), 'search');
+        return;
+      }
       let reverse = null;
       try {
         reverse = await this.#lookup.reverse(lon, lat);
@@ -394,8 +400,12 @@ export function definePicker(stylesheets, createMapView) {
     #updateValidity() {
       if (!this.#refs.input) return;
       const fallbackActive = !this.#refs.fallback.hidden;
+      // Said on the combobox itself ("required"), not only through the form's validation.
+      if (this.required) this.#refs.input.setAttribute('aria-required', 'true');
+      else this.#refs.input.removeAttribute('aria-required');
       if (this.required && !this.#value && !fallbackActive) {
-        this.#internals.setValidity({ valueMissing: true }, this.#t.required, this.#refs.input);
+        const message = this.#drawing ? this.#t.requiredShape(this.#mode) : this.#t.required;
+        this.#internals.setValidity({ valueMissing: true }, message, this.#refs.input);
       } else {
         this.#internals.setValidity({});
       }

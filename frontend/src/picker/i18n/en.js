@@ -67,6 +67,14 @@ export default {
   locateDenied: 'Your location could not be found because you did not give permission. Search for an address instead.',
   locateFailed: 'Your location could not be found. Search for an address instead.',
   required: 'Choose a place on the map or search for an address or property.',
+  requiredShape: (mode) =>
+    mode === 'polygon'
+      ? 'Draw the area on the map and press Done when the area is drawn.'
+      : 'Draw the line on the map and press Done when the line is drawn.',
+  searchToDraw: (mode, place) =>
+    mode === 'polygon'
+      ? `The map now shows ${place}. Draw the area there: add corners and press Done when the area is drawn.`
+      : `The map now shows ${place}. Draw the line there: add points and press Done when the line is drawn.`,
   outsideInvalid: 'The chosen place is outside the municipality. Choose another place.',
   kinds: { street: 'Street', address: 'Address', property: 'Property' },
   // Drawing lines and areas (mode="line" | "polygon").

@@ -69,6 +69,14 @@ export default {
   locateDenied: 'Din position kunde inte hämtas eftersom du inte har gett tillåtelse. Sök på adress i stället.',
   locateFailed: 'Din position kunde inte hämtas. Sök på adress i stället.',
   required: 'Välj en plats på kartan eller sök på en adress eller fastighet.',
+  requiredShape: (mode) =>
+    mode === 'polygon'
+      ? 'Rita området på kartan och tryck Klar när området är ritat.'
+      : 'Rita linjen på kartan och tryck Klar när linjen är ritad.',
+  searchToDraw: (mode, place) =>
+    mode === 'polygon'
+      ? `Kartan visar nu ${place}. Rita området där: lägg till hörn och tryck Klar när området är ritat.`
+      : `Kartan visar nu ${place}. Rita linjen där: lägg till punkter och tryck Klar när linjen är ritad.`,
   outsideInvalid: 'Den valda platsen ligger utanför kommunen. Välj en annan plats.',
   kinds: { street: 'Gata', address: 'Adress', property: 'Fastighet' },
   // Drawing lines and areas (mode="line" | "polygon").
