@@ -42,6 +42,12 @@ describe('valueFromReverse', () => {
     expect(value.properties.sweref99tm).toBeNull();
     expect(value.properties.label).toBe('Point 59.33800 N, 18.07000 E');
   });
+
+  it('writes coordinates the Swedish way in Swedish (decimal comma, spaced thousands)', () => {
+    const value = valueFromReverse([18.07, 59.338], null, { zoom: 16, t: sv });
+    expect(value.properties.label).toBe('Punkt 59,33800 N, 18,07000 E');
+    expect(sv.coordinates(674032, 6580822)).toBe('SWEREF 99 TM: N 6\u00a0580\u00a0822, E 674\u00a0032');
+  });
 });
 
 describe('valueFromSearch', () => {

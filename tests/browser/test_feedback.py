@@ -224,3 +224,30 @@ def test_combobox_says_required_and_the_warning_glyph_is_not_read(
     expect(search).not_to_have_attribute("aria-required", "true")
     picker.evaluate("el => el.setAttribute('required', '')")
     expect(search).to_have_attribute("aria-required", "true")
+
+
+def test_chosen_place_in_swedish_numbers_and_spoken_without_the_zoom_level(
+    desktop: Page, live_server: str
+) -> None:
+    page = desktop
+    picker = open_demo(page, live_server)
+    picker.locator("[data-action=choose]").click()
+    chosen = picker.locator("#chosen-text")
+    expect(chosen).not_to_have_text(NOTHING, timeout=10_000)
+    label = chosen.inner_text()
+    expect_live(picker, f"{label}.")
+    # "Vald plats": SWEREF 99 TM with Swedish thousands spacing (no-break spaces).
+    detail = picker.locator(".chosen-detail")
+    expect(detail).to_have_text(
+        re.compile(r"^SWEREF 99 TM: N \d\u00a0\d{3}\u00a0\d{3}, E \d{3}\u00a0\d{3}")
+    )
+    sweref = picker.evaluate("el => el.value.properties.sweref99tm")
+    n = f"{round(sweref['n']):,}".replace(",", "\u00a0")
+    expect(detail).to_contain_text(f"N {n},")
+    assert run_axe(page) == []
+
+    english = open_demo(page, live_server, "?lang=en")
+    english.locator("[data-action=choose]").click()
+    expect(english.locator(".chosen-detail")).to_have_text(
+        re.compile(r"^SWEREF 99 TM: N \d{7}, E \d{6}"), timeout=10_000
+    )

@@ -374,7 +374,8 @@ export function definePicker(stylesheets, createMapView) {
         this.#clearRefusal();
       }
       if (announce && value) {
-        this.#announcer.announce(`${value.properties.label}. ${this.#t.zoomLevel(Math.round(value.properties.zoom ?? 0))}`, USER);
+        // The place only: the zoom level is news when it changes, not part of the choice.
+        this.#announcer.announce(`${value.properties.label}.`, USER);
       }
       if (changed) emit(this, CHANGE, { value: this.value });
     }

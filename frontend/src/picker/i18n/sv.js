@@ -4,6 +4,10 @@
 const municipality = (name) => `${name}${/[sxz]$/iu.test(name) ? '' : 's'} kommun`;
 const chooseIn = (allowed) => (allowed ? `Välj en plats i ${municipality(allowed)}.` : 'Välj en plats inom kommunen.');
 
+/** Swedish numbers: decimal comma, a space between thousands ("59,33812", "6 580 822"). */
+const decimals = new Intl.NumberFormat('sv-SE', { minimumFractionDigits: 5, maximumFractionDigits: 5 });
+const whole = new Intl.NumberFormat('sv-SE', { maximumFractionDigits: 0 });
+
 export default {
   lang: 'sv',
   pickerLabel: 'Välj plats',
@@ -40,7 +44,7 @@ export default {
   chosenLabel: 'Vald plats',
   nothingChosen: 'Ingen plats vald ännu.',
   clear: 'Ta bort vald plats',
-  coordinates: (e, n) => `SWEREF 99 TM: N ${n}, E ${e}`,
+  coordinates: (e, n) => `SWEREF 99 TM: N ${whole.format(n)}, E ${whole.format(e)}`,
   property: (designation) => `Fastighet ${designation}`,
   near: (address) => `nära ${address}`,
   fictionalNote: 'Fastighetsbeteckningen är påhittad (exempeldata).',
@@ -48,7 +52,7 @@ export default {
   zoomLevel: (zoom) => `Zoomnivå ${zoom}.`,
   looking: 'Hämtar adress och fastighet …',
   chosenPrefix: 'Vald plats:',
-  pointOnly: (lon, lat) => `Punkt ${lat.toFixed(5)} N, ${lon.toFixed(5)} E`,
+  pointOnly: (lon, lat) => `Punkt ${decimals.format(lat)} N, ${decimals.format(lon)} E`,
   refuseZoom: (min, now) => `Zooma in för att välja en plats: zooma till nivå ${min} (nu ${now}).`,
   // place: the municipality the place is in; allowed: the one that may be chosen (either may be null).
   refuseOutside: (place, allowed) =>
