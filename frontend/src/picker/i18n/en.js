@@ -1,7 +1,7 @@
-/** English: the same keys as sv.js (a test checks that no key is missing). */
 const chooseIn = (allowed) =>
   allowed ? `Choose a place in ${allowed} municipality.` : 'Choose a place inside the municipality.';
 
+/** English: the same keys as sv.js (a test checks that no key is missing). */
 export default {
   lang: 'en',
   pickerLabel: 'Choose a place',
