@@ -59,11 +59,25 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+#: Key of the advisory lock that serialises migrations (any number: it only has to be ours).
+MIGRATION_LOCK = 0x7765626D6170  # "webmap"
+
+
 def upgrade(database_url: str) -> None:
-    """Apply every migration not yet applied."""
+    """Apply every migration not yet applied, one migrator at a time.
+
+    Several nodes may run ``webmap db upgrade`` at once during a rolling upgrade: a session
+    advisory lock, held on a connection of its own, makes the others wait and then find
+    nothing left to do (alembic's own run would otherwise race them into "already exists").
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(database_url), "head")
+    with psycopg.connect(database_url, autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
+        try:
+            command.upgrade(alembic_config(database_url), "head")
+        finally:
+            lock.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
 
 
 def current_revision(conn: psycopg.Connection[tuple[object, ...]]) -> str | None:

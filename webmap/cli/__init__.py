@@ -63,6 +63,18 @@ def db_init() -> None:
     click.echo("Database schema is up to date.")
 
 
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations this code ships, under a lock (safe from several nodes at once)."""
+    try:
+        upgrade(_settings().database_url)
+    except psycopg.OperationalError as exc:
+        raise click.ClickException(
+            f"Cannot reach PostgreSQL at WEBMAP_DATABASE_URL: {exc}"
+        ) from exc
+    click.echo("Database schema is up to date.")
+
+
 @main.group("data")
 def data_group() -> None:
     """Load data shipped with the project."""
