@@ -33,7 +33,17 @@ describe('valueFromReverse', () => {
     expect(value.properties.municipality).toEqual({ code: '0180', name: 'Stockholm' });
     expect(value.properties.zoom).toBe(17);
     expect(value.properties.source).toBe('map');
-    expect(value.properties.label).toBe('Fastighet Stockholm Lärkstaden 1:23, nära Karlavägen 10, 114 31 Stockholm');
+    expect(value.properties.label).toBe('Fastighet Stockholm Lärkstaden 1:23, nära Karlavägen 10, 114 31 Stockholm, i Stockholms kommun');
+  });
+
+  it('names the municipality also when no address or property is near', () => {
+    const reverse = { ...REVERSE, address: null, property: null, municipality: { code: '0184', name: 'Solna' } };
+    expect(valueFromReverse([18.0, 59.36], reverse, { zoom: 16, t: sv }).properties.label).toBe(
+      'Punkt 59,36000 N, 18,00000 E, i Solna kommun',
+    );
+    expect(valueFromReverse([18.0, 59.36], reverse, { zoom: 16, t: en }).properties.label).toBe(
+      'Point 59.36000 N, 18.00000 E, in Solna municipality',
+    );
   });
 
   it('still gives a usable value when the lookup failed', () => {
@@ -67,7 +77,7 @@ describe('valueFromSearch', () => {
     expect(value.properties.sweref99tm).toEqual({ srid: 3006, e: 675000, n: 6582000 });
     expect(value.properties.property.designation).toBe('Stockholm Lärkstaden 1:23');
     expect(value.properties.source).toBe('search');
-    expect(value.properties.label).toBe('Fastighet Stockholm Lärkstaden 1:23, nära Östermalmsgatan 5, Stockholm');
+    expect(value.properties.label).toBe('Fastighet Stockholm Lärkstaden 1:23, nära Östermalmsgatan 5, Stockholm, i Stockholms kommun');
   });
 
   it('takes a property result as the property', () => {

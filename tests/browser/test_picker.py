@@ -62,7 +62,10 @@ def test_keyboard_only_choose_and_submit(page: Page, live_server: str, traffic: 
     assert props["municipality"] == {"code": "0180", "name": "Stockholm"}
     assert props["sweref99tm"]["srid"] == 3006 and props["sweref99tm"]["n"] > 6_000_000
     # The place only: the zoom level is not part of the choice's announcement.
-    spoken = f"Fastighet {truth['property']['designation']}, nära {truth['address']['label']}."
+    spoken = (
+        f"Fastighet {truth['property']['designation']}, nära {truth['address']['label']}, "
+        "i Stockholms kommun."
+    )
     expect_live(picker, spoken)
     expect(chosen).to_have_text(props["label"])
 

@@ -29,8 +29,10 @@ function round(value, digits) {
 }
 
 /**
- * The place in words: "Fastighet Stockholm Rosenbad 2, nära Drottninggatan 5".
- * @param {{address?: {label: string} | null, property?: {designation: string} | null}} props
+ * The place in words, with its municipality:
+ * "Fastighet Stockholm Rosenbad 2, nära Drottninggatan 5, i Stockholms kommun".
+ * @param {{address?: {label: string} | null, property?: {designation: string, fictional?: boolean} | null,
+ *          municipality?: {name: string | null} | null}} props
  * @param {object} t strings of the language (i18n/*.js)
  * @param {[number, number]} [coordinates] used when neither address nor property is known
  */
@@ -40,7 +42,9 @@ export function describePlace(props, t, coordinates) {
   if (props.address && props.address.label) {
     parts.push(parts.length ? t.near(props.address.label) : props.address.label);
   }
-  if (parts.length === 0 && coordinates) return t.pointOnly(coordinates[0], coordinates[1]);
+  if (parts.length === 0 && coordinates) parts.push(t.pointOnly(coordinates[0], coordinates[1]));
+  const name = props.municipality && props.municipality.name;
+  if (name) return parts.length ? t.inMunicipality(parts.join(', '), name) : t.municipalityOnly(name);
   return parts.join(', ');
 }
 
@@ -106,8 +110,10 @@ export function valueFromShape(shape, reverse, { zoom, mode, t }) {
   const key = mode === 'polygon' ? 'area_m2' : 'length_m';
   props[key] = Math.round(shape.measure * 10) / 10;
   props.centre = base.geometry.coordinates;
-  const place = props.address || props.property ? describePlace(props, t) : '';
-  props.label = t.shapeAt(t.shapeLabel(mode, shape.measure), place);
+  const shapeText = t.shapeLabel(mode, shape.measure);
+  const name = props.municipality?.name;
+  if (props.address || props.property) props.label = t.shapeAt(shapeText, describePlace(props, t));
+  else props.label = name ? t.inMunicipality(shapeText, name) : shapeText;
   return { type: 'Feature', geometry: shape.geometry, properties: props };
 }
 

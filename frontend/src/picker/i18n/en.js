@@ -41,6 +41,8 @@ export default {
   coordinates: (e, n) => `SWEREF 99 TM: N ${n}, E ${e}`,
   property: (designation) => `Property ${designation}`,
   near: (address) => `near ${address}`,
+  inMunicipality: (place, name) => `${place}, in ${name} municipality`,
+  municipalityOnly: (name) => `In ${name} municipality`,
   fictionalNote: 'The property designation is made up (sample data).',
   atCrosshair: (place) => `At the crosshair: ${place}.`,
   zoomLevel: (zoom) => `Zoom level ${zoom}.`,

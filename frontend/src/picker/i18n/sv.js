@@ -1,7 +1,7 @@
 /** Svenska: every string the picker shows or speaks (the default language). */
 
-/** "Stockholms kommun", "Borås kommun" (no genitive s after s, x, z). */
-const municipality = (name) => `${name}${/[sxz]$/iu.test(name) ? '' : 's'} kommun`;
+/** "Stockholms kommun", "Borås kommun", "Solna kommun" (no genitive s after a vowel or s, x, z). */
+const municipality = (name) => `${name}${/[aeiouyåäösxz]$/iu.test(name) ? '' : 's'} kommun`;
 const chooseIn = (allowed) => (allowed ? `Välj en plats i ${municipality(allowed)}.` : 'Välj en plats inom kommunen.');
 
 /** Swedish numbers: decimal comma, a space between thousands ("59,33812", "6 580 822"). */
@@ -47,6 +47,8 @@ export default {
   coordinates: (e, n) => `SWEREF 99 TM: N ${whole.format(n)}, E ${whole.format(e)}`,
   property: (designation) => `Fastighet ${designation}`,
   near: (address) => `nära ${address}`,
+  inMunicipality: (place, name) => `${place}, i ${municipality(name)}`,
+  municipalityOnly: (name) => `I ${municipality(name)}`,
   fictionalNote: 'Fastighetsbeteckningen är påhittad (exempeldata).',
   atCrosshair: (place) => `Vid hårkorset: ${place}.`,
   zoomLevel: (zoom) => `Zoomnivå ${zoom}.`,
