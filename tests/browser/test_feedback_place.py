@@ -69,3 +69,45 @@ def test_a_place_without_a_near_address_still_names_its_municipality(
         re.compile(r"^Punkt 59,37\d+ N, 17,99\d+ E, i Solna kommun\.$"), timeout=10_000
     )
     assert run_axe(page) == []
+
+
+def test_forced_colours_outline_the_active_suggestion_on_every_side(
+    browser: Browser, live_server: str
+) -> None:
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="sv-SE", bypass_csp=True
+    )
+    page = ctx.new_page()
+    page.emulate_media(forced_colors="active")
+    picker = open_demo(page, live_server)
+    picker.locator("#q").fill("Karlavägen")
+    expect(picker.locator("[role=option]").first).to_be_visible(timeout=10_000)
+    picker.locator("#q").press("ArrowDown")
+    active = picker.locator("[role=option][aria-selected=true]")
+    expect(active).to_have_count(1)
+    look = active.evaluate(
+        """el => {
+          const s = getComputedStyle(el);
+          const probe = document.createElement('span');
+          probe.style.color = 'Highlight';
+          el.getRootNode().appendChild(probe);
+          const highlight = getComputedStyle(probe).color;
+          probe.remove();
+          const list = el.closest('[role=listbox]');
+          const box = el.getBoundingClientRect();
+          const lb = list.getBoundingClientRect();
+          return {style: s.outlineStyle, width: parseFloat(s.outlineWidth),
+                  offset: parseFloat(s.outlineOffset), color: s.outlineColor, highlight,
+                  // the list's visible (clipping) box: inside its borders
+                  inside: box.left >= lb.left + list.clientLeft - 0.5
+                    && box.right <= lb.left + list.clientLeft + list.clientWidth + 0.5
+                    && box.top >= lb.top + list.clientTop - 0.5};
+        }"""
+    )
+    assert look["style"] == "solid" and look["width"] >= 2, look
+    assert look["color"] == look["highlight"], look  # a system colour
+    # The whole outline is drawn inside the option, which lies inside the list's clip box.
+    assert look["offset"] + look["width"] <= 0, look
+    assert look["inside"], look
+    assert run_axe(page) == []
+    ctx.close()
