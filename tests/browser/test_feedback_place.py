@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Locator, Page, expect
 
 from tests.browser.picker_helpers import expect_live, open_demo, reverse, run_axe
 
@@ -111,3 +111,91 @@ def test_forced_colours_outline_the_active_suggestion_on_every_side(
     assert look["inside"], look
     assert run_axe(page) == []
     ctx.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[BrowserContext]:
+    """A touch phone (360 × 740) that lets axe in (bypass_csp)."""
+    ctx = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        has_touch=True,
+        is_mobile=True,
+        device_scale_factor=2,
+        locale="sv-SE",
+        bypass_csp=True,
+    )
+    yield ctx
+    ctx.close()
+
+
+TOUCH_HINT = "Använd två fingrar för att flytta kartan."
+
+
+def _swipe(cdp: CDPSession, picker: Locator, fingers: int) -> None:
+    """Chrome's touch events as a phone sends them: `fingers` fingers moving up over the map."""
+    box = picker.locator("#map").bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    def points(shift: float) -> list[dict[str, float]]:
+        return [{"x": x - 40 + 80 * i, "y": y - shift, "id": i + 1} for i in range(fingers)]
+
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points(0)})
+    for step in range(1, 9):
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": points(step * 12)}
+        )
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def _touch_hint_shown(page: Page, picker: Locator) -> Locator:
+    hint = picker.locator(".gesture-hint")
+    expect(hint).to_be_visible()
+    expect(hint.locator(".text")).to_have_text(TOUCH_HINT)
+    # Available to screen readers: not hidden from them, and spoken politely once.
+    assert hint.evaluate("el => el.closest('[aria-hidden]')") is None
+    expect(picker.locator("[role=status]")).to_have_text(TOUCH_HINT, timeout=10_000)
+    assert picker.locator("[role=status]").get_attribute("aria-live") in (None, "polite")
+    return hint
+
+
+def test_the_touch_hint_is_spoken_and_stays_until_closed(
+    phone: BrowserContext, live_server: str
+) -> None:
+    page = phone.new_page()
+    picker = open_demo(page, live_server)
+    picker.locator(".map-area").scroll_into_view_if_needed()
+    cdp = phone.new_cdp_session(page)
+    _swipe(cdp, picker, 1)
+    hint = _touch_hint_shown(page, picker)
+    close = hint.locator("[data-action=hint-close]")
+    expect(close).to_have_accessible_name("Stäng tipset")
+    box = close.bounding_box()
+    assert box is not None and box["width"] >= 44 and box["height"] >= 44, box
+    # Still there well after a passing hint (the wheel's, 1.8 s) would have gone.
+    shown_at = page.evaluate("performance.now()")
+    page.wait_for_function("t => performance.now() - t > 3000", arg=shown_at)
+    expect(hint).to_be_visible()
+    assert run_axe(page) == []
+    close.tap()
+    expect(hint).to_be_hidden()
+    # Dismissed: another one-finger swipe does not bring it back.
+    picker.locator(".map-area").scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    _swipe(cdp, picker, 1)
+    page.wait_for_function("y => window.scrollY > y", arg=scrolled)
+    expect(hint).to_be_hidden()
+
+
+def test_the_touch_hint_goes_with_the_first_two_finger_pan(
+    phone: BrowserContext, live_server: str
+) -> None:
+    page = phone.new_page()
+    picker = open_demo(page, live_server)
+    picker.locator(".map-area").scroll_into_view_if_needed()
+    cdp = phone.new_cdp_session(page)
+    _swipe(cdp, picker, 1)
+    hint = _touch_hint_shown(page, picker)
+    picker.locator(".map-area").scroll_into_view_if_needed()
+    _swipe(cdp, picker, 2)
+    expect(hint).to_be_hidden(timeout=10_000)

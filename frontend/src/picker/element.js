@@ -17,7 +17,7 @@
  * min-zoom-to-choose, allowed-area (municipality code), allowed-area-name (its name, for the
  * refusal's words), mode (point | line | polygon).
  */
-import { USER, createAnnouncer } from './announcer.js';
+import { AMBIENT, USER, createAnnouncer } from './announcer.js';
 import { createLookup } from './api.js';
 import { CHANGE, ERROR, READY, emit } from './events.js';
 import { strings } from './i18n/index.js';
@@ -69,7 +69,7 @@ export function definePicker(stylesheets, createMapView) {
     #marker = null;
     #lookup = null;
     #lastZoom = null;
-    #hint = () => {};
+    #hint = { show: () => false, dismiss: () => {}, showing: false };
     #rendered = false;
     #searchOk = true;
     #mapOk = true;
@@ -201,7 +201,9 @@ export function definePicker(stylesheets, createMapView) {
           onKey: this.#drawing ? (event) => this.#drawing.key(event) : undefined,
           onHelp: () => this.#toggleHelp(),
           onEscape: () => this.#toggleHelp(false),
-          onGestureHint: (kind) => this.#hint(kind === 'wheel' ? this.#t.gestureHintWheel : this.#t.gestureHintTouch),
+          onGestureHint: (kind) => this.#gestureHint(kind),
+          // The first two-finger pan while the touch hint shows: the person has got it.
+          onTwoFingerPan: () => this.#hint.showing && this.#hint.dismiss(),
         });
         this.#marker = createMarker(this.#mapView.map);
         this.#drawing?.attach(this.#mapView);
@@ -380,6 +382,17 @@ export function definePicker(stylesheets, createMapView) {
       if (changed) emit(this, CHANGE, { value: this.value });
     }
 
+    /** The wheel hint passes; the touch hint stays until closed and is spoken once, politely. */
+    #gestureHint(kind) {
+      if (kind === 'wheel') {
+        this.#hint.show(this.#t.gestureHintWheel);
+        return;
+      }
+      if (this.#hint.show(this.#t.gestureHintTouch, { sticky: true })) {
+        this.#announcer.announce(this.#t.gestureHintTouch, AMBIENT);
+      }
+    }
+
     #locate() {
       this.#announcer.announce(this.#t.locating, USER);
       locate({
@@ -433,6 +446,10 @@ export function definePicker(stylesheets, createMapView) {
         'pan-east': () => this.#mapView?.panBy(1, 0),
         help: () => this.#toggleHelp(),
         'help-close': () => this.#toggleHelp(false),
+        'hint-close': () => {
+          this.#hint.dismiss();
+          this.#refs.map.focus();
+        },
         choose: () => this.#choose(),
         locate: () => this.#locate(),
         'add-vertex': () => this.#drawing?.add(),

@@ -48,6 +48,7 @@ const DIRECTIONS = {
  *   onKey?: (event: KeyboardEvent) => boolean,
  *   onOverlayError?: (url: string, error: Error) => void,
  *   onGestureHint?: (kind: 'wheel' | 'touch') => void,
+ *   onTwoFingerPan?: () => void,
  *   onPoint?: (lonLat: [number, number]) => void}} options `onPoint`: a single click or tap
  */
 export function createMapView(element, options) {
@@ -144,6 +145,7 @@ export function createMapView(element, options) {
   }
   function onTouchMove() {
     if (touches === 1) options.onGestureHint?.('touch');
+    else if (touches >= 2) options.onTwoFingerPan?.();
   }
 
   const setApplication = () => element.setAttribute('role', 'application');

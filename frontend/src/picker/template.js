@@ -48,7 +48,11 @@ export function buildPicker(t, label, mode = 'point') {
   const mapArea = keep('mapArea', el('div', { class: 'map-area' },
     map,
     el('div', { class: 'crosshair', 'aria-hidden': 'true' }),
-    keep('gestureHint', el('p', { class: 'gesture-hint', 'aria-hidden': 'true', hidden: true })),
+    // Not aria-hidden: the touch hint is also spoken (element.js) and stays until closed.
+    keep('gestureHint', el('div', { class: 'gesture-hint', part: 'gesture-hint', hidden: true },
+      el('p', { class: 'text' }),
+      el('button', { type: 'button', class: 'hint-close', 'data-action': 'hint-close', 'aria-label': t.gestureHintClose, title: t.gestureHintClose, hidden: true },
+        el('span', { 'aria-hidden': 'true' }, '×')))),
     keep('mapStatus', el('p', { class: 'map-status', hidden: true }))));
   // Why the last choice was refused and what to do, shown beside the map (also spoken).
   const refusal = keep('refusal', el('p', { id: 'refusal', class: 'refusal', part: 'refusal', hidden: true }));

@@ -101,15 +101,39 @@ export function setControlsDisabled(root, refs, disabled, mapOk) {
   else if (mapOk) refs.map.setAttribute('tabindex', '0');
 }
 
-/** A short visual hint over the map (cooperative gestures); hides itself after `ms`. */
+/**
+ * A hint over the map (cooperative gestures). A passing one (the wheel's) hides itself after
+ * `ms`; a sticky one (the touch hint) stays, with a close button, until `dismiss()` (the button,
+ * or the first two-finger pan), and is not shown again after that.
+ * `show` returns true when the hint has just appeared (so it is spoken once, not per touchmove).
+ */
 export function createHint(element, ms = 1800) {
+  const text = element.querySelector('.text');
+  const close = element.querySelector('button');
   let timer = null;
-  return (text) => {
-    element.textContent = text;
-    element.hidden = false;
+  let dismissed = false;
+  const hide = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      element.hidden = true;
-    }, ms);
+    element.hidden = true;
+  };
+  return {
+    show(words, { sticky = false } = {}) {
+      if (sticky && dismissed) return false;
+      const appeared = element.hidden || text.textContent !== words;
+      if (!element.hidden && !close.hidden && !sticky) return false; // the sticky hint stays
+      text.textContent = words;
+      close.hidden = !sticky;
+      element.hidden = false;
+      clearTimeout(timer);
+      if (!sticky) timer = setTimeout(hide, ms);
+      return appeared;
+    },
+    dismiss() {
+      dismissed = true;
+      if (!close.hidden) hide();
+    },
+    get showing() {
+      return !element.hidden;
+    },
   };
 }

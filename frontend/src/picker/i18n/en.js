@@ -35,6 +35,7 @@ export default {
   ],
   gestureHintWheel: 'Hold Ctrl and scroll to zoom the map.',
   gestureHintTouch: 'Use two fingers to move the map.',
+  gestureHintClose: 'Close the tip',
   chosenLabel: 'Chosen place',
   nothingChosen: 'No place chosen yet.',
   clear: 'Remove chosen place',

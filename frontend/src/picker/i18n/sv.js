@@ -41,6 +41,7 @@ export default {
   ],
   gestureHintWheel: 'Håll ned Ctrl och skrolla för att zooma kartan.',
   gestureHintTouch: 'Använd två fingrar för att flytta kartan.',
+  gestureHintClose: 'Stäng tipset',
   chosenLabel: 'Vald plats',
   nothingChosen: 'Ingen plats vald ännu.',
   clear: 'Ta bort vald plats',
