@@ -33,7 +33,7 @@ describe('valueFromReverse', () => {
     expect(value.properties.municipality).toEqual({ code: '0180', name: 'Stockholm' });
     expect(value.properties.zoom).toBe(17);
     expect(value.properties.source).toBe('map');
-    expect(value.properties.label).toBe('Fastighet Stockholm Lärkstaden 1:23, nära Karlavägen 10, 114 31 Stockholm, i Stockholms kommun');
+    expect(value.properties.label).toBe('Fastighet Stockholm Lärkstaden 1:23 (fiktiv), nära Karlavägen 10, 114 31 Stockholm, i Stockholms kommun');
   });
 
   it('names the municipality also when no address or property is near', () => {
@@ -77,7 +77,7 @@ describe('valueFromSearch', () => {
     expect(value.properties.sweref99tm).toEqual({ srid: 3006, e: 675000, n: 6582000 });
     expect(value.properties.property.designation).toBe('Stockholm Lärkstaden 1:23');
     expect(value.properties.source).toBe('search');
-    expect(value.properties.label).toBe('Fastighet Stockholm Lärkstaden 1:23, nära Östermalmsgatan 5, Stockholm, i Stockholms kommun');
+    expect(value.properties.label).toBe('Fastighet Stockholm Lärkstaden 1:23 (fiktiv), nära Östermalmsgatan 5, Stockholm, i Stockholms kommun');
   });
 
   it('takes a property result as the property', () => {

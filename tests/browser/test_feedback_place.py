@@ -199,3 +199,30 @@ def test_the_touch_hint_goes_with_the_first_two_finger_pan(
     picker.locator(".map-area").scroll_into_view_if_needed()
     _swipe(cdp, picker, 2)
     expect(hint).to_be_hidden(timeout=10_000)
+
+
+def test_fictional_properties_say_so_everywhere_they_are_shown(
+    desktop: Page, live_server: str
+) -> None:
+    page = desktop
+    picker = open_demo(page, live_server)  # over the sample's invented property register
+    picker.locator("[data-action=choose]").click()
+    chosen = picker.locator("#chosen-text")
+    expect(chosen).not_to_have_text(NOTHING, timeout=10_000)
+    value = picker.evaluate("el => el.value")
+    prop = value["properties"]["property"]
+    assert prop and prop["fictional"] is True, value
+    shown = f"Fastighet {prop['designation']} (fiktiv)"
+    label = value["properties"]["label"]
+    assert label.startswith(f"{shown}, "), label  # the value's label
+    expect(chosen).to_contain_text(shown)  # "Vald plats"
+    expect_live(picker, f"{label}.")  # spoken
+    assert run_axe(page) == []
+
+    page.locator("#submit").click()
+    expect(page.locator("h1")).to_have_text("Tack, vi har tagit emot ditt ärende")
+    expect(page.locator("#received-label")).to_contain_text(shown)
+    expect(page.locator("#received-property")).to_have_text(f"{prop['designation']} (fiktiv)")
+    alt = page.locator("#received-map").get_attribute("alt") or ""
+    assert "(fiktiv)" in alt, alt  # the static map's alt text
+    assert run_axe(page) == []

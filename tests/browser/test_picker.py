@@ -22,6 +22,11 @@ from tiles import style
 pytestmark = pytest.mark.browser
 
 
+def _shown(prop: dict) -> str:
+    """A designation as the picker and the receipt show it: invented ones say "(fiktiv)"."""
+    return prop["designation"] + (" (fiktiv)" if prop.get("fictional") else "")
+
+
 def _received_location(page: Page) -> dict:
     expect(page.locator("h1")).to_have_text("Tack, vi har tagit emot ditt ärende")
     return json.loads(page.locator("#received-location").inner_text())
@@ -38,7 +43,7 @@ def test_keyboard_only_choose_and_submit(page: Page, live_server: str, traffic: 
     # Ambient news once the map rests: the zoom, then what is under the crosshair.
     here = reverse(live_server, 18.075, 59.338)  # zooming keeps the demo's centre
     expect(status).to_have_text(
-        f"Zoomnivå 16. Vid hårkorset: Fastighet {here['property']['designation']}, "
+        f"Zoomnivå 16. Vid hårkorset: Fastighet {_shown(here['property'])}, "
         f"nära {here['address']['label']}.",
         timeout=10_000,
     )
@@ -63,7 +68,7 @@ def test_keyboard_only_choose_and_submit(page: Page, live_server: str, traffic: 
     assert props["sweref99tm"]["srid"] == 3006 and props["sweref99tm"]["n"] > 6_000_000
     # The place only: the zoom level is not part of the choice's announcement.
     spoken = (
-        f"Fastighet {truth['property']['designation']}, nära {truth['address']['label']}, "
+        f"Fastighet {_shown(truth['property'])}, nära {truth['address']['label']}, "
         "i Stockholms kommun."
     )
     expect_live(picker, spoken)
@@ -73,7 +78,7 @@ def test_keyboard_only_choose_and_submit(page: Page, live_server: str, traffic: 
     page.keyboard.press("Enter")
     received = _received_location(page)
     assert received == value
-    expect(page.locator("#received-property")).to_have_text(truth["property"]["designation"])
+    expect(page.locator("#received-property")).to_have_text(_shown(truth["property"]))
     assert traffic.foreign() == [] and traffic.failures == []
 
 
@@ -157,7 +162,8 @@ def test_refusals_and_announcements_in_english(page: Page, live_server: str) -> 
 
 
 def test_without_javascript_the_fallback_field_submits(browser: Browser, live_server: str) -> None:
-    designation = reverse(live_server, 18.075, 59.338)["property"]["designation"]
+    found = reverse(live_server, 18.075, 59.338)["property"]
+    designation = found["designation"]
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
@@ -171,7 +177,7 @@ def test_without_javascript_the_fallback_field_submits(browser: Browser, live_se
         expect(page.locator("h1")).to_have_text("Tack, vi har tagit emot ditt ärende")
         expect(page.locator("#received-text")).to_have_text(designation)
         # The server resolved the text into the same kind of value the widget sends.
-        expect(page.locator("#resolved-property")).to_have_text(designation)
+        expect(page.locator("#resolved-property")).to_have_text(_shown(found))
         expect(page.locator("#resolved-address")).not_to_be_empty()
     finally:
         context.close()

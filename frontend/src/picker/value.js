@@ -38,7 +38,9 @@ function round(value, digits) {
  */
 export function describePlace(props, t, coordinates) {
   const parts = [];
-  if (props.property && props.property.designation) parts.push(t.property(props.property.designation));
+  if (props.property && props.property.designation) {
+    parts.push(t.property(props.property.designation, Boolean(props.property.fictional)));
+  }
   if (props.address && props.address.label) {
     parts.push(parts.length ? t.near(props.address.label) : props.address.label);
   }

@@ -40,7 +40,8 @@ export default {
   nothingChosen: 'No place chosen yet.',
   clear: 'Remove chosen place',
   coordinates: (e, n) => `SWEREF 99 TM: N ${n}, E ${e}`,
-  property: (designation) => `Property ${designation}`,
+  property: (designation, fictional = false) =>
+    `Property ${designation}${fictional && !/\((fiktiv|fictional)\)$/u.test(designation) ? ' (fictional)' : ''}`,
   near: (address) => `near ${address}`,
   inMunicipality: (place, name) => `${place}, in ${name} municipality`,
   municipalityOnly: (name) => `In ${name} municipality`,

@@ -46,7 +46,9 @@ export default {
   nothingChosen: 'Ingen plats vald ännu.',
   clear: 'Ta bort vald plats',
   coordinates: (e, n) => `SWEREF 99 TM: N ${whole.format(n)}, E ${whole.format(e)}`,
-  property: (designation) => `Fastighet ${designation}`,
+  // Invented sample designations say so wherever they are shown ("… (fiktiv)").
+  property: (designation, fictional = false) =>
+    `Fastighet ${designation}${fictional && !/\(fiktiv\)$/u.test(designation) ? ' (fiktiv)' : ''}`,
   near: (address) => `nära ${address}`,
   inMunicipality: (place, name) => `${place}, i ${municipality(name)}`,
   municipalityOnly: (name) => `I ${municipality(name)}`,
