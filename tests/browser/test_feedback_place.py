@@ -226,3 +226,28 @@ def test_fictional_properties_say_so_everywhere_they_are_shown(
     alt = page.locator("#received-map").get_attribute("alt") or ""
     assert "(fiktiv)" in alt, alt  # the static map's alt text
     assert run_axe(page) == []
+
+
+def _examples(placeholder: str, lead: str, joiner: str) -> list[str]:
+    assert placeholder.startswith(lead), placeholder
+    return [part.strip() for part in placeholder.removeprefix(lead).split(joiner)]
+
+
+@pytest.mark.parametrize(
+    ("query", "lead", "joiner"), [("", "T.ex. ", " eller "), ("?lang=en", "E.g. ", " or ")]
+)
+def test_the_placeholder_examples_find_something(
+    desktop: Page, live_server: str, query: str, lead: str, joiner: str
+) -> None:
+    page = desktop
+    picker = open_demo(page, live_server, query)
+    search = picker.locator("#q")
+    examples = _examples(search.get_attribute("placeholder") or "", lead, joiner)
+    assert len(examples) == 2, examples
+    for example in examples:
+        search.fill(example)
+        expect(picker.locator("[role=option]").first).to_be_visible(timeout=10_000)
+        labels = picker.locator("[role=option] .option-label").all_inner_texts()
+        first_word = example.split()[0].lower()
+        assert any(first_word in label.lower() for label in labels), (example, labels)
+        search.press("Escape")

@@ -15,7 +15,7 @@
  * Attributes: name, required, disabled, label (the question, its accessible name), lang (sv|en),
  * server, center ("lon,lat"), zoom, layers (catalog layers drawn over the basemap, comma-separated),
  * min-zoom-to-choose, allowed-area (municipality code), allowed-area-name (its name, for the
- * refusal's words), mode (point | line | polygon).
+ * refusal's words), mode (point | line | polygon), search-placeholder (the search field's examples).
  */
 import { AMBIENT, USER, createAnnouncer } from './announcer.js';
 import { createLookup } from './api.js';
@@ -110,6 +110,8 @@ export function definePicker(stylesheets, createMapView) {
       this.#mode = mode === 'line' || mode === 'polygon' ? mode : 'point';
       const { root, refs } = buildPicker(this.#t, this.getAttribute('label'), this.#mode);
       this.#refs = refs;
+      const placeholder = this.getAttribute('search-placeholder');
+      if (placeholder !== null) refs.input.placeholder = placeholder;
       this.#hint = createHint(refs.gestureHint);
       this.shadowRoot.append(root);
       this.#announcer = createAnnouncer(refs.live);

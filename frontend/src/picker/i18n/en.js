@@ -7,7 +7,7 @@ export default {
   pickerLabel: 'Choose a place',
   searchLabel: 'Search for an address or property',
   searchHint: 'Type at least two characters. Pick a suggestion with the up and down arrows and Enter.',
-  searchPlaceholder: 'E.g. Karlavägen 10 or Stockholm Rosenbad 2',
+  searchPlaceholder: 'E.g. Karlavägen 10 or Fiktiva Rosen 1',
   mapLabel: 'Map for choosing a place',
   mapHint:
     'Move the map with the arrow keys, hold Shift for small steps. Zoom with plus and minus. Press Enter or the Choose this place button to choose the place under the crosshair. Question mark shows help.',

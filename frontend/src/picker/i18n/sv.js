@@ -13,7 +13,9 @@ export default {
   pickerLabel: 'Välj plats',
   searchLabel: 'Sök adress eller fastighet',
   searchHint: 'Skriv minst två tecken. Välj bland förslagen med pil upp och ned och Enter.',
-  searchPlaceholder: 'T.ex. Karlavägen 10 eller Stockholm Rosenbad 2',
+  // Both examples exist in the sample data (the property register there is invented);
+  // an e-service with real data sets its own with the search-placeholder attribute.
+  searchPlaceholder: 'T.ex. Karlavägen 10 eller Fiktiva Rosen 1',
   mapLabel: 'Karta för att välja plats',
   mapHint:
     'Flytta kartan med piltangenterna, håll ned Skift för korta steg. Zooma med plus och minus. Tryck Enter eller knappen Välj denna plats för att välja platsen under hårkorset. Frågetecken visar hjälp.',
