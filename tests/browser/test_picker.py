@@ -331,7 +331,7 @@ def test_page_scroll_is_never_trapped_by_the_map(page: Page, live_server: str) -
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     before = page.evaluate("window.scrollY")
     page.mouse.wheel(0, 300)
-    expect(picker.locator(".gesture-hint")).to_have_text(
+    expect(picker.locator(".gesture-hint .text")).to_have_text(
         "Håll ned Ctrl och skrolla för att zooma kartan."
     )
     page.wait_for_function("y => window.scrollY > y", arg=before)
