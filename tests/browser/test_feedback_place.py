@@ -251,3 +251,16 @@ def test_the_placeholder_examples_find_something(
         first_word = example.split()[0].lower()
         assert any(first_word in label.lower() for label in labels), (example, labels)
         search.press("Escape")
+
+
+def test_an_e_service_gives_its_own_placeholder(desktop: Page, live_server: str) -> None:
+    page = desktop
+    picker = open_demo(page, live_server)
+    picker.evaluate(
+        """el => { const copy = el.cloneNode(true);
+        copy.setAttribute('search-placeholder', 'T.ex. Storgatan 1');
+        el.replaceWith(copy); }"""
+    )
+    fresh = page.locator("webmap-picker")
+    expect(fresh.locator("#map")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(fresh.locator("#q")).to_have_attribute("placeholder", "T.ex. Storgatan 1")
