@@ -22,3 +22,23 @@ def app_with(database_url: str, **settings: Any) -> Iterator[Flask]:
         yield application
     finally:
         application.extensions["webmap.pool"].close()
+
+
+@contextmanager
+def scratch_database(database_url: str, suffix: str) -> Iterator[str]:
+    """An empty database beside the session's (``<name>_<suffix>``), dropped afterwards."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = f"{conninfo_to_dict(database_url)['dbname']}_{suffix}"
+    maintenance = make_conninfo(database_url, dbname="postgres")
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(drop)
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield database_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            conn.execute(drop)

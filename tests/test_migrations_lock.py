@@ -8,29 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from layers.schema import current_revision, newest_revision, upgrade
-from tests.app_helpers import app_with
+from tests.app_helpers import app_with, scratch_database
 from webmap.cli import main
 
 
 @pytest.fixture
 def empty_database(database_url: str) -> Iterator[str]:
-    name = f"{conninfo_to_dict(database_url)['dbname']}_migrate"
-    maintenance = make_conninfo(database_url, dbname="postgres")
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = database_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with scratch_database(database_url, "migrate") as url:
         yield url
-    finally:
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def test_three_concurrent_upgrades_of_an_empty_database_all_succeed(empty_database: str) -> None:

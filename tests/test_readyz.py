@@ -5,14 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from alembic import command
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from layers.schema import alembic_config, newest_revision
-from tests.app_helpers import app_with
+from tests.app_helpers import app_with, scratch_database
 from tests.throwaway_pg import free_port
 from tests.throwaway_redis import redis_for_tests
 
@@ -60,20 +57,9 @@ def test_an_unreachable_database_is_not_ready_at_once() -> None:
 @pytest.fixture
 def older_schema(database_url: str) -> Iterator[str]:
     """A database migrated only up to the migration before the newest one."""
-    name = f"{conninfo_to_dict(database_url)['dbname']}_older"
-    maintenance = make_conninfo(database_url, dbname="postgres")
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = database_url.rsplit("/", 1)[0] + "/" + name
-    command.upgrade(alembic_config(url), "head-1")
-    try:
+    with scratch_database(database_url, "older") as url:
+        command.upgrade(alembic_config(url), "head-1")
         yield url
-    finally:
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def test_a_schema_behind_the_code_is_not_ready(older_schema: str) -> None:

@@ -173,3 +173,28 @@ def _record(page: Page, traffic: Traffic) -> None:
     page.on("requestfailed", on_failed)
     page.on("response", on_response)
     page.on("console", on_console)
+
+
+@pytest.fixture
+def desktop(browser: Browser) -> Iterator[Page]:
+    """A desktop page that lets axe in (bypass_csp)."""
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="sv-SE", bypass_csp=True
+    )
+    yield ctx.new_page()
+    ctx.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[BrowserContext]:
+    """A touch phone (360 × 740) that lets axe in (bypass_csp)."""
+    ctx = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        has_touch=True,
+        is_mobile=True,
+        device_scale_factor=2,
+        locale="sv-SE",
+        bypass_csp=True,
+    )
+    yield ctx
+    ctx.close()

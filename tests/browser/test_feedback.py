@@ -6,26 +6,15 @@ is required and the warning glyph is not read out. Debian's Chromium, the real a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.picker_helpers import expect_live, open_demo, run_axe, tab_to
 
 pytestmark = pytest.mark.browser
 
 NOTHING = "Ingen plats vald ännu."
-
-
-@pytest.fixture
-def desktop(browser: Browser) -> Iterator[Page]:
-    """A desktop page that lets axe in (bypass_csp)."""
-    ctx = browser.new_context(
-        viewport={"width": 1280, "height": 800}, locale="sv-SE", bypass_csp=True
-    )
-    yield ctx.new_page()
-    ctx.close()
 
 
 def _expect_refusal(picker: Locator, text: str) -> None:

@@ -4,7 +4,6 @@ municipality, also where no address is near. Debian's Chromium, the real app, ax
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Locator, Page, expect
@@ -16,16 +15,6 @@ pytestmark = pytest.mark.browser
 NOTHING = "Ingen plats vald ännu."
 # Solna, more than 2 km from every sample address: the lookup knows the municipality only.
 NO_ADDRESS = (17.995, 59.372)
-
-
-@pytest.fixture
-def desktop(browser: Browser) -> Iterator[Page]:
-    """A desktop page that lets axe in (bypass_csp)."""
-    ctx = browser.new_context(
-        viewport={"width": 1280, "height": 800}, locale="sv-SE", bypass_csp=True
-    )
-    yield ctx.new_page()
-    ctx.close()
 
 
 def _recentre(page: Page, picker: Locator, lon: float, lat: float) -> Locator:
@@ -110,21 +99,6 @@ def test_forced_colours_outline_the_active_suggestion_on_every_side(
     assert look["offset"] + look["width"] <= 0, look
     assert look["inside"], look
     assert run_axe(page) == []
-    ctx.close()
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
-    """A touch phone (360 × 740) that lets axe in (bypass_csp)."""
-    ctx = browser.new_context(
-        viewport={"width": 360, "height": 740},
-        has_touch=True,
-        is_mobile=True,
-        device_scale_factor=2,
-        locale="sv-SE",
-        bypass_csp=True,
-    )
-    yield ctx
     ctx.close()
 
 

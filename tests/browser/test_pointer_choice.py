@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.picker_helpers import ACTIVE, expect_live, live_text, open_demo, run_axe
 
@@ -20,31 +19,6 @@ pytestmark = pytest.mark.browser
 NOTHING = "Ingen plats vald ännu."
 EARTH = 20037508.342789244  # half the EPSG:3857 world, metres
 RESOLUTION_Z0 = 156543.03392804097  # metres per CSS pixel at zoom 0
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
-    """A touch phone (360 × 740) that lets axe in (bypass_csp)."""
-    ctx = browser.new_context(
-        viewport={"width": 360, "height": 740},
-        has_touch=True,
-        is_mobile=True,
-        device_scale_factor=2,
-        locale="sv-SE",
-        bypass_csp=True,
-    )
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def desktop(browser: Browser) -> Iterator[Page]:
-    """A desktop page that lets axe in (bypass_csp)."""
-    ctx = browser.new_context(
-        viewport={"width": 1280, "height": 800}, locale="sv-SE", bypass_csp=True
-    )
-    yield ctx.new_page()
-    ctx.close()
 
 
 def _map_point(picker: Locator, dx: float, dy: float) -> tuple[float, float]:
