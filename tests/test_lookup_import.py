@@ -16,13 +16,12 @@ import pyogrio.raw
 import pytest
 import shapely
 from flask import Flask
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pyproj import Transformer
 
 from layers.lookup.normalize import HouseNumber, parse_house_numbers
 from layers.lookup.store import load_municipalities
 from layers.schema import upgrade
+from tests.app_helpers import scratch_database
 from webmap import create_app
 from webmap.cli import main
 
@@ -106,19 +105,9 @@ class Scratch:
 @contextmanager
 def _scratch_database(database_url: str, suffix: str) -> Iterator[str]:
     """A fresh, migrated database beside the session's; dropped even when set-up fails."""
-    name = f"{conninfo_to_dict(database_url)['dbname']}_{suffix}"
-    maintenance = make_conninfo(database_url, dbname="postgres")
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(drop)
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    with scratch_database(database_url, suffix) as url:
         upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(drop)
 
 
 @pytest.fixture(scope="module")

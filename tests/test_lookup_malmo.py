@@ -19,7 +19,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from layers.crs import LonLat
 from layers.lookup.normalize import natural_key
@@ -34,6 +33,7 @@ from layers.lookup.search_sql import (
 )
 from layers.lookup.store import import_addresses, load_municipalities
 from layers.schema import upgrade
+from tests.app_helpers import scratch_database
 from webmap import create_app
 from webmap.cli import main
 
@@ -52,19 +52,9 @@ class Malmo:
 @contextmanager
 def _scratch_database(database_url: str, suffix: str) -> Iterator[str]:
     """A fresh, migrated database beside the session's; dropped even when set-up fails."""
-    name = f"{conninfo_to_dict(database_url)['dbname']}_{suffix}"
-    maintenance = make_conninfo(database_url, dbname="postgres")
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(drop)
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    with scratch_database(database_url, suffix) as url:
         upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(drop)
 
 
 @pytest.fixture(scope="module")
