@@ -161,7 +161,8 @@ def serve(
 ) -> None:
     """Run the production server: gunicorn alone, or behind nginx with --proxy."""
     if proxy:
-        from webmap.cli.production import TEMPLATE, ProductionServer, ServerError
+        from webmap.cli.nginx_config import TEMPLATE
+        from webmap.cli.production import ProductionServer, ServerError
 
         server = ProductionServer(
             host=host,
