@@ -10,7 +10,7 @@ the database and the newest migration in place and does nothing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import psycopg
 from psycopg import sql
@@ -89,8 +89,34 @@ def current_revision(conn: psycopg.Connection[tuple[object, ...]]) -> str | None
     return str(found[0]) if found else None
 
 
-def newest_revision() -> str:
-    """The newest migration this code ships (migration files are named by their revision id,
-    numbered in order), read without importing alembic: ``/readyz`` asks it on every probe."""
+def shipped_revisions() -> list[str]:
+    """Every migration this code ships, oldest first (migration files are named by their
+    revision id, numbered in order), read without importing alembic."""
     versions = Path(__file__).resolve().parent / "migrations" / "versions"
-    return sorted(p.stem for p in versions.glob("[0-9]*.py"))[-1]
+    return sorted(p.stem for p in versions.glob("[0-9]*.py"))
+
+
+def newest_revision() -> str:
+    """The newest migration this code ships: ``/readyz`` asks it on every probe."""
+    return shipped_revisions()[-1]
+
+
+SchemaState = Literal["missing", "behind", "current", "ahead", "unknown"]
+
+
+def schema_state(revision: str | None) -> SchemaState:
+    """How the database's migration ``revision`` stands to this code.
+
+    ``ahead`` (a newer release has migrated; this node is not upgraded yet) is fine: migrations
+    only expand for one release (docs/operations.md, "Writing migrations"), so the code before
+    them still works; in a rolling upgrade every node not yet upgraded is in this state.
+    ``behind`` needs ``webmap db upgrade``; ``unknown`` is a revision from no release of ours.
+    """
+    shipped = shipped_revisions()
+    if revision is None:
+        return "missing"
+    if revision == shipped[-1]:
+        return "current"
+    if revision in shipped:
+        return "behind"
+    return "ahead" if revision > shipped[-1] else "unknown"
