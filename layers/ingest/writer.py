@@ -120,10 +120,18 @@ def _overview(
 
 
 def _column(values: np.ndarray[Any, Any], kind: str) -> list[object]:
-    """One attribute column as COPY values: NaN becomes NULL, text is text without NUL bytes."""
+    """One attribute column as COPY values: NaN becomes NULL, text is text without NUL bytes.
+
+    pyogrio reads an integer or boolean column with NULLs as floats with NaN: their values go
+    back to ``int`` or ``bool``, or the binary COPY into ``bigint``/``boolean`` refuses them.
+    """
     if values.dtype.kind == "f":
+        missing = np.isnan(values)
+        cast = {"integer": int, "boolean": bool}.get(kind)
         out = values.astype(object)
-        out[np.isnan(values)] = None
+        if cast is not None:
+            out[~missing] = [cast(v) for v in values[~missing].tolist()]
+        out[missing] = None
         return list(out.tolist())
     plain = values.tolist()
     if kind != "text":

@@ -1,4 +1,4 @@
-"""``webmap layers …``: publish, list, roll back and delete layers.
+"""``webmap layers …``: publish, list, roll back, delete, export and restore layers.
 
 ``layers import`` publishes through the same facade (:mod:`layers.publishing`) as
 ``POST /api/layers``, with a progress bar, for files too large for a browser upload and for
@@ -18,13 +18,14 @@ import psycopg
 from flask import current_app
 from flask.cli import AppGroup
 
+from layers.backup import export_layer, restore_layer
 from layers.errors import LayerError, LayerNotFound
 from layers.kinds import VECTOR
 from layers.publishing import LayerChanges, Publishing, SourceFile
 from layers.store import LayerSpec
 from layers.versions import drop_orphans, layer_detail, list_layers
 from webmap.services import publishing_for
-from webmap.settings import Settings
+from webmap.settings import Settings, raster_storage
 
 
 def _settings() -> Settings:
@@ -184,4 +185,38 @@ def layers_clean() -> None:
         dropped = drop_orphans(conn)
     click.echo(
         f"Dropped {len(dropped)} orphaned tables." + (f" {', '.join(dropped)}" if dropped else "")
+    )
+
+
+@layers_group.command("export")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--version", type=int, help="Version to export (default: the live one).")
+def layers_export(name: str, file: Path, version: int | None) -> None:
+    """Write a version of NAME with its metadata to FILE (.gpkg, or .tif for rasters)."""
+    try:
+        with _connect() as conn:
+            exported = export_layer(conn, name, file, raster_storage(_settings()), version)
+    except LayerError as exc:
+        raise click.ClickException(exc.detail) from exc
+    meta = exported.metadata
+    what = f"{meta.feature_count} features" if meta.kind == VECTOR else "raster"
+    files = ", ".join(map(str, exported.files))
+    click.echo(f"Exported {name} version {meta.source_version} ({what}) to {files}.")
+
+
+@layers_group.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Restore under this name (default: the name in the file).")
+def layers_restore(file: Path, name: str | None) -> None:
+    """Publish an exported FILE again, as a new version (the layer is created if missing)."""
+    try:
+        with _connect() as conn:
+            restored = restore_layer(conn, _publishing(), file, name)
+    except LayerError as exc:
+        raise click.ClickException(exc.detail) from exc
+    meta, published = restored.metadata, restored.published
+    click.echo(
+        f"{meta.name} version {published.version} is live (restored from version "
+        f"{meta.source_version}, exported {meta.exported_at or 'at an unknown time'})."
     )
