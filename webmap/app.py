@@ -22,6 +22,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from webmap import db, i18n, services
     from webmap.admin import views as admin
     from webmap.api import (
+        fonts,
         health,
         layers,
         lookup,
@@ -60,6 +61,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         metrics,
         openapi,
         tiles,
+        fonts,
         rasters,
         viewer,
         widget,
