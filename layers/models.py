@@ -39,9 +39,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -204,6 +206,78 @@ class StaffSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- webmap: pre-rendered low zooms (0005_prerender) ----------------------------------------------
+
+
+class PrerenderJob(Base):
+    """Pre-rendering one tileset (a vector layer or ``basemap``) at one version."""
+
+    __tablename__ = "prerender_jobs"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('queued', 'running', 'done', 'superseded')",
+            name="prerender_jobs_state_check",
+        ),
+        CheckConstraint(
+            "min_zoom BETWEEN 0 AND 24 AND max_zoom BETWEEN min_zoom AND 24",
+            name="prerender_jobs_zooms_check",
+        ),
+        UniqueConstraint("tileset", "version"),
+        {"schema": CATALOG_SCHEMA},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # bigserial
+    tileset: Mapped[str] = mapped_column(Text)
+    version: Mapped[str] = mapped_column(Text)
+    min_zoom: Mapped[int] = mapped_column(Integer)
+    max_zoom: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(Text, server_default=text("'queued'"))
+    tiles_total: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    tiles_done: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PrerenderChunk(Base):
+    """A run of tiles of one job (one row of one zoom), claimed with ``SKIP LOCKED``."""
+
+    __tablename__ = "prerender_chunks"
+    __table_args__ = ({"schema": CATALOG_SCHEMA},)
+
+    job_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey(f"{CATALOG_SCHEMA}.prerender_jobs.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    z: Mapped[int] = mapped_column(Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    x_min: Mapped[int] = mapped_column(Integer, primary_key=True)
+    x_max: Mapped[int] = mapped_column(Integer)
+    done: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class PrerenderedTile(Base):
+    """A tile a job rendered ahead of demand: its MVT bytes, and their gzip unless empty."""
+
+    __tablename__ = "prerendered_tiles"
+    __table_args__ = (
+        Index("prerendered_tiles_job", "job_id"),
+        {"schema": CATALOG_SCHEMA},
+    )
+
+    tileset: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[str] = mapped_column(Text, primary_key=True)
+    z: Mapped[int] = mapped_column(Integer, primary_key=True)
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey(f"{CATALOG_SCHEMA}.prerender_jobs.id", ondelete="CASCADE")
+    )
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    gzipped: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 # -- lookup: addresses, streets, properties, municipalities (0002_lookup) -----------------------

@@ -10,6 +10,10 @@ every change of a layer
 - reads what it keeps (unsent metadata) under that lock, not before it;
 - asks the layer's :class:`~layers.kinds.LayerKind` what differs between vector and raster.
 
+After every change that may alter what is live, the facade calls its ``on_change`` hook (the
+app sets it to queue pre-rendering of low-zoom tiles, :func:`tiles.prerender.enqueue`); the hook
+runs after the change is made and its failure never undoes or fails the change.
+
 Making a public layer private gives its live version a new number (same data, no copy), so
 the tile URLs that shared caches hold as ``public, immutable`` are not the live ones any more.
 """
@@ -17,6 +21,7 @@ the tile URLs that shared caches hold as ``public, immutable`` are not the live 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -25,7 +30,7 @@ from typing import Any, TextIO
 import psycopg
 from psycopg import sql
 
-from layers.errors import InvalidInput, LayerNotFound
+from layers.errors import InvalidInput, LayerError, LayerNotFound
 from layers.ingest import RASTER_SUFFIXES, IngestLimits, IngestOptions, publish_vector
 from layers.ingest.budget import Deadline
 from layers.kinds import RASTER, VECTOR, LayerKind, RasterKind, VectorKind, kind_of_layer
@@ -34,6 +39,8 @@ from layers.raster.publish import publish_raster
 from layers.sample import SampleOutcome, load_sample
 from layers.store import LayerSpec, check_layer_name
 from layers.versions import allocate_version, lock_layer
+
+log = logging.getLogger(__name__)
 
 #: ``progress(stage, done, total)`` of a vector upload: reading, storing, indexing, done.
 Progress = Callable[[str, int, int], None]
@@ -97,6 +104,17 @@ class Publishing:
     raster_limits: RasterLimits = field(default_factory=RasterLimits)
     #: Where uploads are unpacked (``None``: the system's temporary folder).
     workdir: Path | None = None
+    #: Called with the connection after each change (publish, metadata, rollback, delete, sample).
+    on_change: Callable[[psycopg.Connection[Any]], object] | None = None
+
+    def _changed(self, conn: psycopg.Connection[Any]) -> None:
+        """Run the ``on_change`` hook; its failure is logged, never the change's failure."""
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(conn)
+        except (psycopg.Error, LayerError) as exc:
+            log.warning("after a layer change, the on_change hook failed: %s", exc)
 
     # -- kinds --------------------------------------------------------------------------------
 
@@ -131,7 +149,9 @@ class Publishing:
         (the command line's ``rasters import``, which states every field).
         """
         spec = replace(spec, new=not exists_ok, changed=None)
-        return self._publish(spec, source, conn, progress, terminal)
+        published = self._publish(spec, source, conn, progress, terminal)
+        self._changed(conn)
+        return published
 
     def replace(
         self,
@@ -155,7 +175,9 @@ class Publishing:
             public=bool(given.get("public", True)),
             changed=frozenset(given),
         )
-        return self._publish(spec, source, conn, progress, terminal)
+        published = self._publish(spec, source, conn, progress, terminal)
+        self._changed(conn)
+        return published
 
     def _publish(
         self,
@@ -224,6 +246,7 @@ class Publishing:
                 ).format(sql.SQL("").join(sql.SQL(", ") + a for a in assignments)),
                 [version, *(given[c] for c in columns), name],
             )
+        self._changed(conn)
         return version
 
     def set_visibility(self, conn: psycopg.Connection[Any], name: str, public: bool) -> int:
@@ -295,13 +318,16 @@ class Publishing:
                 """,
                 [to, name, to, name],
             )
+        self._changed(conn)
         return to
 
     def delete(self, conn: psycopg.Connection[Any], name: str) -> list[int]:
         """Delete a layer with every stored version and its data (tables or files); returns
         the versions dropped. A tombstone keeps their numbers from being used again."""
         check_layer_name(name)
-        return self.kind_of(conn, name).delete(conn, name)
+        dropped = self.kind_of(conn, name).delete(conn, name)
+        self._changed(conn)
+        return dropped
 
     # -- the sample basemap ---------------------------------------------------------------------
 
@@ -314,4 +340,6 @@ class Publishing:
         force: bool = False,
     ) -> dict[str, SampleOutcome]:
         """Publish the sample layers whose sources changed (all with ``force``)."""
-        return load_sample(conn, data_dir, progress, only, force)
+        outcome = load_sample(conn, data_dir, progress, only, force)
+        self._changed(conn)
+        return outcome

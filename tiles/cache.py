@@ -1,4 +1,5 @@
-"""Tile caches behind one small interface: an in-process LRU now, Redis for several processes.
+"""Tile caches behind one small interface: an in-process LRU, Redis for several processes, and
+the pre-rendered low zooms in PostgreSQL (:class:`StoredTileCache`) behind both.
 
 Keys carry the tileset's data version, so a cached tile never needs invalidating: a new version
 simply asks for different keys, and the old ones age out.
@@ -9,9 +10,12 @@ from __future__ import annotations
 import gzip
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import psycopg
 from redis.exceptions import RedisError
 
 
@@ -155,3 +159,36 @@ class LayeredTileCache:
     def put(self, key: TileKey, tile: CachedTile) -> None:
         self._near.put(key, tile)
         self._far.put(key, tile)
+
+
+class StoredTileCache:
+    """Pre-rendered tiles in PostgreSQL (``webmap.prerendered_tiles``, :mod:`tiles.prerender`).
+
+    Read-only here: only the pre-render worker writes, and only zooms up to ``max_zoom`` are
+    looked up (deeper tiles are never stored, so asking would be a wasted round trip). Every
+    node reads the same table, and it outlives restarts and a flushed Redis. A database error
+    is a miss: rendering would need the database anyway, and answers 503 on its own terms.
+    """
+
+    def __init__(self, connect: Callable[[], AbstractContextManager[Any]], max_zoom: int) -> None:
+        self._connect = connect
+        self._max_zoom = max_zoom
+
+    def get(self, key: TileKey) -> CachedTile | None:
+        if key.z > self._max_zoom:
+            return None
+        try:
+            with self._connect() as conn:
+                row = conn.execute(
+                    "SELECT body, gzipped FROM webmap.prerendered_tiles "
+                    "WHERE tileset = %s AND version = %s AND z = %s AND x = %s AND y = %s",
+                    [key.tileset, key.version, key.z, key.x, key.y],
+                ).fetchone()
+        except psycopg.Error:
+            return None
+        if row is None:
+            return None
+        return CachedTile(bytes(row[0]), bytes(row[1]) if row[1] is not None else None)
+
+    def put(self, key: TileKey, tile: CachedTile) -> None:
+        return None  # the worker writes, in its own transaction (tiles.prerender_worker)

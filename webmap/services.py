@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import psycopg
 from flask import Flask, current_app
 
 from layers.catalog import CatalogCache
@@ -16,14 +21,18 @@ from tiles.cache import (
     MemoryTileCache,
     NoTileCache,
     RedisTileCache,
+    StoredTileCache,
     TileCache,
 )
 from tiles.mvt import TileOptions, TileRenderer
+from tiles.prerender import enqueue
 from webmap.db import get_pool
 from webmap.http.metrics import CountedTileCache
 from webmap.settings import Settings, raster_storage
 
 _KEY = "webmap.services"
+
+Connect = Callable[[], AbstractContextManager[Any]]
 
 
 @dataclass(frozen=True)
@@ -37,18 +46,37 @@ class Services:
     publishing: Publishing
 
 
-def _tile_cache(settings: Settings) -> TileCache:
-    """In-process LRU, and Redis behind it when configured; nothing when the size is 0."""
+def _tile_cache(settings: Settings, connect: Connect) -> TileCache:
+    """In-process LRU, then Redis when configured, then the pre-rendered low zooms in
+    PostgreSQL; nothing at all when the size is 0 (benchmarks of the uncached path)."""
     if not settings.tile_cache_bytes:
         return NoTileCache()
     # Each level counts its own hits and misses (webmap_tile_cache_lookups{level=…}).
     memory = CountedTileCache(MemoryTileCache(settings.tile_cache_bytes), "memory")
-    if not settings.redis_url:
-        return memory
-    import redis  # only needed when configured
+    levels: list[TileCache] = []
+    if settings.redis_url:
+        import redis  # only needed when configured
 
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5)
-    return LayeredTileCache(memory, CountedTileCache(RedisTileCache(client), "redis"))
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5)
+        levels.append(CountedTileCache(RedisTileCache(client), "redis"))
+    if settings.prerender:
+        stored = StoredTileCache(connect, settings.prerender_max_zoom)
+        levels.append(CountedTileCache(stored, "stored"))
+    if not levels:
+        return memory
+    behind = levels[-1]
+    for level in reversed(levels[:-1]):  # a hit further out fills every level in front of it
+        behind = LayeredTileCache(level, behind)
+    return LayeredTileCache(memory, behind)
+
+
+def tile_options(settings: Settings) -> TileOptions:
+    """The tile query's knobs; the pre-render worker uses the same, so its tiles are the same."""
+    return TileOptions(
+        buffer=settings.tile_buffer,
+        max_features=settings.tile_max_features,
+        max_bytes=settings.tile_max_bytes,
+    )
 
 
 def ingest_limits(settings: Settings) -> IngestLimits:
@@ -71,7 +99,15 @@ def publishing_for(settings: Settings) -> Publishing:
         limits=ingest_limits(settings),
         raster_limits=RasterLimits(max_pixels=settings.max_raster_pixels),
         workdir=Path(settings.upload_dir) if settings.upload_dir else None,
+        on_change=_prerender_hook(settings),
     )
+
+
+def _prerender_hook(settings: Settings) -> Callable[[psycopg.Connection[Any]], object] | None:
+    """After every change of a layer: queue pre-render jobs for what went live (tiles.prerender)."""
+    if not settings.prerender:
+        return None
+    return functools.partial(enqueue, max_zoom=settings.prerender_max_zoom)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -80,18 +116,11 @@ def init_app(app: Flask, settings: Settings) -> None:
     def connect():  # type: ignore[no-untyped-def]
         return get_pool(app).connection()
 
-    cache = _tile_cache(settings)
+    cache = _tile_cache(settings, connect)
     app.extensions[_KEY] = Services(
         settings=settings,
         catalog=CatalogCache(connect, ttl=settings.catalog_ttl),
-        renderer=TileRenderer(
-            connect,
-            TileOptions(
-                buffer=settings.tile_buffer,
-                max_features=settings.tile_max_features,
-                max_bytes=settings.tile_max_bytes,
-            ),
-        ),
+        renderer=TileRenderer(connect, tile_options(settings)),
         tile_cache=cache,
         publishing=publishing_for(settings),
     )

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
         description="Redis URL of a tile cache shared by all workers (e.g. redis://127.0.0.1:6379/0);"
         " unset keeps the cache in each process only.",
     )
+    prerender: bool = Field(
+        default=True,
+        description="Pre-render low zooms when a version is published (a job per tileset, run by"
+        " `webmap tiles prerender --worker`, which `webmap serve --proxy` starts) and serve them"
+        " from PostgreSQL on a cache miss (docs/architecture.md, Pre-rendered low zooms).",
+    )
+    prerender_max_zoom: int = Field(
+        default=8, ge=0, le=12, description="Deepest zoom pre-rendered (z0 up to this)."
+    )
     catalog_ttl: float = Field(
         default=2.0, ge=0, description="Seconds a catalog snapshot is reused by the tile path."
     )

@@ -20,7 +20,9 @@ from webmap import create_app
 from webmap.cli.layers import layers_group
 from webmap.cli.lookup import addresses_group, properties_group
 from webmap.cli.rasters import rasters_group
+from webmap.cli.prerender import prerender
 from webmap.cli.staff import staff_group, tokens_group
+from webmap.cli.tiles import tiles_group
 from webmap.services import publishing_for
 from webmap.settings import SampleDataMissing, Settings, sample_data_dir
 
@@ -41,6 +43,8 @@ main.add_command(staff_group)
 main.add_command(addresses_group)
 main.add_command(properties_group)
 main.add_command(rasters_group)
+main.add_command(tiles_group)
+tiles_group.add_command(prerender)
 
 
 @main.group("db")
