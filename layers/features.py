@@ -1,18 +1,25 @@
-"""Reading a layer's features as GeoJSON (WGS 84) for OGC API – Features: pages, bbox, one by id.
+"""Reading a layer's features as GeoJSON for OGC API – Features: pages, bbox, one by id.
 
 Stored geometry is EPSG:3857; the bbox is transformed once to 3857 so the GiST index answers the
-filter, and only the returned page is transformed back to WGS 84. Pages are ordered by ``fid`` so
-``offset`` paging is stable while a version is live (versions are immutable).
+filter, and only the returned page is transformed to the asked CRS. Pages are ordered by ``fid``
+so ``offset`` paging is stable while a version is live (versions are immutable).
+
+Axis order (OGC API – Features Part 2, /req/crs/crs-uri): coordinates and ``bbox`` follow the
+CRS's own axis order. CRS84 is longitude, latitude; EPSG:3857 is easting, northing; EPSG:3006
+(SWEREF 99 TM) is **northing, easting**, so its answers and bboxes are flipped relative to the
+(x, y) order the database and pyproj (``always_xy``) use inside the service.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from pyproj import CRS
 
 from layers.catalog import LayerInfo
 from layers.errors import InvalidInput, LayerNotFound
@@ -30,14 +37,29 @@ class FeaturePage:
     matched: int
 
 
-#: Output and bbox coordinate systems offered (OGC API – Features Part 2), by URI. CRS84 is
-#: longitude/latitude; the projected ones are easting/northing, so no axis-order surprises.
+#: Output and bbox coordinate systems offered (OGC API – Features Part 2), by URI. 4326 here
+#: always means CRS84 (longitude first): no EPSG:4326 URI (latitude first) is offered.
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 SUPPORTED_CRS: dict[str, int] = {
     CRS84: 4326,
     "http://www.opengis.net/def/crs/EPSG/0/3006": 3006,
     "http://www.opengis.net/def/crs/EPSG/0/3857": 3857,
 }
+#: What the layer tables hold (``storageCrs`` of every collection).
+STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/3857"
+
+
+@cache
+def northing_first(srid: int) -> bool:
+    """True when the offered CRS ``srid`` puts northing (or latitude) first, per EPSG.
+
+    Read from the EPSG database through pyproj rather than listed by hand, so a CRS added to
+    :data:`SUPPORTED_CRS` gets its axis order right by itself. 4326 is CRS84 here (lon, lat).
+    """
+    if srid == 4326:
+        return False
+    first_axis = CRS.from_epsg(srid).axis_info[0]
+    return first_axis.direction.lower() == "north"
 
 
 def srid_of(uri: str | None) -> int:
@@ -62,7 +84,11 @@ def _clip(value: float, low: float, high: float) -> float:
 
 
 def parse_bbox(text: str, srid: int = 4326) -> Bbox:
-    """``minx,miny,maxx,maxy`` (or the 6-number 3D form) in ``srid`` (CRS84 by default)."""
+    """A bbox in ``srid`` (CRS84 by default) as (west, south, east, north) = (x, y) order.
+
+    The text is the four corners (or the 6-number 3D form) in the CRS's own axis order: for
+    SWEREF 99 TM ``minN,minE,maxN,maxE``, for CRS84 ``minLon,minLat,maxLon,maxLat``.
+    """
     try:
         numbers = [float(part) for part in text.split(",")]
     except ValueError as exc:
@@ -71,7 +97,10 @@ def parse_bbox(text: str, srid: int = 4326) -> Bbox:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or any(n != n or abs(n) == float("inf") for n in numbers):
         raise InvalidInput("bbox is four numbers: minx,miny,maxx,maxy.")
-    west, south, east, north = numbers
+    if northing_first(srid):
+        south, west, north, east = numbers
+    else:
+        west, south, east, north = numbers
     if south > north:
         raise InvalidInput("bbox has its south edge north of its north edge.")
     if west > east:
@@ -111,12 +140,19 @@ def _feature(row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
+#: Geometry families answered as multi geometries, so a page that happens to hold only single
+#: polygons does not make GDAL type the whole layer "Polygon" (or "Unknown" when mixed).
+ALWAYS_MULTI = frozenset({"LineString", "Polygon"})
+
+
 def _select(layer: LayerInfo, srid: int = 4326) -> sql.Composable:
     # Degrees to 7 decimals and metres to 3 are both about a centimetre.
-    return sql.SQL(
-        "SELECT t.fid, ST_AsGeoJSON(ST_Transform(t.geom, {}), {}), {} FROM {} AS t"
-    ).format(
-        sql.Literal(srid),
+    geometry = sql.SQL("ST_Multi(t.geom)" if layer.geometry_type in ALWAYS_MULTI else "t.geom")
+    transformed = sql.SQL("ST_Transform({}, {})").format(geometry, sql.Literal(srid))
+    if northing_first(srid):
+        transformed = sql.SQL("ST_FlipCoordinates({})").format(transformed)
+    return sql.SQL("SELECT t.fid, ST_AsGeoJSON({}, {}), {} FROM {} AS t").format(
+        transformed,
         sql.Literal(7 if srid == 4326 else 3),
         _properties(layer),
         sql.Identifier(layer.schema, layer.table_name),

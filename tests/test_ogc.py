@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -103,7 +106,7 @@ def test_items_page_with_bbox_limit_offset_and_next_links(ogc_app: Flask) -> Non
     assert 0 < data["numberMatched"] < 10
     names = {f["properties"]["name"] for f in data["features"]}
     assert any("SÖDERMALM" in n for n in names), names
-    lon, lat = data["features"][0]["geometry"]["coordinates"][0][0][:2]
+    lon, lat = data["features"][0]["geometry"]["coordinates"][0][0][0][:2]
     assert 17.9 < lon < 18.2 and 59.2 < lat < 59.4
     one = client.get(f"/ogc/collections/ogc_districts/items/{data['features'][0]['id']}")
     assert one.status_code == 200 and one.get_json()["type"] == "Feature"
@@ -186,34 +189,148 @@ SWEREF = "http://www.opengis.net/def/crs/EPSG/0/3006"
 
 
 def test_sweref_99_tm_output_and_bbox_crs(ogc_app: Flask) -> None:
-    """Part 2: staff ask for SWEREF 99 TM directly, and give bboxes in it."""
+    """Part 2: staff ask for SWEREF 99 TM directly, and give bboxes in it, northing first.
+
+    EPSG:3006's axes are northing, easting; only CRS84 is longitude first (/req/crs/crs-uri).
+    """
     client = ogc_app.test_client()
     described = client.get("/ogc/collections/ogc_districts").get_json()
     assert SWEREF in described["crs"]
     base = "/ogc/collections/ogc_districts/items"
     in_crs84 = client.get(f"{base}?bbox=18.06,59.31,18.07,59.315&limit=100")
     assert in_crs84.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    lon, lat = in_crs84.get_json()["features"][0]["geometry"]["coordinates"][0][0][0][:2]
+    assert 17 < lon < 19 and 59 < lat < 60
     # The same box in SWEREF 99 TM (computed with pyproj, independently of the server).
     from pyproj import Transformer
 
     to_sweref = Transformer.from_crs(4326, 3006, always_xy=True)
-    x1, y1 = to_sweref.transform(18.06, 59.31)
-    x2, y2 = to_sweref.transform(18.07, 59.315)
+    e1, n1 = to_sweref.transform(18.06, 59.31)
+    e2, n2 = to_sweref.transform(18.07, 59.315)
     in_sweref = client.get(
-        f"{base}?bbox={x1},{y1},{x2},{y2}&bbox-crs={SWEREF}&crs={SWEREF}&limit=100"
+        f"{base}?bbox={n1},{e1},{n2},{e2}&bbox-crs={SWEREF}&crs={SWEREF}&limit=100"
     )
     assert in_sweref.status_code == 200
     assert in_sweref.headers["Content-Crs"] == f"<{SWEREF}>"
     crs84_ids = {f["id"] for f in in_crs84.get_json()["features"]}
     sweref_features = in_sweref.get_json()["features"]
     assert {f["id"] for f in sweref_features} == crs84_ids
-    x, y = sweref_features[0]["geometry"]["coordinates"][0][0][:2]
-    assert 660_000 < x < 690_000 and 6_570_000 < y < 6_590_000
+    northing, easting = sweref_features[0]["geometry"]["coordinates"][0][0][0][:2]
+    assert 6_570_000 < northing < 6_590_000 and 660_000 < easting < 690_000
+    # Easting first is another, empty box in northing-first order (the defect GDAL hit).
+    swapped = client.get(f"{base}?bbox={e1},{n1},{e2},{n2}&bbox-crs={SWEREF}").get_json()
+    assert swapped["features"] == []
     one = client.get(f"{base}/{sweref_features[0]['id']}?crs={SWEREF}")
     assert one.headers["Content-Crs"] == f"<{SWEREF}>"
+    assert one.get_json()["geometry"]["coordinates"][0][0][0][0] > 6_000_000
+    web_mercator = client.get(f"{base}?crs=http://www.opengis.net/def/crs/EPSG/0/3857&limit=1")
+    x, y = web_mercator.get_json()["features"][0]["geometry"]["coordinates"][0][0][0][:2]
+    assert 1_950_000 < x < 2_050_000 and 8_200_000 < y < 8_300_000  # 3857 is easting first
     for bad in ("crs=EPSG:3006", "crs=http://www.opengis.net/def/crs/EPSG/0/9999", "bbox-crs=x"):
         response = client.get(f"{base}?{bad}")
         assert response.status_code == 400 and response.mimetype == "application/problem+json"
+
+
+def test_collections_name_storage_crs_geometry_type_and_schema(ogc_app: Flask) -> None:
+    """storageCrs and the geometry type in the collection; attributes typed in Part 5's schema."""
+    client = ogc_app.test_client()
+    districts = client.get("/ogc/collections/ogc_districts").get_json()
+    assert districts["storageCrs"] == "http://www.opengis.net/def/crs/EPSG/0/3857"
+    assert districts["storageCrs"] in districts["crs"]
+    assert districts["geometryFormat"] == "geometry-multipolygon"
+    links = {link["rel"]: link for link in districts["links"]}
+    schema_link = links["http://www.opengis.net/def/rel/ogc/1.0/schema"]
+    assert links["describedby"]["href"] == schema_link["href"]
+    response = client.get(schema_link["href"].replace("http://localhost", ""))
+    assert response.status_code == 200 and response.mimetype == "application/schema+json"
+    schema = response.get_json()
+    geometry = schema["properties"].pop("geometry")
+    assert geometry == {"x-ogc-role": "primary-geometry", "format": "geometry-multipolygon"}
+    stored = ogc_app.extensions["webmap.services"].catalog.layers()["ogc_districts"].fields
+    assert [name for name, _ in sorted(schema["properties"].items(), key=_sequence)] == [
+        f.name for f in stored
+    ]
+    # Every feature of a polygon layer is a MultiPolygon, whatever its parts.
+    page = client.get("/ogc/collections/ogc_districts/items?limit=200").get_json()
+    assert {f["geometry"]["type"] for f in page["features"]} == {"MultiPolygon"}
+    points = client.get("/ogc/collections/pois").get_json()
+    assert points["geometryFormat"] == "geometry-point-or-multipoint"
+    roads = client.get("/ogc/collections/roads/schema").get_json()
+    assert roads["properties"]["geometry"]["format"] == "geometry-multilinestring"
+    assert client.get("/ogc/collections/nowhere/schema").status_code == 404
+    assert client.get("/ogc/collections/ogc_private/schema").status_code == 404
+    staff = ogc_app.config["STAFF"]
+    assert client.get("/ogc/collections/ogc_private/schema", headers=staff).status_code == 200
+
+
+def _sequence(item: tuple[str, dict[str, Any]]) -> int:
+    return int(item[1]["x-ogc-propertySeq"])
+
+
+def test_gdal_3_12_and_owslib_read_sweref_99_tm_the_right_way_round(ogc_app: Flask) -> None:
+    """GDAL's OAPIF driver (pyogrio's GDAL ≥ 3.10) with CRS=EPSG:3006, and OWSLib, as clients."""
+    server = make_server("127.0.0.1", 0, ogc_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    root = f"http://127.0.0.1:{server.server_port}/ogc"
+    try:
+        gdal = subprocess.run(
+            [sys.executable, "-c", _GDAL_CLIENT, root],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")},
+        )
+        assert gdal.returncode == 0, gdal.stderr
+        report = json.loads(gdal.stdout)
+        assert report["crs"] == "EPSG:3006" and report["geometry_type"] == "MultiPolygon"
+        # x is easting, y northing once GDAL has read the northing-first answer.
+        assert 660_000 < report["first"][0] < 690_000
+        assert 6_570_000 < report["first"][1] < 6_590_000
+        assert any("SÖDERMALM" in name for name in report["in_bbox"]), report
+        assert 0 < len(report["in_bbox"]) < 117
+
+        from owslib.ogcapi.features import Features
+
+        client = Features(root, timeout=60)
+        collection = client.collection("ogc_districts")
+        assert collection["storageCrs"].endswith("/3857")
+        items = client.collection_items(
+            "ogc_districts",
+            crs=SWEREF,
+            bbox=[6_578_000, 674_000, 6_579_000, 675_000],
+            **{"bbox-crs": SWEREF},
+            limit=100,
+        )
+        assert items["features"], "OWSLib's northing-first bbox found nothing"
+        northing, easting = items["features"][0]["geometry"]["coordinates"][0][0][0][:2]
+        assert 6_570_000 < northing < 6_590_000 and 660_000 < easting < 690_000
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+#: Runs in a fresh interpreter: the test process's pyogrio has most GDAL drivers switched off
+#: (layers/ingest/gdal_policy.py), the OAPIF client among them.
+_GDAL_CLIENT = """
+import json, sys
+import pyogrio
+from pyogrio import raw
+from shapely import wkb
+
+url = "OAPIF:" + sys.argv[1]
+info = pyogrio.read_info(url, layer="ogc_districts", CRS="EPSG:3006")
+_, _, first, _ = raw.read(url, layer="ogc_districts", CRS="EPSG:3006", max_features=1)
+point = wkb.loads(bytes(first[0])).representative_point()
+_, _, _, fields = raw.read(
+    url, layer="ogc_districts", CRS="EPSG:3006", columns=["name"],
+    bbox=(674_600, 6_578_300, 675_300, 6_578_900),
+)
+print(json.dumps({
+    "crs": info["crs"], "geometry_type": info["geometry_type"],
+    "first": [point.x, point.y], "in_bbox": sorted(str(v) for v in fields[0]),
+}))
+"""
 
 
 def test_offsets_and_ids_beyond_what_postgres_takes_are_refused(client: FlaskClient) -> None:

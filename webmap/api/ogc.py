@@ -5,24 +5,44 @@ see private ones, and those answers are marked private for caches.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, url_for
-from pydantic import BaseModel, Field, model_validator
 
 from layers.catalog import VECTOR, LayerInfo
 from layers.errors import LayerNotFound
-from layers.features import SUPPORTED_CRS, feature_by_id, feature_page, parse_bbox, srid_of
-from webmap.db import get_pool
+from layers.feature_schema import collection_schema
+from layers.features import (
+    STORAGE_CRS,
+    SUPPORTED_CRS,
+    feature_by_id,
+    feature_page,
+    parse_bbox,
+    srid_of,
+)
+from webmap.api.ogc_models import (
+    LARGEST_FEATURE_ID,
+    MAX_LIMIT,
+    Collection,
+    CollectionId,
+    Collections,
+    Conformance,
+    Feature,
+    FeatureAddress,
+    FeatureParams,
+    FeatureSchema,
+    ItemsParams,
+    Landing,
+)
+from webmap.api.ogc_models import FeaturePage as FeaturePageModel
+from webmap.db_routing import reads
 from webmap.http.auth import is_staff
 from webmap.http.contracts import (
     ANYONE,
     ANYONE_OR_STAFF,
     GEOJSON,
     JSON,
-    WholeNumber,
     contract,
-    documented_as,
     ok,
     parse_query,
     problems,
@@ -33,128 +53,15 @@ from webmap.services import services
 blueprint = Blueprint("ogc", __name__, url_prefix="/ogc")
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+SCHEMA_JSON = "application/schema+json"
+#: Part 5's link relation for a collection's feature schema; GDAL looks for ``describedby``.
+SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 ]
-DEFAULT_LIMIT = 10
-MAX_LIMIT = 10_000
-MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint; beyond it the query fails
-LARGEST_FEATURE_ID = 10**18 - 1
-_CRS = Field(
-    None,
-    description="CRS of the answer's geometries (OGC API – Features Part 2); default CRS84. The "
-    "URI may be wrapped in <…>. The answer's `Content-Crs` header names it.",
-    json_schema_extra=documented_as({"enum": list(SUPPORTED_CRS)}),
-)
-
-
-class Link(BaseModel):
-    """A link of an OGC API answer."""
-
-    rel: str
-    href: str
-
-
-class CollectionId(BaseModel):
-    """A collection's address."""
-
-    collection_id: str = Field(description="A visible vector layer.", examples=["roads"])
-
-
-class FeatureAddress(CollectionId):
-    """A feature's address; other ids answer 404."""
-
-    feature_id: str = Field(description="The feature id.", pattern="^[0-9]{1,18}$")
-
-
-class FeatureParams(BaseModel):
-    """The query of one feature: the CRS of its geometry (checked by ``srid_of``)."""
-
-    crs: str | None = _CRS
-
-
-class ItemsParams(FeatureParams):
-    """The query of a page of features."""
-
-    limit: WholeNumber(1, MAX_OFFSET) = Field(  # type: ignore[valid-type]
-        DEFAULT_LIMIT, description=f"Page size; above {MAX_LIMIT:,} it is lowered to {MAX_LIMIT:,}."
-    )
-    offset: WholeNumber(0, MAX_OFFSET) = Field(0, description="Features to skip.")  # type: ignore[valid-type]
-    bbox_crs: str | None = Field(
-        None,
-        alias="bbox-crs",
-        description="CRS of `bbox`; default CRS84.",
-        json_schema_extra=documented_as({"enum": list(SUPPORTED_CRS)}),
-    )
-    bbox: str | None = Field(
-        None,
-        description="minx,miny,maxx,maxy in `bbox-crs` (CRS84: minlon,minlat,maxlon,maxlat), or "
-        "the 6-number 3D form.",
-        json_schema_extra=documented_as(
-            {
-                "type": "array",
-                "items": {"type": "number"},
-                "minItems": 4,
-                "maxItems": 6,
-                "style": "form",
-                "explode": False,
-            }
-        ),
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_is_absent(cls, data: Any) -> Any:
-        # ``?limit=&bbox=``: what a form sends for an empty field means the default.
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value != ""}
-        return data
-
-
-class Landing(BaseModel):
-    """The landing page."""
-
-    links: list[Link]
-
-
-class Conformance(BaseModel):
-    """The conformance classes."""
-
-    conformsTo: list[str]  # noqa: N815 (the standard's name)
-
-
-class Collections(BaseModel):
-    """Every visible vector layer."""
-
-    links: list[Link]
-    collections: list[dict[str, Any]]
-
-
-class Collection(BaseModel):
-    """One collection."""
-
-    id: str
-    links: list[Link]
-
-
-class FeaturePage(BaseModel):
-    """A page of features."""
-
-    type: Literal["FeatureCollection"]
-    features: list[dict[str, Any]]
-    numberMatched: int = Field(ge=0)  # noqa: N815
-    numberReturned: int = Field(ge=0)  # noqa: N815
-    links: list[Link]
-
-
-class Feature(BaseModel):
-    """One feature."""
-
-    type: Literal["Feature"]
-    geometry: dict[str, Any] | None
-    properties: dict[str, Any] | None
 
 
 def _visible() -> dict[str, LayerInfo]:
@@ -229,6 +136,7 @@ def conformance() -> Response:
 
 def _collection(layer: LayerInfo) -> dict[str, Any]:
     bounds = layer.bounds or (-180.0, -90.0, 180.0, 90.0)
+    schema = _schema(layer)
     return {
         "id": layer.name,
         "title": layer.title,
@@ -236,6 +144,8 @@ def _collection(layer: LayerInfo) -> dict[str, Any]:
         "attribution": layer.attribution,
         "itemType": "feature",
         "crs": list(SUPPORTED_CRS),
+        "storageCrs": STORAGE_CRS,
+        "geometryFormat": schema["properties"]["geometry"]["format"],
         "extent": {"spatial": {"bbox": [list(bounds)], "crs": CRS84}},
         "links": [
             {"rel": "self", "type": JSON, "href": _url("ogc.collection", collection_id=layer.name)},
@@ -244,8 +154,14 @@ def _collection(layer: LayerInfo) -> dict[str, Any]:
                 "type": GEOJSON,
                 "href": _url("ogc.items", collection_id=layer.name),
             },
+            {"rel": SCHEMA_REL, "type": SCHEMA_JSON, "href": schema["$id"]},
+            {"rel": "describedby", "type": SCHEMA_JSON, "href": schema["$id"]},
         ],
     }
+
+
+def _schema(layer: LayerInfo) -> dict[str, Any]:
+    return collection_schema(layer, _url("ogc.schema", collection_id=layer.name))
 
 
 @blueprint.get("/collections")
@@ -283,6 +199,21 @@ def collection(collection_id: str) -> Response:
     return _respond(_collection(layer), public=layer.public)
 
 
+@blueprint.get("/collections/<collection_id>/schema")
+@contract(
+    "ogcSchema",
+    "OGC API – Features: a collection's feature schema (Part 5)",
+    tags=("ogc",),
+    security=ANYONE_OR_STAFF,
+    path=CollectionId,
+    responses={200: ok(FeatureSchema, SCHEMA_JSON), **problems(404, 503)},
+)
+def schema(collection_id: str) -> Response:
+    """The collection's attributes and geometry type as JSON Schema."""
+    layer = _layer(collection_id)
+    return _respond(_schema(layer), SCHEMA_JSON, public=layer.public)
+
+
 @blueprint.get("/collections/<collection_id>/items")
 @contract(
     "ogcItems",
@@ -291,7 +222,7 @@ def collection(collection_id: str) -> Response:
     security=ANYONE_OR_STAFF,
     path=CollectionId,
     query=ItemsParams,
-    responses={200: ok(FeaturePage, GEOJSON), **problems(400, 404, 503)},
+    responses={200: ok(FeaturePageModel, GEOJSON), **problems(400, 404, 503)},
 )
 def items(collection_id: str) -> Response:
     """A page of features as a GeoJSON FeatureCollection, filtered by ``bbox``."""
@@ -303,7 +234,7 @@ def items(collection_id: str) -> Response:
     srid = srid_of(params.crs)
     bbox_srid = srid_of(params.bbox_crs)
     bbox = parse_bbox(params.bbox, bbox_srid) if params.bbox else None
-    with get_pool().connection() as conn:
+    with reads().connection() as conn:
         page = feature_page(conn, layer, bbox, limit, offset, srid, bbox_srid)
     query: dict[str, Any] = {"limit": limit}
     for name, value in (("bbox", params.bbox), ("bbox-crs", params.bbox_crs), ("crs", params.crs)):
@@ -372,7 +303,7 @@ def item(collection_id: str, feature_id: str) -> Response:
     if number is None or feature_id.startswith("-"):
         raise LayerNotFound(f"The collection {collection_id!r} has no feature {feature_id!r}.")
     srid = srid_of(parse_query(FeatureParams).crs)
-    with get_pool().connection() as conn:
+    with reads().connection() as conn:
         feature = feature_by_id(conn, layer, number, srid)
     feature["links"] = [
         {
