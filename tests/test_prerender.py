@@ -8,7 +8,11 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
+import socket
+import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import replace
@@ -31,6 +35,7 @@ from tiles.prerender import CHUNK_TILES, plan, status, tile_rows
 from tiles.prerender_worker import _CLAIM, PrerenderWorker
 from tiles.tilesets import resolve_tileset
 from webmap.cli import main
+from webmap.cli.production import ProductionServer
 from webmap.services import publishing_for, tile_options
 from webmap.settings import Settings
 
@@ -247,6 +252,43 @@ def test_cli_renders_and_reports(
         # Nothing left: a second run renders nothing and still succeeds.
         again = runner.invoke(main, ["tiles", "prerender", "pre_d"])
         assert again.exit_code == 0 and "Rendered 0 tiles." in again.output
+
+
+def test_production_server_runs_the_worker(
+    publishing: Publishing, settings: Settings, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    """``webmap serve --proxy`` starts the worker: a publish is rendered without anyone asking,
+    and nginx's first (cold) request for a low-zoom tile is answered from the store."""
+    runtime = Path(tempfile.mkdtemp(prefix="webmap-prerender-test-"))  # nginx must reach it
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = ProductionServer(
+        port=port,
+        runtime_dir=runtime,
+        workers=1,
+        threads=2,
+        env={"WEBMAP_DATABASE_URL": settings.database_url, "WEBMAP_POOL_MIN_SIZE": "0"},
+        prerender=True,
+    )
+    try:
+        with server:
+            publishing.publish(conn, LayerSpec("pre_e", "E"), _geojson(tmp_path / "e.geojson"))
+            deadline = time.monotonic() + 60
+            while _job(conn, "pre_e").state != "done":
+                assert time.monotonic() < deadline, _job(conn, "pre_e")
+                time.sleep(0.2)
+            version = _job(conn, "pre_e").version
+            tile = WEB_MERCATOR_QUAD.tile(*PLACES[1], 6)
+            url = f"{server.base_url}/tiles/pre_e/6/{tile.x}/{tile.y}.mvt?v={version}"
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                assert answer.headers["X-Cache-Status"] == "MISS"  # nginx had never seen it
+                assert 'cache;desc="hit-stored"' in answer.headers["Server-Timing"]
+            worker = server.prerender_process
+            assert worker is not None and worker.poll() is None
+        assert worker.poll() is not None  # stopped with the server
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def _get(client: FlaskClient, path: str, gzip: bool = False) -> Any:

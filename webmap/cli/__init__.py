@@ -19,8 +19,8 @@ from layers.schema import ensure_database, upgrade
 from webmap import create_app
 from webmap.cli.layers import layers_group
 from webmap.cli.lookup import addresses_group, properties_group
-from webmap.cli.rasters import rasters_group
 from webmap.cli.prerender import prerender
+from webmap.cli.rasters import rasters_group
 from webmap.cli.staff import staff_group, tokens_group
 from webmap.cli.tiles import tiles_group
 from webmap.services import publishing_for
@@ -152,6 +152,13 @@ def load_sample_command(only: tuple[str, ...], data_dir: Path | None, force: boo
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="With --proxy: your copy of deploy/nginx/webmap.conf.template (e.g. with TLS).",
 )
+@click.option(
+    "--prerender/--no-prerender",
+    default=True,
+    show_default=True,
+    help="With --proxy: run the pre-render worker (`webmap tiles prerender --worker`) beside "
+    "gunicorn, so published versions' low zooms are rendered before anyone asks.",
+)
 @click.option("--socket", "unix_socket", help="Bind gunicorn to this unix socket instead.")
 def serve(
     host: str,
@@ -161,6 +168,7 @@ def serve(
     proxy: bool,
     runtime_dir: Path | None,
     nginx_template: Path | None,
+    prerender: bool,
     unix_socket: str | None,
 ) -> None:
     """Run the production server: gunicorn alone, or behind nginx with --proxy."""
@@ -175,6 +183,7 @@ def serve(
             workers=workers,
             threads=threads,
             template=nginx_template or TEMPLATE,
+            prerender=prerender,
         )
         try:
             sys.exit(server.run_forever())

@@ -48,6 +48,10 @@ class ProductionServer:
     process's environment. ``WEBMAP_PROXY_HOPS`` is at least 1 (the app trusts nginx's
     X-Forwarded-For). Start it from the main thread: the children are told to exit when the
     thread that started them ends, so a killed parent leaves no orphans.
+
+    ``prerender`` also runs ``webmap tiles prerender --worker`` beside them (``webmap serve
+    --proxy`` does; tests leave it off): it renders the low zooms of each published version
+    into PostgreSQL, and is started again if it exits (docs/architecture.md).
     """
 
     host: str = "127.0.0.1"
@@ -61,6 +65,9 @@ class ProductionServer:
     access_log: str = ""
     read_timeout: str = "60s"
     template: Path = TEMPLATE
+    prerender: bool = False
+    prerender_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    prerender_started: float = field(default=0.0, init=False)
     gunicorn_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     nginx_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
@@ -130,6 +137,7 @@ class ProductionServer:
         try:
             self.start_gunicorn()
             self.start_nginx()
+            self.start_prerender()
         except BaseException:
             self.stop()
             raise
@@ -150,6 +158,24 @@ class ProductionServer:
             if time.monotonic() > deadline:
                 raise ServerError(f"gunicorn did not answer on {self.socket_path} in {timeout} s")
             time.sleep(0.1)
+
+    def start_prerender(self) -> None:
+        """Start the pre-render worker if asked for and not running (it needs no readiness
+        check: it only talks to PostgreSQL, and retries while that is away)."""
+        if not self.prerender:
+            return
+        if self.prerender_process is not None and self.prerender_process.poll() is None:
+            return
+        if self.prerender_process is not None:
+            if time.monotonic() - self.prerender_started < 30:
+                return  # one that keeps failing (say, an unmigrated database) is not a busy loop
+            code = self.prerender_process.returncode
+            print(f"webmap: pre-render worker exited ({code}); starting it again", file=sys.stderr)
+        command = [sys.executable, "-m", "webmap.cli", "tiles", "prerender", "--worker"]
+        self.prerender_started = time.monotonic()
+        self.prerender_process = subprocess.Popen(  # noqa: S603 (our own interpreter)
+            command, env=self.app_env(), preexec_fn=_die_with_parent
+        )
 
     def _app_answers(self) -> bool:
         try:
@@ -209,7 +235,9 @@ class ProductionServer:
         _stop(self.gunicorn_process, timeout)
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop nginx (fast shutdown) and gunicorn (graceful); idempotent."""
+        """Stop nginx (fast shutdown), gunicorn (graceful) and the pre-render worker (after the
+        tile in hand); idempotent."""
+        _stop(self.prerender_process, timeout)
         _stop(self.nginx_process, timeout)
         _stop(self.gunicorn_process, timeout)
 
@@ -236,6 +264,7 @@ class ProductionServer:
             self.start()
             print(f"webmap: nginx on {self.base_url}, gunicorn on {self.socket_path}", flush=True)
             while not stopping:
+                self.start_prerender()  # a worker that died (say, a bug) is not fatal: restart
                 for name, process in (
                     ("nginx", self.nginx_process),
                     ("gunicorn", self.gunicorn_process),
