@@ -331,7 +331,8 @@ def test_restore_drill_pg_dump_and_raster_folder_serve_the_same_tiles(
                 assert len(body) > 100 and _tile(app, *args) == body, args
         # "Tile URLs after restoring an older dump": the page's SQL moves the numbering on.
         page = (Path(__file__).parent.parent / "docs" / "operations.md").read_text()
-        floor = page.split("```sql\n", 1)[1].split("```", 1)[0]
+        section = page.split("**Tile URLs after restoring an older dump.**", 1)[1]
+        floor = section.split("```sql\n", 1)[1].split("```", 1)[0]
         with psycopg.connect(target_url, autocommit=True) as conn:
             conn.execute(floor)
             again = Publishing(raster_dir=target_dir).publish(
