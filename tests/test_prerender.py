@@ -29,6 +29,7 @@ from layers.publishing import Publishing, SourceFile
 from layers.schema import upgrade
 from layers.store import LayerSpec
 from tests.app_helpers import app_with, scratch_database
+from tests.layers_helpers import token_headers
 from tiles.grid import WEB_MERCATOR_QUAD
 from tiles.mvt import TileRenderer
 from tiles.prerender import CHUNK_TILES, plan, status, tile_rows
@@ -137,6 +138,14 @@ def test_publish_queues_then_tiles_are_stored_hits_identical_to_fresh(
     job = _job(conn, "pre_a")
     assert rendered == job.tiles_done == job.tiles_total and job.state == "done"
     assert _stored(conn, "pre_a") == planned
+
+    with app_with(settings.database_url) as app:  # the layer's JSON shows the progress
+        detail = app.test_client().get(
+            "/api/layers/pre_a", headers=token_headers(settings.database_url, "read")
+        )
+    assert detail.status_code == 200
+    [shown] = detail.get_json()["prerender"]
+    assert (shown["state"], shown["tiles_done"], shown["zooms"]) == ("done", rendered, [0, 8])
 
     renderer = TileRenderer(lambda: nullcontext(conn), tile_options(settings))
     tileset = resolve_tileset("pre_a", load_catalog(conn))

@@ -20,6 +20,7 @@ from layers.ingest import LayerExists
 from layers.publishing import LayerChanges
 from layers.store import LayerSpec, check_layer_name
 from layers.versions import layer_detail, list_layers
+from tiles.prerender import status as prerender_status
 from webmap.db import get_pool
 from webmap.http.auth import staff_required
 from webmap.http.contracts import (
@@ -89,7 +90,8 @@ class Rollback(BaseModel):
 
 class LayerDetail(BaseModel):
     """Metadata, bounds (WGS 84), feature count, live report and the stored versions of a
-    layer (docs/layers.md)."""
+    layer (docs/layers.md); ``prerender``: the pre-rendering of its low zooms (state, tiles done
+    of total) for the live version, empty when none is queued (docs/architecture.md)."""
 
     name: str
 
@@ -298,6 +300,7 @@ def get_layer(name: str) -> Response:
     check_layer_name(name)
     with get_pool().connection() as conn:
         detail = layer_detail(conn, name)
+        detail["prerender"] = [job.as_json() for job in prerender_status(conn, name)]
     response = jsonify(detail)
     response.headers["Cache-Control"] = "no-store"
     return response
