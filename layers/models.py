@@ -393,6 +393,25 @@ street_keys = Table(
             "n",
         ],
     ),
+    # 0006_search_heads: the biggest streets of a one- or two-letter head first, and the nearest.
+    *(
+        Index(
+            f"street_keys_head{length}_idx",
+            text(f"left(key, {length})"),
+            "address_count",
+            postgresql_include=[
+                "key",
+                "street_uid",
+                "word_start",
+                "name_lower",
+                "municipality_code",
+                "e",
+                "n",
+            ],
+        )
+        for length in (1, 2)
+    ),
+    Index("street_keys_point_idx", text("point(e, n)"), postgresql_using="gist"),
     schema=LOOKUP_SCHEMA,
 )
 

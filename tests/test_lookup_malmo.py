@@ -25,12 +25,8 @@ from layers.lookup.normalize import natural_key
 from layers.lookup.query import parse_query
 from layers.lookup.readers import read_osm_addresses
 from layers.lookup.reverse import REVERSE_SQL
-from layers.lookup.search_sql import (
-    SearchOptions,
-    addresses_sql,
-    fuzzy_streets_sql,
-    street_candidates_sql,
-)
+from layers.lookup.search import search_statement
+from layers.lookup.search_sql import SearchOptions
 from layers.lookup.store import import_addresses, load_municipalities
 from layers.schema import upgrade
 from tests.app_helpers import scratch_database
@@ -204,50 +200,23 @@ def _plan(conn: psycopg.Connection[Any], statement: Any, params: dict[str, Any])
     return "\n".join(str(r[0]) for r in rows)
 
 
-def _params(conn: psycopg.Connection[Any], text: str, **extra: Any) -> dict[str, Any]:
-    row = conn.execute("SELECT lookup.fold(%s)", [text]).fetchone()
-    assert row is not None
-    folded = row[0]
-    params = {
-        "street_fold": folded,
-        "street_pattern": folded + "%",
-        "street_lower": text.lower(),
-        "municipality": None,
-        "town": None,
-        "postcode": None,
-        "srid": 3006,
-        "limit": 10,
-    }
-    params.update(extra)
-    return params
+def _search_plan(conn: psycopg.Connection[Any], text: str, **options: Any) -> str:
+    return _plan(conn, *search_statement(parse_query(text), SearchOptions(**options)))
 
 
 def test_search_statements_use_their_indexes(malmo: Malmo) -> None:
-    options = SearchOptions()
+    """Each stage of the one statement reads its index (tests/test_lookup_scale.py: at 1M)."""
     with psycopg.connect(malmo.url) as conn:
-        street = _plan(
-            conn,
-            street_candidates_sql(parse_query("stor"), options, 10),
-            _params(conn, "stor"),
-        )
+        street = _search_plan(conn, "stor")
         assert "street_keys_key_idx" in street
-        assert "Seq Scan" not in street
-        in_town = _plan(
-            conn,
-            street_candidates_sql(parse_query("storgatan 1, malmö"), options, 40),
-            _params(conn, "storgatan", town="malmö%"),
-        )
+        assert not any(f"Seq Scan on {t} " in street for t in ("street_keys", "streets"))
+        assert "street_keys_head1_idx" in _search_plan(conn, "s")
+        assert "street_keys_point_idx" in _search_plan(conn, "s", near=LonLat(13.0, 55.6))
+        in_town = _search_plan(conn, "storgatan 1, malmö")
         assert "street_keys_key_idx" in in_town
-        fuzzy = _plan(
-            conn, fuzzy_streets_sql(parse_query("algatan"), options, 10), _params(conn, "algatan")
-        )
+        fuzzy = _search_plan(conn, "algatan")
         assert "street_names_trgm_idx" in fuzzy  # KNN over distinct names
-        uids = [r[0] for r in conn.execute("SELECT uid FROM lookup.streets LIMIT 5")]
-        numbers = _plan(
-            conn,
-            addresses_sql(parse_query("Storgatan 1")),
-            _params(conn, "storgatan", uids=uids, number=1, number_pattern="1%"),
-        )
+        numbers = _search_plan(conn, "Storgatan 1")
         assert "addresses_street_number_idx" in numbers
         assert "Seq Scan on addresses" not in numbers
 

@@ -10,7 +10,9 @@ from psycopg import sql
 from pyproj import Transformer
 
 from layers.lookup.normalize import natural_key
-from layers.lookup.search_sql import SearchOptions, properties_sql
+from layers.lookup.query import parse_query
+from layers.lookup.search import search_statement
+from layers.lookup.search_sql import SearchOptions
 
 
 def _search(client: FlaskClient, **params: Any) -> list[dict[str, Any]]:
@@ -150,12 +152,9 @@ def test_fictional_properties_are_found_and_labelled_fictional(client: FlaskClie
 
 
 def test_property_search_reads_the_key_index(sample_database: str) -> None:
+    statement, params = search_statement(parse_query("rosen 1"), SearchOptions())
     with psycopg.connect(sample_database) as conn:
-        plan = conn.execute(
-            sql.SQL("EXPLAIN ") + properties_sql(SearchOptions()),
-            {"text_fold": "rosen 1", "text_pattern": "rosen 1%", "text_lower": "rosen 1",
-             "srid": 3006, "limit": 10},
-        ).fetchall()  # fmt: skip
+        plan = conn.execute(sql.SQL("EXPLAIN ") + statement, params).fetchall()
     text = "\n".join(str(r[0]) for r in plan)
     assert "property_keys_key_idx" in text and "Seq Scan on property_keys" not in text
 

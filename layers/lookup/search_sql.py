@@ -1,249 +1,314 @@
-"""SQL of the staged search: small builders returning composed statements, values bound.
+"""SQL of the staged search: one statement per search, built from small composed parts.
 
-Kept apart from :mod:`layers.lookup.search` (which runs them and shapes hits) so tests can
-EXPLAIN exactly the statements the search executes.
+The stages of :mod:`layers.lookup.search` are common table expressions of a single statement,
+so a search is one round trip whatever path it takes. A later stage runs only when the earlier
+ones found nothing: its scans sit under a gate such as ``NOT EXISTS (SELECT 1 FROM exact)``,
+which PostgreSQL evaluates once, as a one-time filter, before it starts them.
+
+    q              the typed text folded by ``lookup.fold`` (the rule the keys were folded by),
+                   once; every later part reads it through a scalar subquery (an InitPlan)
+    exact          streets whose name, or a word of it, starts with the street text (top n)
+    exact_numbers  numbers on those streets, when a number or a whole street was typed
+    fuzzy          the nearest spellings (trigram KNN over distinct names), when exact found
+                   nothing usable
+    fuzzy_numbers  numbers on the fuzzy streets
+    props          property designations, or a word of them, starting with the whole text
+
+The final ``SELECT`` gives every kind of hit one row shape (``HIT_COLUMNS``), in stage order.
+
+Prefixes are ranges (``key ~>=~ p AND key ~<~ p || U+10FFFF``) rather than ``LIKE``: the bounds
+come from ``q`` at run time, so the plan is the same, and index-bound, for every text, also
+when psycopg prepares the statement and PostgreSQL reuses a generic plan. One- and two-letter
+prefixes read their candidates from the ranked head indexes (migration 0006): the biggest
+streets of that head, the exact key, and with ``near`` the nearest ones within 30 km.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from psycopg import sql
 
-from layers.crs import SWEREF99_TM, LonLat
 from layers.lookup.query import SearchQuery
+from layers.lookup.search_parts import (
+    ADDRESS_ROW,
+    DEFAULT_LIMIT,
+    HIT_COLUMNS,
+    MAX_LIMIT,
+    PROPERTY_ROW,
+    STREET_ROW,
+    SearchOptions,
+    near,
+    near_xy,
+    numbers_ctes,
+    props_cte,
+)
 
-DEFAULT_LIMIT = 10
-MAX_LIMIT = 50
-NEAR_SCALE_M = 5000.0
-NEAR_WEIGHT = 1.5
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SearchOptions", "search_sql"]
+
 FUZZY_BASE = 6.0
+#: Streets considered when looking for numbers: enough for "Storgatan" in many towns.
+ADDRESS_STREETS = 40
+#: Scores below this mean the whole street name was typed (see the ranking in search.py).
+WHOLE_NAME_LIMIT = 3.0
+#: Scores below this mean the whole name was typed with its own å, ä, ö.
+AS_TYPED_LIMIT = 1.0
+#: Prefixes up to this many (folded) letters take their candidates from the head indexes.
+HEAD_LETTERS = 2
+#: Key rows a head gives (biggest streets first), and again nearest first with ``near``.
+HEAD_CANDIDATES = 200
+#: Half the side of the box the nearest head candidates are looked for in (metres).
+HEAD_NEAR_M = 30000
+#: Nearest spellings fetched per trigram measure before the streets carrying them are read.
+FUZZY_NAMES = 30
 
-
-@dataclass(frozen=True)
-class SearchOptions:
-    """Everything about a search except the text: how many, near where, which municipality."""
-
-    limit: int = DEFAULT_LIMIT
-    near: LonLat | None = None
-    municipality: str | None = None
-    srid: int = SWEREF99_TM
-
-
-def escape_like(text: str) -> str:
-    """``text`` with LIKE's wildcards escaped (backslash is the default escape)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _coords(geom: str) -> sql.Composable:
-    g = sql.SQL(geom)
-    return sql.SQL(
-        "ST_X(ST_Transform({g}, 4326)), ST_Y(ST_Transform({g}, 4326)), "
-        "ST_X(ST_Transform({g}, %(srid)s)), ST_Y(ST_Transform({g}, %(srid)s))"
-    ).format(g=g)
-
-
-def _near(geom: str, options: SearchOptions) -> sql.Composable:
-    if options.near is None:
-        return sql.SQL("0")
-    return sql.SQL(
-        "{w} * ST_Distance({g}, ST_SetSRID(ST_MakePoint(%(near_e)s, %(near_n)s), 3006)) "
-        "/ (ST_Distance({g}, ST_SetSRID(ST_MakePoint(%(near_e)s, %(near_n)s), 3006)) + {s})"
-    ).format(w=sql.Literal(NEAR_WEIGHT), g=sql.SQL(geom), s=sql.Literal(NEAR_SCALE_M))
+_STREET = sql.SQL("(SELECT street FROM q)")
+_STREET_END = sql.SQL("(SELECT street_end FROM q)")
+_TOWN = sql.SQL("(SELECT town FROM q)")
 
 
 def _street_filters(query: SearchQuery, options: SearchOptions) -> sql.Composable:
-    parts = [sql.SQL("true")]
+    parts: list[sql.Composable] = [sql.SQL("true")]
     if options.municipality:
         parts.append(sql.SQL("s.municipality_code = %(municipality)s"))
     if query.town:
-        parts.append(sql.SQL("(s.city_fold LIKE %(town)s OR s.municipality_fold LIKE %(town)s)"))
+        parts.append(
+            sql.SQL("(starts_with(s.city_fold, {t}) OR starts_with(s.municipality_fold, {t}))")
+            .format(t=_TOWN)
+        )  # fmt: skip
     if query.postcode:
         # Soft: OSM often has no postcode at all, which must not hide the street.
         parts.append(sql.SQL("(%(postcode)s = ANY (s.postcodes) OR s.postcodes = '{}')"))
     return sql.SQL(" AND ").join(parts)
 
 
-_STREET_COLUMNS = sql.SQL(
-    "s.uid, s.name, s.city, s.municipality_code, s.municipality_name, s.postcodes"
-)
-
-
-def _near_xy(options: SearchOptions) -> sql.Composable:
-    """The near term from a key row's plain coordinates (no geometry needed)."""
-    if options.near is None:
-        return sql.SQL("0")
-    distance = sql.SQL("sqrt(power(k.e - %(near_e)s, 2) + power(k.n - %(near_n)s, 2))")
-    return sql.SQL("{w} * {d} / ({d} + {s})").format(
-        w=sql.Literal(NEAR_WEIGHT), d=distance, s=sql.Literal(NEAR_SCALE_M)
+def _in_range(column: str) -> sql.Composable:
+    """``column`` starts with the folded street text (an index range on text_pattern_ops)."""
+    # An empty fold ("-" typed as a street) would be every key: it finds nothing instead.
+    return sql.SQL("{lo} <> '' AND {c} ~>=~ {lo} AND {c} ~<~ {hi}").format(
+        c=sql.SQL(column), lo=_STREET, hi=_STREET_END
     )
 
 
-def street_candidates_sql(query: SearchQuery, options: SearchOptions, n: int) -> sql.Composed:
-    """Streets whose name or one of its words starts with the typed street text.
+def _head_keys(letters: int, options: SearchOptions) -> sql.Composable:
+    """Key rows for a short prefix: the biggest streets of its head, the exact key, the nearest.
 
-    Ranked from the key rows alone (they carry name, size and place), so even a one-letter
-    prefix matching thousands of streets reads only the key index before the top ``n``.
-    Town and postcode narrowing need the street rows and take :func:`_joined_candidates_sql`.
+    Each branch is an index scan with a LIMIT (head index backwards, key index by equality,
+    GiST KNN inside a box), so a one-letter prefix reads a few hundred entries at any size.
+    """
+    own = sql.SQL("AND h.municipality_code = %(municipality)s" if options.municipality else "")
+    head = sql.SQL("left(h.key, {n}) = left({s}, {n})").format(n=sql.Literal(letters), s=_STREET)
+    branches = [
+        sql.SQL(
+            "(SELECT h.* FROM lookup.street_keys h WHERE {head} {own} "
+            "ORDER BY h.address_count DESC LIMIT {k})"
+        ),
+        sql.SQL("(SELECT h.* FROM lookup.street_keys h WHERE h.key = {s} {own})"),
+    ]
+    if options.near is not None:
+        branches.append(
+            sql.SQL(
+                "(SELECT h.* FROM lookup.street_keys h WHERE {head} {own} "
+                "AND point(h.e, h.n) <@ box(point(%(near_e)s - {r}, %(near_n)s - {r}), "
+                "point(%(near_e)s + {r}, %(near_n)s + {r})) "
+                "ORDER BY point(h.e, h.n) <-> point(%(near_e)s, %(near_n)s) LIMIT {k})"
+            )
+        )
+    return sql.SQL("({})").format(
+        sql.SQL(" UNION ALL ").join(
+            b.format(head=head, own=own, s=_STREET, k=sql.Literal(HEAD_CANDIDATES),
+                     r=sql.Literal(HEAD_NEAR_M))
+            for b in branches
+        )
+    )  # fmt: skip
+
+
+def _exact_cte(query: SearchQuery, options: SearchOptions, n: int, letters: int) -> sql.Composed:
+    """Streets whose name or one of its words starts with the street text, best ``n`` first.
+
+    Ranked from the key rows alone (they carry name, size and place) before any street is read.
+    Town and postcode narrowing need the street rows and take :func:`_joined_exact_cte`.
     """
     if query.town or query.postcode:
-        return _joined_candidates_sql(query, options, n)
-    municipality = (
-        sql.SQL("AND k.municipality_code = %(municipality)s")
-        if options.municipality
-        else sql.SQL("")
+        return _joined_exact_cte(query, options, n)
+    keys = (
+        _head_keys(letters, options) if letters <= HEAD_LETTERS else sql.SQL("lookup.street_keys")
     )
+    own = sql.SQL("AND k.municipality_code = %(municipality)s" if options.municipality else "")
     return sql.SQL(
         """
-        WITH m AS (
-            SELECT k.street_uid,
-                (min(CASE WHEN k.key = %(street_fold)s AND k.word_start THEN 0 ELSE 3 END
-                     + CASE WHEN strpos(k.name_lower, %(street_lower)s) > 0 THEN 0 ELSE 1 END
-                     + CASE WHEN k.word_start THEN 0 ELSE 0.5 END) + min({near}))::float8
-                    AS score,
-                max(k.address_count) AS address_count, min(k.name_lower) AS name_lower
-            FROM lookup.street_keys k
-            WHERE k.key LIKE %(street_pattern)s {municipality}
-            GROUP BY k.street_uid
-            ORDER BY score, address_count DESC, name_lower, k.street_uid
-            LIMIT {n}
-        )
-        SELECT {cols}, {coords}, m.score
-        FROM m JOIN lookup.streets s ON s.uid = m.street_uid
-        ORDER BY m.score, m.address_count DESC, m.name_lower, s.uid
-        """
+        exact AS MATERIALIZED (
+            SELECT row_number() OVER (ORDER BY m.score, m.address_count DESC, m.name_lower, s.uid)
+                AS ord, s.uid, s.name, s.city, s.municipality_code, s.municipality_name,
+                s.postcodes, s.geom, m.score
+            FROM (
+                SELECT k.street_uid,
+                    (min(CASE WHEN k.key = {street} AND k.word_start THEN 0 ELSE 3 END
+                         + CASE WHEN strpos(k.name_lower, %(street)s) > 0 THEN 0 ELSE 1 END
+                         + CASE WHEN k.word_start THEN 0 ELSE 0.5 END) + min({near}))::float8
+                        AS score,
+                    max(k.address_count) AS address_count, min(k.name_lower) AS name_lower
+                FROM {keys} k
+                WHERE {in_range} {own}
+                GROUP BY k.street_uid
+                ORDER BY score, address_count DESC, name_lower, k.street_uid
+                LIMIT {n}
+            ) m JOIN lookup.streets s ON s.uid = m.street_uid
+        )"""
     ).format(
-        cols=_STREET_COLUMNS,
-        coords=_coords("s.geom"),
-        near=_near_xy(options),
-        municipality=municipality,
+        street=_STREET,
+        near=near_xy(options),
+        keys=keys,
+        in_range=_in_range("k.key"),
+        own=own,
         n=sql.Literal(n),
     )
 
 
-def _joined_candidates_sql(query: SearchQuery, options: SearchOptions, n: int) -> sql.Composed:
-    """Like :func:`street_candidates_sql`, filtered by town or postcode on the street rows."""
+def _joined_exact_cte(query: SearchQuery, options: SearchOptions, n: int) -> sql.Composed:
+    """Like :func:`_exact_cte`, filtered by town or postcode on the street rows."""
     return sql.SQL(
         """
-        SELECT {cols}, {coords},
-            (CASE WHEN s.name_fold = %(street_fold)s THEN 0 ELSE 3 END
-             + CASE WHEN strpos(lower(s.name), %(street_lower)s) > 0 THEN 0 ELSE 1 END
-             + CASE WHEN m.word_start THEN 0 ELSE 0.5 END + {near})::float8 AS score
-        FROM (SELECT k.street_uid, bool_or(k.word_start) AS word_start
-              FROM lookup.street_keys k WHERE k.key LIKE %(street_pattern)s
-              GROUP BY k.street_uid) m
-        JOIN lookup.streets s ON s.uid = m.street_uid
-        WHERE {filters}
-        ORDER BY score, s.address_count DESC, s.name, s.uid
-        LIMIT {n}
-        """
+        exact AS MATERIALIZED (
+            SELECT row_number() OVER (ORDER BY c.score, c.address_count DESC, c.name, c.uid)
+                AS ord, c.uid, c.name, c.city, c.municipality_code, c.municipality_name,
+                c.postcodes, c.geom, c.score
+            FROM (
+                SELECT s.*,
+                    (CASE WHEN s.name_fold = {street} THEN 0 ELSE 3 END
+                     + CASE WHEN strpos(lower(s.name), %(street)s) > 0 THEN 0 ELSE 1 END
+                     + CASE WHEN m.word_start THEN 0 ELSE 0.5 END + {near})::float8 AS score
+                FROM (SELECT k.street_uid, bool_or(k.word_start) AS word_start
+                      FROM lookup.street_keys k WHERE {in_range}
+                      GROUP BY k.street_uid) m
+                JOIN lookup.streets s ON s.uid = m.street_uid
+                WHERE {filters}
+                ORDER BY score, s.address_count DESC, s.name, s.uid
+                LIMIT {n}
+            ) c
+        )"""
     ).format(
-        cols=_STREET_COLUMNS,
-        coords=_coords("s.geom"),
-        near=_near("s.geom", options),
+        street=_STREET,
+        near=near("s.geom", options),
+        in_range=_in_range("k.key"),
         filters=_street_filters(query, options),
         n=sql.Literal(n),
     )
 
 
-#: Nearest spellings fetched per trigram measure before the streets carrying them are read.
-_FUZZY_NAMES = 30
-
-
-def fuzzy_streets_sql(query: SearchQuery, options: SearchOptions, n: int) -> sql.Composed:
-    """Streets spelled nearly like the typed text.
+def _fuzzy_ctes(
+    query: SearchQuery, options: SearchOptions, n: int, gate: sql.Composable
+) -> sql.Composed:
+    """Streets spelled nearly like the typed text, computed only when ``gate`` holds.
 
     The nearest distinct names come from the GiST trigram index by KNN: whole-name similarity
     (``<->``, "Älgatan" → Älggatan) and word similarity (``<<->``, a typo in a name still being
-    typed); then the streets with those names are filtered and ranked.
+    typed); the streets with each name are then read by ``streets_name_fold_idx``, best ``n``.
     """
     return sql.SQL(
         """
-        WITH names AS (
+        names AS (
             SELECT c.name_fold, max(c.sim) AS sim FROM (
-                (SELECT name_fold, similarity(name_fold, %(street_fold)s) AS sim
-                 FROM lookup.street_names WHERE name_fold %% %(street_fold)s
-                 ORDER BY name_fold <-> %(street_fold)s LIMIT {k})
+                (SELECT name_fold, similarity(name_fold, {street}) AS sim
+                 FROM lookup.street_names WHERE {gate} AND name_fold %% {street}
+                 ORDER BY name_fold <-> {street} LIMIT {k})
                 UNION ALL
-                (SELECT name_fold, word_similarity(%(street_fold)s, name_fold)
-                 FROM lookup.street_names WHERE %(street_fold)s <%% name_fold
-                 ORDER BY %(street_fold)s <<-> name_fold LIMIT {k})
+                (SELECT name_fold, word_similarity({street}, name_fold)
+                 FROM lookup.street_names WHERE {gate} AND {street} <%% name_fold
+                 ORDER BY {street} <<-> name_fold LIMIT {k})
             ) c GROUP BY c.name_fold
-        )
-        SELECT {cols}, {coords}, ({base} - names.sim + {near})::float8 AS score
-        FROM names JOIN lookup.streets s ON s.name_fold = names.name_fold
-        WHERE {filters}
-        ORDER BY score, s.address_count DESC, s.name, s.uid
-        LIMIT {n}
-        """
+        ),
+        fuzzy AS MATERIALIZED (
+            SELECT row_number() OVER (ORDER BY f.score, f.address_count DESC, f.name, f.uid)
+                AS ord, f.uid, f.name, f.city, f.municipality_code, f.municipality_name,
+                f.postcodes, f.geom, f.score
+            FROM (
+                SELECT s.*, ({base} - names.sim + s.near)::float8 AS score
+                FROM names CROSS JOIN LATERAL (
+                    SELECT s.*, {near} AS near FROM lookup.streets s
+                    WHERE s.name_fold = names.name_fold AND {filters}
+                    ORDER BY near, s.address_count DESC, s.name, s.uid
+                    LIMIT {n}
+                ) s
+                ORDER BY score, s.address_count DESC, s.name, s.uid
+                LIMIT {n}
+            ) f
+        )"""
     ).format(
-        cols=_STREET_COLUMNS,
-        coords=_coords("s.geom"),
+        street=_STREET,
+        gate=gate,
+        k=sql.Literal(FUZZY_NAMES),
         base=sql.Literal(FUZZY_BASE),
-        near=_near("s.geom", options),
+        near=near("s.geom", options),
         filters=_street_filters(query, options),
-        k=sql.Literal(_FUZZY_NAMES),
         n=sql.Literal(n),
     )
 
 
-def addresses_sql(query: SearchQuery, strict_postcode: bool = True) -> sql.Composed:
-    """Numbers on the given streets (``%(uids)s`` in rank order), in natural order.
+def search_sql(query: SearchQuery, options: SearchOptions, letters: int) -> sql.Composed:
+    """The whole search as one statement; ``letters`` is the folded street text's length.
 
-    With ``strict_postcode`` false an address without a postcode (common in OSM) still matches
-    a typed postcode; that second pass runs only when the strict one finds nothing.
+    Which stages exist follows from what was typed (the same decisions :mod:`search` documents);
+    which of them run follows from what the earlier ones found, inside the statement.
     """
-    conditions = [sql.SQL("a.street_uid = c.uid")]
-    if query.number is not None:
-        conditions.append(
-            sql.SQL("a.number::text LIKE %(number_pattern)s")
-            if query.number_prefix
-            else sql.SQL("a.number = %(number)s")
+    ctes: list[sql.Composable] = [
+        sql.SQL(
+            "q AS MATERIALIZED (SELECT f.street, f.street || chr(1114111) AS street_end, "
+            "f.text, f.text || chr(1114111) AS text_end, lookup.fold(%(town)s) AS town "
+            "FROM (SELECT lookup.fold(%(street)s) AS street, lookup.fold(%(text)s) AS text) f)"
         )
-    if query.letter:
-        conditions.append(sql.SQL("a.letter = %(letter)s"))
-    if query.entrance:
-        conditions.append(sql.SQL("replace(upper(a.entrance), ' ', '') LIKE %(entrance)s"))
-    if query.postcode:
-        conditions.append(
-            sql.SQL("a.postcode = %(postcode)s")
-            if strict_postcode
-            else sql.SQL("(a.postcode = %(postcode)s OR a.postcode IS NULL)")
+    ]
+    parts: list[sql.Composable] = []
+    if query.street:
+        numbers = query.wants_addresses
+        ctes.append(_exact_cte(query, options, ADDRESS_STREETS if numbers else options.limit,
+                               letters))  # fmt: skip
+        nothing_yet = sql.SQL("{s} <> '' AND NOT EXISTS (SELECT 1 FROM exact)").format(s=_STREET)
+        streets_gate = sql.SQL("true")
+        if query.street_complete:  # "Storgatan ": numbers on streets of that very name
+            whole = sql.SQL("SELECT ord, uid, score FROM exact WHERE score < {w}").format(
+                w=sql.Literal(WHOLE_NAME_LIMIT)
+            )
+            ctes += numbers_ctes("exact_numbers", query, whole)
+            streets_gate = sql.SQL("NOT EXISTS (SELECT 1 FROM exact_numbers)")
+        elif numbers:
+            ctes += numbers_ctes("exact_numbers", query, sql.SQL("SELECT * FROM exact"))
+            # A street typed letter for letter that lacks the number is offered as it is; a
+            # similar spelling elsewhere would only guess ("Älgatan 16B" is not exact for
+            # Malmö's Algatan, so it still goes on to find Älggatan 16B).
+            fuzzy_gate = sql.SQL(
+                "{s} <> '' AND NOT EXISTS (SELECT 1 FROM exact_numbers) "
+                "AND NOT EXISTS (SELECT 1 FROM exact WHERE score < {typed})"
+            ).format(s=_STREET, typed=sql.Literal(AS_TYPED_LIMIT))
+            ctes.append(_fuzzy_ctes(query, options, ADDRESS_STREETS, fuzzy_gate))
+            ctes += numbers_ctes("fuzzy_numbers", query, sql.SQL("SELECT * FROM fuzzy"))
+            streets_gate = sql.SQL(
+                "NOT EXISTS (SELECT 1 FROM exact_numbers) "
+                "AND NOT EXISTS (SELECT 1 FROM fuzzy_numbers)"
+            )
+            parts.append(sql.SQL("SELECT 1, seq, {r} FROM fuzzy_numbers").format(r=ADDRESS_ROW))
+        else:
+            ctes.append(_fuzzy_ctes(query, options, options.limit, nothing_yet))
+        if numbers:
+            parts.append(sql.SQL("SELECT 0, seq, {r} FROM exact_numbers").format(r=ADDRESS_ROW))
+        parts.append(
+            sql.SQL("SELECT 2, ord, {r} FROM exact WHERE ord <= %(limit)s AND {g}").format(
+                r=STREET_ROW, g=streets_gate
+            )
         )
-    order = sql.SQL("a.number, a.letter NULLS FIRST, length(a.entrance) NULLS FIRST, a.entrance")
+        if not query.street_complete:
+            parts.append(
+                sql.SQL(
+                    "SELECT 3, ord, {r} FROM fuzzy WHERE ord <= %(limit)s AND {g} "
+                    "AND NOT EXISTS (SELECT 1 FROM exact)"
+                ).format(r=STREET_ROW, g=streets_gate)
+            )
+    if not query.town and not query.postcode:
+        ctes.append(props_cte(options))
+        parts.append(sql.SQL("SELECT 4, seq, {r} FROM props").format(r=PROPERTY_ROW))
     return sql.SQL(
-        """
-        SELECT c.ord, a.uid, a.street, a.number, a.letter, a.entrance, a.postcode, a.city,
-            a.municipality_code, m.name, a.district, {coords}
-        FROM unnest(%(uids)s::text[]) WITH ORDINALITY AS c(uid, ord)
-        CROSS JOIN LATERAL (
-            SELECT * FROM lookup.addresses a WHERE {where} ORDER BY {order} LIMIT %(limit)s
-        ) a
-        LEFT JOIN lookup.municipalities m ON m.code = a.municipality_code
-        ORDER BY c.ord, {order}
-        LIMIT %(limit)s
-        """
-    ).format(coords=_coords("a.geom"), where=sql.SQL(" AND ").join(conditions), order=order)
-
-
-def properties_sql(options: SearchOptions) -> sql.Composed:
-    """Property units whose designation, or a word of it, starts with the whole query."""
-    municipality = (
-        sql.SQL("p.municipality_code = %(municipality)s")
-        if options.municipality
-        else sql.SQL("true")
+        "WITH {ctes}\nSELECT {cols} FROM ({parts}) hits ({all}) ORDER BY part, seq"
+    ).format(
+        ctes=sql.SQL(",\n").join(ctes),
+        cols=sql.SQL(HIT_COLUMNS),
+        parts=sql.SQL("\nUNION ALL\n").join(parts),
+        all=sql.SQL("part, seq, " + HIT_COLUMNS),
     )
-    return sql.SQL(
-        """
-        SELECT p.uid, p.designation, p.fictional, p.municipality_code, p.municipality_name,
-            {coords},
-            (CASE WHEN bool_or(k.key = %(text_fold)s) THEN 0 ELSE 3 END
-             + CASE WHEN strpos(lower(p.designation), %(text_lower)s) > 0 THEN 0 ELSE 1 END
-             + CASE WHEN bool_or(k.word_start) THEN 0 ELSE 0.5 END + {near})::float8 AS score
-        FROM lookup.property_keys k JOIN lookup.properties p ON p.id = k.property_id
-        WHERE k.key LIKE %(text_pattern)s AND {municipality}
-        GROUP BY p.id
-        ORDER BY score, p.district, p.block, p.unit NULLS FIRST
-        LIMIT %(limit)s
-        """
-    ).format(coords=_coords("p.point"), near=_near("p.point", options), municipality=municipality)
