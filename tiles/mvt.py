@@ -36,7 +36,7 @@ from psycopg import sql
 
 from layers.schema import DATA_SCHEMA
 from layers.store import STORAGE_SRID, overview_sql
-from tiles.grid import tile_envelope
+from tiles.matrix_sets import WEB_MERCATOR_GRID, TileGrid
 from tiles.tilesets import Tileset, TileSource
 
 EXTENT = 4096
@@ -60,9 +60,20 @@ class TileOptions:
     max_bytes: int = MAX_TILE_BYTES
 
 
-_ENVELOPE = sql.SQL("ST_MakeEnvelope(%(left)s, %(bottom)s, %(right)s, %(top)s, {})").format(
-    sql.Literal(STORAGE_SRID)
-)
+def _envelope(srid: int) -> sql.Composable:
+    """The tile's envelope in the grid's CRS, from the statement's parameters."""
+    return sql.SQL("ST_MakeEnvelope(%(left)s, %(bottom)s, %(right)s, %(top)s, {})").format(
+        sql.Literal(srid)
+    )
+
+
+def _in_grid(geometry: sql.Composable, srid: int) -> sql.Composable:
+    """``geometry`` (stored, EPSG:3857) in the tile grid's CRS."""
+    if srid == STORAGE_SRID:
+        return geometry
+    return sql.SQL("ST_Transform({}, {})").format(geometry, sql.Literal(srid))
+
+
 _SEARCH = sql.SQL(
     "ST_MakeEnvelope(%(search_left)s, %(search_bottom)s, %(search_right)s, %(search_top)s, {})"
 ).format(sql.Literal(STORAGE_SRID))
@@ -77,9 +88,9 @@ SIZE_SQL = {
     " ELSE 0 END",
 }
 #: A point's rank in its grid cell (1 for the lowest feature id in the cell, 2 for the next…).
-_CELL_RANK = sql.SQL(
-    "row_number() OVER (PARTITION BY floor((ST_X(t.geom) - %(left)s) / %(cell)s),"
-    " floor((ST_Y(t.geom) - %(bottom)s) / %(cell)s) ORDER BY t.fid)"
+_CELL_RANK = (
+    "row_number() OVER (PARTITION BY floor((ST_X({p}) - %(left)s) / %(cell)s),"
+    " floor((ST_Y({p}) - %(bottom)s) / %(cell)s) ORDER BY t.fid)"
 )
 
 
@@ -87,12 +98,15 @@ def _limit_parameter(index: int) -> str:
     return f"limit_{index}"
 
 
-def _ranking(source: TileSource, geometry: sql.Composable) -> tuple[sql.Composable, sql.Composable]:
+def _ranking(
+    source: TileSource, geometry: sql.Composable, srid: int
+) -> tuple[sql.Composable, sql.Composable]:
     """The extra columns and the ORDER BY of the drop rule (see the module's docstring)."""
     kind = source.layer.geometry_type
     size = sql.SQL(SIZE_SQL.get(kind, SIZE_SQL[None])).format(g=geometry)
     if kind == "Point":
-        columns = sql.SQL(', {} AS "~cell"').format(_CELL_RANK)
+        cell_rank = sql.SQL(_CELL_RANK).format(p=_in_grid(sql.SQL("t.geom"), srid))
+        columns = sql.SQL(', {} AS "~cell"').format(cell_rank)
         order = sql.SQL('c."~cell", c."~fid"')
     else:
         columns = sql.SQL(', {} AS "~size"').format(size)
@@ -101,7 +115,7 @@ def _ranking(source: TileSource, geometry: sql.Composable) -> tuple[sql.Composab
 
 
 def _source_sql(
-    source: TileSource, index: int, zoom: int, options: TileOptions, ranked: bool
+    source: TileSource, index: int, zoom: int, options: TileOptions, ranked: bool, srid: int
 ) -> sql.Composed:
     """``ST_AsMVT`` of one source and its feature count; the envelopes and the source's
     feature allowance (``limit_<index>``) are named parameters of :func:`tile_query`.
@@ -118,8 +132,11 @@ def _source_sql(
     The search box is a plain expression of parameters in each subquery (no shared CTE), so the
     filter is an index condition on the table itself rather than a join the planner may turn
     into a sequential scan.
+
+    ``zoom`` is the Web Mercator zoom whose overview suits the tile; ``srid`` the tile grid's
+    CRS, which the geometry is transformed into before it is clipped and encoded.
     """
-    geometry = overview_sql(zoom, "t")
+    geometry = _in_grid(overview_sql(zoom, "t"), srid)
     attributes = sql.SQL("").join(
         sql.SQL(", c.{}").format(sql.Identifier(name)) for name in source.attributes
     )
@@ -127,7 +144,7 @@ def _source_sql(
         sql.SQL(", t.{}").format(sql.Identifier(name)) for name in source.attributes
     )
     if ranked:
-        ranking, order = _ranking(source, geometry)
+        ranking, order = _ranking(source, geometry, srid)
     else:
         ranking, order = sql.SQL(""), sql.SQL('c."~fid"')
     return sql.SQL(
@@ -148,7 +165,7 @@ def _source_sql(
         """
     ).format(
         name=sql.Literal(source.name),
-        envelope=_ENVELOPE,
+        envelope=_envelope(srid),
         search=_SEARCH,
         extent=sql.Literal(options.extent),
         geometry=geometry,
@@ -165,9 +182,13 @@ def _source_sql(
 
 @functools.lru_cache(maxsize=512)
 def _statement(
-    sources: tuple[TileSource, ...], zoom: int, options: TileOptions, ranked: bool
+    sources: tuple[TileSource, ...],
+    zoom: int,
+    options: TileOptions,
+    ranked: bool,
+    srid: int = STORAGE_SRID,
 ) -> bytes:
-    """The tile statement as bytes, composed once per (sources, zoom, options, ranked).
+    """The tile statement as bytes, composed once per (sources, zoom, options, ranked, srid).
 
     One row: each source's MVT blob and feature count, in the sources' order. Composing with
     ``psycopg.sql`` costs about half a millisecond, as much as a small tile's query; the text
@@ -178,7 +199,7 @@ def _statement(
         for i in range(len(sources))
     )
     parts = sql.SQL(" CROSS JOIN ").join(
-        _source_sql(s, i, zoom, options, ranked) for i, s in enumerate(sources)
+        _source_sql(s, i, zoom, options, ranked, srid) for i, s in enumerate(sources)
     )
     return sql.SQL("SELECT {} FROM {}").format(columns, parts).as_bytes(None)
 
@@ -189,6 +210,7 @@ def tile_query(
     options: TileOptions,
     limits: Sequence[int] | None = None,
     ranked: bool = False,
+    grid: TileGrid = WEB_MERCATOR_GRID,
 ) -> tuple[bytes, dict[str, float]]:
     """The statement and its bound parameters for ``tile`` made of ``sources`` (non-empty).
 
@@ -196,19 +218,21 @@ def tile_query(
     over the feature id's (see :func:`_source_sql`). The defaults are the renderer's first
     statement, the one most tiles take: feature id order, ``max_features + 1`` per source.
     The statement returns one row: MVT blob and feature count of each source, in order.
+    ``grid`` is the tile matrix set ``tile`` is addressed in (Web Mercator unless told).
     """
-    left, bottom, right, top = tile_envelope(tile)
+    left, bottom, right, top = grid.envelope(tile)
     margin = (right - left) * options.buffer / options.extent
-    query = _statement(tuple(sources), tile.z, options, ranked)
+    query = _statement(tuple(sources), grid.data_zoom(tile.z), options, ranked, grid.srid)
+    search_left, search_bottom, search_right, search_top = grid.storage_box(tile, margin)
     params: dict[str, float] = {
         "left": left,
         "bottom": bottom,
         "right": right,
         "top": top,
-        "search_left": left - margin,
-        "search_bottom": bottom - margin,
-        "search_right": right + margin,
-        "search_top": top + margin,
+        "search_left": search_left,
+        "search_bottom": search_bottom,
+        "search_right": search_right,
+        "search_top": search_top,
         "cell": (right - left) / POINT_GRID_CELLS,
     }
     allowances = [options.max_features + 1] * len(sources) if limits is None else limits
@@ -238,8 +262,11 @@ class TileRenderer:
         self._connect = connect
         self.options = options or TileOptions()
 
-    def render(self, tileset: Tileset, tile: Tile) -> bytes:
+    def render(self, tileset: Tileset, tile: Tile, grid: TileGrid = WEB_MERCATOR_GRID) -> bytes:
         """The tile's MVT bytes; empty when no source of the tileset is active at this zoom.
+
+        ``grid`` is the tile matrix set ``tile`` is addressed in (Web Mercator unless told; a
+        SWEREF 99 TM tile is the same data clipped and encoded in EPSG:3006).
 
         First every feature, in feature id order, allowing one more than ``max_features`` per
         source to learn whether any source has more. When one has, or the tile is over
@@ -247,19 +274,19 @@ class TileRenderer:
         that shrink (:func:`smaller_allowances`) until it fits. Each render is a function of
         the layers' versions and the tile alone, so the result is too.
         """
-        sources = tileset.sources_at(tile.z)
+        sources = tileset.sources_at(grid.data_zoom(tile.z))
         if not sources:
             return b""
         cap = self.options.max_features
         with self._connect() as conn:
-            data, counts = self._run(conn, sources, tile, None, False)
+            data, counts = self._run(conn, sources, tile, None, False, grid)
             if len(data) <= self.options.max_bytes and max(counts) <= cap:
                 return data
             limits = [min(n, cap) for n in counts]
             if max(counts) <= cap:  # only too many bytes: no need to render all of it again
                 limits = smaller_allowances(counts, len(data), self.options.max_bytes)
             while True:
-                data, counts = self._run(conn, sources, tile, limits, True)
+                data, counts = self._run(conn, sources, tile, limits, True, grid)
                 if len(data) <= self.options.max_bytes:
                     return data
                 limits = smaller_allowances(counts, len(data), self.options.max_bytes)
@@ -271,9 +298,10 @@ class TileRenderer:
         tile: Tile,
         limits: Sequence[int] | None,
         ranked: bool,
+        grid: TileGrid = WEB_MERCATOR_GRID,
     ) -> tuple[bytes, list[int]]:
         """One render: the concatenated MVT blobs and each source's feature count."""
-        query, params = tile_query(sources, tile, self.options, limits, ranked)
+        query, params = tile_query(sources, tile, self.options, limits, ranked, grid)
         row = conn.execute(query, params).fetchone()
         if row is None:
             return b"", [0] * len(sources)
