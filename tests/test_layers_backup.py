@@ -248,6 +248,19 @@ def test_foreign_and_broken_files_are_refused_and_change_nothing(
                 "UPDATE webmap_layer_metadata SET value = ? WHERE key = ?", [json.dumps(value), key]
             )
         cases[label] = (copy, expected)
+    schema_tricks = {
+        "virtual": ("CREATE VIRTUAL TABLE sneaky USING fts5(x)", "virtual table 'sneaky'"),
+        "view": (
+            "ALTER TABLE webmap_layer_metadata RENAME TO m2; "
+            "CREATE VIEW webmap_layer_metadata AS SELECT * FROM m2",
+            "not a webmap layer backup",
+        ),
+    }
+    for label, (statements, expected) in schema_tricks.items():
+        copy = shutil.copy(backup, tmp_path / f"{label}.gpkg")
+        with closing(sqlite3.connect(copy)) as db:
+            db.executescript(statements)
+        cases[label] = (copy, expected)
     text = tmp_path / "notes.gpkg"
     text.write_text("name,x,y\n")
     cases["text"] = (text, "plain text, not GeoPackage")
