@@ -162,6 +162,19 @@ def _poi(a: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+#: OSM place kinds that name part of a town, smallest last. The Östermalm extract has no
+#: district (suburb) outlines or label points, only its kvarter (city blocks, as points).
+_PLACE_CLASSES = ("suburb", "quarter", "neighbourhood", "city_block", "square")
+
+
+def _place(a: dict[str, Any]) -> dict[str, Any] | None:
+    name = _text(a.get("name"))
+    place = a.get("place")
+    if place not in _PLACE_CLASSES or not name:
+        return None
+    return {"class": place, "name": name}
+
+
 def _address(a: dict[str, Any]) -> dict[str, Any] | None:
     number = _text(a.get("addr:housenumber"))
     street = _text(a.get("addr:street"))
@@ -250,6 +263,14 @@ SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
         4326,
         _fields(("class", "text"), ("subclass", "text"), ("name", "text")),
         _poi,
+        source_layer="points",
+    ),
+    SampleLayer(
+        LayerSpec("places", "Ortnamn", "Kvarter och andra ortnamn, Östermalm", OSM, minzoom=13),
+        _OSM_FILE,
+        4326,
+        _fields(("class", "text"), ("name", "text")),
+        _place,
         source_layer="points",
     ),
     SampleLayer(

@@ -47,7 +47,9 @@ def test_style_uses_only_our_tilejson_and_known_layers(client: FlaskClient) -> N
     assert style["version"] == 8
     assert set(style["sources"]) == {"basemap"}
     assert style["sources"]["basemap"]["url"] == "http://localhost/tiles/basemap.json"
-    assert "glyphs" not in style and "sprite" not in style  # nothing fetched from elsewhere
+    # Nothing fetched from elsewhere: glyphs from our own /fonts, no sprite.
+    assert style["glyphs"] == "http://localhost/fonts/{fontstack}/{range}.pbf"
+    assert "sprite" not in style
     known = {layer["id"] for layer in client.get("/tiles/basemap.json").get_json()["vector_layers"]}
     for layer in style["layers"]:
         assert layer["type"] == "background" or layer["source-layer"] in known

@@ -1,31 +1,27 @@
-"""The basemap's MapLibre style (spec v8), drawn for legibility.
+"""The basemap's MapLibre styles (spec v8), light and dark, drawn for legibility.
 
-Colours are chosen for WCAG 2.2 non-text contrast: every line or outline that carries meaning
-(borders, road casings, building outlines, POI markers) has at least 3:1 against what it is drawn
-on; fills that only set context (land, parks, built-up areas) stay calm and light. Labels are left
-to the widget's text and live region for now: a style with text needs glyph files, and nothing may
-be fetched from another host.
+Colours come from :mod:`tiles.style_palette` (WCAG contrast, measured by a test), labels from
+:mod:`tiles.style_labels`, text from our own glyph files (:mod:`tiles.glyphs`), so nothing is
+fetched from another host.
+
+Every expression is one QGIS's converter (QgsMapBoxGlStyleConverter, 3.22 and later) and the
+widget's renderer understand: legacy filters such as ``["in", "class", "park", "grass"]`` and
+``["!=", "class", "path"]``, and ``interpolate`` on zoom. Expression-form filters (``["in",
+["get", …], ["literal", …]]``, ``["!", …]``) made QGIS skip the park, road and casing layers
+and paint every land use park-green; ``tests/test_style_qgis.py`` keeps them out.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from tiles.style_labels import PARK_CLASSES, label_layers
+from tiles.style_palette import LIGHT, PALETTES, Palette
 from tiles.tilejson import DATA_MAXZOOM, attribution_html
 from tiles.tilesets import Tileset
 
-LAND = "#f7f5f0"
-OUTSIDE = "#e4e2dd"
-WATER = "#a8cbe0"
-COUNTY_BORDER = "#4b3b5c"
-MUNICIPALITY_BORDER = "#7b6f88"
-BUILTUP = "#eadfd2"
-PARK = "#cfe6c5"
-ROAD_CASING = "#5f5f5f"
-ROAD = "#ffffff"
-BUILDING = "#d8cfc6"
-BUILDING_OUTLINE = "#6f645b"
-POI = "#8b1e3f"
+#: Land use classes drawn green (the rest of ``landuse`` only carries names or nothing).
+GREEN_CLASSES = tuple(c for c in PARK_CLASSES if c != "square")
 
 
 def _line(layer_id: str, source_layer: str, color: str, width: Any, **extra: Any) -> dict[str, Any]:
@@ -58,13 +54,80 @@ def _zoom_width(*stops: float) -> list[Any]:
     return ["interpolate", ["exponential", 1.5], ["zoom"], *stops]
 
 
-def basemap_style(tileset: Tileset, tilejson_url: str) -> dict[str, Any]:
-    """The MapLibre style of the basemap, its one source pointing at our own TileJSON."""
-    path_roads = ["==", ["get", "class"], "path"]
+def _geometry_layers(p: Palette) -> list[dict[str, Any]]:
+    path_roads = ["==", "class", "path"]
+    not_paths = ["!=", "class", "path"]
+    path_width = _zoom_width(14, 0.5, 18, 2)
+    return [
+        {"id": "background", "type": "background", "paint": {"background-color": p.outside}},
+        _fill("land", "municipalities", p.land),
+        _fill("builtup", "builtup", p.builtup, minzoom=5),
+        _fill("landuse-park", "landuse", p.park, filter=["in", "class", *GREEN_CLASSES]),
+        _fill("water", "water", p.water),
+        _fill(
+            "buildings",
+            "buildings",
+            p.building,
+            minzoom=14,
+            paint={"fill-color": p.building, "fill-outline-color": p.building_outline},
+        ),
+        _line(
+            "paths",
+            "roads",
+            p.road_casing,
+            path_width,
+            minzoom=14,
+            filter=path_roads,
+            paint={"line-color": p.road_casing, "line-width": path_width, "line-dasharray": [2, 1]},
+        ),
+        _line(
+            "roads-casing", "roads", p.road_casing, _zoom_width(12, 1.5, 18, 16), filter=not_paths
+        ),
+        _line("roads", "roads", p.road, _zoom_width(12, 0.75, 18, 13), filter=not_paths),
+        _line(
+            "municipality-borders",
+            "municipalities",
+            p.municipality_border,
+            _zoom_width(0, 0.5, 10, 1.5, 16, 2.5),
+        ),
+        _line("county-borders", "counties", p.county_border, _zoom_width(0, 0.75, 10, 2.5)),
+        {
+            "id": "pois",
+            "type": "circle",
+            "source": "basemap",
+            "source-layer": "pois",
+            # Dots only help orientation up close; from z17 and small, so they do not compete
+            # with the picker's crosshair and marker.
+            "minzoom": 17,
+            "paint": {
+                "circle-color": p.poi,
+                "circle-radius": 3.5,
+                "circle-stroke-color": p.poi_ring,
+                "circle-stroke-width": 1.5,
+            },
+        },
+    ]
+
+
+def style_names() -> tuple[str, ...]:
+    """The styles served at ``/styles/<name>.json``."""
+    return tuple(PALETTES)
+
+
+def basemap_style(
+    tileset: Tileset, tilejson_url: str, glyphs_url: str, palette: Palette = LIGHT
+) -> dict[str, Any]:
+    """A MapLibre style of the basemap: its one source is our own TileJSON, its glyphs our own
+    ``/fonts/{fontstack}/{range}.pbf`` (``glyphs_url``)."""
+    dark = palette is not LIGHT
     return {
         "version": 8,
-        "name": "Webmap bakgrundskarta",
-        "metadata": {"webmap:version": tileset.version},
+        "name": "Webmap bakgrundskarta" + (" (mörk)" if dark else ""),
+        "metadata": {
+            "webmap:version": tileset.version,
+            "webmap:scheme": "dark" if dark else "light",
+        },
+        "glyphs": glyphs_url,
         "sources": {
             "basemap": {
                 "type": "vector",
@@ -74,70 +137,5 @@ def basemap_style(tileset: Tileset, tilejson_url: str) -> dict[str, Any]:
                 "maxzoom": DATA_MAXZOOM,
             }
         },
-        "layers": [
-            {"id": "background", "type": "background", "paint": {"background-color": OUTSIDE}},
-            _fill("land", "municipalities", LAND),
-            _fill("builtup", "builtup", BUILTUP, minzoom=5),
-            _fill(
-                "landuse-park",
-                "landuse",
-                PARK,
-                filter=[
-                    "in",
-                    ["get", "class"],
-                    ["literal", ["park", "grass", "pitch", "cemetery", "wood"]],
-                ],
-            ),
-            _fill("water", "water", WATER),
-            _fill(
-                "buildings",
-                "buildings",
-                BUILDING,
-                minzoom=14,
-                paint={"fill-color": BUILDING, "fill-outline-color": BUILDING_OUTLINE},
-            ),
-            _line(
-                "paths",
-                "roads",
-                ROAD_CASING,
-                _zoom_width(14, 0.5, 18, 2),
-                minzoom=14,
-                filter=path_roads,
-                paint={
-                    "line-color": ROAD_CASING,
-                    "line-width": _zoom_width(14, 0.5, 18, 2),
-                    "line-dasharray": [2, 1],
-                },
-            ),
-            _line(
-                "roads-casing",
-                "roads",
-                ROAD_CASING,
-                _zoom_width(12, 1.5, 18, 16),
-                filter=["!", path_roads],
-            ),
-            _line("roads", "roads", ROAD, _zoom_width(12, 0.75, 18, 13), filter=["!", path_roads]),
-            _line(
-                "municipality-borders",
-                "municipalities",
-                MUNICIPALITY_BORDER,
-                _zoom_width(0, 0.5, 10, 1.5, 16, 2.5),
-            ),
-            _line("county-borders", "counties", COUNTY_BORDER, _zoom_width(0, 0.75, 10, 2.5)),
-            {
-                "id": "pois",
-                "type": "circle",
-                "source": "basemap",
-                "source-layer": "pois",
-                # Unlabelled dots only help orientation up close; from z17 and small, so they
-                # do not compete with the picker's crosshair and marker.
-                "minzoom": 17,
-                "paint": {
-                    "circle-color": POI,
-                    "circle-radius": 3.5,
-                    "circle-stroke-color": "#ffffff",
-                    "circle-stroke-width": 1.5,
-                },
-            },
-        ],
+        "layers": [*_geometry_layers(palette), *label_layers(palette)],
     }

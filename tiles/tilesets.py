@@ -84,11 +84,12 @@ BASEMAP_MEMBERS: tuple[BasemapMember, ...] = (
     BasemapMember("municipalities", 0, 22, ("name", "code")),
     BasemapMember("counties", 0, 22, ("name", "code")),
     BasemapMember("builtup", 5, 22, ("name", "category")),
-    BasemapMember("water", 8, 22, ("class",)),
+    BasemapMember("water", 8, 22, ("class", "name")),
     BasemapMember("landuse", 12, 22, ("class", "name")),
     BasemapMember("roads", 12, 22, ("class", "name")),
     BasemapMember("buildings", 13, 22, ("class", "name", "housenumber")),
     BasemapMember("pois", 15, 22, ("class", "subclass", "name")),
+    BasemapMember("places", 14, 22, ("class", "name")),
     BasemapMember("address_points", 16, 22, ("street", "housenumber")),
 )
 

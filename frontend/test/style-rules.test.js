@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, passes, styleZoom, unsupported } from '../src/shared/style-rules.js';
+import { evaluate, labelText, passes, styleZoom, unsupported } from '../src/shared/style-rules.js';
 
 describe('styleZoom', () => {
   it('counts zoom as MapLibre does (512 px tiles), one less than OpenLayers', () => {
@@ -40,6 +40,33 @@ describe('passes', () => {
     expect(passes(['all', ['has', 'name'], ['!=', ['get', 'class'], 'wood']], get)).toBe(true);
     expect(passes(['any', ['has', 'ref'], ['==', ['get', 'name'], 'Tessinparken']], get)).toBe(false);
   });
+  it('evaluates legacy filters (what QGIS reads, and what our style now uses)', () => {
+    expect(passes(['==', 'class', 'park'], get)).toBe(true);
+    expect(passes(['==', 'class', 'path'], get)).toBe(false);
+    expect(passes(['!=', 'class', 'path'], get)).toBe(true);
+    expect(passes(['in', 'class', 'park', 'grass'], get)).toBe(true);
+    expect(passes(['in', 'class', 'water'], get)).toBe(false);
+    expect(passes(['!in', 'class', 'water', 'wood'], get)).toBe(true);
+    expect(passes(['all', ['has', 'name'], ['in', 'class', 'park']], get)).toBe(true);
+    expect(passes(['!has', 'name'], get)).toBe(false);
+    expect(passes(['none', ['==', 'class', 'path'], ['has', 'ref']], get)).toBe(true);
+  });
+});
+
+describe('labelText', () => {
+  const feature = { name: 'Karlavägen', housenumber: 12, empty: null };
+  const get = (key) => feature[key];
+  it('fills {field} templates and get expressions', () => {
+    expect(labelText({ 'text-field': '{name}' }, get)).toBe('Karlavägen');
+    expect(labelText({ 'text-field': '{housenumber}' }, get)).toBe('12');
+    expect(labelText({ 'text-field': ['get', 'name'] }, get)).toBe('Karlavägen');
+    expect(labelText({ 'text-field': '{empty}' }, get)).toBe('');
+    expect(labelText({ 'text-field': '{missing}' }, get)).toBe('');
+  });
+  it('applies text-transform with Swedish case rules', () => {
+    expect(labelText({ 'text-field': '{name}', 'text-transform': 'uppercase' }, get)).toBe('KARLAVÄGEN');
+    expect(labelText({ 'text-field': 'Ŋŧǯ', 'text-transform': 'uppercase' }, get)).toBe('ŊŦǮ');
+  });
 });
 
 describe('unsupported', () => {
@@ -55,13 +82,23 @@ describe('unsupported', () => {
     expect(unsupported(ok)).toEqual([]);
     const more = structuredClone(ok);
     more.glyphs = '/fonts/{fontstack}/{range}.pbf';
+    more.sprite = '/sprites/basemap';
     more.layers.push(
       { id: 'labels', type: 'symbol', source: 'basemap', 'source-layer': 'roads' },
+      {
+        id: 'names',
+        type: 'symbol',
+        source: 'basemap',
+        'source-layer': 'roads',
+        filter: ['has', 'name'],
+        layout: { 'text-field': '{name}', 'text-font': ['Noto Sans Regular'], 'symbol-placement': 'line' },
+        paint: { 'text-color': '#000', 'text-halo-color': '#fff', 'text-halo-width': 1.5 },
+      },
       { id: 'x', type: 'fill', source: 'basemap', 'source-layer': 'water', paint: { 'fill-pattern': 'waves' }, filter: ['>=', ['zoom'], 3] },
     );
     expect(unsupported(more)).toEqual([
-      'glyphs/sprite',
-      'layer labels: type symbol',
+      'sprite',
+      'layer labels: text-field',
       'layer x: paint fill-pattern',
       'layer x: filter operator >=',
       'layer x: filter operator zoom',

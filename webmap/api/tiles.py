@@ -21,6 +21,7 @@ from layers.catalog import RASTER
 from tiles.cache import CachedTile, TileKey
 from tiles.grid import parse_tile
 from tiles.style import basemap_style
+from tiles.style_palette import PALETTES
 from tiles.tilejson import tilejson
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 from webmap.http import metrics
@@ -76,7 +77,10 @@ class Style(BaseModel):
 class StyleName(BaseModel):
     """The style's name."""
 
-    name: str = Field(description="Only `basemap` exists.", examples=["basemap"])
+    name: str = Field(
+        description="`basemap` (light) or `basemap-dark` (for `prefers-color-scheme: dark`).",
+        examples=["basemap", "basemap-dark"],
+    )
 
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -200,11 +204,18 @@ def tilejson_document(name: str) -> Response:
     responses={200: ok(Style), **problems(404, 503)},
 )
 def style_document(name: str) -> Response:
-    """The MapLibre style of the basemap (the only style so far)."""
-    if name != BASEMAP:
+    """The MapLibre style of the basemap, light (``basemap``) or dark (``basemap-dark``)."""
+    palette = PALETTES.get(name)
+    if palette is None:
         return problem(404, "Not found", f"There is no style named {name!r}.", "not-found")
     tileset = _tileset(BASEMAP)
     tilejson_url = url_for("tiles.tilejson_document", name=BASEMAP, _external=True)
-    response = jsonify(basemap_style(tileset, tilejson_url))
+    # url_for would percent-encode the template's braces: fill in placeholders, then swap them.
+    glyphs_url = (
+        url_for("fonts.glyphs", fontstack="FONTSTACK", range="RANGE", _external=True)
+        .replace("FONTSTACK", "{fontstack}")
+        .replace("RANGE", "{range}")
+    )
+    response = jsonify(basemap_style(tileset, tilejson_url, glyphs_url, palette))
     response.headers["Cache-Control"] = SHORT
     return response

@@ -4,11 +4,15 @@
  * Why not ol-mapbox-style here (the viewer uses it): it brings the full MapLibre expression
  * engine, about 60 KB gzipped, to draw a style that uses a handful of features. The widget's
  * budget is 150 KB for everything (issue 5), and on a slow phone each KB is time before the
- * first tiles. This module supports exactly what tiles/style.py emits — background, fill, line
- * and circle layers; `minzoom`/`maxzoom`; filters `==`, `!=`, `!`, `in` (+`literal`), `all`,
- * `any`, `has` over `get`; numbers or `interpolate` (linear / exponential) on `zoom` — and
- * reports anything else through `unsupported()`, which a test runs on the served style so a new
- * style feature cannot silently vanish from the widget's map.
+ * first tiles. This module supports exactly what tiles/style.py emits — background, fill, line,
+ * circle and symbol (text) layers; `minzoom`/`maxzoom`; legacy and expression filters (`==`,
+ * `!=`, `!`, `in`, `!in`, `all`, `any`, `none`, `has`, `!has`); numbers or `interpolate` (linear /
+ * exponential) on `zoom` — and reports anything else through `unsupported()`, which a test runs
+ * on the served style so a new style feature cannot silently vanish from the widget's map.
+ *
+ * Labels are canvas text in Noto Sans, the font the glyph files are made from, loaded from our
+ * server (fonts.js); they appear once it has loaded, so no label is first drawn in a fallback
+ * font. The layer declutters: a label that would overlap a more important one is not drawn.
  */
 import MVT from 'ol/format/MVT.js';
 import VectorTileLayer from 'ol/layer/VectorTile.js';
@@ -18,10 +22,50 @@ import CircleStyle from 'ol/style/Circle.js';
 import Fill from 'ol/style/Fill.js';
 import Stroke from 'ol/style/Stroke.js';
 import Style from 'ol/style/Style.js';
+import Text from 'ol/style/Text.js';
 import { createXYZ } from 'ol/tilegrid.js';
-import { LAYER_TYPES, evaluate, passes, styleZoom, unsupported } from './style-rules.js';
+import { schemeStyleUrl } from './color-scheme.js';
+import { loadMapFonts, olFont } from './fonts.js';
+import { LAYER_TYPES, evaluate, labelText, passes, styleZoom, unsupported } from './style-rules.js';
+
+/** MapLibre `text-anchor` → OpenLayers text alignment and baseline. */
+const ANCHORS = {
+  top: ['center', 'top'],
+  bottom: ['center', 'bottom'],
+  left: ['left', 'middle'],
+  right: ['right', 'middle'],
+};
+
+function textStyle(layer, zoom, zIndex) {
+  const paint = layer.paint || {};
+  const layout = layer.layout || {};
+  const size = evaluate(layout['text-size'] ?? 16, zoom);
+  const line = layout['symbol-placement'] === 'line';
+  const [textAlign, textBaseline] = ANCHORS[layout['text-anchor']] || [undefined, 'middle'];
+  const offset = layout['text-offset'] || [0, 0];
+  const halo = evaluate(paint['text-halo-width'] ?? 0, zoom);
+  return new Style({
+    zIndex,
+    text: new Text({
+      font: olFont(layout['text-font'], size),
+      fill: new Fill({ color: evaluate(paint['text-color'] ?? '#000000', zoom) }),
+      // MapLibre's halo width is outside the glyph; a canvas stroke is centred on the outline.
+      stroke: halo ? new Stroke({ color: evaluate(paint['text-halo-color'], zoom), width: 2 * halo }) : undefined,
+      placement: line ? 'line' : 'point',
+      maxAngle: ((layout['text-max-angle'] ?? 45) * Math.PI) / 180,
+      // A point or area label may exceed its polygon (decluttering still keeps labels apart);
+      // a street name must fit its street.
+      overflow: !line,
+      textAlign: line ? undefined : textAlign,
+      textBaseline,
+      offsetX: offset[0] * size,
+      offsetY: offset[1] * size,
+    }),
+  });
+}
 
 function styleFor(layer, zoom, zIndex) {
+  if (layer.type === 'symbol') return textStyle(layer, zoom, zIndex);
   const paint = layer.paint || {};
   const at = (key, fallback) => (paint[key] === undefined ? fallback : evaluate(paint[key], zoom));
   if (layer.type === 'fill') {
@@ -62,8 +106,14 @@ function styleFor(layer, zoom, zIndex) {
 /**
  * An OpenLayers style function for `style`'s drawable layers (features carry their MVT layer
  * name in the `layer` property). Styles are cached per layer and tenth of a zoom level.
+ * `labels.ready` says whether text may be drawn yet (the font has loaded).
+ *
+ * Label precedence: OpenLayers gives a decluttered label drawn earlier the right of way, and
+ * draws lower zIndex first; MapLibre places the topmost layer's labels first. So symbol layers
+ * get zIndex in reverse (above all geometry, which declutters separately anyway).
  */
-export function styleFunction(style) {
+export function styleFunction(style, labels = { ready: true }) {
+  const symbolBase = 2 * style.layers.length;
   const bySourceLayer = new Map();
   style.layers.forEach((layer, index) => {
     if (layer.type === 'background' || !LAYER_TYPES.has(layer.type)) return;
@@ -82,13 +132,19 @@ export function styleFunction(style) {
     for (const { layer, index } of candidates) {
       if (layer.minzoom !== undefined && zoom < layer.minzoom) continue;
       if (layer.maxzoom !== undefined && zoom >= layer.maxzoom) continue;
+      const symbol = layer.type === 'symbol';
+      if (symbol && !labels.ready) continue;
       if (!passes(layer.filter, get)) continue;
+      const text = symbol ? labelText(layer.layout || {}, get) : '';
+      if (symbol && !text) continue;
       const key = `${index}@${zoom}`;
       let cached = cache.get(key);
       if (!cached) {
-        cached = styleFor(layer, zoom, index);
+        cached = styleFor(layer, zoom, symbol ? symbolBase - index : index);
         cache.set(key, cached);
       }
+      // Shared per layer and zoom; OpenLayers reads the text when the feature is drawn.
+      if (symbol) cached.getText().setText(text);
       styles.push(cached);
     }
     return styles;
@@ -114,6 +170,9 @@ export async function basemapLayer(styleUrl, options = {}) {
   // slow phone network that saves a round trip (~0.5 s on 3G) before the first tiles.
   const early = options.tilejsonHint ? getJson(options.tilejsonHint) : null;
   early?.catch(() => {}); // used only if the style names it; a failure is not an error here
+  styleUrl = schemeStyleUrl(styleUrl);
+  // The label font loads alongside the style and tiles; labels appear when it is there.
+  const fonts = loadMapFonts(styleUrl);
   const style = await getJson(styleUrl);
   const problems = unsupported(style);
   if (problems.length) console.warn('webmap: parts of the style are not drawn', problems);
@@ -131,9 +190,11 @@ export async function basemapLayer(styleUrl, options = {}) {
   const maxZoom = Math.min(tilejson.maxzoom ?? 22, source.maxzoom ?? 22);
   const bounds = tilejson.bounds || source.bounds;
   const background = style.layers.find((layer) => layer.type === 'background');
-  return new VectorTileLayer({
+  const labels = { ready: false };
+  const layer = new VectorTileLayer({
     background: background ? background.paint['background-color'] : undefined,
     renderMode: 'hybrid',
+    declutter: true,
     source: new VectorTileSource({
       // URL templates keep their {z}/{x}/{y} braces; URL() would escape them.
       url: decodeURI(template.href),
@@ -144,8 +205,13 @@ export async function basemapLayer(styleUrl, options = {}) {
         ? [...fromLonLat([bounds[0], bounds[1]]), ...fromLonLat([bounds[2], bounds[3]])]
         : undefined,
     }),
-    style: styleFunction(style),
+    style: styleFunction(style, labels),
   });
+  fonts.then(() => {
+    labels.ready = true;
+    layer.changed();
+  });
+  return layer;
 }
 
 /** How overlay layers (`layers` attribute) are drawn: one outline colour with a light fill,

@@ -1,19 +1,40 @@
 /**
  * The rules of the MapLibre style subset our widget draws (see mini-style.js): zoom, paint
- * values, filters, and what is not supported. Pure functions without OpenLayers, so node can run
- * them too (frontend/scripts/validate-style.mjs checks the served style with `unsupported`).
+ * values, filters, label text, and what is not supported. Pure functions without OpenLayers, so
+ * node can run them too (frontend/scripts/validate-style.mjs checks the served style with
+ * `unsupported`).
+ *
+ * Filters come in both MapLibre forms: legacy (`["==", "class", "path"]`, `["in", "class", "a",
+ * "b"]`, `["has", "name"]`: what our style uses, because QGIS's converter reads only that) and
+ * expression (`["==", ["get", "class"], "path"]`, `["in", ["get", …], ["literal", […]]]`).
  */
 
 /** Resolution (m/px) of MapLibre zoom 0 (512 px tiles), as ol-mapbox-style counts it. */
 const ZOOM0_RESOLUTION = 78271.51696402048;
-export const LAYER_TYPES = new Set(['background', 'fill', 'line', 'circle']);
+export const LAYER_TYPES = new Set(['background', 'fill', 'line', 'circle', 'symbol']);
 const PAINT = {
   background: ['background-color'],
   fill: ['fill-color', 'fill-outline-color', 'fill-opacity'],
   line: ['line-color', 'line-width', 'line-dasharray', 'line-opacity'],
   circle: ['circle-color', 'circle-radius', 'circle-stroke-color', 'circle-stroke-width'],
+  symbol: ['text-color', 'text-halo-color', 'text-halo-width'],
 };
-const FILTER_OPS = new Set(['==', '!=', '!', 'in', 'all', 'any', 'has', 'get', 'literal']);
+const LAYOUT = new Set([
+  'line-join',
+  'line-cap',
+  'visibility',
+  'text-field',
+  'text-font',
+  'text-size',
+  'text-max-width',
+  'text-transform',
+  'text-letter-spacing',
+  'text-anchor',
+  'text-offset',
+  'text-max-angle',
+  'symbol-placement',
+]);
+const FILTER_OPS = new Set(['==', '!=', '!', 'in', '!in', 'all', 'any', 'none', 'has', '!has', 'get', 'literal']);
 
 /** MapLibre zoom for an OpenLayers resolution. */
 export function styleZoom(resolution) {
@@ -44,30 +65,65 @@ function operand(expression, get) {
   return expression;
 }
 
-/** Whether a feature (its property getter `get`) passes a MapLibre filter expression. */
+/** The left side of a comparison: in a legacy filter a bare string names a property. */
+function subject(arg, get) {
+  return typeof arg === 'string' ? get(arg) : operand(arg, get);
+}
+
+/** Whether a feature (its property getter `get`) passes a MapLibre filter (either form). */
 export function passes(filter, get) {
   if (filter === undefined || filter === true) return true;
   const [op, ...args] = filter;
   switch (op) {
     case '==':
-      return operand(args[0], get) === operand(args[1], get);
+      return subject(args[0], get) === operand(args[1], get);
     case '!=':
-      return operand(args[0], get) !== operand(args[1], get);
+      return subject(args[0], get) !== operand(args[1], get);
     case '!':
       return !passes(args[0], get);
-    case 'in': {
-      const list = operand(args[1], get);
-      return Array.isArray(list) && list.includes(operand(args[0], get));
+    case 'in':
+    case '!in': {
+      // Legacy: ["in", key, v1, v2, …]; expression: ["in", value, ["literal", [v1, v2, …]]].
+      const legacy = typeof args[0] === 'string';
+      const list = legacy ? args.slice(1) : operand(args[1], get);
+      const found = Array.isArray(list) && list.includes(subject(args[0], get));
+      return op === 'in' ? found : !found;
     }
     case 'all':
       return args.every((f) => passes(f, get));
     case 'any':
       return args.some((f) => passes(f, get));
+    case 'none':
+      return !args.some((f) => passes(f, get));
     case 'has':
-      return get(args[0]) !== undefined;
+      return get(args[0]) !== undefined && get(args[0]) !== null;
+    case '!has':
+      return get(args[0]) === undefined || get(args[0]) === null;
     default:
       return false;
   }
+}
+
+/**
+ * A label's text: `text-field` as a `{field}` template (what our style uses) or `["get", key]`;
+ * `text-transform` applied. Empty string when the feature has no value.
+ */
+export function labelText(layout, get) {
+  const field = layout['text-field'];
+  let text = '';
+  if (typeof field === 'string') {
+    text = field.replace(/\{([^}]+)\}/g, (_, key) => {
+      const value = get(key);
+      return value === undefined || value === null ? '' : String(value);
+    });
+  } else if (Array.isArray(field) && field[0] === 'get') {
+    const value = get(field[1]);
+    text = value === undefined || value === null ? '' : String(value);
+  }
+  text = text.trim();
+  if (layout['text-transform'] === 'uppercase') return text.toLocaleUpperCase('sv');
+  if (layout['text-transform'] === 'lowercase') return text.toLocaleLowerCase('sv');
+  return text;
 }
 
 function filterProblems(filter, where) {
@@ -81,7 +137,8 @@ function filterProblems(filter, where) {
 /** What in `style` this renderer would not draw (empty for a style it fully supports). */
 export function unsupported(style) {
   const problems = [];
-  if (style.glyphs || style.sprite) problems.push('glyphs/sprite');
+  // Glyphs are for MapLibre; the widget draws text with the same font as a web font (fonts.js).
+  if (style.sprite) problems.push('sprite');
   const sources = Object.entries(style.sources || {});
   if (sources.length !== 1 || sources[0][1].type !== 'vector') problems.push('exactly one vector source');
   for (const layer of style.layers || []) {
@@ -94,7 +151,13 @@ export function unsupported(style) {
       if (!PAINT[layer.type].includes(key)) problems.push(`${where}: paint ${key}`);
     }
     for (const key of Object.keys(layer.layout || {})) {
-      if (!['line-join', 'line-cap', 'visibility'].includes(key)) problems.push(`${where}: layout ${key}`);
+      if (!LAYOUT.has(key)) problems.push(`${where}: layout ${key}`);
+    }
+    if (layer.type === 'symbol') {
+      const field = layer.layout?.['text-field'];
+      if (!(typeof field === 'string' || (Array.isArray(field) && field[0] === 'get'))) {
+        problems.push(`${where}: text-field`);
+      }
     }
     problems.push(...filterProblems(layer.filter, where));
   }
