@@ -20,6 +20,24 @@ from tiles.style_palette import LIGHT, PALETTES, Palette
 from tiles.tilejson import DATA_MAXZOOM, attribution_html
 from tiles.tilesets import Tileset
 
+# The light palette's colours by name, for the static map renderer (tiles/staticmap.py) and
+# tests that look for them on screen.
+OUTSIDE, LAND, BUILTUP, PARK, WATER = (
+    LIGHT.outside,
+    LIGHT.land,
+    LIGHT.builtup,
+    LIGHT.park,
+    LIGHT.water,
+)
+COUNTY_BORDER, MUNICIPALITY_BORDER = LIGHT.county_border, LIGHT.municipality_border
+ROAD_CASING, ROAD, BUILDING, BUILDING_OUTLINE, POI = (
+    LIGHT.road_casing,
+    LIGHT.road,
+    LIGHT.building,
+    LIGHT.building_outline,
+    LIGHT.poi,
+)
+
 #: Land use classes drawn green (the rest of ``landuse`` only carries names or nothing).
 GREEN_CLASSES = tuple(c for c in PARK_CLASSES if c != "square")
 
