@@ -186,9 +186,15 @@ def serve(
             prerender=prerender,
         )
         try:
-            sys.exit(server.run_forever())
+            code = server.run_forever()
         except ServerError as exc:
             raise click.ClickException(str(exc)) from exc
+        # nginx and gunicorn are stopped: leave now. Tearing down this interpreter (GDAL, PROJ,
+        # everything the CLI imports) took seconds on a busy machine, and systemd restarts the
+        # service only once this process is gone (deploy/systemd/webmap.service).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     metrics_dir = _fresh_metrics_dir(unix_socket)
     from gunicorn.app.base import BaseApplication
 
@@ -213,10 +219,14 @@ def serve(
         def load(self) -> Any:
             return create_app()
 
+    master = os.getpid()
     try:
         _Server().run()
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        # Workers are forks of this frame and leave through it too (a reload, max requests):
+        # only the master may remove the folder, or the next workers find it gone.
+        if os.getpid() == master:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _fresh_metrics_dir(unix_socket: str | None) -> Path:

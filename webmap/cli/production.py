@@ -252,19 +252,45 @@ class ProductionServer:
     ) -> None:
         self.stop()
 
+    def reload(self) -> None:
+        """Graceful reload (SIGHUP, ``systemctl reload webmap``): nginx.conf is rendered again
+        from the template (a renewed certificate, a changed limit) and nginx re-reads it; gunicorn
+        starts new workers and lets the old ones finish their requests. No request is dropped.
+
+        Not for a new package version: gunicorn's master keeps the modules it imported and its
+        new workers inherit them, so new code needs a restart (docs/operations.md).
+        """
+        try:
+            self.config_path.write_text(self.nginx_config().render(), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            print(f"webmap: nginx.conf not rendered, nginx keeps its own: {exc}", file=sys.stderr)
+        else:
+            _hangup(self.nginx_process)  # nginx checks the new file and keeps the old on error
+        _hangup(self.gunicorn_process)
+
     def run_forever(self) -> int:
-        """Run until SIGTERM or SIGINT (then stop both, exit 0) or until one child dies (1)."""
+        """Run until SIGTERM or SIGINT (then stop both, exit 0) or until one child dies (1);
+        SIGHUP reloads both (:meth:`reload`)."""
         stopping: list[int] = []
+        reloading: list[int] = []
 
         def on_signal(number: int, _frame: object) -> None:
             stopping.append(number)
 
+        def on_hangup(number: int, _frame: object) -> None:
+            reloading.append(number)
+
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hangup)
         try:
             self.start()
             print(f"webmap: nginx on {self.base_url}, gunicorn on {self.socket_path}", flush=True)
             while not stopping:
                 self.start_prerender()  # a worker that died (say, a bug) is not fatal: restart
+                if reloading:
+                    reloading.clear()
+                    print("webmap: reloading nginx and gunicorn", flush=True)
+                    self.reload()
                 for name, process in (
                     ("nginx", self.nginx_process),
                     ("gunicorn", self.gunicorn_process),
@@ -281,6 +307,11 @@ class ProductionServer:
             self.stop()
             for number, handler in previous.items():
                 signal.signal(number, handler)
+
+
+def _hangup(process: subprocess.Popen[bytes] | None) -> None:
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGHUP)
 
 
 def _stop(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
