@@ -22,6 +22,7 @@ from webmap.cli.lookup import addresses_group, properties_group
 from webmap.cli.prerender import prerender
 from webmap.cli.rasters import rasters_group
 from webmap.cli.staff import staff_group, tokens_group
+from webmap.cli.tile_export import export_command
 from webmap.cli.tiles import tiles_group
 from webmap.services import publishing_for
 from webmap.settings import SampleDataMissing, Settings, sample_data_dir
@@ -45,6 +46,7 @@ main.add_command(properties_group)
 main.add_command(rasters_group)
 main.add_command(tiles_group)
 tiles_group.add_command(prerender)
+tiles_group.add_command(export_command)  # webmap tiles export (docs/export.md)
 
 
 @main.group("db")
