@@ -27,6 +27,7 @@ from tiles.cache import (
 from tiles.mvt import TileOptions, TileRenderer
 from tiles.prerender import enqueue
 from webmap.db import get_pool
+from webmap.db_routing import init_app as init_reads
 from webmap.http.metrics import CountedTileCache
 from webmap.settings import Settings, raster_storage
 
@@ -117,10 +118,14 @@ def init_app(app: Flask, settings: Settings) -> None:
         return get_pool(app).connection()
 
     cache = _tile_cache(settings, connect)
+    # The catalog is read on the primary (it says what is live); tile reads go through the
+    # read router, to a replica that holds what the catalog says (webmap.db_routing).
+    catalog = CatalogCache(connect, ttl=settings.catalog_ttl, track_wal=bool(settings.read_urls))
+    reads = init_reads(app, settings, catalog.wal_position)
     app.extensions[_KEY] = Services(
         settings=settings,
-        catalog=CatalogCache(connect, ttl=settings.catalog_ttl),
-        renderer=TileRenderer(connect, tile_options(settings)),
+        catalog=catalog,
+        renderer=TileRenderer(reads.connection, tile_options(settings)),
         tile_cache=cache,
         publishing=publishing_for(settings),
     )

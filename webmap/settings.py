@@ -23,6 +23,12 @@ class Settings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:5432/webmap",
         description="libpq connection URL of the PostGIS database.",
     )
+    database_read_urls: str = Field(
+        default="",
+        description="postgresql:// URLs of streaming read replicas (hot standbys), separated by"
+        " commas or spaces: tiles, search, reverse and OGC reads go to one that has replayed"
+        " the live versions, else to the primary (docs/deploy.md, Read replicas).",
+    )
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=8, ge=1)
     pool_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for a connection.")
@@ -179,6 +185,19 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("WEBMAP_DATABASE_URL must be a postgresql:// URL")
         return value
+
+    @field_validator("database_read_urls")
+    @classmethod
+    def _replica_urls(cls, value: str) -> str:
+        for url in value.replace(",", " ").split():
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise ValueError("WEBMAP_DATABASE_READ_URLS must be postgresql:// URLs")
+        return value
+
+    @property
+    def read_urls(self) -> list[str]:
+        """The read replicas' URLs, in the order given (``WEBMAP_DATABASE_READ_URLS``)."""
+        return self.database_read_urls.replace(",", " ").split()
 
     @model_validator(mode="after")
     def _pool_sizes(self) -> Settings:
