@@ -6,7 +6,9 @@ gunicorn workers each open their own pool after the fork.
 When PostgreSQL cannot be reached, requests must not each wait out the pool timeout, and when it
 comes back, no request may be handed a connection that died with the old server. So:
 
-- every connection is checked (one empty round trip) before it is handed out;
+- every connection is checked before it is handed out: one that has nothing waiting on its
+  socket is as good as new (a restarting server's backends send a FATAL message and close, so a
+  stale connection shows up there), anything else gets an empty round trip (:func:`_check`);
 - a failed connection attempt (by the pool's own workers or by a probe) marks the database
   *down* for ``WEBMAP_DB_RETRY_AFTER`` seconds: the pool is closed, which wakes every request
   waiting in it, and until the time is up :meth:`Database.connection` raises
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +31,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask, current_app
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from webmap.http import metrics
@@ -46,6 +50,8 @@ _KEEPALIVE: dict[str, Any] = {
     "keepalives_count": 3,
     "tcp_user_timeout": 10_000,
 }
+
+_IDLE = TransactionStatus.IDLE
 
 #: Seconds a request waits for another request's probe before answering 503 itself.
 _PROBE_WAIT = 0.5
@@ -149,7 +155,7 @@ class Database:
                 self._refuse_if_down()
                 raise  # the database answers but every connection is busy
             try:
-                ConnectionPool.check_connection(conn)
+                _check(conn)
             except psycopg.Error:
                 pool.putconn(conn)  # broken: the pool discards it
                 with self._lock:
@@ -246,6 +252,24 @@ class Database:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
+
+
+def _check(conn: psycopg.Connection[Any]) -> None:
+    """Raise if ``conn`` is not usable; a round trip only when its socket is not quiet.
+
+    An idle pooled connection has nothing to read. When it has (the server closed it, or sent a
+    FATAL message before a restart) or the client state is not idle, psycopg's own check runs
+    (an empty query); an unchecked one would fail the request it is handed to. A quiet socket
+    is trusted without the round trip, which is as long as a small tile's own query (tile
+    overhead, bench/tiles.py). A silent network break is not visible either way: TCP keepalive
+    and ``tcp_user_timeout`` bound it.
+    """
+    if not conn.closed and not conn.broken and conn.info.transaction_status == _IDLE:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        if not poller.poll(0):
+            return
+    ConnectionPool.check_connection(conn)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
