@@ -14,6 +14,12 @@ deletes the folder, whatever happened::
         pg.stop()                            # pg_ctl stop -m immediate: like a crash
         pg.start()                           # crash recovery, then accepting connections again
 
+A streaming replica of such a server (``pg_basebackup -R``: a hot standby on a port of its own,
+in a folder of its own, removed in the same way)::
+
+    with ThrowawayPostgres() as primary, StreamingReplica(primary) as replica:
+        replica.url("webmap")  # read-only, replaying the primary's WAL
+
 Run as root (as here), every server command runs as the ``postgres`` user, who owns the folder.
 The binaries come from ``WEBMAP_PG_BINDIR`` or ``/usr/lib/postgresql/15/bin``. The server trades
 durability for speed (``fsync=off``): it exists for one run. A script outside pytest (``bench/``)
@@ -189,3 +195,21 @@ class ThrowawayPostgres:
                 f"{tool} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
                 + (f"\nserver log:\n{log}" if log else "")
             )
+
+
+class StreamingReplica(ThrowawayPostgres):
+    """A hot standby of ``primary``: ``pg_basebackup -R`` instead of ``initdb``, then started on a
+    port of its own. The primary needs nothing more than ``initdb``'s defaults: ``wal_level``
+    replica, ten WAL senders, and ``pg_hba.conf`` lines that trust local replication."""
+
+    def __init__(self, primary: ThrowawayPostgres, port: int | None = None) -> None:
+        super().__init__(primary.bindir, port)
+        self.primary = primary
+
+    def init(self) -> None:
+        """Copy the running primary (``-X stream``: the WAL it needs comes along; ``-R``: the
+        copy starts as a standby that streams from the primary)."""
+        self._run(
+            "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
+            "-D", str(self.data), "-R", "-X", "stream", "-c", "fast", "--no-sync",
+        )  # fmt: skip

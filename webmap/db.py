@@ -83,8 +83,17 @@ def _watched_connection(on_failure: Callable[[], None]) -> type[psycopg.Connecti
 class Database:
     """Hands out checked pool connections, and refuses at once while the server is down."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        url: str | None = None,
+        name: str = "webmap",
+    ) -> None:
         self._settings = settings
+        self._url = url or settings.database_url  # a read replica's, else the primary's
+        self.name = name  # in log lines and the pool's name: which server is down
         self._clock = clock
         self._pool: ConnectionPool[Any] | None = None
         self._lock = threading.Lock()  # guards _pool, _down_until, _suspect
@@ -190,7 +199,7 @@ class Database:
     def _probe(self) -> None:
         """Try one plain connection; mark the database down (and raise) if it fails."""
         try:
-            with psycopg.connect(self._settings.database_url, **self._params()):
+            with psycopg.connect(self._url, **self._params()):
                 pass
         except psycopg.OperationalError as exc:
             self._mark_down(f"probe failed: {exc}".strip())
@@ -203,7 +212,7 @@ class Database:
             pool.check()
         with self._lock:
             self._suspect = False
-        log.info("database reachable again")
+        log.info("%s: database reachable again", self.name)
 
     def _connect_failed(self) -> None:
         self._mark_down("a connection attempt failed")
@@ -220,7 +229,9 @@ class Database:
             self._suspect = True
             pool, self._pool = self._pool, None
         if not was_down:
-            log.warning("database down (%s); answering 503 for %ss", reason, self.retry_after)
+            log.warning(
+                "%s: database down (%s); refusing for %ss", self.name, reason, self.retry_after
+            )
         if pool is not None:
             # Not in this thread: the caller may be one of the pool's own workers.
             threading.Thread(
@@ -232,7 +243,7 @@ class Database:
 
     def _open_pool(self) -> ConnectionPool[Any]:
         pool: ConnectionPool[Any] = ConnectionPool(
-            self._settings.database_url,
+            self._url,
             min_size=self._settings.pool_min_size,
             max_size=self._settings.pool_max_size,
             timeout=self._settings.pool_timeout,
@@ -240,7 +251,7 @@ class Database:
             connection_class=self._connection_class,
             # A failed attempt closes the pool anyway; this only bounds a stray retry.
             reconnect_timeout=self._settings.pool_timeout,
-            name="webmap",
+            name=self.name,
             open=False,
         )
         pool.open(wait=False)

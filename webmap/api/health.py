@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from layers.schema import current_revision, newest_revision, schema_state
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
+from webmap.db_routing import reads
 from webmap.http.auth import is_staff
 from webmap.http.contracts import ANYONE, contract, ok, problems
 from webmap.http.problems import problem
@@ -70,9 +71,12 @@ def healthz() -> Response:
 
 
 class Readiness(BaseModel):
-    """What ``/readyz`` answers when this node can serve: each check and its outcome."""
+    """What ``/readyz`` answers when this node can serve: each check and its outcome.
 
-    status: Literal["ready"]
+    ``degraded``: the node serves, but a read replica is unreachable or behind (its check says
+    which), so the reads it would take go to the primary."""
+
+    status: Literal["ready", "degraded"]
     checks: dict[str, str]
 
 
@@ -122,7 +126,7 @@ def _checks() -> dict[str, str]:
 @contract(
     "readyz",
     "Whether this node can serve: database reachable, migrations current (or newer), Redis when"
-    " configured",
+    " configured; read replicas are listed and only degrade it",
     tags=("service",),
     security=ANYONE,
     responses={200: ok(Readiness), **problems(503)},
@@ -132,11 +136,17 @@ def readyz() -> Response:
     balancer drains this node (``/healthz`` stays the liveness and data-version answer)."""
     checks = _checks()
     failing = {name: outcome for name, outcome in checks.items() if outcome != "ok"}
+    # A replica down or behind does not fail readiness: its reads fall back to the primary, so
+    # this node still answers correctly. Draining every node because a shared replica is down
+    # would take the whole service away for nothing; the status says "degraded" instead.
+    replicas = reads().status()
+    checks |= replicas
     if failing:
         detail = "; ".join(f"{name}: {outcome}" for name, outcome in failing.items())
         response = problem(503, "Not ready", detail, "not-ready", checks=checks)
         response.headers["Retry-After"] = str(services().settings.db_retry_after)
         return response
-    response = jsonify({"status": "ready", "checks": checks})
+    degraded = any(outcome != "ok" for outcome in replicas.values())
+    response = jsonify({"status": "degraded" if degraded else "ready", "checks": checks})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -20,7 +20,7 @@ from layers.lookup.query import check_query
 from layers.lookup.query import parse_query as parse_search_text
 from layers.lookup.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, reverse
 from layers.lookup.search import DEFAULT_LIMIT, MAX_LIMIT, SearchHit, SearchOptions, search
-from webmap.db import get_pool
+from webmap.db_routing import reads
 from webmap.http.contracts import (
     ANYONE,
     GEOJSON,
@@ -195,7 +195,7 @@ def search_endpoint() -> Response:
     params = parse_query(SearchParams)
     query = parse_search_text(params.q)
     options = _search_options(params)
-    with get_pool().connection() as conn:
+    with reads().connection() as conn:
         hits = search(conn, query, options)
     body = {
         "type": "FeatureCollection",
@@ -288,7 +288,7 @@ def reverse_endpoint() -> Response:
     """Nearest address, property unit and municipality at a point."""
     params = parse_query(ReverseParams)
     x, y, srid = _reverse_point(params)
-    with get_pool().connection() as conn:
+    with reads().connection() as conn:
         result = reverse(conn, x, y, srid, float(params.radius))
     response = jsonify(_reverse_body(result))
     response.headers["Cache-Control"] = "no-store"

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from layers.errors import LayerNotFound
 from layers.lookup.resolve import resolve_text
-from webmap.db import get_pool
+from webmap.db_routing import reads
 from webmap.http.contracts import ANYONE, GEOJSON, contract, ok, parse_query, problems
 from webmap.http.models import Point
 from webmap.i18n import with_place_label
@@ -63,7 +63,7 @@ def resolve_endpoint() -> Response:
     value the widget would have sent. 404 problem JSON when nothing matches.
     """
     text = parse_query(ResolveParams).q
-    with get_pool().connection() as conn:
+    with reads().connection() as conn:
         value = with_place_label(resolve_text(conn, text))
     if value is None:
         raise LayerNotFound("Nothing matches that address or property designation.")

@@ -27,7 +27,7 @@ from tiles.staticmap import (
     StaticMapRenderer,
 )
 from tiles.tilesets import BASEMAP, resolve_tileset
-from webmap.db import get_pool
+from webmap.db_routing import reads
 from webmap.http.contracts import (
     ANYONE,
     IF_NONE_MATCH,
@@ -123,7 +123,7 @@ def static_map() -> Response:
     if request.if_none_match.contains(etag[:32]):
         response = Response(status=304)
     else:
-        renderer = StaticMapRenderer(lambda: get_pool().connection())
+        renderer = StaticMapRenderer(reads().connection)
         response = Response(renderer.render(wanted, tileset), mimetype="image/png")
     response.set_etag(etag[:32])
     response.headers["Cache-Control"] = _CACHE
@@ -147,7 +147,7 @@ def static_map_description() -> Response:
     # Far from Sweden SWEREF 99 TM is undefined (PostGIS refuses the transform) and there is
     # nothing to look up: such a place is described by its WGS 84 position alone.
     if plausible_in_sweden(wanted.lon, wanted.lat):
-        with get_pool().connection() as conn:
+        with reads().connection() as conn:
             found = reverse(conn, wanted.lon, wanted.lat, 4326)
         place = PlaceWords(
             address=found.address.label if found.address else None,

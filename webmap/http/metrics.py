@@ -48,6 +48,7 @@ class _Metrics:
     tile_bytes: Any
     pool_wait: Any
     db_errors: Any
+    reads: Any
 
 
 _made: list[_Metrics] = []
@@ -95,6 +96,13 @@ def _metrics() -> _Metrics:
                         "webmap_db_errors",
                         "Requests answered 503 because the database path failed, by reason.",
                         ["reason"],
+                    ),
+                    reads=Counter(
+                        "webmap_db_reads",
+                        "Reads routed with WEBMAP_DATABASE_READ_URLS set, by the server that"
+                        " answered (replica, or primary when no replica had replayed far enough"
+                        " or answered).",
+                        ["server"],
                     ),
                 )
             )
@@ -150,6 +158,11 @@ def observe_pool_wait(seconds: float) -> None:
 def count_database_error(reason: str) -> None:
     """A request answered 503 from the database path: ``down``, ``pool_timeout`` or ``error``."""
     _metrics().db_errors.labels(reason=reason).inc()
+
+
+def count_read(server: str) -> None:
+    """A read routed to ``replica`` or ``primary`` (webmap.db_routing)."""
+    _metrics().reads.labels(server=server).inc()
 
 
 def observe_tile_bytes(layer: str, size: int) -> None:

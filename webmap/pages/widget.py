@@ -30,7 +30,7 @@ from layers.lookup.resolve import resolve_text
 from tiles.preload import first_tiles
 from tiles.tilejson import DATA_MAXZOOM
 from tiles.tilesets import BASEMAP, resolve_tileset
-from webmap.db import get_pool
+from webmap.db_routing import reads
 from webmap.http.contracts import (
     ANYONE,
     HTML_PAGE,
@@ -293,7 +293,7 @@ def demo_receipt() -> Response:
     if location is None and location_text:
         # Without JavaScript only the text arrives: resolve it as the e-service would.
         try:
-            with get_pool().connection() as conn:
+            with reads().connection() as conn:
                 resolved = with_place_label(resolve_text(conn, location_text))
         except InvalidInput:
             resolved = None
