@@ -355,3 +355,26 @@ def test_an_rgb_image_keeps_its_colours_and_is_transparent_around_it(
     assert outside[3] == 0
     refused = http.get("/tiles/rt_ortho/15/0/0.png?render=hillshade")
     assert refused.status_code == 400 and "image" in refused.get_json()["detail"]
+
+
+@pytest.mark.shared_data
+def test_srtm_in_sweref_99_tm_through_ogc_api_tiles(
+    http: FlaskClient, srtm: dict[str, object]
+) -> None:
+    """The same DEM warped into Lantmäteriet's SWEREF 99 TM grid (issue 12 §3)."""
+    from tiles.matrix_sets import SWEREF99TM_GRID
+
+    collection = http.get("/ogc/collections/rt_dem").get_json()
+    assert collection["dataType"] == "map"
+    tileset = http.get("/ogc/collections/rt_dem/tiles/SWEREF99TM").get_json()
+    item = next(link for link in tileset["links"] if link["rel"] == "item")
+    assert item["type"] == "image/png" and item["href"].endswith(f"?v={srtm['version']}")
+    tile = SWEREF99TM_GRID.tms.tile(*HISINGEN, 8)  # 16 m cells
+    url = f"/ogc/collections/rt_dem/tiles/SWEREF99TM/{tile.z}/{tile.y}/{tile.x}?v={srtm['version']}"
+    response = http.get(url)
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert "immutable" in response.headers["Cache-Control"]
+    image = decode_image(response.data)
+    assert image.shape == (4, 256, 256)
+    assert (image[3] == 255).mean() > 0.9, "Hisingen is inside the raster"
+    assert image[0].astype(int).std() > 5, "relief, not a flat fill"

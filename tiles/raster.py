@@ -30,6 +30,7 @@ from layers.catalog import LayerInfo
 from layers.raster import TAG_KIND, TAG_MAX, TAG_MIN
 from tiles.errors import TileError
 from tiles.grid import WEB_MERCATOR_QUAD
+from tiles.matrix_sets import WEB_MERCATOR_GRID, TileGrid
 from tiles.relief import colour_ramp, exaggeration, hillshade
 from tiles.tilejson import attribution_html
 
@@ -126,12 +127,21 @@ def transparent_tile(suffix: str) -> bytes:
 
 
 def render_raster_tile(
-    layer: LayerInfo, path: Path, tile: Tile, suffix: str, rendering: str
+    layer: LayerInfo,
+    path: Path,
+    tile: Tile,
+    suffix: str,
+    rendering: str,
+    grid: TileGrid = WEB_MERCATOR_GRID,
 ) -> bytes:
-    """One tile of ``layer`` (stored at ``path``) drawn as ``rendering``, encoded as ``suffix``."""
+    """One tile of ``layer`` (stored at ``path``) drawn as ``rendering``, encoded as ``suffix``.
+
+    ``tile`` is addressed in ``grid`` (Web Mercator unless told); rio-tiler warps the COG into
+    the grid's CRS, and the layer's zoom range is compared with the grid's equivalent zoom.
+    """
     driver, _ = image_format(suffix)
     description = describe(path)
-    if not layer.minzoom <= tile.z <= layer.maxzoom:
+    if not layer.minzoom <= grid.data_zoom(tile.z) <= layer.maxzoom:
         return transparent_tile(suffix)
     buffer = 1 if rendering == "hillshade" else None
     options: dict[str, Any] = {
@@ -139,7 +149,7 @@ def render_raster_tile(
         "reproject_method": description.resampling,
     }
     try:
-        with Reader(str(path), tms=WEB_MERCATOR_QUAD) as reader:
+        with Reader(str(path), tms=grid.tms) as reader:
             indexes = (1, 2, 3) if description.kind == "rgb" else (1,)
             image = reader.tile(tile.x, tile.y, tile.z, indexes=indexes, buffer=buffer, **options)
     except TileOutsideBounds:
@@ -149,7 +159,7 @@ def render_raster_tile(
     valid = ~np.logical_or.reduce(np.ma.getmaskarray(image.array), axis=0)
     if not valid.any():
         return transparent_tile(suffix)
-    rgb, alpha = _draw(description, rendering, image.array, valid, tile)
+    rgb, alpha = _draw(description, rendering, image.array, valid, tile, grid)
     return _encode(rgb, alpha, driver, lossless=description.kind == "categorical")
 
 
@@ -159,11 +169,13 @@ def _draw(
     array: np.ma.MaskedArray[Any, Any],
     valid: np.ndarray[Any, Any],
     tile: Tile,
+    grid: TileGrid,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     data = np.ma.getdata(array)
     alpha = np.where(valid, 255, 0).astype("uint8")
     if rendering == "hillshade":
-        grey, alpha = hillshade(data[0], valid, _cell_size(tile), exaggeration(tile.z))
+        cell = _cell_size(tile) if grid.srid == 3857 else float(grid.tms.matrix(tile.z).cellSize)
+        grey, alpha = hillshade(data[0], valid, cell, exaggeration(grid.data_zoom(tile.z)))
         return np.stack([grey, grey, grey]), alpha
     if rendering == "elevation":
         low, high = description.value_range or (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, url_for
+from flask import Response, jsonify, url_for
 
 from layers.catalog import VECTOR, LayerInfo
 from layers.errors import LayerNotFound
@@ -20,7 +20,9 @@ from layers.features import (
     parse_bbox,
     srid_of,
 )
-from webmap.api.ogc_models import (
+from webmap.api.ogc import tiles
+from webmap.api.ogc.blueprint import blueprint
+from webmap.api.ogc.models import (
     LARGEST_FEATURE_ID,
     MAX_LIMIT,
     Collection,
@@ -34,7 +36,7 @@ from webmap.api.ogc_models import (
     ItemsParams,
     Landing,
 )
-from webmap.api.ogc_models import FeaturePage as FeaturePageModel
+from webmap.api.ogc.models import FeaturePage as FeaturePageModel
 from webmap.db_routing import reads
 from webmap.http.auth import is_staff
 from webmap.http.contracts import (
@@ -49,8 +51,6 @@ from webmap.http.contracts import (
 )
 from webmap.http.params import parse_whole_number
 from webmap.services import services
-
-blueprint = Blueprint("ogc", __name__, url_prefix="/ogc")
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 SCHEMA_JSON = "application/schema+json"
@@ -115,6 +115,7 @@ def landing() -> Response:
                 },
                 {"rel": "conformance", "type": JSON, "href": _url("ogc.conformance")},
                 {"rel": "data", "type": JSON, "href": _url("ogc.collections")},
+                {"rel": tiles.TILING_SCHEMES, "type": JSON, "href": _url("ogc.tile_matrix_sets")},
             ],
         },
         public=not is_staff(),
@@ -131,7 +132,7 @@ def landing() -> Response:
 )
 def conformance() -> Response:
     """The conformance classes implemented."""
-    return _respond({"conformsTo": CONFORMANCE})
+    return _respond({"conformsTo": CONFORMANCE + tiles.CONFORMANCE})
 
 
 def _collection(layer: LayerInfo) -> dict[str, Any]:
@@ -156,6 +157,7 @@ def _collection(layer: LayerInfo) -> dict[str, Any]:
             },
             {"rel": SCHEMA_REL, "type": SCHEMA_JSON, "href": schema["$id"]},
             {"rel": "describedby", "type": SCHEMA_JSON, "href": schema["$id"]},
+            *tiles.collection_tile_links(layer.name, "vector"),
         ],
     }
 
@@ -194,8 +196,13 @@ def collections() -> Response:
     responses={200: ok(Collection), **problems(404, 503)},
 )
 def collection(collection_id: str) -> Response:
-    """One collection's description."""
-    layer = _layer(collection_id)
+    """One collection's description: a vector layer's features and tiles, or a collection that
+    has only tiles (a raster layer, the basemap), which the collections list leaves out so that
+    Features clients do not meet collections without items."""
+    layer = _visible().get(collection_id)
+    if layer is None:
+        described = tiles.tiles_only_collection(collection_id)
+        return _respond(described, public=not is_staff())
     return _respond(_collection(layer), public=layer.public)
 
 

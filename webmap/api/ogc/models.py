@@ -1,5 +1,5 @@
-"""The request and answer models of OGC API – Features (``webmap.api.ogc``): what the views parse
-their queries with, and what the generated OpenAPI description says they answer.
+"""The request and answer models of OGC API – Features (``webmap.api.ogc.features``): what the
+views parse their queries with, and what the generated OpenAPI description says they answer.
 """
 
 from __future__ import annotations
