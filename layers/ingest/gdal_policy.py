@@ -265,6 +265,17 @@ def _harden_vector_gdal() -> None:
         _vector_ready = True
 
 
+def self_check() -> list[str]:
+    """Apply the policy to both GDAL copies in this process, as the first read of an upload
+    would, and return the vector drivers pyogrio's GDAL still has (``webmap doctor`` compares
+    them with :data:`VECTOR_FORMATS`). RuntimeError when a guard could not be installed."""
+    import pyogrio
+
+    _harden_vector_gdal()
+    _harden_raster_gdal()
+    return sorted(pyogrio.list_drivers())
+
+
 @contextmanager
 def _no_network(what: str) -> Iterator[None]:
     """Refuse the file when GDAL tried to fetch anything while reading it."""

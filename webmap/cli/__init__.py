@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup
 from layers.lookup.sample import load_lookup_sample
 from layers.schema import ensure_database, upgrade
 from webmap import create_app
+from webmap.cli.doctor import doctor
 from webmap.cli.layers import layers_group
 from webmap.cli.lookup import addresses_group, properties_group
 from webmap.cli.prerender import prerender
@@ -44,6 +45,7 @@ main.add_command(staff_group)
 main.add_command(addresses_group)
 main.add_command(properties_group)
 main.add_command(rasters_group)
+main.add_command(doctor)
 main.add_command(tiles_group)
 tiles_group.add_command(prerender)
 tiles_group.add_command(export_command)  # webmap tiles export (docs/export.md)
