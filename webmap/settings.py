@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         " (docs/architecture.md, Tiles). Reported in TileJSON as webmap:max_tile_bytes.",
     )
     tile_buffer: int = Field(default=64, ge=0, le=512, description="Tile buffer in tile units.")
+    tile_archives: str = Field(
+        default="",
+        description="Tilesets served from archives made by `webmap tiles export` instead of the"
+        " database: comma-separated NAME=PATH of PMTiles files, e.g."
+        " basemap=/srv/webmap/basemap.pmtiles (docs/export.md).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis URL of a tile cache shared by all workers (e.g. redis://127.0.0.1:6379/0);"
@@ -178,6 +184,21 @@ class Settings(BaseSettings):
             if part.strip():
                 ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the part
         return value
+
+    @field_validator("tile_archives")
+    @classmethod
+    def _archives(cls, value: str) -> str:
+        for part in value.split(","):
+            name, sep, path = part.strip().partition("=")
+            if part.strip() and not (sep and name.strip() and path.strip()):
+                raise ValueError(f"WEBMAP_TILE_ARCHIVES: {part.strip()!r} is not NAME=PATH")
+        return value
+
+    @property
+    def archive_paths(self) -> dict[str, str]:
+        """Tileset name → PMTiles file, from ``WEBMAP_TILE_ARCHIVES``."""
+        pairs = (p.strip().partition("=") for p in self.tile_archives.split(",") if p.strip())
+        return {name.strip(): path.strip() for name, _, path in pairs}
 
     @field_validator("database_url")
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, send_file, url_for
 from morecantile import Tile
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
@@ -22,9 +22,11 @@ from tiles.cache import CachedTile, TileKey
 from tiles.grid import parse_tile
 from tiles.style import basemap_style
 from tiles.style_palette import PALETTES
+from tiles.tile_archive import ArchiveUnusable
 from tiles.tilejson import tilejson
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 from webmap.http import metrics
+from webmap.http.archives import archive_tile, archive_tilejson, tile_archive, unusable
 from webmap.http.auth import is_staff
 from webmap.http.caching import (
     SHORT,
@@ -39,6 +41,7 @@ from webmap.http.contracts import (
     ANYONE_OR_STAFF,
     IF_NONE_MATCH,
     NOT_MODIFIED,
+    RANGE,
     REDIRECT,
     binary,
     contract,
@@ -84,6 +87,7 @@ class StyleName(BaseModel):
 
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+PMTILES_MEDIA_TYPE = "application/vnd.pmtiles"
 
 
 def _tileset(name: str, stale_ok: bool = False) -> Tileset:
@@ -140,6 +144,12 @@ def _render(tileset: Tileset, key: TileKey, compressed: bool) -> CachedTile:
 def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     """One vector tile of a layer or of the basemap."""
     tile = parse_tile(z, x, y)
+    try:
+        archive = tile_archive(name)  # WEBMAP_TILE_ARCHIVES: from an exported archive
+    except ArchiveUnusable as exc:
+        return unusable(name, exc)
+    if archive is not None:
+        return archive_tile(archive, name, tile, parse_query(VectorTileQuery).v)
     tileset = _tileset(name, stale_ok=True)
     if not tileset.public and not is_staff():  # private layers: staff token or login only
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
@@ -181,6 +191,12 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
 )
 def tilejson_document(name: str) -> Response:
     """TileJSON 3.0.0 of a layer or the basemap, pointing at versioned tile URLs."""
+    try:
+        archive = tile_archive(name)
+    except ArchiveUnusable as exc:
+        return unusable(name, exc)
+    if archive is not None:
+        return archive_tilejson(archive, name)
     found = services().catalog.layers().get(name)
     if found is not None and found.kind == RASTER:
         params = parse_query(TileJsonQuery)
@@ -191,6 +207,37 @@ def tilejson_document(name: str) -> Response:
     budget = services().renderer.options.max_bytes
     response = jsonify(tilejson(tileset, tile_url_template(tileset), budget))
     response.headers["Cache-Control"] = layer_cache_control(tileset.public, SHORT)
+    return response
+
+
+@blueprint.get("/tiles/<name>.pmtiles")
+@contract(
+    "tileArchive",
+    "The PMTiles archive a layer or the basemap is served from",
+    tags=("tiles",),
+    description="Only for tilesets configured in `WEBMAP_TILE_ARCHIVES` (docs/export.md): the "
+    "file `webmap tiles export` wrote, for CDNs and PMTiles clients, which read it with HTTP "
+    "Range requests (206 Partial Content).",
+    security=ANYONE_OR_STAFF,
+    path=TileLayer,
+    headers=(IF_NONE_MATCH, RANGE),
+    responses={
+        200: binary(PMTILES_MEDIA_TYPE, "The whole archive"),
+        206: binary(PMTILES_MEDIA_TYPE, "The byte range asked for in `Range`"),
+        304: NOT_MODIFIED,
+        **problems(404, 416, 503),
+    },
+)
+def tile_archive_file(name: str) -> Response:
+    """The archive file of an archive-served tileset, with Range support (send_file)."""
+    try:
+        archive = tile_archive(name)
+    except ArchiveUnusable as exc:
+        return unusable(name, exc)
+    if archive is None or not (archive.public or is_staff()):
+        return problem(404, "Not found", f"There is no tile archive named {name!r}.", "not-found")
+    response = send_file(archive.path, PMTILES_MEDIA_TYPE, conditional=True, max_age=None)
+    response.headers["Cache-Control"] = layer_cache_control(archive.public, SHORT)
     return response
 
 

@@ -89,6 +89,7 @@ _PROBLEMS: dict[int, tuple[str, dict[str, dict[str, Any]]]] = {
         "features",
         {},
     ),
+    416: ("The Range asked for lies outside the file", {}),
     429: ("Too many requests; try again after Retry-After seconds", {}),
     503: (
         "Database or raster unavailable",
@@ -130,6 +131,14 @@ IF_NONE_MATCH: dict[str, Any] = {
     "in": "header",
     "required": False,
     "description": "An ETag from an earlier answer: `304` when unchanged.",
+    "schema": {"type": "string"},
+}
+
+RANGE: dict[str, Any] = {
+    "name": "Range",
+    "in": "header",
+    "required": False,
+    "description": "`bytes=START-END`: just that part of the file (`206`).",
     "schema": {"type": "string"},
 }
 
