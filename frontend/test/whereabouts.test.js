@@ -62,6 +62,31 @@ describe('whereabouts', () => {
     expect(spoken).toEqual([['Zoomnivå 12. Zooma in för att välja en plats.', 'ambient']]);
   });
 
+  it('names the municipality where no address is near, and says when there is none', async () => {
+    answer = { address: null, property: null, municipality: { code: '0136', name: 'Haninge' } };
+    where.moved({ center: [18.2, 59.2], zoomText: '', canLook: true });
+    await vi.advanceTimersByTimeAsync(700);
+    answer = { address: null, property: null, municipality: null };
+    where.moved({ center: [19.5, 59.2], zoomText: '', canLook: true });
+    await vi.advanceTimersByTimeAsync(700);
+    expect(spoken).toEqual([
+      ['Vid hårkorset: ingen adress i närheten, i Haninge kommun.', 'ambient'],
+      ['Vid hårkorset: ingen adress och ingen svensk kommun här.', 'ambient'],
+    ]);
+  });
+
+  it('says it at once when asked (focus on the map)', async () => {
+    answer = { ...answer, municipality: { code: '0180', name: 'Stockholm' } };
+    where.moved({ center: [18.07, 59.33], zoomText: 'Zoomnivå 16.', canLook: true }, 0);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(spoken).toEqual([
+      [
+        'Zoomnivå 16. Vid hårkorset: Fastighet Stockholm Fiktiva Rönnen 2, nära Linnégatan 2, Stockholm, i Stockholms kommun.',
+        'ambient',
+      ],
+    ]);
+  });
+
   it('keeps quiet about the place when the lookup fails', async () => {
     answer = Promise.reject(new Error('offline'));
     answer.catch(() => {});

@@ -44,7 +44,7 @@ def test_keyboard_only_choose_and_submit(page: Page, live_server: str, traffic: 
     here = reverse(live_server, 18.075, 59.338)  # zooming keeps the demo's centre
     expect(status).to_have_text(
         f"Zoomnivå 16. Vid hårkorset: Fastighet {_shown(here['property'])}, "
-        f"nära {here['address']['label']}.",
+        f"nära {here['address']['label']}, i Stockholms kommun.",
         timeout=10_000,
     )
     assert traffic.failures == []
@@ -286,7 +286,9 @@ def test_use_my_location_denied_says_what_to_do(page: Page, live_server: str) ->
         "Sök på adress i stället."
     )
     expect_live(picker, text)
-    expect(picker.locator("#error .text")).to_have_text(text)
+    # Beside the buttons (where focus is), not as a field error: nothing is marked invalid.
+    expect(picker.locator("#refusal .text")).to_have_text(text)
+    expect(picker.locator("#q")).not_to_have_attribute("aria-invalid", "true")
 
 
 def test_picker_map_draws_the_basemap_style(page: Page, live_server: str, traffic: Traffic) -> None:
@@ -381,37 +383,46 @@ def test_place_outside_the_allowed_municipality_is_refused(page: Page, live_serv
     expect(picker.locator("#refusal")).to_be_hidden()
 
 
-def test_when_the_map_fails_search_still_completes_the_form(page: Page, live_server: str) -> None:
+def test_when_the_map_fails_the_text_field_completes_the_form(page: Page, live_server: str) -> None:
+    """The author's plain field is offered at once (tests/browser/test_map_failure.py has more)."""
     page.route("**/styles/basemap.json", lambda route: route.abort())
     page.goto(f"{live_server}/demo")
     picker = page.locator("webmap-picker")
     expect(picker.locator("#map")).to_have_attribute("data-state", "error", timeout=20_000)
     expect(picker.locator(".map-status")).to_have_text(
-        "Kartan kunde inte laddas. Sök på adress eller fastighet i stället."
+        "Kartan kunde inte laddas. "
+        "Skriv adress eller fastighetsbeteckning i fältet nedan i stället."
     )
     expect(picker.locator("[data-action=choose]")).to_be_hidden()
-    picker.locator("#q").fill("Karlavägen")
-    picker.locator("[role=option]").first.click()
-    expect(picker.locator("#chosen-text")).to_contain_text("Karlavägen", timeout=10_000)
-    page.locator("#submit").click()
-    expect(page.locator("#received-label")).to_contain_text("Karlavägen")
-
-
-def test_when_map_and_search_fail_the_fallback_field_returns(page: Page, live_server: str) -> None:
-    page.route("**/styles/basemap.json", lambda route: route.abort())
-    page.route("**/api/search*", lambda route: route.abort())
-    page.goto(f"{live_server}/demo")
-    picker = page.locator("webmap-picker")
-    expect(picker.locator("#map")).to_have_attribute("data-state", "error", timeout=20_000)
     field = page.get_by_label("Adress eller fastighetsbeteckning")
-    expect(field).to_be_disabled()  # while search may still work, one answer at a time
-    picker.locator("#q").fill("Karlavägen")
-    expect_live(picker, "Sökningen fungerar inte just nu.")
-    expect(field).to_be_visible()
     expect(field).to_be_enabled()
     field.fill("Karlavägen 10")
     page.locator("#submit").click()
     expect(page.locator("#received-text")).to_have_text("Karlavägen 10")
+    expect(page.locator("#resolved-label")).to_contain_text("Karlavägen")
+
+
+def test_without_a_fallback_field_the_search_stays_when_the_map_fails(
+    page: Page, live_server: str
+) -> None:
+    page.route("**/styles/basemap.json", lambda route: route.abort())
+    page.goto(f"{live_server}/demo")
+    page.evaluate(
+        """() => {
+          const picker = document.createElement('webmap-picker');
+          picker.id = 'bare';
+          picker.setAttribute('name', 'bare');
+          document.querySelector('form').append(picker);
+        }"""
+    )
+    picker = page.locator("#bare")
+    expect(picker.locator("#map")).to_have_attribute("data-state", "error", timeout=20_000)
+    expect(picker.locator(".map-status")).to_have_text(
+        "Kartan kunde inte laddas. Sök på adress eller fastighet i stället."
+    )
+    picker.locator("#q").fill("Karlavägen")
+    picker.locator("[role=option]").first.click()
+    expect(picker.locator("#chosen-text")).to_contain_text("Karlavägen", timeout=10_000)
 
 
 def test_layers_attribute_draws_catalog_layers_over_the_map(

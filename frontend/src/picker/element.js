@@ -17,30 +17,33 @@
  * min-zoom-to-choose, allowed-area (municipality code), allowed-area-name (its name, for the
  * refusal's words), mode (point | line | polygon), search-placeholder (the search field's examples).
  */
-import { AMBIENT, USER, createAnnouncer } from './announcer.js';
+import { USER, createAnnouncer } from './announcer.js';
 import { createLookup } from './api.js';
 import { CHANGE, ERROR, READY, emit } from './events.js';
 import { strings } from './i18n/index.js';
 import { createDrawing } from './drawing.js';
 import { formFieldBase, internalsOf } from './form-field.js';
 import { locate } from './geolocate.js';
+import { createHint } from './gesture-hint.js';
+import { createHelp } from './help.js';
+import { showMapFailed } from './map-failure.js';
 import { createMarker } from './marker.js';
 import { createSearch } from './search.js';
 import { buildPicker } from './template.js';
+import { createToolbar } from './toolbar.js';
 import {
-  createHint,
   hideError,
   hideRefusal,
   renderChosen,
   setControlsDisabled,
   setFallbackEnabled,
   showError,
-  showMapFailed,
   showRefusal,
 } from './view-state.js';
 import { createWhereabouts } from './whereabouts.js';
 import {
   formValue,
+  outsideRefusal,
   parseFormValue,
   refusal,
   valueFromReverse,
@@ -69,7 +72,8 @@ export function definePicker(stylesheets, createMapView) {
     #marker = null;
     #lookup = null;
     #lastZoom = null;
-    #hint = { show: () => false, dismiss: () => {}, showing: false };
+    #hint = null;
+    #help = null;
     #rendered = false;
     #searchOk = true;
     #mapOk = true;
@@ -112,22 +116,27 @@ export function definePicker(stylesheets, createMapView) {
       this.#refs = refs;
       const placeholder = this.getAttribute('search-placeholder');
       if (placeholder !== null) refs.input.placeholder = placeholder;
-      this.#hint = createHint(refs.gestureHint);
       this.shadowRoot.append(root);
       this.#announcer = createAnnouncer(refs.live);
+      const announce = (text, priority) => this.#announcer.announce(text, priority);
+      this.#hint = createHint(refs.gestureHint, { t: this.#t, announce });
+      this.#help = createHelp(refs);
       this.#lookup = createLookup(this.getAttribute('server'));
       this.#whereabouts = createWhereabouts({
         reverse: (lon, lat, options) => this.#lookup.reverse(lon, lat, options),
         t: this.#t,
-        announce: (text, priority) => this.#announcer.announce(text, priority),
+        announce,
       });
       setFallbackEnabled(this, this.#refs, false);
       this.#wireButtons();
+      createToolbar(refs.tools);
+      // Keyboard focus on the map: say at once where the crosshair is (a click chooses instead).
+      refs.map.addEventListener('focus', () => refs.map.matches(':focus-visible') && this.#tellWhere(0));
       if (this.#mode !== 'point') {
         this.#drawing = createDrawing({
           mode: this.#mode,
           t: this.#t,
-          announce: (text, priority) => this.#announcer.announce(text, priority),
+          announce,
           done: refs.done,
           canAdd: () =>
             this.#mapView && refusal({ zoom: this.#mapView.state().zoom, minZoom: this.minZoomToChoose })
@@ -201,9 +210,9 @@ export function definePicker(stylesheets, createMapView) {
           onDelete: this.#drawing ? () => this.#drawing.removeLast() : undefined,
           onUndo: this.#drawing ? () => this.#drawing.undo() : undefined,
           onKey: this.#drawing ? (event) => this.#drawing.key(event) : undefined,
-          onHelp: () => this.#toggleHelp(),
-          onEscape: () => this.#toggleHelp(false),
-          onGestureHint: (kind) => this.#gestureHint(kind),
+          onHelp: () => this.#help.toggle(),
+          onEscape: () => this.#help.toggle(false),
+          onGestureHint: (kind) => this.#hint.gesture(kind),
           // The first two-finger pan while the touch hint shows: the person has got it.
           onTwoFingerPan: () => this.#hint.showing && this.#hint.dismiss(),
         });
@@ -216,8 +225,8 @@ export function definePicker(stylesheets, createMapView) {
         emit(this, READY, { map: true });
       } catch (error) {
         this.#mapOk = false;
-        showMapFailed(this.#refs, this.#t);
-        this.#announcer.announce(this.#t.mapFailed, USER);
+        this.#announcer.announce(showMapFailed(this, this.#refs, this.#t), USER);
+        this.#updateValidity();
         this.#failed('map', error);
         emit(this, READY, { map: false });
       }
@@ -233,24 +242,19 @@ export function definePicker(stylesheets, createMapView) {
       const tapped = this.#tapped;
       this.#tapped = null;
       if (tapped && !zoomChanged && Math.hypot(tapped[0] - center[0], tapped[1] - center[1]) < 1e-6) return;
-      const canLook = rounded >= this.minZoomToChoose;
       // Zoomed in far enough: "zoom in" no longer applies.
-      if (canLook && this.#refused === 'zoom') this.#clearRefusal();
-      let zoomText = '';
-      if (zoomChanged) {
-        zoomText = `${this.#t.zoomLevel(rounded)}${canLook ? '' : ` ${this.#zoomRefusal(rounded)}`}`;
-      }
-      this.#whereabouts.moved({ center, zoomText, canLook });
+      if (rounded >= this.minZoomToChoose && this.#refused === 'zoom') this.#clearRefusal();
+      this.#tellWhere(undefined, zoomChanged);
     }
 
-    #toggleHelp(show) {
-      const { help, helpButton, map } = this.#refs;
-      const open = show === undefined ? help.hidden : show;
-      if (open === !help.hidden) return;
-      help.hidden = !open;
-      helpButton.setAttribute('aria-expanded', String(open));
-      if (open) help.querySelector('button')?.focus();
-      else map.focus();
+    /** Speak (ambient) the zoom level, when asked or changed, and what is under the crosshair. */
+    #tellWhere(wait, withZoom = true) {
+      if (!this.#mapView || !this.#mapOk) return;
+      const { center, zoom } = this.#mapView.state();
+      const rounded = Math.round(zoom);
+      const canLook = rounded >= this.minZoomToChoose;
+      const zoomText = withZoom ? `${this.#t.zoomLevel(rounded)}${canLook ? '' : ` ${this.#zoomRefusal(rounded)}`}` : '';
+      this.#whereabouts.moved({ center, zoomText, canLook }, wait);
     }
 
     // --- choosing --------------------------------------------------------------------------
@@ -337,12 +341,7 @@ export function definePicker(stylesheets, createMapView) {
         looked,
       });
       if (reason === 'outside') {
-        const allowed = this.getAttribute('allowed-area-name');
-        const { municipality } = value.properties;
-        this.#refuse(
-          municipality ? this.#t.refuseOutside(municipality.name, allowed) : this.#t.refuseNoLand(allowed),
-          'outside',
-        );
+        this.#refuse(outsideRefusal(value, this.getAttribute('allowed-area-name'), this.#t), 'outside');
         return;
       }
       if (!looked) this.#announcer.announce(this.#t.lookupFailed, USER);
@@ -384,17 +383,6 @@ export function definePicker(stylesheets, createMapView) {
       if (changed) emit(this, CHANGE, { value: this.value });
     }
 
-    /** The wheel hint passes; the touch hint stays until closed and is spoken once, politely. */
-    #gestureHint(kind) {
-      if (kind === 'wheel') {
-        this.#hint.show(this.#t.gestureHintWheel);
-        return;
-      }
-      if (this.#hint.show(this.#t.gestureHintTouch, { sticky: true })) {
-        this.#announcer.announce(this.#t.gestureHintTouch, AMBIENT);
-      }
-    }
-
     #locate() {
       this.#announcer.announce(this.#t.locating, USER);
       locate({
@@ -404,8 +392,8 @@ export function definePicker(stylesheets, createMapView) {
           this.#choose(point, 'geolocation');
         },
         onFailure: (text, error) => {
-          this.#announcer.announce(text, USER);
-          showError(this.#refs, text);
+          // Beside the buttons, where focus is (not a field error: nothing is invalid).
+          this.#refuse(text, 'locate');
           emit(this, ERROR, { kind: 'geolocation', message: error.message });
         },
       });
@@ -446,8 +434,8 @@ export function definePicker(stylesheets, createMapView) {
         'pan-south': () => this.#mapView?.panBy(0, 1),
         'pan-west': () => this.#mapView?.panBy(-1, 0),
         'pan-east': () => this.#mapView?.panBy(1, 0),
-        help: () => this.#toggleHelp(),
-        'help-close': () => this.#toggleHelp(false),
+        help: () => this.#help.toggle(),
+        'help-close': () => this.#help.toggle(false),
         'hint-close': () => {
           this.#hint.dismiss();
           this.#refs.map.focus();
@@ -468,9 +456,6 @@ export function definePicker(stylesheets, createMapView) {
       this.shadowRoot.addEventListener('click', (event) => {
         const button = event.target.closest?.('[data-action]');
         if (button && actions[button.dataset.action]) actions[button.dataset.action]();
-      });
-      this.#refs.help.addEventListener('keydown', (event) => {
-        if (event.key === 'Escape') this.#toggleHelp(false);
       });
     }
   }

@@ -190,11 +190,25 @@ export function createMapView(element, options) {
   }
 
   const tilejsonHint = new URL('../tiles/basemap.json', options.styleUrl).href;
+  // Ready when the first view is drawn; failed (rejected) when the style or TileJSON could not
+  // be had, or when not one of the first tiles loaded (the tile server is unreachable): a map of
+  // empty squares is no map, and the picker then offers its text field at once.
   const ready = basemapLayer(options.styleUrl, { tilejsonHint }).then(
     (layer) =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        const tiles = { loaded: 0, failed: 0 };
+        const source = layer.getSource();
+        const onLoad = () => (tiles.loaded += 1);
+        const onError = () => (tiles.failed += 1);
+        source.on('tileloadend', onLoad);
+        source.on('tileloaderror', onError);
         map.getLayers().insertAt(0, layer);
-        map.once('rendercomplete', () => resolve(true));
+        map.once('rendercomplete', () => {
+          source.un('tileloadend', onLoad);
+          source.un('tileloaderror', onError);
+          if (tiles.failed > 0 && tiles.loaded === 0) reject(new Error(`none of ${tiles.failed} basemap tiles loaded`));
+          else resolve(true);
+        });
         map.render();
       }),
   );

@@ -34,12 +34,14 @@ export function buildPicker(t, label, mode = 'point') {
     return node;
   };
 
-  const search = el('div', { class: 'search' },
+  const search = keep('search', el('div', { class: 'search' },
     el('label', { for: 'q', class: 'label' }, t.searchLabel),
     el('p', { id: 'q-hint', class: 'hint' }, t.searchHint),
     el('div', { class: 'combo' },
       keep('input', el('input', { id: 'q', type: 'text', part: 'input', 'aria-describedby': 'q-hint error', placeholder: t.searchPlaceholder, enterkeyhint: 'search' })),
-      keep('listbox', el('ul', { id: 'results', class: 'results', part: 'listbox' }))));
+      keep('listbox', el('ul', { id: 'results', class: 'results', part: 'listbox' }))),
+    // The field's error sits under the field, where focus lands when the form reports it.
+    keep('error', el('p', { id: 'error', class: 'error', part: 'error', hidden: true }))));
 
   const map = keep('map', el('div', {
     id: 'map', class: 'map', tabindex: '0', role: 'region', part: 'map',
@@ -47,7 +49,7 @@ export function buildPicker(t, label, mode = 'point') {
   }));
   const mapArea = keep('mapArea', el('div', { class: 'map-area' },
     map,
-    el('div', { class: 'crosshair', 'aria-hidden': 'true' }),
+    keep('crosshair', el('div', { class: 'crosshair', 'aria-hidden': 'true' })),
     // Not aria-hidden: the touch hint is also spoken (element.js) and stays until closed.
     keep('gestureHint', el('div', { class: 'gesture-hint', part: 'gesture-hint', hidden: true },
       el('p', { class: 'text' }),
@@ -57,7 +59,10 @@ export function buildPicker(t, label, mode = 'point') {
   // Why the last choice was refused and what to do, shown beside the map (also spoken).
   const refusal = keep('refusal', el('p', { id: 'refusal', class: 'refusal', part: 'refusal', hidden: true }));
 
-  const tools = keep('tools', el('div', { class: 'tools', role: 'group', 'aria-label': t.mapLabel },
+  // One tab stop for all the map's buttons (a toolbar: the arrow keys move between them, see
+  // toolbar.js), so Tab goes from the map to "Välj denna plats" in one step. In line and area
+  // mode the corner-editing buttons belong to it too.
+  const tools = keep('tools', el('div', { class: 'tools', role: 'toolbar', 'aria-label': t.mapTools },
     iconButton('zoom-in', t.zoomIn, '+'),
     iconButton('zoom-out', t.zoomOut, '−'),
     iconButton('pan-north', t.panNorth, '↑'),
@@ -65,13 +70,17 @@ export function buildPicker(t, label, mode = 'point') {
     iconButton('pan-west', t.panWest, '←'),
     iconButton('pan-east', t.panEast, '→'),
     keep('helpButton', el('button', { type: 'button', class: 'tool', part: 'button', 'data-action': 'help', 'aria-expanded': 'false', 'aria-controls': 'help', title: t.help },
-      el('span', { 'aria-hidden': 'true' }, '?'), el('span', { class: 'visually-hidden' }, t.help)))));
+      el('span', { 'aria-hidden': 'true' }, '?'), el('span', { class: 'visually-hidden' }, t.help))),
+    ...(drawing
+      ? [
+        el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'remove-vertex' }, t.removeVertex),
+        el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'undo' }, t.undo),
+      ]
+      : [])));
 
   const actions = keep('actions', drawing
     ? el('div', { class: 'actions' },
       keep('choose', el('button', { type: 'button', class: 'primary', part: 'choose', 'data-action': 'add-vertex', 'aria-describedby': 'refusal' }, t.addVertex)),
-      el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'remove-vertex' }, t.removeVertex),
-      el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'undo' }, t.undo),
       keep('done', el('button', { type: 'button', class: 'primary', part: 'button', 'data-action': 'finish', 'aria-disabled': 'true', 'aria-describedby': 'refusal' }, t.finish(mode))),
       keep('locate', el('button', { type: 'button', class: 'secondary', part: 'button', 'data-action': 'locate', hidden: true }, t.locate)))
     : el('div', { class: 'actions' },
@@ -99,7 +108,6 @@ export function buildPicker(t, label, mode = 'point') {
     actions,
     help,
     chosen,
-    keep('error', el('p', { id: 'error', class: 'error', part: 'error', hidden: true })),
     keep('live', el('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' })),
     // The author's fallback (label + text input), shown again only if the widget cannot work.
     keep('fallback', el('div', { class: 'fallback', hidden: true }, el('slot'))));

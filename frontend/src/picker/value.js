@@ -131,6 +131,12 @@ export function refusal({ zoom, minZoom, municipalityCode, allowedArea, looked =
   return null;
 }
 
+/** A place outside `allowed-area`, refused in words: where it is, and where to choose instead. */
+export function outsideRefusal(value, allowedName, t) {
+  const { municipality } = value.properties;
+  return municipality ? t.refuseOutside(municipality.name, allowedName) : t.refuseNoLand(allowedName);
+}
+
 /** The value as it is submitted with the form (`FormData` entry under the element's name). */
 export function formValue(value) {
   return value ? JSON.stringify(value) : null;

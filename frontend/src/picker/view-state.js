@@ -38,7 +38,25 @@ function setWarning(element, text) {
  * point at it with aria-describedby). Not a field error: the controls are not marked invalid.
  */
 export function showRefusal(refs, text) {
-  if (refs.refusal && text) setWarning(refs.refusal, text);
+  if (!refs.refusal || !text) return;
+  setWarning(refs.refusal, text);
+  revealNearFocus(refs.refusal);
+}
+
+/**
+ * Scroll (only if needed) so the message is in view and so is the control that has focus: the
+ * message is placed beside the map and the buttons, so on a 360 × 740 phone both fit, and the
+ * person reads why without hunting for it. Focus itself does not move.
+ */
+export function revealNearFocus(message) {
+  // Next frame: a form's validation moves focus to the field after its `invalid` event.
+  requestAnimationFrame(() => {
+    if (message.hidden) return;
+    const root = message.getRootNode();
+    const focused = root.activeElement || document.activeElement;
+    message.scrollIntoView({ block: 'nearest' });
+    if (focused && focused !== document.body) focused.scrollIntoView({ block: 'nearest' });
+  });
 }
 
 export function hideRefusal(refs) {
@@ -52,6 +70,7 @@ export function showError(refs, text) {
   const { error, input, map } = refs;
   if (!error || !text) return;
   setWarning(error, text);
+  revealNearFocus(error);
   input.setAttribute('aria-invalid', 'true');
   map.setAttribute('aria-invalid', 'true');
 }
@@ -63,17 +82,6 @@ export function hideError(refs) {
   error.hidden = true;
   input.removeAttribute('aria-invalid');
   map.removeAttribute('aria-invalid');
-}
-
-/** The map could not load: hide everything that needs it and say what still works. */
-export function showMapFailed(refs, t) {
-  refs.map.dataset.state = 'error';
-  refs.mapArea.classList.add('failed');
-  refs.tools.hidden = true;
-  refs.actions.hidden = true;
-  refs.map.removeAttribute('tabindex');
-  refs.mapStatus.textContent = t.mapFailed;
-  refs.mapStatus.hidden = false;
 }
 
 /**
@@ -99,41 +107,4 @@ export function setControlsDisabled(root, refs, disabled, mapOk) {
   if (!refs.map) return;
   if (disabled) refs.map.removeAttribute('tabindex');
   else if (mapOk) refs.map.setAttribute('tabindex', '0');
-}
-
-/**
- * A hint over the map (cooperative gestures). A passing one (the wheel's) hides itself after
- * `ms`; a sticky one (the touch hint) stays, with a close button, until `dismiss()` (the button,
- * or the first two-finger pan), and is not shown again after that.
- * `show` returns true when the hint has just appeared (so it is spoken once, not per touchmove).
- */
-export function createHint(element, ms = 1800) {
-  const text = element.querySelector('.text');
-  const close = element.querySelector('button');
-  let timer = null;
-  let dismissed = false;
-  const hide = () => {
-    clearTimeout(timer);
-    element.hidden = true;
-  };
-  return {
-    show(words, { sticky = false } = {}) {
-      if (sticky && dismissed) return false;
-      const appeared = element.hidden || text.textContent !== words;
-      if (!element.hidden && !close.hidden && !sticky) return false; // the sticky hint stays
-      text.textContent = words;
-      close.hidden = !sticky;
-      element.hidden = false;
-      clearTimeout(timer);
-      if (!sticky) timer = setTimeout(hide, ms);
-      return appeared;
-    },
-    dismiss() {
-      dismissed = true;
-      if (!close.hidden) hide();
-    },
-    get showing() {
-      return !element.hidden;
-    },
-  };
 }

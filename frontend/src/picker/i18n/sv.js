@@ -17,6 +17,8 @@ export default {
   // an e-service with real data sets its own with the search-placeholder attribute.
   searchPlaceholder: 'T.ex. Karlavägen 10 eller Fiktiva Rosen 1',
   mapLabel: 'Karta för att välja plats',
+  // The buttons' group: a name of its own, not the map's (two landmarks with one name confuse).
+  mapTools: 'Kartknappar',
   mapHint:
     'Flytta kartan med piltangenterna, håll ned Skift för korta steg. Zooma med plus och minus. Tryck Enter eller knappen Välj denna plats för att välja platsen under hårkorset. Frågetecken visar hjälp.',
   choose: 'Välj denna plats',
@@ -56,6 +58,8 @@ export default {
   municipalityOnly: (name) => `I ${municipality(name)}`,
   fictionalNote: 'Fastighetsbeteckningen är påhittad (exempeldata).',
   atCrosshair: (place) => `Vid hårkorset: ${place}.`,
+  noAddressIn: (name) => `ingen adress i närheten, i ${municipality(name)}`,
+  noMunicipality: 'ingen adress och ingen svensk kommun här',
   zoomLevel: (zoom) => `Zoomnivå ${zoom}.`,
   looking: 'Hämtar adress och fastighet …',
   chosenPrefix: 'Vald plats:',
@@ -76,6 +80,7 @@ export default {
   searchFailed: 'Sökningen fungerar inte just nu.',
   cleared: 'Den valda platsen är borttagen.',
   mapFailed: 'Kartan kunde inte laddas. Sök på adress eller fastighet i stället.',
+  mapFailedFallback: 'Kartan kunde inte laddas. Skriv adress eller fastighetsbeteckning i fältet nedan i stället.',
   locating: 'Hämtar din position …',
   locateDenied: 'Din position kunde inte hämtas eftersom du inte har gett tillåtelse. Sök på adress i stället.',
   locateFailed: 'Din position kunde inte hämtas. Sök på adress i stället.',
