@@ -9,6 +9,7 @@ language from its gettext catalogues (no sentences below ``webmap/``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class MapDescription:
     #: The ground the image covers, rounded as stated ("about 1 200 × 800 m").
     width_m: int
     height_m: int
+    #: The chosen line or area drawn on the map, and its length (m) or area (m²) as stated.
+    shape: tuple[Literal["line", "area"], int] | None = None
 
 
 def stated_metres(value: float) -> int:
@@ -52,8 +55,23 @@ def stated_metres(value: float) -> int:
     return int(round(value, -2) if value >= 1000 else round(value, -1))
 
 
-def describe(place: PlaceWords, width_m: float, height_m: float) -> MapDescription:
-    """The facts about the marked place and the area the map image covers."""
+def stated_area(value: float) -> int:
+    """An area rounded as said aloud: two significant figures, at least to whole m² (453 m² is
+    "about 450 m²", 12 345 m² "about 12 000 m²")."""
+    if value < 10:
+        return round(value)
+    digits = len(str(int(value))) - 2
+    return int(round(value, -digits))
+
+
+def describe(
+    place: PlaceWords,
+    width_m: float,
+    height_m: float,
+    shape: tuple[Literal["line", "area"], float] | None = None,
+) -> MapDescription:
+    """The facts about the marked place (or drawn shape: its kind and length in m or area in
+    m²) and the ground the map image covers."""
     named = bool(place.address or place.designation or place.municipality)
     sweref = None
     if not named and place.e is not None and place.n is not None:
@@ -70,4 +88,7 @@ def describe(place: PlaceWords, width_m: float, height_m: float) -> MapDescripti
         wgs84=wgs84,
         width_m=stated_metres(width_m),
         height_m=stated_metres(height_m),
+        shape=None
+        if shape is None
+        else (shape[0], stated_area(shape[1]) if shape[0] == "area" else stated_metres(shape[1])),
     )

@@ -13,3 +13,7 @@ class TileError(Exception):
 
 class InvalidTileAddress(TileError):
     """z, x or y is not an integer, or lies outside the tile matrix set."""
+
+
+class InvalidStaticMap(TileError):
+    """The size, zoom, place or shape of a static map cannot be drawn."""

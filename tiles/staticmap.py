@@ -22,7 +22,8 @@ from pyproj import Transformer
 from layers.schema import DATA_SCHEMA
 from layers.store import STORAGE_SRID, overview_sql
 from tiles import style
-from tiles.errors import TileError
+from tiles.errors import InvalidStaticMap as InvalidStaticMap  # re-exported: its home was here
+from tiles.staticmap_shape import Shape, draw_shape
 from tiles.tilesets import Tileset, TileSource
 
 _SUPERSAMPLE = 2
@@ -33,19 +34,17 @@ MIN_SIDE = 64
 MAX_ZOOM = 20
 
 
-class InvalidStaticMap(TileError):
-    """The size, zoom or place of a static map cannot be drawn."""
-
-
 @dataclass(frozen=True)
 class StaticMap:
-    """What to draw: the marked place (WGS 84), the zoom and the image size in pixels."""
+    """What to draw: the marked place (WGS 84), the zoom and the image size in pixels, and the
+    chosen line or area when there is one (drawn instead of the marker)."""
 
     lon: float
     lat: float
     zoom: int = 16
     width: int = 600
     height: int = 400
+    shape: Shape | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.lon) and -180 <= self.lon <= 180):
@@ -180,7 +179,10 @@ class StaticMapRenderer:
                     and (paint.exclude is None or klass not in paint.exclude)
                 ]
                 _draw(image, draw, chosen, paint, scale)
-        _draw_marker(draw, size, scale)
+        if request.shape is None:
+            _draw_marker(draw, size, scale)
+        else:
+            draw_shape(image, request.shape, to_pixels, scale)
         _draw_attribution(image, tileset.attribution, scale)
         output = io.BytesIO()
         final = image.resize((request.width, request.height), Image.Resampling.LANCZOS)

@@ -152,11 +152,34 @@ def alt_text(facts: MapDescription) -> str:
         parts.append(gettext("at N %(n)s, E %(e)s (SWEREF 99 TM)", n=n, e=e))
     if facts.wgs84:
         parts.append(gettext("at %(position)s (WGS 84)", position=_degrees(*facts.wgs84)))
+    place = ", ".join(parts)
+    width = format_decimal(facts.width_m, format="#,##0")
+    height = format_decimal(facts.height_m, format="#,##0")
+    if facts.shape is not None:
+        kind, size = facts.shape
+        measure = format_decimal(size, format="#,##0")
+        if kind == "area":
+            return gettext(
+                "Map with the chosen area of about %(measure)s m² outlined, %(place)s. "
+                "The map shows an area of about %(width)s × %(height)s m.",
+                measure=measure,
+                place=place,
+                width=width,
+                height=height,
+            )
+        return gettext(
+            "Map with the chosen line of about %(measure)s m drawn, %(place)s. "
+            "The map shows an area of about %(width)s × %(height)s m.",
+            measure=measure,
+            place=place,
+            width=width,
+            height=height,
+        )
     return gettext(
         "Map with a marker %(place)s. The map shows an area of about %(width)s × %(height)s m.",
-        place=", ".join(parts),
-        width=format_decimal(facts.width_m, format="#,##0"),
-        height=format_decimal(facts.height_m, format="#,##0"),
+        place=place,
+        width=width,
+        height=height,
     )
 
 

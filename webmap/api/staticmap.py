@@ -1,6 +1,7 @@
 """``/api/staticmap``: a PNG of a marked place, and its alternative text, for receipts and PDFs.
 
-``GET /api/staticmap?lon=…&lat=…[&zoom=16&width=600&height=400]`` answers the image;
+``GET /api/staticmap?lon=…&lat=…[&zoom=16&width=600&height=400][&geometry=…]`` answers the
+image (``geometry``: the chosen line or area as GeoJSON, drawn instead of the marker);
 ``GET /api/staticmap.json`` with the same parameters (and ``lang=sv|en``) answers the image URL
 and its alt text, so an e-service can store both with the citizen's case.
 """
@@ -26,6 +27,7 @@ from tiles.staticmap import (
     StaticMap,
     StaticMapRenderer,
 )
+from tiles.staticmap_shape import MAX_SHAPE_CHARS, MAX_SHAPE_VERTICES, parse_shape
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db_routing import reads
 from webmap.http.contracts import (
@@ -63,10 +65,20 @@ class StaticMapParams(BaseModel):
     zoom: WholeNumber(0, MAX_ZOOM) = Field(16, description="Zoom level.")  # type: ignore[valid-type]
     width: WholeNumber(MIN_SIDE, MAX_SIDE) = Field(600, description="Pixels.")  # type: ignore[valid-type]
     height: WholeNumber(MIN_SIDE, MAX_SIDE) = Field(400, description="Pixels.")  # type: ignore[valid-type]
+    geometry: str | None = Field(
+        None,
+        description=(
+            "The chosen line or area, drawn instead of the marker: a GeoJSON LineString or "
+            f"Polygon in WGS 84, at most {MAX_SHAPE_VERTICES} positions and "
+            f"{MAX_SHAPE_CHARS} characters."
+        ),
+        examples=['{"type":"LineString","coordinates":[[18.074,59.338],[18.076,59.338]]}'],
+    )
 
     def wanted(self) -> StaticMap:
-        """The domain's request (it checks the place and the size, 400 otherwise)."""
-        return StaticMap(self.lon, self.lat, self.zoom, self.width, self.height)
+        """The domain's request (it checks the place, size and shape, 400 otherwise)."""
+        shape = parse_shape(self.geometry) if self.geometry else None
+        return StaticMap(self.lon, self.lat, self.zoom, self.width, self.height, shape)
 
 
 def _language(value: Any) -> Any:
@@ -93,14 +105,17 @@ class StaticMapDescription(BaseModel):
     lang: Literal["sv", "en"]
 
 
-def _params(wanted: StaticMap) -> dict[str, Any]:
-    return {
+def _params(wanted: StaticMap, geometry: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {
         "lon": round(wanted.lon, 6),
         "lat": round(wanted.lat, 6),
         "zoom": wanted.zoom,
         "width": wanted.width,
         "height": wanted.height,
     }
+    if geometry:
+        params["geometry"] = geometry
+    return params
 
 
 @blueprint.get("/api/staticmap")
@@ -115,10 +130,11 @@ def _params(wanted: StaticMap) -> dict[str, Any]:
 )
 def static_map() -> Response:
     """The PNG image of the marked place on the basemap."""
-    wanted = parse_query(StaticMapParams).wanted()
+    params = parse_query(StaticMapParams)
+    wanted = params.wanted()
     tileset = resolve_tileset(BASEMAP, services().catalog.layers())
     etag = hashlib.sha256(
-        f"{tileset.version}:{sorted(_params(wanted).items())}".encode()
+        f"{tileset.version}:{sorted(_params(wanted, params.geometry).items())}".encode()
     ).hexdigest()
     if request.if_none_match.contains(etag[:32]):
         response = Response(status=304)
@@ -160,10 +176,17 @@ def static_map_description() -> Response:
     # Ground size at the place, not at the equator: Web Mercator stretches by 1/cos(latitude).
     ground = wanted.metres_per_pixel * math.cos(math.radians(wanted.lat))
     with in_lang(lang):
-        alt = alt_text(describe(place, wanted.width * ground, wanted.height * ground))
+        shape = wanted.shape
+        drawn: tuple[Literal["line", "area"], float] | None = None
+        if shape is not None:
+            drawn = ("area" if shape.kind == "Polygon" else "line", shape.measure())
+        facts = describe(place, wanted.width * ground, wanted.height * ground, drawn)
+        alt = alt_text(facts)
     response = jsonify(
         {
-            "image": url_for("staticmap.static_map", _external=True, **_params(wanted)),
+            "image": url_for(
+                "staticmap.static_map", _external=True, **_params(wanted, params.geometry)
+            ),
             "alt": alt,
             "width": wanted.width,
             "height": wanted.height,

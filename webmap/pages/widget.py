@@ -42,6 +42,7 @@ from webmap.http.contracts import (
     problems,
 )
 from webmap.http.models import LANGUAGE, PageLanguage
+from webmap.http.receipt_map import receipt_map
 from webmap.http.security_headers import allow_framing, embed_origins
 from webmap.http.tilesets import tile_url_template
 from webmap.i18n import with_place_label
@@ -304,6 +305,7 @@ def demo_receipt() -> Response:
         "demo_receipt.html",
         location=location,
         location_json=json.dumps(location, ensure_ascii=False, indent=2) if location else None,
+        receipt_map=receipt_map(location) if location else None,
         location_text=location_text,
         resolved=resolved,
         received=received,
