@@ -398,11 +398,11 @@ street_keys = Table(
         Index(
             f"street_keys_head{length}_idx",
             text(f"left(key, {length})"),
+            "word_start",
             "address_count",
             postgresql_include=[
                 "key",
                 "street_uid",
-                "word_start",
                 "name_lower",
                 "municipality_code",
                 "e",
@@ -411,7 +411,15 @@ street_keys = Table(
         )
         for length in (1, 2)
     ),
-    Index("street_keys_point_idx", text("point(e, n)"), postgresql_using="gist"),
+    *(
+        Index(
+            f"street_keys_near{length}_idx",
+            text(f"substr(key, 1, {length})"),
+            text("point(e, n)"),
+            postgresql_using="gist",
+        )
+        for length in (1, 2)
+    ),
     schema=LOOKUP_SCHEMA,
 )
 

@@ -211,7 +211,7 @@ def test_search_statements_use_their_indexes(malmo: Malmo) -> None:
         assert "street_keys_key_idx" in street
         assert not any(f"Seq Scan on {t} " in street for t in ("street_keys", "streets"))
         assert "street_keys_head1_idx" in _search_plan(conn, "s")
-        assert "street_keys_point_idx" in _search_plan(conn, "s", near=LonLat(13.0, 55.6))
+        assert "street_keys_near1_idx" in _search_plan(conn, "s", near=LonLat(13.0, 55.6))
         in_town = _search_plan(conn, "storgatan 1, malmö")
         assert "street_keys_key_idx" in in_town
         fuzzy = _search_plan(conn, "algatan")

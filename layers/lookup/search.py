@@ -15,7 +15,7 @@ Fuzzy matches score 6 and up, after every exact one.
 
 A one- or two-letter prefix ranks a bounded set of candidates rather than every matching key:
 the 200 key rows of the biggest streets with that head, the exact key, and with ``near`` the
-200 nearest within 30 km (``layers.lookup.search_sql``), so it costs the same at any size.
+200 nearest (``layers.lookup.search_sql``), so it costs the same at any size.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ Prefixes are ranges (``key ~>=~ p AND key ~<~ p || U+10FFFF``) rather than ``LIK
 come from ``q`` at run time, so the plan is the same, and index-bound, for every text, also
 when psycopg prepares the statement and PostgreSQL reuses a generic plan. One- and two-letter
 prefixes read their candidates from the ranked head indexes (migration 0006): the biggest
-streets of that head, the exact key, and with ``near`` the nearest ones within 30 km.
+streets of that head, the exact key, and with ``near`` the nearest ones.
 """
 
 from __future__ import annotations
@@ -55,8 +55,6 @@ AS_TYPED_LIMIT = 1.0
 HEAD_LETTERS = 2
 #: Key rows a head gives (biggest streets first), and again nearest first with ``near``.
 HEAD_CANDIDATES = 200
-#: Half the side of the box the nearest head candidates are looked for in (metres).
-HEAD_NEAR_M = 30000
 #: Nearest spellings fetched per trigram measure before the streets carrying them are read.
 FUZZY_NAMES = 30
 
@@ -92,30 +90,33 @@ def _head_keys(letters: int, options: SearchOptions) -> sql.Composable:
     """Key rows for a short prefix: the biggest streets of its head, the exact key, the nearest.
 
     Each branch is an index scan with a LIMIT (head index backwards, key index by equality,
-    GiST KNN inside a box), so a one-letter prefix reads a few hundred entries at any size.
+    GiST KNN on head and point), so a one-letter prefix reads a few hundred entries at any size.
     """
     own = sql.SQL("AND h.municipality_code = %(municipality)s" if options.municipality else "")
     head = sql.SQL("left(h.key, {n}) = left({s}, {n})").format(n=sql.Literal(letters), s=_STREET)
+    # The same head, written as the GiST (head, point) index has it: the btree head index
+    # cannot serve it, so the nearest come by KNN instead of sorting the whole head by distance.
+    near_head = sql.SQL("substr(h.key, 1, {n}) = left({s}, {n})").format(
+        n=sql.Literal(letters), s=_STREET
+    )
     branches = [
         sql.SQL(
             "(SELECT h.* FROM lookup.street_keys h WHERE {head} {own} "
-            "ORDER BY h.address_count DESC LIMIT {k})"
+            "ORDER BY h.word_start DESC, h.address_count DESC LIMIT {k})"
         ),
         sql.SQL("(SELECT h.* FROM lookup.street_keys h WHERE h.key = {s} {own})"),
     ]
     if options.near is not None:
         branches.append(
             sql.SQL(
-                "(SELECT h.* FROM lookup.street_keys h WHERE {head} {own} "
-                "AND point(h.e, h.n) <@ box(point(%(near_e)s - {r}, %(near_n)s - {r}), "
-                "point(%(near_e)s + {r}, %(near_n)s + {r})) "
+                "(SELECT h.* FROM lookup.street_keys h WHERE {near_head} {own} "
                 "ORDER BY point(h.e, h.n) <-> point(%(near_e)s, %(near_n)s) LIMIT {k})"
             )
         )
     return sql.SQL("({})").format(
         sql.SQL(" UNION ALL ").join(
-            b.format(head=head, own=own, s=_STREET, k=sql.Literal(HEAD_CANDIDATES),
-                     r=sql.Literal(HEAD_NEAR_M))
+            b.format(head=head, near_head=near_head, own=own, s=_STREET,
+                     k=sql.Literal(HEAD_CANDIDATES))
             for b in branches
         )
     )  # fmt: skip
@@ -179,7 +180,11 @@ def _joined_exact_cte(query: SearchQuery, options: SearchOptions, n: int) -> sql
                 FROM (SELECT k.street_uid, bool_or(k.word_start) AS word_start
                       FROM lookup.street_keys k WHERE {in_range}
                       GROUP BY k.street_uid) m
-                JOIN lookup.streets s ON s.uid = m.street_uid
+                -- by key, one candidate at a time (LIMIT 1 keeps the planner from hashing the
+                -- whole streets table when a short prefix has many candidates)
+                CROSS JOIN LATERAL (
+                    SELECT * FROM lookup.streets s WHERE s.uid = m.street_uid LIMIT 1
+                ) s
                 WHERE {filters}
                 ORDER BY score, s.address_count DESC, s.name, s.uid
                 LIMIT {n}

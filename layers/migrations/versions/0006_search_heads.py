@@ -5,13 +5,17 @@ Revision ID: 0006_search_heads
 Revises: 0005_prerender
 
 A one-letter prefix ("s") matches a sixth of all key rows, so ranking them all means reading them
-all (the planner's sequential scan of ``street_keys``). These btree indexes deliver the biggest
-streets of a head first (``WHERE left(key, 1) = 's' ORDER BY address_count DESC LIMIT 200``), so
-such a prefix reads a few hundred index entries whatever the register's size. With ``near`` the
-nearest ones come from the GiST index on the key rows' points (KNN ``<->`` inside a box), so a
-small street next door still outranks a big one far away. Longer prefixes keep using
-``street_keys_key_idx`` (a range of at most a few per cent of the rows), see
-``layers/lookup/search_sql.py``.
+all (the planner's sequential scan of ``street_keys``). The btree head indexes deliver the
+biggest streets of a head first, names starting with it before later words (``WHERE left(key, 1)
+= 's' ORDER BY word_start DESC, address_count DESC LIMIT 200``, a backward scan), so such a
+prefix reads a few hundred index entries whatever the register's size.
+
+With ``near`` the nearest key rows of the head come from GiST indexes on (head, point) by KNN
+``<->``. btree_gist lets a GiST index hold the head's text; the tree is split by head first, so
+even a rare head is found in its own branch rather than by walking the whole country. The head
+is written ``substr(key, 1, n)`` there so that the planner cannot take the btree head index
+instead and sort a whole head by distance. Longer prefixes keep using ``street_keys_key_idx`` (a
+range of at most a few per cent of the rows), see ``layers/lookup/search_sql.py``.
 """
 
 from alembic import op
@@ -21,19 +25,25 @@ down_revision = "0005_prerender"
 branch_labels = None
 depends_on = None
 
-_COVERING = "INCLUDE (key, street_uid, word_start, name_lower, municipality_code, e, n)"
+_COVERING = "INCLUDE (key, street_uid, name_lower, municipality_code, e, n)"
 
 
 def upgrade() -> None:
     for length in (1, 2):
         op.execute(
             f"CREATE INDEX street_keys_head{length}_idx ON lookup.street_keys "
-            f"(left(key, {length}), address_count) {_COVERING}"
+            f"(left(key, {length}), word_start, address_count) {_COVERING}"
         )
-    op.execute("CREATE INDEX street_keys_point_idx ON lookup.street_keys USING gist (point(e, n))")
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public")
+    for length in (1, 2):
+        op.execute(
+            f"CREATE INDEX street_keys_near{length}_idx ON lookup.street_keys "
+            f"USING gist (substr(key, 1, {length}), point(e, n))"
+        )
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX IF EXISTS lookup.street_keys_point_idx")
+    op.execute("DROP INDEX IF EXISTS lookup.street_keys_near2_idx")
+    op.execute("DROP INDEX IF EXISTS lookup.street_keys_near1_idx")
     op.execute("DROP INDEX IF EXISTS lookup.street_keys_head2_idx")
     op.execute("DROP INDEX IF EXISTS lookup.street_keys_head1_idx")
