@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import morecantile
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pmtiles.reader import Reader
+from werkzeug.utils import send_file
+from werkzeug.wrappers import Request, Response
 
 from tests.app_helpers import app_with
+from tests.server_helpers import serve_in_thread
 from webmap.cli import main
 
 BBOX = "18.075,59.335,18.09,59.342"
@@ -132,3 +136,57 @@ def test_a_new_export_is_picked_up(live: Flask, archive: Path, tmp_path: Path) -
         )
         assert done.exit_code == 0, done.output
         assert client.get("/tiles/basemap.json").get_json()["maxzoom"] == 2
+
+
+def _static_host(folder: Path) -> Any:
+    """A plain static web server for ``folder`` (as a CDN or nginx would be: Range, ETag)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        target = folder / Request(environ).path.lstrip("/")
+        if not target.is_file():
+            return Response(status=404)(environ, start_response)
+        return send_file(target, environ, conditional=True)(environ, start_response)
+
+    return app
+
+
+def test_an_archive_on_a_static_host(
+    live: Flask, served: FlaskClient, archive: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "basemap.pmtiles").write_bytes(archive.read_bytes())
+    with (
+        serve_in_thread(_static_host(tmp_path), "/basemap.pmtiles") as host,
+        app_with(NO_DATABASE, tile_archives=f"basemap={host}/basemap.pmtiles") as application,
+    ):
+        remote = application.test_client()
+        gzip_only = {"Accept-Encoding": "gzip"}
+        for z, x, y in _addresses():
+            url = f"/tiles/basemap/{z}/{x}/{y}.mvt"
+            assert (
+                remote.get(url, headers=gzip_only).data == served.get(url, headers=gzip_only).data
+            )
+        assert (
+            remote.get("/tiles/basemap.json").get_json()
+            == served.get("/tiles/basemap.json").get_json()
+        )
+        moved = remote.get("/tiles/basemap.pmtiles")
+        assert moved.status_code == 302 and moved.location == f"{host}/basemap.pmtiles"
+        # Re-exported on the host: the first read sees a new ETag (503, never a mix of the
+        # two archives' directories and tiles), the next request opens the new archive.
+        done = live.test_cli_runner().invoke(
+            main,
+            [
+                "tiles",
+                "export",
+                "basemap",
+                "--maxzoom",
+                "2",
+                "-o",
+                str(tmp_path / "basemap.pmtiles"),
+            ],
+        )
+        assert done.exit_code == 0, done.output
+        assert remote.get("/tiles/basemap/0/0/0.mvt").status_code == 503
+        assert remote.get("/tiles/basemap.json").get_json()["maxzoom"] == 2
+    gone = application.test_client().get("/tiles/basemap/1/1/0.mvt")  # the host is down
+    assert gone.status_code == 503 and gone.get_json()["type"].endswith("archive-unavailable")

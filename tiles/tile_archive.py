@@ -1,7 +1,8 @@
 """Reading tiles out of an exported PMTiles archive, for serving a layer without its database.
 
-The archive is read with range reads (``os.pread``: header, one or two directories, the tile),
-never loaded whole, so a national basemap of gigabytes costs the service a few file handles.
+The archive is read with range reads (header, one or two directories, the tile; from a local
+file or over HTTP, :mod:`tiles.range_sources`), never loaded whole, so a national basemap of
+gigabytes costs the service a file handle.
 Directories are decoded once and kept (a bounded LRU): a tile then costs one read.
 """
 
@@ -10,8 +11,6 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from pmtiles.tile import (
@@ -24,48 +23,40 @@ from pmtiles.tile import (
     zxy_to_tileid,
 )
 
-from tiles.errors import TileError
+from tiles.range_sources import ArchiveUnusable, RangeSource
 
 #: PMTiles allows a root directory and up to three levels of leaves.
 _MAX_DEPTH = 4
 
 
-class ArchiveUnusable(TileError):
-    """A configured archive is missing, not PMTiles v3, or not gzip-compressed vector tiles."""
-
-
 class TileArchive:
-    """One PMTiles v3 archive of vector tiles written by ``webmap tiles export``."""
+    """One PMTiles v3 archive of vector tiles written by ``webmap tiles export``, on local disk
+    or on a static host (:func:`tiles.range_sources.open_source`)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, source: RangeSource) -> None:
+        self.source = source
+        where = source.location
         try:
-            self._fd = os.open(path, os.O_RDONLY)
-        except OSError as exc:
-            raise ArchiveUnusable(f"Cannot open the tile archive {path}: {exc.strerror}.") from exc
-        try:
-            self.header = deserialize_header(self._read(0, 127))
+            self.header = deserialize_header(source.read(0, 127))
             self.metadata = self._metadata()
+        except ArchiveUnusable:
+            source.close()
+            raise
         except Exception as exc:
-            self.close()
-            raise ArchiveUnusable(f"{path} is not a PMTiles v3 archive ({exc!r}).") from exc
+            source.close()
+            raise ArchiveUnusable(f"{where} is not a PMTiles v3 archive ({exc!r}).") from exc
         if (
             self.header["internal_compression"] != Compression.GZIP
             or self.header["tile_type"] != TileType.MVT
             or self.header["tile_compression"] != Compression.GZIP
         ):
-            self.close()
-            raise ArchiveUnusable(f"{path} does not hold gzip-compressed vector tiles.")
+            source.close()
+            raise ArchiveUnusable(f"{where} does not hold gzip-compressed vector tiles.")
         self._directory = functools.lru_cache(maxsize=256)(self._read_directory)
-        self._identity = _identity(os.fstat(self._fd))
 
     def is_current(self) -> bool:
-        """Whether ``path`` is still this file: an export replaces an archive by renaming a new
-        file onto it, which the open descriptor does not follow."""
-        try:
-            return _identity(os.stat(self.path)) == self._identity
-        except OSError:
-            return True  # gone for now: keep serving what is open rather than fail
+        """Whether the archive behind the location is still this one (not re-exported)."""
+        return self.source.is_current()
 
     @property
     def version(self) -> str:
@@ -77,7 +68,7 @@ class TileArchive:
         return bool(self.metadata.get("webmap:public", True))
 
     def _read(self, offset: int, length: int) -> bytes:
-        return os.pread(self._fd, length, offset)
+        return self.source.read(offset, length)
 
     def _metadata(self) -> dict[str, Any]:
         raw = self._read(self.header["metadata_offset"], self.header["metadata_length"])
@@ -107,14 +98,4 @@ class TileArchive:
         return None
 
     def close(self) -> None:
-        """Close the file (idempotent); also done when the archive is garbage-collected."""
-        fd, self._fd = getattr(self, "_fd", -1), -1
-        if fd >= 0:
-            os.close(fd)
-
-    def __del__(self) -> None:
-        self.close()
-
-
-def _identity(found: os.stat_result) -> tuple[int, int, int, int]:
-    return (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size)
+        self.source.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from flask import Blueprint, jsonify, request, send_file, url_for
+from flask import Blueprint, jsonify, redirect, request, send_file, url_for
 from morecantile import Tile
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
@@ -20,9 +20,9 @@ from werkzeug.wrappers import Response
 from layers.catalog import RASTER
 from tiles.cache import CachedTile, TileKey
 from tiles.grid import parse_tile
+from tiles.range_sources import ArchiveUnusable, FileSource
 from tiles.style import basemap_style
 from tiles.style_palette import PALETTES
-from tiles.tile_archive import ArchiveUnusable
 from tiles.tilejson import tilejson
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 from webmap.http import metrics
@@ -217,12 +217,13 @@ def tilejson_document(name: str) -> Response:
     tags=("tiles",),
     description="Only for tilesets configured in `WEBMAP_TILE_ARCHIVES` (docs/export.md): the "
     "file `webmap tiles export` wrote, for CDNs and PMTiles clients, which read it with HTTP "
-    "Range requests (206 Partial Content).",
+    "Range requests (206 Partial Content); an archive configured by URL redirects there.",
     security=ANYONE_OR_STAFF,
     path=TileLayer,
     headers=(IF_NONE_MATCH, RANGE),
     responses={
         200: binary(PMTILES_MEDIA_TYPE, "The whole archive"),
+        302: REDIRECT,
         206: binary(PMTILES_MEDIA_TYPE, "The byte range asked for in `Range`"),
         304: NOT_MODIFIED,
         **problems(404, 416, 503),
@@ -236,7 +237,11 @@ def tile_archive_file(name: str) -> Response:
         return unusable(name, exc)
     if archive is None or not (archive.public or is_staff()):
         return problem(404, "Not found", f"There is no tile archive named {name!r}.", "not-found")
-    response = send_file(archive.path, PMTILES_MEDIA_TYPE, conditional=True, max_age=None)
+    if not isinstance(archive.source, FileSource):  # on a static host already: go there
+        moved = redirect(archive.source.location, 302)
+        moved.headers["Cache-Control"] = SHORT
+        return moved
+    response = send_file(archive.source.path, PMTILES_MEDIA_TYPE, conditional=True, max_age=None)
     response.headers["Cache-Control"] = layer_cache_control(archive.public, SHORT)
     return response
 

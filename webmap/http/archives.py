@@ -13,13 +13,13 @@ from __future__ import annotations
 import gzip
 import logging
 import threading
-from pathlib import Path
 
 from flask import Flask, current_app, jsonify, request, url_for
 from morecantile import Tile
 from werkzeug.wrappers import Response
 
-from tiles.tile_archive import ArchiveUnusable, TileArchive
+from tiles.range_sources import ArchiveUnusable, open_source
+from tiles.tile_archive import TileArchive
 from webmap.http import metrics
 from webmap.http.auth import is_staff
 from webmap.http.caching import (
@@ -63,7 +63,7 @@ def tile_archive(name: str) -> TileArchive | None:
             if archive is None or not archive.is_current():
                 # A re-exported archive (a new version) is picked up at once; the old one's
                 # descriptor is left to requests still reading it, then to the garbage collector.
-                archive = opened[name] = TileArchive(Path(path))
+                archive = opened[name] = TileArchive(open_source(path))
     return archive
 
 
@@ -103,7 +103,10 @@ def archive_tile(archive: TileArchive, name: str, tile: Tile, asked: str | None)
     unchanged = not_modified(etag, cache_control, "Accept-Encoding")
     if unchanged is not None:
         return unchanged
-    stored = archive.get(tile.z, tile.x, tile.y) or b""
+    try:
+        stored = archive.get(tile.z, tile.x, tile.y) or b""
+    except ArchiveUnusable as exc:  # an archive on a static host that is away or replaced
+        return unusable(name, exc)
     body = stored if use_gzip or not stored else gzip.decompress(stored)
     metrics.observe_tile_bytes(name, len(body))
     response = Response(body, mimetype=MVT_MEDIA_TYPE)
