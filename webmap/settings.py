@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     tile_archives: str = Field(
         default="",
         description="Tilesets served from archives made by `webmap tiles export` instead of the"
-        " database: comma-separated NAME=PATH of PMTiles files, e.g."
+        " database: comma-separated NAME=PATH or NAME=https://URL of PMTiles files, e.g."
         " basemap=/srv/webmap/basemap.pmtiles (docs/export.md).",
     )
     redis_url: str | None = Field(
