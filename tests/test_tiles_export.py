@@ -143,3 +143,18 @@ def test_bad_arguments_are_refused(app: Flask, tmp_path: Path, args: list[str], 
     assert done.exit_code != 0
     assert words in done.output
     assert list(tmp_path.iterdir()) == []  # no archive, not even a half-written one
+
+
+def test_version_names_a_kept_version(app: Flask, tmp_path: Path) -> None:
+    """``--version`` reads that version's table and bounds (here the live one, the only one
+    the sample keeps): the same archive as the default, byte for byte."""
+    with app.app_context():
+        live = services().catalog.layers()["roads"].version
+    runner = app.test_cli_runner()
+    outputs = []
+    for extra in ([], ["--version", str(live)]):
+        outputs.append(tmp_path / f"roads{len(outputs)}.pmtiles")
+        args = ["tiles", "export", "roads", "--minzoom", "12", "--maxzoom", "13", "--bbox", BBOX]
+        done = runner.invoke(main, [*args, *extra, "-o", str(outputs[-1])])
+        assert done.exit_code == 0 and f"version {live}," in done.output, done.output
+    assert outputs[0].read_bytes() == outputs[1].read_bytes()
