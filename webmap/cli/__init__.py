@@ -209,7 +209,10 @@ def serve(
                 "workers": workers,
                 "threads": threads,
                 "worker_class": "gthread",
-                "accesslog": "-",
+                # Behind nginx (a unix socket, `serve --proxy`) nginx logs every request, with
+                # its cache status; a second line per request from gunicorn costs each request
+                # a formatted line and a write (bench/tiles.py, README "Vector tiles").
+                "accesslog": None if unix_socket else "-",
                 # Query strings can carry a citizen's coordinates: log the path only.
                 "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
                 "child_exit": _metrics_child_exit,
