@@ -1,11 +1,26 @@
-"""Tile benchmark: the running service against the same tile SQL run directly in PostgreSQL.
+"""Tile benchmark: the service against the same tile SQL run directly, and (``--tipg``) TiPg.
 
-Starts ``webmap serve`` (tile cache off, so every request renders) on a free port over the
+Default: starts ``webmap serve`` (one worker, tile cache off, so every request renders) over the
 database in ``WEBMAP_DATABASE_URL`` (sample data loaded), requests a fixed list of tiles z5–z16
-over Stockholm and Sweden through HTTP, runs the identical statement through psycopg, and prints
-per-zoom medians, the largest tile and the ratio service / raw SQL.
+over four places, of the composite basemap and of three single layers, runs the identical
+statements through psycopg, and prints per-zoom medians and the ratio service / raw SQL; then
+the same tiles from a second server with the cache on.
+
+``--tipg``: the same single-layer tiles, the same tables, side by side with TiPg (started from
+the virtualenv ``--tipg-venv``, ``pip install tipg uvicorn`` there, never in this project's):
+
+- one client: p50 of the service (uncached), raw SQL and TiPg, and the ratios;
+- 8 and 32 closed-loop clients (bench/loadgen.py) for ``--seconds`` each: requests/s of the
+  service (uncached, 2 workers × 4 threads) and of TiPg (uvicorn, 2 workers);
+- the production entry point (nginx in front of gunicorn, ``webmap serve --proxy``) with its
+  caches warm: p50 at one client, requests/s at 32 clients, against TiPg's uncached.
+
+TiPg has no overview columns: it reads the full ``geom`` at every zoom, so its low-zoom tiles
+are bigger and slower for reasons other than overhead. The throughput runs therefore use z13–z16,
+where both read ``geom``; the one-client table shows every zoom and each side's tile sizes.
 
     .venv/bin/python bench/tiles.py [--rounds 5]
+    .venv/bin/python bench/tiles.py --tipg [--tipg-venv /tmp/tipg-venv] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -15,26 +30,34 @@ from pathlib import Path
 
 # Run as a script, this file's folder comes first on sys.path and its name would hide the
 # project's ``tiles`` package; drop the folder so the real package is imported.
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+HERE = Path(__file__).resolve().parent
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import os
 import socket
 import statistics
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import morecantile
 import psycopg
 
 from layers.catalog import load_catalog
 from tiles.mvt import TileOptions, tile_query
-from tiles.tilesets import BASEMAP, resolve_tileset
+from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
+
+sys.path.insert(0, str(HERE))
+from loadgen import run_load, summarise
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 PLACES = {
@@ -43,6 +66,8 @@ PLACES = {
     "Sundsvall": (17.3063, 62.3908),
     "Göteborg": (11.9746, 57.7089),
 }
+#: Single-layer tilesets compared: polygons (all zooms), lines (z10+), small polygons (z13+).
+SINGLE_LAYERS = ("municipalities", "roads", "buildings")
 
 
 def tile_list() -> list[morecantile.Tile]:
@@ -54,28 +79,66 @@ def tile_list() -> list[morecantile.Tile]:
     return list(dict.fromkeys(tiles))
 
 
+@dataclass(frozen=True)
+class Case:
+    """One tile of one tileset, with its webmap and TiPg paths and its raw statement."""
+
+    tileset: Tileset
+    tile: morecantile.Tile
+    query: bytes
+    params: dict[str, float]
+
+    @property
+    def path(self) -> str:
+        t = self.tile
+        return f"/tiles/{self.tileset.name}/{t.z}/{t.x}/{t.y}.mvt?v={self.tileset.version}"
+
+    @property
+    def tipg_path(self) -> str:
+        (source,) = self.tileset.sources
+        t, table = self.tile, f"layerdata.{source.layer.table_name}"
+        fields = ",".join(source.attributes)
+        return (
+            f"/collections/{table}/tiles/WebMercatorQuad/{t.z}/{t.x}/{t.y}"
+            f"?geom-column=geom&properties={fields}"
+        )
+
+
+def cases(catalog: dict[str, Any], names: Sequence[str]) -> list[Case]:
+    """The tile list for each tileset in ``names``, within each one's zoom range."""
+    found = []
+    for name in names:
+        tileset = resolve_tileset(name, catalog)
+        for tile in tile_list():
+            sources = tileset.sources_at(tile.z)
+            if sources:
+                query, params = tile_query(sources, tile, TileOptions())
+                found.append(Case(tileset, tile, query, params))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(100):
+def wait_until_up(base: str, process: subprocess.Popen[bytes], path: str = "/healthz") -> None:
+    for _ in range(300):
         if process.poll() is not None:
-            raise SystemExit("the service did not start")
+            raise SystemExit(f"{base}: the server did not start")
         try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
+            urllib.request.urlopen(f"{base}{path}", timeout=2).read()
             return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("the service did not answer /healthz")
+    raise SystemExit(f"{base}{path} did not answer")
 
 
 def fetch(connection: http.client.HTTPConnection, path: str) -> tuple[float, int]:
     """One request on a kept-alive connection, as a browser makes them."""
     started = time.perf_counter()
-    connection.request("GET", path)
+    connection.request("GET", path, headers={"Accept-Encoding": "identity"})
     response = connection.getresponse()
     body = response.read()
     if response.status != 200:
@@ -84,78 +147,230 @@ def fetch(connection: http.client.HTTPConnection, path: str) -> tuple[float, int
 
 
 @contextlib.contextmanager
-def running_service(database_url: str, cache_bytes: int) -> Iterator[int]:
-    """``webmap serve`` with one worker on a free port; yields the port."""
+def _process(command: list[str], env: dict[str, str], ready: str) -> Iterator[int]:
     port = free_port()
+    command = [part.replace("{port}", str(port)) for part in command]
+    # Errors to a file, not a pipe nobody reads (a full pipe would stall the server).
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            try:
+                wait_until_up(f"http://127.0.0.1:{port}", server, ready)
+            except SystemExit:
+                log.seek(0)
+                sys.stderr.write(log.read()[-3000:].decode(errors="replace"))
+                raise
+            yield port
+        finally:
+            server.terminate()
+            server.wait(20)
+
+
+def running_service(database_url: str, cache_bytes: int, workers: int = 1) -> Any:
+    """``webmap serve`` (gunicorn, 4 threads per worker) on a free port; yields the port."""
     env = dict(
-        os.environ, WEBMAP_DATABASE_URL=database_url, WEBMAP_TILE_CACHE_BYTES=str(cache_bytes)
+        os.environ,
+        WEBMAP_DATABASE_URL=database_url,
+        WEBMAP_TILE_CACHE_BYTES=str(cache_bytes),
+        WEBMAP_PRERENDER="false",  # every request renders: this measures rendering
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "webmap.cli", "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    command = [sys.executable, "-m", "webmap.cli", "serve", "--port", "{port}"]
+    return _process([*command, "--workers", str(workers)], env, "/healthz")
+
+
+def running_tipg(database_url: str, venv: Path, workers: int = 1) -> Any:
+    """TiPg under uvicorn over the same database, serving the ``layerdata`` schema."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        TIPG_DB_SCHEMAS='["layerdata"]',
+        TIPG_TILE_BUFFER=str(TileOptions().buffer),  # the same buffer as webmap's tiles
+        TIPG_MAX_FEATURES_PER_TILE=str(TileOptions().max_features),
+        TIPG_CATALOG_TTL="3600",
     )
+    command = [str(venv / "bin" / "uvicorn"), "tipg.main:app", "--port", "{port}"]
+    command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    return _process(command, env, "/collections")
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Children started inside write their stdout (gunicorn's access log) to /dev/null."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "wb") as devnull:
+        os.dup2(devnull.fileno(), 1)
     try:
-        wait_until_up(f"http://127.0.0.1:{port}", server)
-        yield port
+        yield
     finally:
-        server.terminate()
-        server.wait(10)
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
-def median_ms(values: list[float]) -> float:
+def median_ms(values: Sequence[float]) -> float:
     return statistics.median(values) * 1e3
 
 
+def one_client(port: int, paths: Sequence[str], rounds: int) -> dict[str, list[float]]:
+    """Each path ``rounds`` times on one kept-alive connection (after one warming pass)."""
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for path in paths:
+        fetch(client, path)
+    seconds: dict[str, list[float]] = defaultdict(list)
+    for _ in range(rounds):
+        for path in paths:
+            seconds[path].append(fetch(client, path)[0])
+    client.close()
+    return seconds
+
+
+def sizes(port: int, paths: Sequence[str]) -> dict[str, int]:
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    return {path: fetch(client, path)[1] for path in paths}
+
+
+def raw_sql(database_url: str, work: Sequence[Case], rounds: int) -> dict[str, list[float]]:
+    """The identical statements over psycopg, with the service pool's session settings."""
+    seconds: dict[str, list[float]] = defaultdict(list)
+    with psycopg.connect(database_url, autocommit=True, options="-c jit=off") as conn:
+        for case in work:
+            conn.execute(case.query, case.params).fetchone()
+        for _ in range(rounds):
+            for case in work:
+                started = time.perf_counter()
+                conn.execute(case.query, case.params).fetchone()
+                seconds[case.path].append(time.perf_counter() - started)
+    return seconds
+
+
+def load(port: int, paths: Sequence[str], clients: int, seconds: float) -> tuple[float, float]:
+    """Requests per second and p50 (ms) of ``clients`` closed-loop clients; non-200s fail."""
+    asyncio.run(run_load(port, paths, min(clients, 4), 1.0))  # warm connections and pools
+    recording = asyncio.run(run_load(port, paths, clients, seconds))
+    summary = summarise(recording.answers)
+    if summary.non_2xx:
+        raise SystemExit(f"port {port}: {summary.statuses()}")
+    return summary.requests / seconds, summary.p50_ms
+
+
+def default_mode(database_url: str, rounds: int) -> None:
+    with psycopg.connect(database_url) as conn:
+        catalog = load_catalog(conn)
+    groups = {BASEMAP: cases(catalog, [BASEMAP]), "single": cases(catalog, SINGLE_LAYERS)}
+    every = [c for group in groups.values() for c in group]
+    paths = [c.path for c in every]
+    with running_service(database_url, cache_bytes=0) as port:
+        service = one_client(port, paths, rounds)
+        largest = max((size, path) for path, size in sizes(port, paths).items())
+    raw = raw_sql(database_url, every, rounds)
+    with running_service(database_url, cache_bytes=64 * 1024 * 1024) as port:
+        cached = one_client(port, paths, rounds)
+    print(f"{rounds} rounds, 1 gunicorn worker, kept-alive connection, p50 per zoom")
+    for name, group in groups.items():
+        label = (
+            "basemap (composite)"
+            if name == BASEMAP
+            else "single layers: " + ", ".join(SINGLE_LAYERS)
+        )
+        print(f"\n{label}: {len(group)} tiles")
+        print(f"{'zoom':>4} {'uncached ms':>12} {'raw SQL ms':>11} {'ratio':>6} {'cached ms':>10}")
+        zooms = sorted({c.tile.z for c in group})
+        for zoom in [*zooms, None]:
+            chosen = [c.path for c in group if zoom is None or c.tile.z == zoom]
+            s = median_ms([t for p in chosen for t in service[p]])
+            r = median_ms([t for p in chosen for t in raw[p]])
+            c = median_ms([t for p in chosen for t in cached[p]])
+            print(
+                f"{zoom if zoom is not None else 'all':>4} {s:>12.2f} {r:>11.2f} {s / r:>6.2f} "
+                f"{c:>10.2f}"
+            )
+    print(f"\nlargest tile: {largest[0] / 1024:.1f} KB at {largest[1]}")
+
+
+def tipg_mode(database_url: str, venv: Path, rounds: int, seconds: float) -> None:
+    if not (venv / "bin" / "uvicorn").exists():
+        raise SystemExit(
+            f"no TiPg in {venv}: python -m venv {venv} && {venv}/bin/pip install tipg uvicorn"
+        )
+    with psycopg.connect(database_url) as conn:
+        work = cases(load_catalog(conn), SINGLE_LAYERS)
+    mine, theirs = [c.path for c in work], [c.tipg_path for c in work]
+    with running_service(database_url, cache_bytes=0) as port:
+        service = one_client(port, mine, rounds)
+        service_sizes = sizes(port, mine)
+    raw = raw_sql(database_url, work, rounds)
+    with running_tipg(database_url, venv) as port:
+        tipg = one_client(port, theirs, rounds)
+        tipg_sizes = sizes(port, theirs)
+    print(
+        f"Single-layer tiles ({', '.join(SINGLE_LAYERS)}), {len(work)} tiles z5–z16, "
+        f"{rounds} rounds, one client on a kept-alive connection, one server process each"
+    )
+    print(
+        f"{'zooms':>7} {'webmap ms':>10} {'raw SQL':>8} {'TiPg ms':>8} {'webmap/raw':>11} "
+        f"{'TiPg/webmap':>12} {'KB webmap':>10} {'KB TiPg':>8}"
+    )
+    for label, low, high in (("5-8", 5, 8), ("9-12", 9, 12), ("13-16", 13, 16), ("all", 0, 99)):
+        chosen = [c for c in work if low <= c.tile.z <= high]
+        s = median_ms([t for c in chosen for t in service[c.path]])
+        r = median_ms([t for c in chosen for t in raw[c.path]])
+        g = median_ms([t for c in chosen for t in tipg[c.tipg_path]])
+        kb = statistics.median(service_sizes[c.path] for c in chosen) / 1024
+        tkb = statistics.median(tipg_sizes[c.tipg_path] for c in chosen) / 1024
+        print(
+            f"{label:>7} {s:>10.2f} {r:>8.2f} {g:>8.2f} {s / r:>11.2f} {g / s:>12.2f} "
+            f"{kb:>10.1f} {tkb:>8.1f}"
+        )
+
+    deep = [c for c in work if c.tile.z >= 13]  # both read the full geometry here
+    mine, theirs = [c.path for c in deep], [c.tipg_path for c in deep]
+    print(
+        f"\nThroughput, {len(deep)} tiles z13–z16, closed-loop clients, {seconds:.0f} s each "
+        "(the load generator shares the 2 cores)"
+    )
+    print(
+        f"{'clients':>7} {'webmap req/s':>13} {'p50 ms':>7} {'TiPg req/s':>11} {'p50 ms':>7} "
+        f"{'webmap/TiPg':>12}"
+    )
+    tipg_32 = 0.0
+    with running_service(database_url, cache_bytes=0, workers=2) as port:
+        ours = {n: load(port, mine, n, seconds) for n in (8, 32)}
+    with running_tipg(database_url, venv, workers=2) as port:
+        others = {n: load(port, theirs, n, seconds) for n in (8, 32)}
+    for n in (8, 32):
+        (a, ap), (b, bp) = ours[n], others[n]
+        tipg_32 = b
+        print(f"{n:>7} {a:>13.0f} {ap:>7.2f} {b:>11.0f} {bp:>7.2f} {a / b:>12.2f}")
+
+    print("\nProduction entry point (nginx + gunicorn 2 × 4, webmap serve --proxy), caches warm")
+    from webmap.cli.production import ProductionServer
+
+    runtime = Path(tempfile.mkdtemp(prefix="webmap-bench-"))
+    env = {"WEBMAP_DATABASE_URL": database_url, "WEBMAP_PRERENDER": "false"}
+    with quiet_stdout(), ProductionServer(port=free_port(), runtime_dir=runtime, env=env) as server:
+        cached = one_client(server.port, mine, rounds)
+        rate, p50 = load(server.port, mine, 32, seconds)
+    p50_one = median_ms([t for p in mine for t in cached[p]])
+    print(
+        f"one client p50 {p50_one:.2f} ms; 32 clients {rate:.0f} req/s (p50 {p50:.2f} ms) = "
+        f"{rate / tipg_32:.1f} × TiPg's uncached {tipg_32:.0f} req/s"
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--tipg", action="store_true", help="side by side with TiPg")
+    parser.add_argument("--tipg-venv", type=Path, default=Path("/tmp/tipg-venv"))
+    parser.add_argument("--seconds", type=float, default=10.0, help="each throughput run")
     args = parser.parse_args()
     database_url = os.environ.get(
         "WEBMAP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/webmap"
     )
-    service: dict[int, list[float]] = defaultdict(list)
-    raw: dict[int, list[float]] = defaultdict(list)
-    cached: dict[int, list[float]] = defaultdict(list)
-    largest: tuple[int, morecantile.Tile | None] = (0, None)
-    # The same session settings as the service's pool, so only the HTTP path differs.
-    with psycopg.connect(database_url, autocommit=True, options="-c jit=off") as conn:
-        tileset = resolve_tileset(BASEMAP, load_catalog(conn))
-        tiles = tile_list()
-        paths = {t: f"/tiles/basemap/{t.z}/{t.x}/{t.y}.mvt?v={tileset.version}" for t in tiles}
-        with running_service(database_url, cache_bytes=0) as port:
-            client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            for tile in tiles:  # warm both paths once
-                fetch(client, paths[tile])
-            for _ in range(args.rounds):
-                for tile in tiles:
-                    seconds, size = fetch(client, paths[tile])
-                    service[tile.z].append(seconds)
-                    if size > largest[0]:
-                        largest = (size, tile)
-                    query, params = tile_query(tileset.sources_at(tile.z), tile, TileOptions())
-                    started = time.perf_counter()
-                    conn.execute(query, params).fetchone()
-                    raw[tile.z].append(time.perf_counter() - started)
-    with running_service(database_url, cache_bytes=64 * 1024 * 1024) as port:
-        client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for tile in tiles:  # fill the cache
-            fetch(client, paths[tile])
-        for _ in range(args.rounds):
-            for tile in tiles:
-                cached[tile.z].append(fetch(client, paths[tile])[0])
-    print(f"{len(tiles)} tiles x {args.rounds} rounds, 1 gunicorn worker, kept-alive connection")
-    print(f"{'zoom':>4} {'uncached ms':>12} {'raw SQL ms':>11} {'ratio':>6} {'cached ms':>10}")
-    for zoom in sorted(service):
-        s, r, c = median_ms(service[zoom]), median_ms(raw[zoom]), median_ms(cached[zoom])
-        print(f"{zoom:>4} {s:>12.2f} {r:>11.2f} {s / r:>6.2f} {c:>10.2f}")
-    every = [t for ts in service.values() for t in ts]
-    every_raw = [t for ts in raw.values() for t in ts]
-    every_cached = [t for ts in cached.values() for t in ts]
-    s, r, c = median_ms(every), median_ms(every_raw), median_ms(every_cached)
-    print(f" all {s:>12.2f} {r:>11.2f} {s / r:>6.2f} {c:>10.2f}")
-    print(f"largest tile: {largest[0] / 1024:.1f} KB at {largest[1]}")
+    if args.tipg:
+        tipg_mode(database_url, args.tipg_venv, args.rounds, args.seconds)
+    else:
+        default_mode(database_url, args.rounds)
 
 
 if __name__ == "__main__":
