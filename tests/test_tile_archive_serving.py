@@ -92,6 +92,12 @@ def test_tilejson_points_at_this_server(live: Flask, served: FlaskClient) -> Non
     assert got["maxzoom"] == 13 and got["bounds"] == [float(v) for v in BBOX.split(",")]
 
 
+def test_the_basemap_styles_need_no_database(live: Flask, served: FlaskClient) -> None:
+    for style in ("/styles/basemap.json", "/styles/basemap-dark.json"):
+        want, got = live.test_client().get(style), served.get(style)
+        assert got.status_code == 200 and got.get_json() == want.get_json()
+
+
 def test_archive_file_answers_range_requests(served: FlaskClient, archive: Path) -> None:
     with served.get("/tiles/basemap.pmtiles") as whole:  # closes the file send_file opened
         assert whole.status_code == 200 and whole.data == archive.read_bytes()

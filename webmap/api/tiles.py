@@ -26,7 +26,13 @@ from tiles.style_palette import PALETTES
 from tiles.tilejson import tilejson
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 from webmap.http import metrics
-from webmap.http.archives import archive_tile, archive_tilejson, tile_archive, unusable
+from webmap.http.archives import (
+    archive_tile,
+    archive_tilejson,
+    archive_tileset,
+    tile_archive,
+    unusable,
+)
 from webmap.http.auth import is_staff
 from webmap.http.caching import (
     SHORT,
@@ -260,7 +266,11 @@ def style_document(name: str) -> Response:
     palette = PALETTES.get(name)
     if palette is None:
         return problem(404, "Not found", f"There is no style named {name!r}.", "not-found")
-    tileset = _tileset(BASEMAP)
+    try:
+        archive = tile_archive(BASEMAP)
+    except ArchiveUnusable as exc:
+        return unusable(BASEMAP, exc)
+    tileset = _tileset(BASEMAP) if archive is None else archive_tileset(archive, BASEMAP)
     tilejson_url = url_for("tiles.tilejson_document", name=BASEMAP, _external=True)
     # url_for would percent-encode the template's braces: fill in placeholders, then swap them.
     glyphs_url = (

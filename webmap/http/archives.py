@@ -11,6 +11,7 @@ route share it (see :mod:`webmap.http.tilesets` for the same reason).
 from __future__ import annotations
 
 import gzip
+import html
 import logging
 import threading
 
@@ -20,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from tiles.range_sources import ArchiveUnusable, open_source
 from tiles.tile_archive import TileArchive
+from tiles.tilesets import Tileset
 from webmap.http import metrics
 from webmap.http.auth import is_staff
 from webmap.http.caching import (
@@ -126,3 +128,20 @@ def archive_tilejson(archive: TileArchive, name: str) -> Response:
     response = jsonify(document)
     response.headers["Cache-Control"] = layer_cache_control(archive.public, SHORT)
     return response
+
+
+def archive_tileset(archive: TileArchive, name: str) -> Tileset:
+    """What the basemap style needs to know of a tileset (version, attribution), from the
+    archive's metadata: the style then needs no database either. No sources: the style's
+    layers are fixed, and the zooms it names come from the TileJSON it points at."""
+    meta = archive.metadata
+    return Tileset(
+        name=name,
+        title=str(meta.get("name", name)),
+        description=str(meta.get("description", "")),
+        version=archive.version,
+        sources=(),
+        # TileJSON holds it as HTML (tiles.tilejson.attribution_html); the style escapes again.
+        attribution=html.unescape(str(meta.get("attribution", ""))),
+        public=archive.public,
+    )
