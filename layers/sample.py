@@ -1,4 +1,5 @@
-"""The sample basemap: Lantmäteriet's Sweden at 1:1 million and OSM's Östermalm, Stockholm.
+"""The sample basemap: Lantmäteriet's Sweden at 1:1 million, OSM's Östermalm, Stockholm, and
+OSM's buildings of Möllevången, Malmö (so Malmö's addresses, when imported, are not on a blank map).
 
 Each :class:`SampleLayer` names a file in ``data/``, how to pick and rename its features, and how
 the layer is described in the catalog. :func:`load_sample` publishes them through the same version
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,15 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
+class ExtraSource:
+    """Another file whose features join a sample layer's: same CRS, same mapper (one layer of
+    buildings from two cities' extracts, rather than a layer per city the style must know)."""
+
+    path: str
+    source_layer: str | None = None
+
+
+@dataclass(frozen=True)
 class SampleLayer:
     """One layer of the sample basemap and where its features come from."""
 
@@ -61,6 +72,8 @@ class SampleLayer:
     #: Split huge polygons into pieces of at most this many vertices so each tile clips little.
     subdivide: int | None = None
     extra_sql: tuple[str, ...] = field(default_factory=tuple)
+    #: More files read into the same layer (see :class:`ExtraSource`).
+    extra_sources: tuple[ExtraSource, ...] = ()
 
 
 def _text(value: Any) -> str | None:
@@ -193,6 +206,7 @@ def _fields(*pairs: tuple[str, str]) -> tuple[FieldInfo, ...]:
 
 
 _OSM_FILE = "osm/stockholm-ostermalm.osm"
+_MALMO_BUILDINGS = "malmo/mollevangen_byggnader.geojson"
 
 SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
     SampleLayer(
@@ -250,12 +264,19 @@ SAMPLE_LAYERS: tuple[SampleLayer, ...] = (
         source_layer="lines",
     ),
     SampleLayer(
-        LayerSpec("buildings", "Byggnader", "Byggnader, Östermalm", OSM, minzoom=13),
+        LayerSpec(
+            "buildings",
+            "Byggnader",
+            "Byggnader, Östermalm (Stockholm) och Möllevången (Malmö)",
+            OSM,
+            minzoom=13,
+        ),
         _OSM_FILE,
         4326,
         _fields(("class", "text"), ("name", "text"), ("street", "text"), ("housenumber", "text")),
         _building,
         source_layer="multipolygons",
+        extra_sources=(ExtraSource(_MALMO_BUILDINGS),),
     ),
     SampleLayer(
         LayerSpec("pois", "Platser", "Intressanta platser, Östermalm", OSM, minzoom=14),
@@ -326,15 +347,19 @@ def source_digest(layer: SampleLayer, data_dir: Path) -> str:
         layer.dissolve_by,
         layer.subdivide,
         layer.extra_sql,
+        layer.extra_sources,
         getattr(layer.mapper, "__qualname__", ""),
     )
     digest.update(repr(recipe).encode())
     for recipe_file in _RECIPE_FILES:
         digest.update(recipe_file.read_bytes())
-    source = data_dir / layer.path
-    parts = [source]
-    if source.suffix.lower() == ".shp":
-        parts = sorted(p for p in source.parent.glob(f"{source.stem}.*") if p.is_file())
+    parts: list[Path] = []
+    for path in (layer.path, *(extra.path for extra in layer.extra_sources)):
+        source = data_dir / path
+        if source.suffix.lower() == ".shp":
+            parts += sorted(p for p in source.parent.glob(f"{source.stem}.*") if p.is_file())
+        else:
+            parts.append(source)
     for part in parts:
         digest.update(part.name.encode())
         with part.open("rb") as handle:
@@ -377,7 +402,13 @@ def publish_sample_layer(
         version = begin_version(conn, layer.spec, VECTOR)
         table = version_table(name, version)
         create_version_table(conn, table, layer.fields)
-        features = read_features(data_dir / layer.path, layer.source_layer, layer.encoding)
+        features = chain(
+            read_features(data_dir / layer.path, layer.source_layer, layer.encoding),
+            *(
+                read_features(data_dir / extra.path, extra.source_layer, None)
+                for extra in layer.extra_sources
+            ),
+        )
         temp = f"staging_{table}"
         stage_features(conn, temp, layer.srid, layer.fields, _rows(features, layer))
         if layer.dissolve_by:
