@@ -1,7 +1,7 @@
 """Tiles of a layer too dense for its zoom: same bytes every time, a drop rule, a byte budget.
 
-The dense layer is the sample's Östermalm buildings copied 1,200 times on a grid of overlapping offsets
-(213,600 features), written the way the store writes a version table; every copy keeps the
+The dense layer is the sample's Östermalm buildings copied 1,200 times on a grid of overlapping
+offsets (213,600 features), written the way the store writes a version table; every copy keeps the
 overview columns of its original, moved with it, and a ``ref`` that names it.
 """
 
