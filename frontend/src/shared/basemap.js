@@ -8,7 +8,7 @@
  */
 import { apply } from 'ol-mapbox-style';
 import { schemeStyleUrl } from './color-scheme.js';
-import { loadMapFonts } from './fonts.js';
+import { loadMapFonts, loadMoreFonts } from './fonts.js';
 import { NO_WEBFONTS, localOnlyStyle } from './local-style.js';
 
 /**
@@ -29,5 +29,9 @@ export async function loadBasemap(map, styleUrl, options = {}) {
   if (removed.length && options.onRemoved) options.onRemoved(removed);
   await fonts;
   await apply(map, style, { styleUrl: absolute, webfonts: NO_WEBFONTS });
+  // Bold and the Sámi letters after the first drawing; labels are then drawn again with them.
+  map.once('rendercomplete', () =>
+    loadMoreFonts().then((ok) => ok && map.getAllLayers().forEach((layer) => layer.changed())),
+  );
   return style;
 }

@@ -23,39 +23,64 @@ const SUBSETS = [
 const WEIGHTS = ['400', '700'];
 export const FAMILY = 'Noto Sans';
 
-let loading = null;
+let faces = null;
+let basic = null;
+let rest = null;
 
-/**
- * Add and load the four faces (latin and latin-ext, regular and bold) from the server of
- * `styleUrl` (`…/styles/x.json` → `…/fonts/<file>.woff2`). Resolves when they are ready, or
- * when loading failed (e.g. a page's CSP forbids our fonts): labels then use the fallback font
- * rather than not appearing at all. Loads once per page.
- * @param {string} styleUrl absolute URL of a style on our server
- * @returns {Promise<boolean>} whether Noto Sans is in use
- */
-export function loadMapFonts(styleUrl) {
-  if (loading) return loading;
-  if (typeof FontFace !== 'function' || typeof document === 'undefined' || !document.fonts) {
-    loading = Promise.resolve(false);
-    return loading;
-  }
-  const faces = [];
+function load(list, what) {
+  return Promise.all(list.map((face) => face.load())).then(
+    () => true,
+    (error) => {
+      console.warn(`webmap: the label font (${what}) did not load; using the system font`, error);
+      return false;
+    },
+  );
+}
+
+function addFaces(styleUrl) {
+  if (typeof FontFace !== 'function' || typeof document === 'undefined' || !document.fonts) return null;
+  const added = [];
   for (const [subset, unicodeRange] of SUBSETS) {
     for (const weight of WEIGHTS) {
       const url = new URL(`../fonts/noto-sans-${subset}-${weight}-normal.woff2`, styleUrl).href;
       const face = new FontFace(FAMILY, `url("${url}") format("woff2")`, { weight, unicodeRange });
       document.fonts.add(face);
-      faces.push(face.load());
+      added.push({ subset, weight, face });
     }
   }
-  loading = Promise.all(faces).then(
-    () => true,
-    (error) => {
-      console.warn('webmap: the label font did not load; using the system font', error);
-      return false;
-    },
-  );
-  return loading;
+  return added;
+}
+
+/**
+ * Add the four Noto Sans faces (latin and latin-ext, regular and bold) from the server of
+ * `styleUrl` (`…/styles/x.json` → `…/fonts/<file>.woff2`) and load the one most labels need:
+ * latin regular (13 KB, every Swedish street name). Resolves when it is ready, or when loading
+ * failed (e.g. a page's CSP forbids our fonts): labels then use the fallback font rather than
+ * not appearing at all. Call `loadMoreFonts` once the first labels are drawn. Once per page.
+ * @param {string} styleUrl absolute URL of a style on our server
+ * @returns {Promise<boolean>} whether Noto Sans is in use
+ */
+export function loadMapFonts(styleUrl) {
+  if (basic) return basic;
+  faces = addFaces(styleUrl);
+  basic = faces
+    ? load(faces.filter((f) => f.subset === 'latin' && f.weight === '400').map((f) => f.face), 'latin')
+    : Promise.resolve(false);
+  return basic;
+}
+
+/**
+ * Load the other faces (bold, and latin-ext: Sámi and other letters, 115 KB) — after the first
+ * tiles and labels, so on a slow phone network they do not hold those up. Resolves true when
+ * they are there, so the map can draw those names again in Noto Sans.
+ * @returns {Promise<boolean>}
+ */
+export function loadMoreFonts() {
+  if (rest) return rest;
+  rest = faces
+    ? load(faces.filter((f) => !(f.subset === 'latin' && f.weight === '400')).map((f) => f.face), 'bold, latin-ext')
+    : Promise.resolve(false);
+  return rest;
 }
 
 /**

@@ -25,7 +25,7 @@ import Style from 'ol/style/Style.js';
 import Text from 'ol/style/Text.js';
 import { createXYZ } from 'ol/tilegrid.js';
 import { schemeStyleUrl } from './color-scheme.js';
-import { loadMapFonts, olFont } from './fonts.js';
+import { loadMapFonts, loadMoreFonts, olFont } from './fonts.js';
 import { LAYER_TYPES, evaluate, labelText, passes, styleZoom, unsupported } from './style-rules.js';
 
 /** MapLibre `text-anchor` → OpenLayers text alignment and baseline. */
@@ -207,6 +207,18 @@ export async function basemapLayer(styleUrl, options = {}) {
     }),
     style: styleFunction(style, labels),
   });
+  // Bold and the latin-ext letters once the first tiles and labels are on screen (no tile
+  // loading), so they do not compete with them on a slow network; then draw again.
+  let pending = 0;
+  const tiles = layer.getSource();
+  tiles.on('tileloadstart', () => (pending += 1));
+  tiles.on(['tileloadend', 'tileloaderror'], () => (pending = Math.max(0, pending - 1)));
+  const afterFirstTiles = () => {
+    if (!labels.ready || pending > 0) return;
+    layer.un('postrender', afterFirstTiles);
+    loadMoreFonts().then((ok) => ok && layer.changed());
+  };
+  layer.on('postrender', afterFirstTiles);
   fonts.then(() => {
     labels.ready = true;
     layer.changed();
