@@ -9,16 +9,14 @@ A zoom outside a layer's range answers an empty tile (200, no bytes): clients tr
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal
 
-from flask import Blueprint, jsonify, redirect, request, send_file, url_for
-from morecantile import Tile
+from flask import Blueprint, jsonify, redirect, send_file, url_for
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
 from layers.catalog import RASTER
-from tiles.cache import CachedTile, TileKey
+from tiles.cache import TileKey
 from tiles.grid import parse_tile
 from tiles.range_sources import ArchiveUnusable, FileSource
 from tiles.style import basemap_style
@@ -58,6 +56,7 @@ from webmap.http.contracts import (
 from webmap.http.models import TileJsonQuery, TileLayer, TilePath, VectorTileQuery
 from webmap.http.problems import problem
 from webmap.http.tilesets import raster_layer, raster_tilejson_response, tile_url_template
+from webmap.http.vector_tiles import render_cached, wants_gzip
 from webmap.services import services
 
 blueprint = Blueprint("tiles", __name__)
@@ -101,31 +100,6 @@ def _tileset(name: str, stale_ok: bool = False) -> Tileset:
     return resolve_tileset(name, services().catalog.layers(stale_ok=stale_ok))
 
 
-def _wants_gzip() -> bool:
-    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
-
-
-def _render(tileset: Tileset, key: TileKey, compressed: bool) -> CachedTile:
-    cache = services().tile_cache
-    cached = cache.get(key)
-    if cached is None:
-        # Server-Timing: "render" is the time outside the database (the SQL, ST_AsMVT
-        # included, is "db"), and the gzip.
-        started, in_db = time.perf_counter(), metrics.timing("db") + metrics.timing("pool")
-        cached = CachedTile(services().renderer.render(tileset, Tile(key.x, key.y, key.z)))
-        if compressed and cached.body:
-            cached = cached.with_gzip()
-        in_db = metrics.timing("db") + metrics.timing("pool") - in_db
-        metrics.add_timing("render", time.perf_counter() - started - in_db)
-        cache.put(key, cached)
-    elif compressed and cached.body and cached.gzipped is None:
-        started = time.perf_counter()
-        cached = cached.with_gzip()
-        metrics.add_timing("render", time.perf_counter() - started)
-        cache.put(key, cached)
-    return cached
-
-
 @blueprint.get("/tiles/<name>/<z>/<x>/<y>.mvt")
 @contract(
     "vectorTile",
@@ -166,7 +140,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     )
     if moved is not None:
         return moved
-    use_gzip = _wants_gzip()
+    use_gzip = wants_gzip()
     etag = f"{tileset.name}-{tileset.version}-{tile.z}-{tile.x}-{tile.y}" + (
         "-gz" if use_gzip else ""
     )
@@ -175,7 +149,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     if unchanged is not None:
         return unchanged
     key = TileKey(tileset.name, tileset.version, tile.z, tile.x, tile.y)
-    rendered = _render(tileset, key, use_gzip)
+    rendered = render_cached(tileset, key, use_gzip)
     compressed = use_gzip and rendered.gzipped is not None
     body = rendered.gzipped if compressed and rendered.gzipped is not None else rendered.body
     metrics.observe_tile_bytes(tileset.name, len(body))
