@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from tests.layers_helpers import token_headers
 from tiles.grid import WEB_MERCATOR_QUAD
 from tiles.mvt import TileRenderer
 from tiles.prerender import CHUNK_TILES, plan, status, tile_rows
-from tiles.prerender_worker import _CLAIM, PrerenderWorker
+from tiles.prerender_worker import _CLAIM, PrerenderWorker, Reconnecting
 from tiles.tilesets import resolve_tileset
 from webmap.cli import main
 from webmap.cli.production import ProductionServer
@@ -241,6 +242,45 @@ def test_newer_version_supersedes_and_rollback_revives(
         old.version: "queued",
         new.version: "superseded",
     }
+
+
+def test_worker_outlives_a_dropped_connection(
+    publishing: Publishing, settings: Settings, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    """The long-running worker: woken by a publish, and still working after its connections
+    were killed (as by a database restart)."""
+
+    def open_connection() -> psycopg.Connection[Any]:
+        return psycopg.connect(settings.database_url, autocommit=True, application_name="pre_w")
+
+    connect = Reconnecting(open_connection)
+    worker = PrerenderWorker(connect, tile_options(settings), 8, only="pre_w")
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run_forever, args=(open_connection, stop, 0.5))
+    thread.start()
+    try:
+        publishing.publish(conn, LayerSpec("pre_w", "W"), _geojson(tmp_path / "w1.geojson"))
+        _wait_done(conn, "pre_w")
+        killed = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'pre_w'"
+        ).fetchall()
+        assert len(killed) == 2  # the listener and the one that renders
+        publishing.replace(conn, "pre_w", _geojson(tmp_path / "w2.geojson", shift=1.0))
+        _wait_done(conn, "pre_w")
+        assert _stored(conn, "pre_w") == _planned(conn, "pre_w")
+    finally:
+        stop.set()
+        thread.join(10)
+        connect.close()
+    assert not thread.is_alive()
+
+
+def _wait_done(conn: psycopg.Connection[Any], name: str) -> None:
+    deadline = time.monotonic() + 60
+    while _job(conn, name).state != "done":
+        assert time.monotonic() < deadline, _job(conn, name)
+        time.sleep(0.1)
 
 
 def test_cli_renders_and_reports(

@@ -54,6 +54,26 @@ WHERE id = %(job)s AND state IN ('queued', 'running')
 """
 
 
+class Reconnecting:
+    """One connection from ``open_connection``, opened again once it has died, so a worker
+    outlives a database restart (its chunk in hand rolls back and is claimed again)."""
+
+    def __init__(self, open_connection: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._open = open_connection
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def __call__(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._open()
+        return nullcontext(self._conn)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
 @dataclass(frozen=True)
 class ChunkDone:
     """What one claimed chunk gave: its job, tileset and the tiles rendered (0 if stale)."""

@@ -25,7 +25,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tiles.prerender import status
-from tiles.prerender_worker import ChunkDone, PrerenderWorker
+from tiles.prerender_worker import ChunkDone, PrerenderWorker, Reconnecting
 from webmap.services import tile_options
 from webmap.settings import Settings
 
@@ -35,17 +35,21 @@ def _settings() -> Settings:
     return settings
 
 
-@contextmanager
-def _connection() -> Iterator[psycopg.Connection[Any]]:
+def _open() -> psycopg.Connection[Any]:
     # The app's statement timeout is for requests; a low-zoom tile of a big layer may take
     # longer, and nobody waits on it here. JIT off as in the app's pool (webmap.db).
+    return psycopg.connect(
+        _settings().database_url,
+        autocommit=True,
+        application_name="webmap-prerender",
+        options="-c statement_timeout=300000 -c jit=off",
+    )
+
+
+@contextmanager
+def _connection() -> Iterator[psycopg.Connection[Any]]:
     try:
-        with psycopg.connect(
-            _settings().database_url,
-            autocommit=True,
-            application_name="webmap-prerender",
-            options="-c statement_timeout=300000 -c jit=off",
-        ) as conn:
+        with _open() as conn:
             yield conn
     except psycopg.OperationalError as exc:
         message = f"Cannot reach PostgreSQL at WEBMAP_DATABASE_URL: {exc}"
@@ -104,6 +108,17 @@ def prerender(
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
+        if worker:
+            connect = Reconnecting(_open)
+            runner = PrerenderWorker(
+                connect, tile_options(settings), settings.prerender_max_zoom, only=layer
+            )
+            click.echo("webmap: pre-render worker started", err=True)
+            try:
+                runner.run_forever(_open, stop, poll, report)
+            finally:
+                connect.close()
+            return
         with _connection() as conn:
             runner = PrerenderWorker(
                 lambda: nullcontext(conn),
@@ -111,10 +126,6 @@ def prerender(
                 settings.prerender_max_zoom,
                 only=layer,
             )
-            if worker:
-                click.echo("webmap: pre-render worker started", err=True)
-                runner.run_forever(_connection, stop, poll, report)
-                return
             queued = runner.reconcile()
             if queued:
                 click.echo(f"Queued jobs: {', '.join(map(str, queued))}", err=True)
