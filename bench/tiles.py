@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import http.client
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -347,9 +348,13 @@ def tipg_mode(database_url: str, venv: Path, rounds: int, seconds: float) -> Non
 
     runtime = Path(tempfile.mkdtemp(prefix="webmap-bench-"))
     env = {"WEBMAP_DATABASE_URL": database_url, "WEBMAP_PRERENDER": "false"}
-    with quiet_stdout(), ProductionServer(port=free_port(), runtime_dir=runtime, env=env) as server:
-        cached = one_client(server.port, mine, rounds)
-        rate, p50 = load(server.port, mine, 32, seconds)
+    server = ProductionServer(port=free_port(), runtime_dir=runtime, env=env)
+    try:
+        with quiet_stdout(), server:
+            cached = one_client(server.port, mine, rounds)
+            rate, p50 = load(server.port, mine, 32, seconds)
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
     p50_one = median_ms([t for p in mine for t in cached[p]])
     print(
         f"one client p50 {p50_one:.2f} ms; 32 clients {rate:.0f} req/s (p50 {p50:.2f} ms) = "
