@@ -158,6 +158,14 @@ def _sample_url(rule: Rule) -> str:
             values[argument] = "municipalities"
         elif argument == "feature_id":
             values[argument] = "1"
+        elif argument == "fontstack":
+            values[argument] = "Noto Sans Regular"
+        elif argument == "range":
+            values[argument] = "0-255"
+        elif argument == "tile_matrix_set_id":
+            values[argument] = "SWEREF99TM"
+        elif argument in {"tile_matrix", "tile_row", "tile_col"}:
+            values[argument] = "0"
         elif argument == "filename":
             values[argument] = "webmap.js" if rule.endpoint.startswith("widget.") else "demo.css"
         else:

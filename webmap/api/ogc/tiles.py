@@ -41,7 +41,7 @@ from webmap.http.contracts import (
     JSON,
     NOT_MODIFIED,
     REDIRECT,
-    binary,
+    Reply,
     contract,
     ok,
     parse_query,
@@ -54,6 +54,7 @@ from webmap.services import services
 
 MVT = "application/vnd.mapbox-vector-tile"
 PNG = "image/png"
+BYTES = {"type": "string", "format": "binary"}
 TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 TILESETS_MAP = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map"
 TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
@@ -331,7 +332,11 @@ def tileset(collection_id: str, tile_matrix_set_id: str) -> Response:
     query=VectorTileQuery,
     headers=(IF_NONE_MATCH,),
     responses={
-        200: binary(f"{MVT} or {PNG}", "The tile; outside the layer's levels an empty one"),
+        200: Reply(
+            "The tile: MVT of a vector layer or the basemap, PNG of a raster; outside the "
+            "layer's levels an empty one",
+            {MVT: BYTES, PNG: BYTES},
+        ),
         302: REDIRECT,
         304: NOT_MODIFIED,
         **problems(400, 404, 503),
