@@ -378,3 +378,24 @@ def test_srtm_in_sweref_99_tm_through_ogc_api_tiles(
     assert image.shape == (4, 256, 256)
     assert (image[3] == 255).mean() > 0.9, "Hisingen is inside the raster"
     assert image[0].astype(int).std() > 5, "relief, not a flat fill"
+
+
+@pytest.mark.shared_data
+def test_ogc_raster_tiles_keep_the_rendering_in_etag_cache_and_redirect(
+    http: FlaskClient, srtm: dict[str, object]
+) -> None:
+    """?render= on an OGC API tile is its own image, validator and redirect target."""
+    from tiles.matrix_sets import SWEREF99TM_GRID
+
+    tile = SWEREF99TM_GRID.tms.tile(*HISINGEN, 8)
+    base = f"/ogc/collections/rt_dem/tiles/SWEREF99TM/{tile.z}/{tile.y}/{tile.x}"
+    shaded = http.get(f"{base}?v={srtm['version']}")
+    ramp = http.get(f"{base}?v={srtm['version']}&render=elevation")
+    assert ramp.status_code == 200 and ramp.data != shaded.data
+    assert ramp.headers["ETag"] != shaded.headers["ETag"]
+    colours = decode_image(ramp.data)
+    assert not (colours[0] == colours[1]).all(), "the elevation ramp is in colour, not grey"
+    old = http.get(f"{base}?v=0&render=elevation")
+    assert old.status_code == 302 and "render=elevation" in old.headers["Location"]
+    bad = http.get(f"{base}?render=nonsense")
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"

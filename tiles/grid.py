@@ -16,7 +16,8 @@ WEB_MERCATOR_QUAD: TileMatrixSet = morecantile.tms.get("WebMercatorQuad")
 MAX_ZOOM = 24
 
 
-def _integer(label: str, text: str) -> int:
+def whole_number(label: str, text: str) -> int:
+    """A tile address part given as text: ASCII digits only, at most nine."""
     if not text.isascii() or not text.isdigit() or len(text) > 9:
         raise InvalidTileAddress(f"{label} must be a non-negative integer, got {text[:20]!r}.")
     return int(text)
@@ -24,7 +25,7 @@ def _integer(label: str, text: str) -> int:
 
 def parse_tile(z: str, x: str, y: str, tms: TileMatrixSet = WEB_MERCATOR_QUAD) -> Tile:
     """The tile addressed by ``z/x/y`` text, checked against the matrix set's bounds."""
-    zoom, column, row = _integer("z", z), _integer("x", x), _integer("y", y)
+    zoom, column, row = whole_number("z", z), whole_number("x", x), whole_number("y", y)
     if zoom > MAX_ZOOM:
         raise InvalidTileAddress(f"z must be between 0 and {MAX_ZOOM}, got {zoom}.")
     matrix = tms.matrix(zoom)

@@ -26,6 +26,7 @@ from morecantile import Tile, TileMatrixSet
 from pyproj import CRS, Transformer
 
 from tiles.errors import InvalidTileAddress
+from tiles.grid import whole_number
 
 #: Web Mercator's cell size at zoom 0 (metres of EPSG:3857 per pixel of a 256-pixel tile).
 _MERCATOR_CELL_0 = 2 * math.pi * 6378137 / 256
@@ -83,7 +84,7 @@ class TileGrid:
     def parse(self, level: str, row: str, column: str) -> Tile:
         """The tile at OGC API – Tiles' ``{tileMatrix}/{tileRow}/{tileCol}``, checked."""
         z, y, x = (
-            _whole(label, text)
+            whole_number(label, text)
             for label, text in (("tileMatrix", level), ("tileRow", row), ("tileCol", column))
         )
         if z > self.max_level:
@@ -95,12 +96,6 @@ class TileGrid:
                 f"tileRow below {matrix.matrixHeight}; got row {y}, column {x}."
             )
         return Tile(x, y, z)
-
-
-def _whole(label: str, text: str) -> int:
-    if not text.isascii() or not text.isdigit() or len(text) > 9:
-        raise InvalidTileAddress(f"{label} must be a non-negative integer, got {text[:20]!r}.")
-    return int(text)
 
 
 @cache

@@ -8,16 +8,14 @@ of the cache key and the ETag, and is carried over when an old version redirects
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from tiles.cache import CachedTile, TileKey
 from tiles.grid import parse_tile
 from tiles.raster import describe as describe_raster
-from tiles.raster import image_format, render_raster_tile
+from tiles.raster import image_format
 from webmap.http import metrics
 from webmap.http.caching import (
     finish_tile,
@@ -37,8 +35,7 @@ from webmap.http.contracts import (
     problems,
 )
 from webmap.http.models import RasterTileQuery, TilePath
-from webmap.http.tilesets import raster_layer, raster_path
-from webmap.services import services
+from webmap.http.tilesets import raster_layer, raster_path, render_raster_cached
 
 blueprint = Blueprint("raster", __name__)
 
@@ -92,12 +89,5 @@ def raster_tile(name: str, z: str, x: str, y: str, fmt: str) -> Response:
     unchanged = not_modified(etag, cache_control)
     if unchanged is not None:
         return unchanged
-    cache = services().tile_cache
-    key = TileKey(f"raster:{name}:{rendering}.{fmt}", version, tile.z, tile.x, tile.y)
-    cached = cache.get(key)
-    if cached is None:
-        started = time.perf_counter()
-        cached = CachedTile(render_raster_tile(layer, path, tile, fmt, rendering))
-        metrics.add_timing("render", time.perf_counter() - started)
-        cache.put(key, cached)
+    cached = render_raster_cached(layer, tile, fmt, rendering)
     return finish_tile(Response(cached.body, mimetype=media_type), etag, cache_control, None)

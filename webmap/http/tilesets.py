@@ -8,17 +8,22 @@ Kept apart from the blueprints (:mod:`webmap.api.tiles`, :mod:`webmap.api.raster
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from flask import jsonify, url_for
+from morecantile import Tile
 from werkzeug.wrappers import Response
 
 from layers.catalog import RASTER, LayerInfo
 from layers.errors import LayerNotFound
 from layers.raster import stored_path
+from tiles.cache import CachedTile, TileKey
+from tiles.matrix_sets import WEB_MERCATOR_GRID, TileGrid
 from tiles.raster import describe as describe_raster
-from tiles.raster import image_format, raster_tilejson
+from tiles.raster import image_format, raster_tilejson, render_raster_tile
 from tiles.tilesets import Tileset
+from webmap.http import metrics
 from webmap.http.auth import is_staff
 from webmap.http.caching import SHORT, layer_cache_control
 from webmap.services import services
@@ -62,3 +67,28 @@ def raster_tilejson_response(layer: LayerInfo, suffix: str, render: str | None) 
     response = jsonify(raster_tilejson(layer, path, template))
     response.headers["Cache-Control"] = layer_cache_control(layer.public, SHORT)
     return response
+
+
+def render_raster_cached(
+    layer: LayerInfo,
+    tile: Tile,
+    fmt: str,
+    rendering: str,
+    grid: TileGrid = WEB_MERCATOR_GRID,
+) -> CachedTile:
+    """A raster tile from the tile cache, or rendered and cached; the rendering, format and
+    grid are part of the key (the XYZ route and OGC API – Tiles share it)."""
+    suffix = "" if grid is WEB_MERCATOR_GRID else f"@{grid.id}"
+    key = TileKey(
+        f"raster:{layer.name}:{rendering}.{fmt}{suffix}", str(layer.version), tile.z, tile.x, tile.y
+    )
+    cache = services().tile_cache
+    cached = cache.get(key)
+    if cached is None:
+        started = time.perf_counter()
+        cached = CachedTile(
+            render_raster_tile(layer, raster_path(layer), tile, fmt, rendering, grid)
+        )
+        metrics.add_timing("render", time.perf_counter() - started)
+        cache.put(key, cached)
+    return cached

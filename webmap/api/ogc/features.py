@@ -201,8 +201,8 @@ def collection(collection_id: str) -> Response:
     Features clients do not meet collections without items."""
     layer = _visible().get(collection_id)
     if layer is None:
-        described = tiles.tiles_only_collection(collection_id)
-        return _respond(described, public=not is_staff())
+        described, public = tiles.tiles_only_collection(collection_id)
+        return _respond(described, public=public)
     return _respond(_collection(layer), public=layer.public)
 
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
 from layers.catalog import RASTER, VECTOR, LayerInfo
 from layers.errors import LayerNotFound
-from tiles.cache import CachedTile, TileKey
+from tiles.cache import TileKey
 from tiles.matrix_sets import TILE_GRIDS, TileGrid
 from tiles.ogc_tilesets import matrix_limits, matrix_set_document
 from tiles.raster import describe as describe_raster
-from tiles.raster import render_raster_tile
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 from webmap.api.ogc.blueprint import blueprint
 from webmap.api.ogc.models import CollectionId
@@ -47,8 +46,8 @@ from webmap.http.contracts import (
     parse_query,
     problems,
 )
-from webmap.http.models import VectorTileQuery
-from webmap.http.tilesets import raster_path
+from webmap.http.models import RasterTileQuery
+from webmap.http.tilesets import raster_path, render_raster_cached
 from webmap.http.vector_tiles import cache_name, render_cached, wants_gzip
 from webmap.services import services
 
@@ -204,11 +203,12 @@ def collection_tile_links(collection_id: str, data_type: str) -> list[dict[str, 
     ]
 
 
-def tiles_only_collection(collection_id: str) -> dict[str, Any]:
-    """The description of a collection that has tiles but no features (a raster, the basemap)."""
+def tiles_only_collection(collection_id: str) -> tuple[dict[str, Any], bool]:
+    """The description of a collection that has tiles but no features (a raster, the basemap),
+    and whether it is public (a private layer's answer must not sit in shared caches)."""
     source = _Source(collection_id)
     bounds = source.raster.bounds if source.raster else source.tileset.bounds  # type: ignore[union-attr]
-    return {
+    description = {
         "id": collection_id,
         "title": source.title,
         "dataType": source.data_type,
@@ -222,6 +222,7 @@ def tiles_only_collection(collection_id: str) -> dict[str, Any]:
             *collection_tile_links(collection_id, source.data_type),
         ],
     }
+    return description, source.public
 
 
 @blueprint.get("/tileMatrixSets")
@@ -329,7 +330,7 @@ def tileset(collection_id: str, tile_matrix_set_id: str) -> Response:
     tags=("ogc",),
     security=ANYONE_OR_STAFF,
     path=OgcTileAddress,
-    query=VectorTileQuery,
+    query=RasterTileQuery,
     headers=(IF_NONE_MATCH,),
     responses={
         200: Reply(
@@ -350,29 +351,37 @@ def ogc_tile(
     tile = grid.parse(tile_matrix, tile_row, tile_col)
     source = _Source(collection_id, stale_ok=True)
     metrics.note_layer(source.id)
-    asked = parse_query(VectorTileQuery).v
+    params = parse_query(RasterTileQuery)
+    rendering = None
+    if source.raster is not None:  # ?render= of an elevation model, as on the XYZ raster tiles
+        rendering = describe_raster(raster_path(source.raster)).rendering(params.render)
+    extra: dict[str, Any] = (
+        {"render": params.render} if rendering is not None and params.render else {}
+    )
     moved = redirect_to_live(
         "ogc.ogc_tile",
         source.version,
-        asked,
+        params.v,
         collection_id=collection_id,
         tile_matrix_set_id=grid.id,
         tile_matrix=tile.z,
         tile_row=tile.y,
         tile_col=tile.x,
+        **extra,
     )
     if moved is not None:
         return moved
     compressed = source.tileset is not None and wants_gzip()
     etag = f"{source.id}-{source.version}-{grid.id}-{tile.z}-{tile.y}-{tile.x}"
-    etag += "-gz" if compressed else ""
-    cache_control = layer_cache_control(source.public, tile_cache_control(asked))
+    etag += f"-{rendering}" if rendering else ("-gz" if compressed else "")
+    cache_control = layer_cache_control(source.public, tile_cache_control(params.v))
     vary = "Accept-Encoding" if source.tileset is not None else None
     unchanged = not_modified(etag, cache_control, vary)
     if unchanged is not None:
         return unchanged
-    if source.raster is not None:
-        return finish_tile(_raster_tile(source.raster, grid, tile), etag, cache_control, None)
+    if source.raster is not None and rendering is not None:
+        image = render_raster_cached(source.raster, tile, "png", rendering, grid)
+        return finish_tile(Response(image.body, mimetype=PNG), etag, cache_control, None)
     assert source.tileset is not None
     key = TileKey(cache_name(source.tileset, grid), source.version, tile.z, tile.x, tile.y)
     rendered = render_cached(source.tileset, key, compressed, grid)
@@ -381,17 +390,3 @@ def ogc_tile(
     if compressed and rendered.gzipped is not None:
         response.headers["Content-Encoding"] = "gzip"
     return finish_tile(response, etag, cache_control, vary)
-
-
-def _raster_tile(layer: LayerInfo, grid: TileGrid, tile: Any) -> Response:
-    path = raster_path(layer)
-    rendering = describe_raster(path).rendering(request.args.get("render"))
-    key = TileKey(
-        f"raster:{layer.name}:{rendering}.png@{grid.id}", str(layer.version), tile.z, tile.x, tile.y
-    )
-    cache = services().tile_cache
-    cached = cache.get(key)
-    if cached is None:
-        cached = CachedTile(render_raster_tile(layer, path, tile, "png", rendering, grid))
-        cache.put(key, cached)
-    return Response(cached.body, mimetype=PNG)
