@@ -1,4 +1,4 @@
-"""The migrations create the schema and the geoalchemy2 models in layers/models.py describe it: the
+"""The migrations create the schema and the geoalchemy2 models in layers/models/ describe it: the
 two are compared in every run (``alembic check``, and PostgreSQL for what alembic does not compare),
 the names the code uses are the ones the migrations create, and starting the app loads neither
 SQLAlchemy, alembic nor geoalchemy2 (docs/architecture.md, "Schema").
