@@ -18,7 +18,8 @@ from PIL import Image
 from psycopg import sql
 
 from layers.catalog import FieldInfo
-from layers.sample import ExtraSource, SampleLayer, load_sample, publish_sample_layer
+from layers.sample import load_sample, publish_sample_layer
+from layers.sample_layers import ExtraSource, SampleLayer
 from layers.schema import DATA_SCHEMA
 from layers.store import LayerSpec
 from tests.conftest import DATA_DIR
