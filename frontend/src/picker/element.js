@@ -10,15 +10,11 @@
  * in validation (`required`, `allowed-area`), `form.reset()`, `disabled` fieldsets and
  * back/forward restore, through ElementInternals. While it works, the author's fallback inputs
  * are disabled (so only one answer is submitted); if the map and the search both fail they are
- * shown and enabled again, and the form still completes.
- *
- * Attributes: name, required, disabled, label (the question, its accessible name), lang (sv|en),
- * server, center ("lon,lat"), zoom, layers (catalog layers drawn over the basemap, comma-separated),
- * min-zoom-to-choose, allowed-area (municipality code), allowed-area-name (its name, for the
- * refusal's words), mode (point | line | polygon), search-placeholder (the search field's examples).
+ * shown and enabled again, and the form still completes. Its attributes: see attributes.js.
  */
 import { USER, createAnnouncer } from './announcer.js';
 import { createLookup } from './api.js';
+import { minZoomToChoose, modeOf } from './attributes.js';
 import { CHANGE, ERROR, READY, emit } from './events.js';
 import { strings } from './i18n/index.js';
 import { createDrawing } from './drawing.js';
@@ -27,18 +23,19 @@ import { locate } from './geolocate.js';
 import { createHint } from './gesture-hint.js';
 import { createHelp } from './help.js';
 import { showMapFailed } from './map-failure.js';
-import { createMarker } from './marker.js';
+import { openMap } from './map-start.js';
+import { createNarration } from './narration.js';
 import { createSearch } from './search.js';
 import { buildPicker } from './template.js';
-import { createToolbar } from './toolbar.js';
+import { createToolbar, onAction } from './toolbar.js';
+import { updateValidity } from './validity.js';
 import {
+  createRefusal,
   hideError,
-  hideRefusal,
   renderChosen,
   setControlsDisabled,
   setFallbackEnabled,
   showError,
-  showRefusal,
 } from './view-state.js';
 import { createWhereabouts } from './whereabouts.js';
 import {
@@ -50,12 +47,6 @@ import {
   valueFromSearch,
   valueFromShape,
 } from './value.js';
-import { OSTERMALM } from '../shared/geo.js';
-
-function number(value, fallback) {
-  const parsed = Number.parseFloat(value);
-  return Number.isFinite(parsed) ? parsed : fallback;
-}
 
 export function definePicker(stylesheets, createMapView) {
   // name, form, validity, checkValidity(), required, disabled …: see form-field.js.
@@ -71,18 +62,16 @@ export function definePicker(stylesheets, createMapView) {
     #mapView = null;
     #marker = null;
     #lookup = null;
-    #lastZoom = null;
     #hint = null;
     #help = null;
     #rendered = false;
     #searchOk = true;
     #mapOk = true;
     #busy = null;
-    #whereabouts = null;
     #mode = 'point';
     #drawing = null;
-    #tapped = null;
-    #refused = null;
+    #narration = null;
+    #refusal = null;
 
     constructor() {
       super();
@@ -103,29 +92,34 @@ export function definePicker(stylesheets, createMapView) {
     }
 
     get minZoomToChoose() {
-      return number(this.getAttribute('min-zoom-to-choose'), 15);
+      return minZoomToChoose(this);
     }
 
     connectedCallback() {
       if (this.#rendered) return;
       this.#rendered = true;
       this.#t = strings(this.getAttribute('lang') || this.closest('[lang]')?.getAttribute('lang'));
-      const mode = this.getAttribute('mode');
-      this.#mode = mode === 'line' || mode === 'polygon' ? mode : 'point';
+      this.#mode = modeOf(this);
       const { root, refs } = buildPicker(this.#t, this.getAttribute('label'), this.#mode);
       this.#refs = refs;
       const placeholder = this.getAttribute('search-placeholder');
       if (placeholder !== null) refs.input.placeholder = placeholder;
       this.shadowRoot.append(root);
       this.#announcer = createAnnouncer(refs.live);
+      this.#refusal = createRefusal(refs, (text) => this.#announcer.announce(text, USER));
       const announce = (text, priority) => this.#announcer.announce(text, priority);
       this.#hint = createHint(refs.gestureHint, { t: this.#t, announce });
       this.#help = createHelp(refs);
       this.#lookup = createLookup(this.getAttribute('server'));
-      this.#whereabouts = createWhereabouts({
-        reverse: (lon, lat, options) => this.#lookup.reverse(lon, lat, options),
+      this.#narration = createNarration({
+        whereabouts: createWhereabouts({
+          reverse: (lon, lat, options) => this.#lookup.reverse(lon, lat, options),
+          t: this.#t,
+          announce,
+        }),
         t: this.#t,
-        announce,
+        minZoom: () => this.minZoomToChoose,
+        zoomRefusal: (zoom) => this.#zoomRefusal(zoom),
       });
       setFallbackEnabled(this, this.#refs, false);
       this.#wireButtons();
@@ -142,8 +136,8 @@ export function definePicker(stylesheets, createMapView) {
             this.#mapView && refusal({ zoom: this.#mapView.state().zoom, minZoom: this.minZoomToChoose })
               ? this.#zoomRefusal()
               : null,
-          refuse: (text, kind) => this.#refuse(text, kind),
-          added: () => this.#clearRefusal(),
+          refuse: (text, kind) => this.#refusal.show(text, kind),
+          added: () => this.#refusal.clear(),
         });
       }
       this.#search = createSearch({
@@ -175,7 +169,7 @@ export function definePicker(stylesheets, createMapView) {
       this.#drawing?.clear();
       this.#setValue(null, { announce: false });
       hideError(this.#refs);
-      this.#clearRefusal();
+      this.#refusal?.clear();
     }
 
     formDisabledCallback(disabled) {
@@ -189,39 +183,21 @@ export function definePicker(stylesheets, createMapView) {
     // --- the map -------------------------------------------------------------------------
 
     async #startMap() {
-      const center = (this.getAttribute('center') || '').split(',').map(Number);
-      const view = {
-        center: center.length === 2 && center.every(Number.isFinite) ? center : OSTERMALM.center,
-        zoom: number(this.getAttribute('zoom'), OSTERMALM.zoom),
-      };
       try {
-        this.#mapView = createMapView(this.#refs.map, {
-          styleUrl: new URL('styles/basemap.json', this.#lookup.base).href,
-          overlays: (this.getAttribute('layers') || '')
-            .split(',')
-            .map((name) => name.trim())
-            .filter((name) => /^[\w-]+$/u.test(name))
-            .map((name) => new URL(`tiles/${encodeURIComponent(name)}.json`, this.#lookup.base).href),
+        const { view, marker, ready } = openMap(createMapView, this, {
+          container: this.#refs.map,
+          base: this.#lookup.base,
+          drawing: this.#drawing,
+          help: this.#help,
+          hint: this.#hint,
           onOverlayError: (url, error) => emit(this, ERROR, { kind: 'map', message: `${url}: ${error.message}` }),
-          ...view,
           onMoveEnd: (state) => this.#onMoveEnd(state),
-          onChoose: () => (this.#drawing ? this.#drawing.add() : this.#choose()),
+          onChoose: () => this.#choose(),
           onPoint: (lonLat) => this.#pointAt(lonLat),
-          onDelete: this.#drawing ? () => this.#drawing.removeLast() : undefined,
-          onUndo: this.#drawing ? () => this.#drawing.undo() : undefined,
-          onKey: this.#drawing ? (event) => this.#drawing.key(event) : undefined,
-          onHelp: () => this.#help.toggle(),
-          onEscape: () => this.#help.toggle(false),
-          onGestureHint: (kind) => this.#hint.gesture(kind),
-          // The first two-finger pan while the touch hint shows: the person has got it.
-          onTwoFingerPan: () => this.#hint.showing && this.#hint.dismiss(),
         });
-        this.#marker = createMarker(this.#mapView.map);
-        this.#drawing?.attach(this.#mapView);
-        await this.#mapView.ready;
-        this.#refs.map.dataset.state = 'ready';
-        // When the first tiles were drawn, in ms since navigation (bench/widget.py reads it).
-        this.#refs.map.dataset.readyMs = String(Math.round(performance.now()));
+        this.#mapView = view;
+        this.#marker = marker;
+        await ready;
         emit(this, READY, { map: true });
       } catch (error) {
         this.#mapOk = false;
@@ -232,29 +208,14 @@ export function definePicker(stylesheets, createMapView) {
       }
     }
 
-    #onMoveEnd({ center, zoom }) {
-      const rounded = Math.round(zoom);
-      const first = this.#lastZoom === null;
-      const zoomChanged = rounded !== this.#lastZoom;
-      this.#lastZoom = rounded;
-      if (first) return;
-      // The map came to rest where it was clicked: the choice speaks for it, not the ambient news.
-      const tapped = this.#tapped;
-      this.#tapped = null;
-      if (tapped && !zoomChanged && Math.hypot(tapped[0] - center[0], tapped[1] - center[1]) < 1e-6) return;
+    #onMoveEnd(state) {
       // Zoomed in far enough: "zoom in" no longer applies.
-      if (rounded >= this.minZoomToChoose && this.#refused === 'zoom') this.#clearRefusal();
-      this.#tellWhere(undefined, zoomChanged);
+      if (this.#narration.stopped(state) && this.#refusal.kind === 'zoom') this.#refusal.clear();
     }
 
-    /** Speak (ambient) the zoom level, when asked or changed, and what is under the crosshair. */
-    #tellWhere(wait, withZoom = true) {
-      if (!this.#mapView || !this.#mapOk) return;
-      const { center, zoom } = this.#mapView.state();
-      const rounded = Math.round(zoom);
-      const canLook = rounded >= this.minZoomToChoose;
-      const zoomText = withZoom ? `${this.#t.zoomLevel(rounded)}${canLook ? '' : ` ${this.#zoomRefusal(rounded)}`}` : '';
-      this.#whereabouts.moved({ center, zoomText, canLook }, wait);
+    /** Say where the crosshair is now (keyboard focus on the map: at once). */
+    #tellWhere(wait) {
+      if (this.#mapView && this.#mapOk) this.#narration.tell(this.#mapView.state(), wait);
     }
 
     // --- choosing --------------------------------------------------------------------------
@@ -270,7 +231,7 @@ export function definePicker(stylesheets, createMapView) {
         this.#drawing.add(lonLat);
         return;
       }
-      this.#tapped = lonLat;
+      this.#narration.tapped(lonLat);
       // Another key, click or gesture on the way takes over; only a crosshair that arrived chooses.
       if (await this.#mapView.centreOn(lonLat)) this.#choose();
     }
@@ -281,20 +242,14 @@ export function definePicker(stylesheets, createMapView) {
       const { center, zoom } = this.#mapView.state();
       const point = lonLat || center;
       if (!lonLat && refusal({ zoom, minZoom: this.minZoomToChoose }) === 'zoom') {
-        this.#refuse(this.#zoomRefusal(), 'zoom');
+        this.#refusal.show(this.#zoomRefusal(), 'zoom');
         return;
       }
       this.#busy?.abort();
       const busy = new AbortController();
       this.#busy = busy;
       this.#announcer.announce(this.#t.looking, USER);
-      let reverse = null;
-      try {
-        reverse = await this.#lookup.reverse(point[0], point[1], { signal: busy.signal });
-      } catch (error) {
-        if (error.name === 'AbortError') return;
-        this.#failed('lookup', error);
-      }
+      const reverse = await this.#reverse(point, busy.signal);
       if (busy.signal.aborted) return;
       this.#accept(valueFromReverse(point, reverse, { zoom, source, t: this.#t }), reverse !== null);
     }
@@ -306,15 +261,10 @@ export function definePicker(stylesheets, createMapView) {
       if (this.#drawing && this.#mapOk) {
         // A point is not a line or an area: the result shows where to draw, it is not the value.
         const place = feature.properties?.label || this.#refs.input.value;
-        this.#refuse(this.#t.searchToDraw(this.#mode, place), 'search');
+        this.#refusal.show(this.#t.searchToDraw(this.#mode, place), 'search');
         return;
       }
-      let reverse = null;
-      try {
-        reverse = await this.#lookup.reverse(lon, lat);
-      } catch (error) {
-        this.#failed('lookup', error);
-      }
+      const reverse = await this.#reverse([lon, lat]);
       this.#accept(valueFromSearch(feature, reverse, { zoom, t: this.#t }), true);
     }
 
@@ -323,13 +273,19 @@ export function definePicker(stylesheets, createMapView) {
       if (!shape) return;
       const { zoom } = this.#mapView.state();
       this.#announcer.announce(this.#t.looking, USER);
-      let reverse = null;
-      try {
-        reverse = await this.#lookup.reverse(shape.centre[0], shape.centre[1]);
-      } catch (error) {
-        this.#failed('lookup', error);
-      }
+      const reverse = await this.#reverse(shape.centre);
       this.#accept(valueFromShape(shape, reverse, { zoom, mode: this.#mode, t: this.#t }), reverse !== null);
+    }
+
+    /** The address, property and municipality at `point`; null when the lookup failed (said
+     * as an error event) or was aborted by a newer choice. */
+    async #reverse(point, signal = undefined) {
+      try {
+        return await this.#lookup.reverse(point[0], point[1], { signal });
+      } catch (error) {
+        if (error.name !== 'AbortError') this.#failed('lookup', error);
+        return null;
+      }
     }
 
     #accept(value, looked) {
@@ -341,7 +297,7 @@ export function definePicker(stylesheets, createMapView) {
         looked,
       });
       if (reason === 'outside') {
-        this.#refuse(outsideRefusal(value, this.getAttribute('allowed-area-name'), this.#t), 'outside');
+        this.#refusal.show(outsideRefusal(value, this.getAttribute('allowed-area-name'), this.#t), 'outside');
         return;
       }
       if (!looked) this.#announcer.announce(this.#t.lookupFailed, USER);
@@ -353,18 +309,6 @@ export function definePicker(stylesheets, createMapView) {
       return this.#t.refuseZoom(Math.ceil(this.minZoomToChoose), now);
     }
 
-    /** Say and show why the choice was refused and what to do; `kind` for clearing it later. */
-    #refuse(text, kind = 'other') {
-      this.#refused = kind;
-      this.#announcer.announce(text, USER);
-      showRefusal(this.#refs, text);
-    }
-
-    #clearRefusal() {
-      this.#refused = null;
-      hideRefusal(this.#refs);
-    }
-
     #setValue(value, { announce }) {
       const changed = JSON.stringify(value) !== JSON.stringify(this.#value);
       this.#value = value;
@@ -374,7 +318,7 @@ export function definePicker(stylesheets, createMapView) {
       this.#updateValidity();
       if (value) {
         hideError(this.#refs);
-        this.#clearRefusal();
+        this.#refusal?.clear();
       }
       if (announce && value) {
         // The place only: the zoom level is news when it changes, not part of the choice.
@@ -393,7 +337,7 @@ export function definePicker(stylesheets, createMapView) {
         },
         onFailure: (text, error) => {
           // Beside the buttons, where focus is (not a field error: nothing is invalid).
-          this.#refuse(text, 'locate');
+          this.#refusal.show(text, 'locate');
           emit(this, ERROR, { kind: 'geolocation', message: error.message });
         },
       });
@@ -402,17 +346,12 @@ export function definePicker(stylesheets, createMapView) {
     // --- validity, errors, state ------------------------------------------------------------
 
     #updateValidity() {
-      if (!this.#refs.input) return;
-      const fallbackActive = !this.#refs.fallback.hidden;
-      // Said on the combobox itself ("required"), not only through the form's validation.
-      if (this.required) this.#refs.input.setAttribute('aria-required', 'true');
-      else this.#refs.input.removeAttribute('aria-required');
-      if (this.required && !this.#value && !fallbackActive) {
-        const message = this.#drawing ? this.#t.requiredShape(this.#mode) : this.#t.required;
-        this.#internals.setValidity({ valueMissing: true }, message, this.#refs.input);
-      } else {
-        this.#internals.setValidity({});
-      }
+      if (!this.#refs.input) return; // not rendered yet (an attribute set before connecting)
+      updateValidity(this.#internals, this.#refs, {
+        required: this.required,
+        hasValue: Boolean(this.#value),
+        message: this.#drawing ? this.#t.requiredShape(this.#mode) : this.#t.required,
+      });
     }
 
     #failed(kind, error) {
@@ -453,10 +392,7 @@ export function definePicker(stylesheets, createMapView) {
           this.#refs.input.focus();
         },
       };
-      this.shadowRoot.addEventListener('click', (event) => {
-        const button = event.target.closest?.('[data-action]');
-        if (button && actions[button.dataset.action]) actions[button.dataset.action]();
-      });
+      onAction(this.shadowRoot, actions);
     }
   }
   return WebmapPicker;

@@ -34,3 +34,14 @@ export function createToolbar(group) {
   });
   stopAt(buttons()[0]);
 }
+
+/**
+ * Run `actions[name]` when a button with `data-action="name"` inside `root` is clicked (one
+ * listener for every button of the picker, toolbar or not).
+ */
+export function onAction(root, actions) {
+  root.addEventListener('click', (event) => {
+    const button = event.target.closest?.('[data-action]');
+    if (button && actions[button.dataset.action]) actions[button.dataset.action]();
+  });
+}

@@ -59,6 +59,25 @@ export function revealNearFocus(message) {
   });
 }
 
+/**
+ * The refusal beside the map as one object: shown and spoken (`say`), and which kind it is, so
+ * the next success, or a zoom that makes "zoom in" moot, can clear it.
+ */
+export function createRefusal(refs, say) {
+  return {
+    kind: null,
+    show(text, kind = 'other') {
+      this.kind = kind;
+      say(text);
+      showRefusal(refs, text);
+    },
+    clear() {
+      this.kind = null;
+      hideRefusal(refs);
+    },
+  };
+}
+
 export function hideRefusal(refs) {
   if (!refs.refusal) return;
   refs.refusal.replaceChildren();

@@ -1,0 +1,44 @@
+/**
+ * Opening the picker's map: where it starts (the element's attributes), which of the picker's
+ * parts each map gesture and key reaches (drawing, help, the touch hint), the chosen-place
+ * marker, and the map's readiness marked on its container. The view is returned at once so the
+ * keyboard works while the first tiles load; `ready` settles when they are drawn (or rejects
+ * when the map cannot start, which element.js turns into the text fallback).
+ */
+import { initialView, overlayUrls } from './attributes.js';
+import { createMarker } from './marker.js';
+
+/**
+ * @param {Function} createMapView map-view.js's factory (or the embed's)
+ * @param {HTMLElement} element the <webmap-picker>
+ * @param {{container: HTMLElement, base: URL, drawing: object|null, help: object, hint: object,
+ *   onOverlayError: Function, onMoveEnd: Function, onChoose: Function, onPoint: Function}} parts
+ */
+export function openMap(createMapView, element, parts) {
+  const { container, base, drawing, help, hint } = parts;
+  const view = createMapView(container, {
+    styleUrl: new URL('styles/basemap.json', base).href,
+    overlays: overlayUrls(element, base),
+    onOverlayError: parts.onOverlayError,
+    ...initialView(element),
+    onMoveEnd: parts.onMoveEnd,
+    onChoose: () => (drawing ? drawing.add() : parts.onChoose()),
+    onPoint: parts.onPoint,
+    onDelete: drawing ? () => drawing.removeLast() : undefined,
+    onUndo: drawing ? () => drawing.undo() : undefined,
+    onKey: drawing ? (event) => drawing.key(event) : undefined,
+    onHelp: () => help.toggle(),
+    onEscape: () => help.toggle(false),
+    onGestureHint: (kind) => hint.gesture(kind),
+    // The first two-finger pan while the touch hint shows: the person has got it.
+    onTwoFingerPan: () => hint.showing && hint.dismiss(),
+  });
+  const marker = createMarker(view.map);
+  drawing?.attach(view);
+  const ready = view.ready.then(() => {
+    container.dataset.state = 'ready';
+    // When the first tiles were drawn, in ms since navigation (bench/widget.py reads it).
+    container.dataset.readyMs = String(Math.round(performance.now()));
+  });
+  return { view, marker, ready };
+}
