@@ -309,7 +309,13 @@ def vector_info(path: str, fmt: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def vector_read(path: str, fmt: str, **kwargs: Any) -> Any:
-    """``pyogrio.raw.read`` of a path whose driver :func:`vector_info` has checked."""
+    """``pyogrio.raw.read`` of a path whose driver :func:`vector_info` has checked.
+
+    The restriction is not an argument here because pyogrio has none to pass: pyogrio's GDAL
+    holds only the upload drivers (:func:`_harden_vector_gdal` unloads the rest, VRT and every
+    network driver among them, and checks it did), and :func:`vector_info`, which every caller
+    runs first, refuses a file another of those drivers claimed.
+    """
     import pyogrio.raw
 
     _harden_vector_gdal()
@@ -318,7 +324,7 @@ def vector_read(path: str, fmt: str, **kwargs: Any) -> Any:
 
 
 def vector_layers(path: str, fmt: str) -> Any:
-    """``pyogrio.list_layers`` of a path from :func:`checked_vector`."""
+    """``pyogrio.list_layers`` of a path from :func:`checked_vector` (the same drivers only)."""
     import pyogrio
 
     _harden_vector_gdal()
