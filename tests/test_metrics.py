@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import concurrent.futures
-import http.client
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ from staff.tokens import create_token
 from tests.app_helpers import app_with
 from tests.throwaway_redis import redis_for_tests
 from tests.tile_helpers import tile_of
+from webmap.cli.production import UnixHTTPConnection
 from webmap.http.metrics import zoom_band
 
 STOCKHOLM_Z15 = tile_of(18.0705, 59.3382, 15)
@@ -215,25 +214,9 @@ def test_zoom_bands() -> None:
 # --- several gunicorn workers ----------------------------------------------------------------
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: Path) -> None:
-        super().__init__("localhost", timeout=30)
-        self._path = str(path)
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(self.timeout)
-            sock.connect(self._path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
-
-
 def _get(sock: Path, path: str) -> tuple[int, bytes]:
     # As the shipped nginx sends it: the client's address in X-Forwarded-For (WEBMAP_PROXY_HOPS=1).
-    conn = _UnixConnection(sock)
+    conn = UnixHTTPConnection(str(sock), timeout=30)
     try:
         conn.request("GET", path, headers={"Host": "localhost", "X-Forwarded-For": "127.0.0.1"})
         response = conn.getresponse()

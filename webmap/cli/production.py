@@ -179,7 +179,7 @@ class ProductionServer:
 
     def _app_answers(self) -> bool:
         try:
-            conn = _UnixHTTPConnection(str(self.socket_path), timeout=5)
+            conn = UnixHTTPConnection(str(self.socket_path), timeout=5)
             try:
                 conn.request("GET", "/openapi.json", headers={"Host": "localhost"})
                 conn.getresponse().read()
@@ -340,8 +340,9 @@ def _tail(path: str, lines: int = 20) -> str:
         return "(no error log)"
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP over a unix socket (gunicorn's), for the readiness check."""
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket (gunicorn's), for the readiness check (and tests that talk to
+    gunicorn behind nginx's back)."""
 
     def __init__(self, path: str, timeout: float) -> None:
         super().__init__("localhost", timeout=timeout)
