@@ -37,6 +37,7 @@ HTML_ENDPOINTS = {
     "auth.login_page",
     "widget.demo_form",
     "widget.demo_building_permit",
+    "eplatform.eplatform_form",
     "widget.embed_page",
     "admin.index",
     "admin.upload_form",

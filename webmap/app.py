@@ -37,7 +37,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from webmap.http import auth, cors, problems, security_headers
     from webmap.http import metrics as request_metrics
     from webmap.http.json_input import JSONProvider
-    from webmap.pages import login, viewer, widget
+    from webmap.pages import eplatform, login, viewer, widget
 
     settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
     app = Flask(__name__)
@@ -65,6 +65,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         rasters,
         viewer,
         widget,
+        eplatform,
         login,
         resolve,
         lookup,

@@ -5,7 +5,10 @@
  * Attributes: name, required, disabled, label (the question, its accessible name), lang (sv|en),
  * server, center ("lon,lat"), zoom, layers (catalog layers drawn over the basemap, comma-separated),
  * min-zoom-to-choose, allowed-area (municipality code), allowed-area-name (its name, for the
- * refusal's words), mode (point | line | polygon), search-placeholder (the search field's examples).
+ * refusal's words), mode (point | line | polygon), search-placeholder (the search field's examples),
+ * fields (how the value is posted: JSON under `name` by default, or `open-eplatform`: Open
+ * ePlatform's map query fields with `name` as the query's prefix, see eplatform-fields.js) and
+ * eplatform-base-layer (what those fields say in `_baseLayer`).
  */
 import { OSTERMALM } from '../shared/geo.js';
 

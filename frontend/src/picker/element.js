@@ -18,6 +18,7 @@ import { minZoomToChoose, modeOf } from './attributes.js';
 import { CHANGE, ERROR, READY, emit } from './events.js';
 import { strings } from './i18n/index.js';
 import { createDrawing } from './drawing.js';
+import { createFormWriter, fieldsRefusal } from './eplatform-fields.js';
 import { formFieldBase, internalsOf } from './form-field.js';
 import { locate } from './geolocate.js';
 import { createHint } from './gesture-hint.js';
@@ -39,7 +40,6 @@ import {
 } from './view-state.js';
 import { createWhereabouts } from './whereabouts.js';
 import {
-  formValue,
   outsideRefusal,
   parseFormValue,
   refusal,
@@ -72,10 +72,13 @@ export function definePicker(stylesheets, createMapView) {
     #drawing = null;
     #narration = null;
     #refusal = null;
+    #writer;
 
     constructor() {
       super();
       this.#internals = internalsOf(this);
+      // JSON under `name`, or Open ePlatform's fields (`fields="open-eplatform"`).
+      this.#writer = createFormWriter(this, this.#internals, () => this.#mapView?.map);
       // delegatesFocus: focus() and reportValidity() land on the search field inside.
       const shadow = this.attachShadow({ mode: 'open', delegatesFocus: true });
       shadow.adoptedStyleSheets = stylesheets;
@@ -300,6 +303,11 @@ export function definePicker(stylesheets, createMapView) {
         this.#refusal.show(outsideRefusal(value, this.getAttribute('allowed-area-name'), this.#t), 'outside');
         return;
       }
+      const missing = fieldsRefusal(this, value, looked, this.#t);
+      if (missing) {
+        this.#refusal.show(missing, 'property');
+        return;
+      }
       if (!looked) this.#announcer.announce(this.#t.lookupFailed, USER);
       this.#setValue(value, { announce: looked });
     }
@@ -312,7 +320,7 @@ export function definePicker(stylesheets, createMapView) {
     #setValue(value, { announce }) {
       const changed = JSON.stringify(value) !== JSON.stringify(this.#value);
       this.#value = value;
-      this.#internals.setFormValue(formValue(value), formValue(value));
+      this.#writer.write(value);
       renderChosen(this.#refs, this.#value, this.#t);
       this.#marker?.show(value && value.geometry.type === 'Point' ? value.geometry.coordinates : null);
       this.#updateValidity();

@@ -59,6 +59,9 @@ export default {
   refuseOutside: (place, allowed) =>
     `The place is outside the municipality.${place ? ` It is in ${place} municipality.` : ''} ${chooseIn(allowed)}`,
   refuseNoLand: (allowed) => `The place is not in any Swedish municipality. ${chooseIn(allowed)}`,
+  // fields="open-eplatform": the form asks for a property (Open ePlatform's property map query).
+  refuseNoProperty: 'There is no property here. Choose a place on a property, or search for its designation.',
+  refuseNoPropertyLookup: 'The property could not be looked up. Try again, or search for its designation.',
   shapeMissing: (mode, missing) =>
     mode === 'polygon'
       ? `An area needs at least 3 corners. Add ${missing === 1 ? 'one more corner' : `${missing} more corners`}.`

@@ -69,6 +69,9 @@ export default {
   refuseOutside: (place, allowed) =>
     `Platsen ligger utanför kommunen.${place ? ` Den ligger i ${municipality(place)}.` : ''} ${chooseIn(allowed)}`,
   refuseNoLand: (allowed) => `Platsen ligger inte i någon svensk kommun. ${chooseIn(allowed)}`,
+  // fields="open-eplatform": the form asks for a property (Open ePlatform's property map query).
+  refuseNoProperty: 'Här finns ingen fastighet. Välj en plats på en fastighet, eller sök på fastighetsbeteckningen.',
+  refuseNoPropertyLookup: 'Fastigheten kunde inte hämtas. Försök igen, eller sök på fastighetsbeteckningen.',
   shapeMissing: (mode, missing) =>
     mode === 'polygon'
       ? `Ett område behöver minst 3 hörn. Lägg till ${missing === 1 ? 'ett hörn till' : `${missing} hörn till`}.`
