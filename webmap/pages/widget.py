@@ -81,6 +81,15 @@ class DemoForm(BaseModel):
     location_text: str | None = None
 
 
+class DemoPage(PageLanguage):
+    """The query of the demo pages."""
+
+    projection: Literal["EPSG:3857", "EPSG:3006"] = Field(
+        "EPSG:3857",
+        description="The picker's map CRS: Web Mercator, or SWEREF 99 TM (projection attribute)",
+    )
+
+
 def _lang() -> str:
     return parse_query(PageLanguage).lang
 
@@ -183,9 +192,17 @@ def _tile_preloads(zoom: int) -> list[str]:
 
 def _demo(template: str, zoom: int) -> Response:
     center = f"{DEMO_CENTER[0]},{DEMO_CENTER[1]}"
+    params = parse_query(DemoPage)
+    sweref = params.projection == "EPSG:3006"
     return _page(
         render_template(
-            template, lang=_lang(), center=center, zoom=zoom, tile_preloads=_tile_preloads(zoom)
+            template,
+            lang=params.lang,
+            center=center,
+            zoom=zoom,
+            projection=params.projection if sweref else None,
+            # The hints are Web Mercator tiles: no use to a map in SWEREF 99 TM.
+            tile_preloads=[] if sweref else _tile_preloads(zoom),
         )
     )
 
@@ -196,7 +213,7 @@ def _demo(template: str, zoom: int) -> Response:
     "The demo e-service form (Felanmälan – gata och park)",
     tags=("widget",),
     security=ANYONE,
-    query=PageLanguage,
+    query=DemoPage,
     responses={200: HTML_PAGE, **problems(400)},
 )
 def demo_form() -> Response:
@@ -210,7 +227,7 @@ def demo_form() -> Response:
     "The demo building-permit question (draw an area)",
     tags=("widget",),
     security=ANYONE,
-    query=PageLanguage,
+    query=DemoPage,
     responses={200: HTML_PAGE, **problems(400)},
 )
 def demo_building_permit() -> Response:

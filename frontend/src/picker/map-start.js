@@ -6,6 +6,7 @@
  * when the map cannot start, which element.js turns into the text fallback).
  */
 import { initialView, overlayUrls } from './attributes.js';
+import { mapProjection } from './map-projection.js';
 import { createMarker } from './marker.js';
 
 /**
@@ -21,6 +22,8 @@ export function openMap(createMapView, element, parts) {
     overlays: overlayUrls(element, base),
     onOverlayError: parts.onOverlayError,
     ...initialView(element),
+    // projection="EPSG:3006": the same map in SWEREF 99 TM (map-projection.js).
+    projection: mapProjection(element.getAttribute('projection'), initialView(element).center[1]),
     onMoveEnd: parts.onMoveEnd,
     onChoose: () => (drawing ? drawing.add() : parts.onChoose()),
     onPoint: parts.onPoint,

@@ -20,7 +20,7 @@ import DoubleClickZoom from 'ol/interaction/DoubleClickZoom.js';
 import DragPan from 'ol/interaction/DragPan.js';
 import MouseWheelZoom from 'ol/interaction/MouseWheelZoom.js';
 import PinchZoom from 'ol/interaction/PinchZoom.js';
-import { fromLonLat, toLonLat } from 'ol/proj.js';
+import { fromLonLat as lonLatTo, toLonLat as xyTo } from 'ol/proj.js';
 import { basemapLayer, overlayLayer } from '../shared/mini-style.js';
 import { prefersReducedMotion } from '../shared/geo.js';
 
@@ -49,10 +49,17 @@ const DIRECTIONS = {
  *   onOverlayError?: (url: string, error: Error) => void,
  *   onGestureHint?: (kind: 'wheel' | 'touch') => void,
  *   onTwoFingerPan?: () => void,
- *   onPoint?: (lonLat: [number, number]) => void}} options `onPoint`: a single click or tap
+ *   onPoint?: (lonLat: [number, number]) => void, projection?: object | null}} options `onPoint`:
+ *   a single click or tap; `projection`: another CRS than Web Mercator (map-projection.js)
  */
 export function createMapView(element, options) {
+  // Every place in and out is longitude, latitude; the view's own CRS stays inside.
+  const crs = options.projection?.projection ?? 'EPSG:3857';
+  const fromLonLat = (lonLat) => lonLatTo(lonLat, crs);
+  const toLonLat = (xy) => xyTo(xy, crs);
   const view = new View({
+    projection: crs,
+    ...(options.projection ? { resolutions: options.projection.resolutions } : {}),
     center: fromLonLat(options.center),
     zoom: options.zoom,
     maxZoom: options.maxZoom ?? 20,
@@ -184,7 +191,7 @@ export function createMapView(element, options) {
 
   // Overlays (the `layers` attribute) are extras: one that fails is left out, the map goes on.
   for (const url of options.overlays || []) {
-    overlayLayer(url)
+    overlayLayer(url, { grid: options.projection?.tiles })
       .then((layer) => map.addLayer(layer))
       .catch((error) => options.onOverlayError?.(url, error));
   }
@@ -193,7 +200,7 @@ export function createMapView(element, options) {
   // Ready when the first view is drawn; failed (rejected) when the style or TileJSON could not
   // be had, or when not one of the first tiles loaded (the tile server is unreachable): a map of
   // empty squares is no map, and the picker then offers its text field at once.
-  const ready = basemapLayer(options.styleUrl, { tilejsonHint }).then(
+  const ready = basemapLayer(options.styleUrl, { tilejsonHint, grid: options.projection?.tiles }).then(
     (layer) =>
       new Promise((resolve, reject) => {
         const tiles = { loaded: 0, failed: 0 };

@@ -32,7 +32,7 @@ export function createMarker(map) {
     /** Show the marker at `lonLat` (EPSG:4326), or remove it with null. */
     show(lonLat) {
       source.clear();
-      if (lonLat) source.addFeature(new Feature(new Point(fromLonLat(lonLat))));
+      if (lonLat) source.addFeature(new Feature(new Point(fromLonLat(lonLat, map.getView().getProjection()))));
     },
   };
 }

@@ -44,7 +44,7 @@ export function createSketchLayer(map, sketch, selected = () => null) {
 
   function redraw() {
     source.clear();
-    const points = sketch.vertices.map((v) => fromLonLat(v));
+    const points = sketch.vertices.map((v) => fromLonLat(v, view.getProjection()));
     if (!points.length) return;
     if (sketch.mode === 'polygon' && points.length >= 3) {
       const shape = new Feature(new Polygon([[...points, points[0]]]));

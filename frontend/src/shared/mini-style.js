@@ -151,12 +151,20 @@ export function styleFunction(style, labels = { ready: true }) {
   };
 }
 
+/** A vector tile source's options for tiles in another grid and CRS (the grid's own URL, same
+ * data version), or none: Web Mercator's XYZ tiles of the TileJSON. */
+function gridOptions(grid, xyzTemplate) {
+  if (!grid) return {};
+  return { url: grid.url(xyzTemplate), tileGrid: grid.tileGrid, projection: grid.projection, extent: undefined };
+}
+
 /**
  * The basemap as one OpenLayers layer: fetches the style and its TileJSON (same origin as the
  * style), and draws the tiles with `styleFunction`.
  * @param {string} styleUrl absolute URL of the style
- * @param {{fetch?: typeof fetch, tilejsonHint?: string}} [options] `tilejsonHint`: the TileJSON
- *   URL the style probably names, fetched in parallel with the style
+ * @param {{fetch?: typeof fetch, tilejsonHint?: string, grid?: object}} [options] `tilejsonHint`:
+ *   the TileJSON URL the style probably names, fetched in parallel with the style; `grid`: tiles
+ *   in another CRS (picker/map-projection.js), else Web Mercator's XYZ tiles
  * @returns {Promise<VectorTileLayer>}
  */
 export async function basemapLayer(styleUrl, options = {}) {
@@ -204,6 +212,7 @@ export async function basemapLayer(styleUrl, options = {}) {
       extent: bounds
         ? [...fromLonLat([bounds[0], bounds[1]]), ...fromLonLat([bounds[2], bounds[3]])]
         : undefined,
+      ...gridOptions(options.grid, template.href),
     }),
     style: styleFunction(style, labels),
   });
@@ -261,7 +270,7 @@ function overlayStyle(feature) {
 /**
  * A catalog layer of this server (its TileJSON at `tilejsonUrl`) drawn over the basemap.
  * @param {string} tilejsonUrl absolute URL, same origin as the style
- * @param {{fetch?: typeof fetch}} [options]
+ * @param {{fetch?: typeof fetch, grid?: object}} [options] `grid`: as for basemapLayer
  */
 export async function overlayLayer(tilejsonUrl, options = {}) {
   const doFetch = options.fetch || ((...args) => fetch(...args));
@@ -278,6 +287,7 @@ export async function overlayLayer(tilejsonUrl, options = {}) {
       format: new MVT(),
       tileGrid: createXYZ({ tileSize: 512, maxZoom: Math.min(tilejson.maxzoom ?? 22, 16) }),
       attributions: tilejson.attribution,
+      ...gridOptions(options.grid, template.href),
     }),
     style: overlayStyle,
   });
