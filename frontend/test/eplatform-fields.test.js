@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import sv from '../src/picker/i18n/sv.js';
 import { eplatformEntries, fieldsRefusal, swerefOf } from '../src/picker/eplatform-fields.js';
-import { toSweref99tm } from '../src/picker/sweref99tm.js';
+import { toSweref99tm } from '../src/shared/sweref99tm.js';
 import { valueFromReverse } from '../src/picker/value.js';
 
 const REVERSE = {

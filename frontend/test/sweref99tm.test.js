@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromSweref99tm, toSweref99tm } from '../src/picker/sweref99tm.js';
+import { fromSweref99tm, toSweref99tm } from '../src/shared/sweref99tm.js';
 
 // Reference pairs from PROJ (pyproj 3, EPSG:4326 → EPSG:3006, always_xy), across Sweden and to
 // the edges of the zone (Strömstad's west, Haparanda's east).

@@ -11,6 +11,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Traffic
 from tests.browser.picker_helpers import open_demo, run_axe, tab_to
+from tests.browser.test_viewer import CANVAS_COLOURS
+from tiles import style
 
 pytestmark = pytest.mark.browser
 
@@ -82,3 +84,23 @@ def test_sweref_picker_has_no_axe_violations(browser: Browser, live_server: str)
         assert run_axe(page) == []
     finally:
         ctx.close()
+
+
+def test_viewer_in_sweref_draws_the_sweref_tiles(
+    page: Page, live_server: str, traffic: Traffic
+) -> None:
+    page.goto(f"{live_server}/?projection=EPSG:3006")
+    expect(page.locator("#map")).to_have_attribute("data-state", "ready", timeout=20_000)
+    ogc = traffic.matching("/ogc/collections/basemap/tiles/SWEREF99TM/")
+    assert ogc and all("?v=" in u for u in ogc)
+    assert not traffic.matching("/tiles/basemap/"), "no Web Mercator tiles"
+    assert traffic.failures == [] and traffic.foreign() == []
+    colours = page.evaluate(CANVAS_COLOURS)
+    # Östermalm drawn in the style's own colours, as in Web Mercator.
+    for name in ("BUILTUP", "PARK", "BUILDING"):
+        count = int(colours["counts"].get(getattr(style, name).lower(), 0))
+        assert count / max(1, int(colours["samples"])) > 0.002, f"{name} not drawn"
+    # "Visa hela Sverige" fits the country in the SWEREF 99 TM view too.
+    page.get_by_role("button", name="Visa hela Sverige").click()
+    expect(page.locator("#map")).not_to_have_attribute("data-zoom", "15", timeout=10_000)
+    assert float(page.get_attribute("#map", "data-zoom") or 99) < 8

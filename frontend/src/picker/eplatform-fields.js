@@ -25,7 +25,7 @@
  * form lacks is posted by the picker itself (ElementInternals.setFormValue with FormData).
  */
 import { toLonLat } from 'ol/proj.js';
-import { toSweref99tm } from './sweref99tm.js';
+import { toSweref99tm } from '../shared/sweref99tm.js';
 import { formValue } from './value.js';
 
 /** The field sets the `fields` attribute knows. */

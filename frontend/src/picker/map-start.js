@@ -6,7 +6,7 @@
  * when the map cannot start, which element.js turns into the text fallback).
  */
 import { initialView, overlayUrls } from './attributes.js';
-import { mapProjection } from './map-projection.js';
+import { mapProjection } from '../shared/map-projection.js';
 import { createMarker } from './marker.js';
 
 /**

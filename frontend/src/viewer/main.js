@@ -16,6 +16,8 @@ import ScaleLine from 'ol/control/ScaleLine.js';
 import { defaults as defaultInteractions } from 'ol/interaction/defaults.js';
 import { fromLonLat, transformExtent } from 'ol/proj.js';
 import { loadBasemap } from '../shared/basemap.js';
+import { mapProjection } from '../shared/map-projection.js';
+import { basemapLayer } from '../shared/mini-style.js';
 import { OSTERMALM, SWEDEN_EXTENT, prefersReducedMotion } from '../shared/geo.js';
 import { TEXT_EN, TEXT_SV } from './i18n.js';
 import { addOverlay } from './overlay.js';
@@ -48,14 +50,14 @@ function placeControls(view, announce) {
     button(TEXT.zoomIn, '+', zoomBy(1)),
     button(TEXT.zoomOut, '−', zoomBy(-1)),
     button(TEXT.sweden, TEXT.sweden, () => {
-      view.fit(transformExtent(SWEDEN_EXTENT, 'EPSG:4326', 'EPSG:3857'), {
+      view.fit(transformExtent(SWEDEN_EXTENT, 'EPSG:4326', view.getProjection()), {
         duration: duration(),
         padding: [16, 16, 16, 16],
       });
       announce(TEXT.swedenShown);
     }),
     button(TEXT.ostermalm, TEXT.ostermalm, () => {
-      view.animate({ center: fromLonLat(OSTERMALM.center), zoom: OSTERMALM.zoom, duration: duration() });
+      view.animate({ center: fromLonLat(OSTERMALM.center, view.getProjection()), zoom: OSTERMALM.zoom, duration: duration() });
       announce(TEXT.ostermalmShown);
     }),
   );
@@ -92,7 +94,17 @@ async function start() {
   element.dataset.tileErrors = '0';
   announce(TEXT.loading);
 
-  const view = new View({ center: fromLonLat(OSTERMALM.center), zoom: OSTERMALM.zoom, maxZoom: 20 });
+  // data-projection="EPSG:3006": SWEREF 99 TM from the OGC API – Tiles SWEREF99TM tiles, drawn by
+  // the widget's renderer (mini-style.js), which takes any tile grid (shared/map-projection.js).
+  const sweref = mapProjection(element.dataset.projection, OSTERMALM.center[1]);
+  const projection = sweref ? sweref.projection : 'EPSG:3857';
+  const view = new View({
+    projection,
+    ...(sweref ? { resolutions: sweref.resolutions } : {}),
+    center: fromLonLat(OSTERMALM.center, projection),
+    zoom: OSTERMALM.zoom,
+    maxZoom: 20,
+  });
   const map = new Map({
     target: element,
     view,
@@ -107,9 +119,14 @@ async function start() {
     keyboardEventTarget: element,
   });
   try {
-    await loadBasemap(map, element.dataset.styleUrl, {
-      onRemoved: (removed) => console.warn('Ignored parts of the style from another host', removed),
-    });
+    if (sweref) {
+      const styleUrl = new URL(element.dataset.styleUrl, document.baseURI).href;
+      map.addLayer(await basemapLayer(styleUrl, { grid: sweref.tiles }));
+    } else {
+      await loadBasemap(map, element.dataset.styleUrl, {
+        onRemoved: (removed) => console.warn('Ignored parts of the style from another host', removed),
+      });
+    }
   } catch (error) {
     element.dataset.state = 'error';
     announce(TEXT.failed);
