@@ -3,7 +3,9 @@ Tiles SWEREF99TM tiles, with the same value as in Web Mercator mode. Real app, D
 
 from __future__ import annotations
 
+import gzip
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,3 +106,9 @@ def test_viewer_in_sweref_draws_the_sweref_tiles(
     page.get_by_role("button", name="Visa hela Sverige").click()
     expect(page.locator("#map")).not_to_have_attribute("data-zoom", "15", timeout=10_000)
     assert float(page.get_attribute("#map", "data-zoom") or 99) < 8
+
+
+def test_widget_stays_within_its_size_budget(frontend_built: Path) -> None:
+    """The widget, SWEREF 99 TM included, is ≤ 150 KB gzipped (issue 5's aim; bench/widget.py)."""
+    gzipped = len(gzip.compress((frontend_built / "webmap.js").read_bytes(), 9))
+    assert gzipped <= 150 * 1024, f"{gzipped / 1024:.1f} KB"
