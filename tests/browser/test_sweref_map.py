@@ -112,3 +112,39 @@ def test_widget_stays_within_its_size_budget(frontend_built: Path) -> None:
     """The widget, SWEREF 99 TM included, is ≤ 150 KB gzipped (issue 5's aim; bench/widget.py)."""
     gzipped = len(gzip.compress((frontend_built / "webmap.js").read_bytes(), 9))
     assert gzipped <= 150 * 1024, f"{gzipped / 1024:.1f} KB"
+
+
+OVERLAY_HITS = """el => {
+  let hits = 0;
+  for (const canvas of el.shadowRoot.querySelectorAll('#map canvas')) {
+    if (!canvas.width) continue;
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i] === 0 && d[i + 1] === 90 && d[i + 2] === 156) hits += 1;
+    }
+  }
+  return hits;
+}"""
+
+
+def test_overlay_layers_come_from_their_sweref_tiles(
+    page: Page, live_server: str, traffic: Traffic
+) -> None:
+    open_demo(page, live_server, SWEREF)
+    page.evaluate(
+        """() => {
+          const picker = document.createElement('webmap-picker');
+          const attributes = {id: 'extra', name: 'extra', layers: 'water', projection: 'EPSG:3006',
+                              center: '18.085,59.333', zoom: '15'};
+          Object.entries(attributes).forEach(([k, v]) => picker.setAttribute(k, v));
+          document.querySelector('form').append(picker);
+        }"""
+    )
+    picker = page.locator("#extra")
+    expect(picker.locator("#map")).to_have_attribute("data-state", "ready", timeout=20_000)
+    page.wait_for_function(
+        f"el => ({OVERLAY_HITS})(el) > 100", arg=picker.element_handle(), timeout=20_000
+    )
+    assert traffic.matching("/ogc/collections/water/tiles/SWEREF99TM/")
+    assert not traffic.matching("/tiles/water/"), "no Web Mercator tiles of the overlay"
+    assert traffic.failures == []
