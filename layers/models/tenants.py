@@ -46,9 +46,7 @@ class Tenant(Base):
 
 
 def _tenant_key() -> ForeignKey:
-    return ForeignKey(
-        f"{CATALOG_SCHEMA}.tenants.code", ondelete="CASCADE", onupdate="CASCADE"
-    )
+    return ForeignKey(f"{CATALOG_SCHEMA}.tenants.code", ondelete="CASCADE", onupdate="CASCADE")
 
 
 class StaffMembership(Base):
