@@ -160,14 +160,15 @@ def _too_large(error: RequestEntityTooLarge) -> Any:
 
 
 def _detail(name: str, write: bool = False) -> dict[str, Any]:
-    """Layer ``name`` if the caller may read it (404 otherwise, as for anonymous callers) and,
-    with ``write``, change it (403 for another municipality's layer)."""
+    """Layer ``name`` if the caller may read it (404 otherwise, as for anonymous callers) or,
+    with ``write``, change it (403 for another municipality's layer, as in the API)."""
     check_layer_name(name)
     principal = principal_required()
     with get_pool().connection() as conn:
-        authorize_read(conn, principal, name)
         if write:
             authorize_write(conn, principal, name)
+        else:
+            authorize_read(conn, principal, name)
         return layer_detail(conn, name)
 
 
@@ -236,7 +237,8 @@ def upload() -> Any:
 @staff_required(publish=False)
 def version_form(name: str) -> Any:
     """The upload form for a new version of ``name`` (its metadata filled in)."""
-    current = _detail(name, write=True)
+    current = _detail(name)
+    _check_write(name)
     values = {
         "name": name,
         "title": str(current["title"]),
@@ -393,7 +395,9 @@ def rollback_layer(name: str) -> Response:
 @staff_required(publish=False)
 def delete_form(name: str) -> Any:
     """Ask before deleting: the layer and all versions go, and that cannot be undone."""
-    return _page("delete.html", layer=_detail(name, write=True))
+    layer = _detail(name)
+    _check_write(name)
+    return _page("delete.html", layer=layer)
 
 
 @blueprint.post("/layers/<name>/delete")
