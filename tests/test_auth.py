@@ -14,7 +14,9 @@ from webmap.cli import main
 
 
 def _create(runner: FlaskCliRunner, name: str, scope: str = "publish") -> str:
-    result = runner.invoke(main, ["tokens", "create", "--name", name, "--scope", scope, "--instance-admin"])
+    result = runner.invoke(
+        main, ["tokens", "create", "--name", name, "--scope", scope, "--instance-admin"]
+    )
     assert result.exit_code == 0, result.output
     return result.output.strip().splitlines()[-1]
 
