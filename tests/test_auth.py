@@ -45,7 +45,13 @@ def test_token_is_printed_once_stored_hashed_and_revocable(
     assert secret.startswith("wm_") and len(secret) > 40
     ok = client.get("/api/session", headers={"Authorization": f"Bearer {secret}"})
     assert ok.status_code == 200
-    assert ok.get_json() == {"user": "qgis-anna", "via": "token", "scope": "publish"}
+    assert ok.get_json() == {
+        "user": "qgis-anna",
+        "via": "token",
+        "scope": "publish",
+        "instance_admin": True,
+        "municipalities": {},
+    }
 
     with psycopg.connect(sample_database) as conn:
         stored = conn.execute(

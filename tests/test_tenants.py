@@ -23,6 +23,7 @@ from tests.tenant_helpers import (
     points,
     set_up,
 )
+from webmap.api.municipalities import MunicipalityView
 
 ORIGIN_S = "https://e-tjanst.sundsvall.example"
 
@@ -225,6 +226,7 @@ def test_the_public_municipality_description(http: FlaskClient, tenants: Tenants
     e_min, n_min, e_max, n_max = body["bbox_sweref99tm"]
     assert 500_000 < e_min < e_max < 700_000 and 6_850_000 < n_min < n_max < 7_000_000
     assert "embed_origins" not in body
+    MunicipalityView.model_validate(body)  # what the OpenAPI document promises
     assert answer.headers["Cache-Control"].startswith("public")
     listed = http.get("/api/municipalities").get_json()["municipalities"]
     assert {SUNDSVALL, HARNOSAND} <= {m["code"] for m in listed}
@@ -359,6 +361,9 @@ def test_read_only_and_unscoped_credentials(
     http: FlaskClient, tenants: Tenants, sample_database: str
 ) -> None:
     nobody = bearer(sample_database, "api-nobody")  # neither instance-wide nor a municipality
+    who = http.get("/api/session", headers=tenants.sundsvall_reader).get_json()
+    assert who["municipalities"] == {SUNDSVALL: "admin"} and who["instance_admin"] is False
+    assert http.get("/api/session", headers=nobody).get_json()["municipalities"] == {}
     assert http.get(f"/api/layers/{tenants.sundsvall_private}", headers=nobody).status_code == 404
     assert http.get(f"/api/layers/{tenants.sundsvall_public}", headers=nobody).status_code == 200
     made = upload(http, nobody, points(*SUNDSVALL_POINT, "n"), "p.geojson", "api_nobody")

@@ -122,7 +122,7 @@ def test_the_admin_upload_form_asks_for_a_municipality_only_when_there_is_a_choi
 
 
 def test_the_cli_acts_as_a_user_and_refuses_cross_tenant_changes(
-    tenant_app: Flask, tenants: Tenants, tmp_path: object
+    tenant_app: Flask, tenants: Tenants
 ) -> None:
     runner: FlaskCliRunner = tenant_app.test_cli_runner()
     as_h = ["--as-user", tenants.harnosand_user]
