@@ -84,6 +84,9 @@ def test_another_municipalitys_private_layer_does_not_exist_for_reads(
     assert tenants.sundsvall_public in names  # public layers are listed for everyone
     collections = http.get("/ogc/collections", headers=tenants.harnosand).get_json()
     assert name not in {c["id"] for c in collections["collections"]}
+    health = http.get("/healthz", headers=tenants.harnosand).get_json()["layers"]
+    assert name not in health and tenants.harnosand_private in health
+    assert name in http.get("/healthz", headers=tenants.sundsvall).get_json()["layers"]
 
 
 def test_own_private_layers_and_public_layers_are_readable(
