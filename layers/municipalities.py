@@ -133,7 +133,13 @@ def add_municipality(
 
 
 _SELECT = """
-SELECT code, name, display_name, theme_colour, embed_origins, default_layers, basemap,
+SELECT code, name, display_name, theme_colour, embed_origins, basemap,
+       -- Only those still public and this municipality's or instance-wide: a default layer
+       -- made private or given away since is left out rather than named to everyone.
+       ARRAY(SELECT d FROM unnest(default_layers) WITH ORDINALITY u(d, i)
+             JOIN webmap.layers l ON l.name = u.d AND l.public
+                  AND (l.municipality IS NULL OR l.municipality = code)
+             ORDER BY u.i) AS default_layers,
        ARRAY[ST_XMin(w), ST_YMin(w), ST_XMax(w), ST_YMax(w)] AS wgs84,
        ARRAY[ST_XMin(boundary), ST_YMin(boundary), ST_XMax(boundary), ST_YMax(boundary)] AS tm
 FROM webmap.tenants, LATERAL (SELECT ST_Transform(boundary, 4326) AS w) t
@@ -274,11 +280,12 @@ def check_basemap(value: Mapping[str, Any]) -> dict[str, Any]:
     crs = value.get("crs")
     if isinstance(crs, str) and crs.upper().startswith("EPSG:"):
         crs = crs[5:]
-    try:
-        srid = int(crs)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        srid = 0
-    if srid not in BASEMAP_CRS or isinstance(crs, bool):
+    srid = 0
+    if isinstance(crs, int) and not isinstance(crs, bool):
+        srid = crs
+    elif isinstance(crs, str) and crs.isascii() and crs.isdigit():
+        srid = int(crs)
+    if srid not in BASEMAP_CRS:
         raise InvalidInput("The basemap crs is 3857 (Web Mercator) or 3006 (SWEREF 99 TM).")
     attribution = value.get("attribution")
     if not isinstance(attribution, str) or not attribution.strip():

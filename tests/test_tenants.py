@@ -279,6 +279,19 @@ def test_settings_are_changed_by_municipality_and_instance_admins_only(
     assert public["theme_colour"] == "#005a9c"
     assert public["default_layers"] == [tenants.sundsvall_public, "municipalities"]
     assert public["basemap"]["crs"] == 3006
+    # A default layer made private since is left out of the public description.
+    hidden = http.patch(
+        f"/api/layers/{tenants.sundsvall_public}", json={"public": False}, headers=tenants.sundsvall
+    )
+    assert hidden.status_code == 200
+    try:
+        assert http.get(url).get_json()["default_layers"] == ["municipalities"]
+    finally:
+        http.patch(
+            f"/api/layers/{tenants.sundsvall_public}",
+            json={"public": True},
+            headers=tenants.sundsvall,
+        )
     # Private, or another municipality's, layers cannot be a picker's default.
     for layer in (tenants.sundsvall_private, tenants.harnosand_private):
         refused = http.patch(url, json={"default_layers": [layer]}, headers=sadmin)
@@ -295,6 +308,8 @@ def test_settings_are_changed_by_municipality_and_instance_admins_only(
         {"kind": "xyz", "url": "https://10.0.0.1/{z}/{x}/{y}.png", "crs": 3857},
         {"kind": "xyz", "url": "https://u:p@tiles.example.se/{z}/{x}/{y}.png", "crs": 3857},
         {"kind": "xyz", "url": "https://tiles.example.se/{z}/{x}/{y}.png", "crs": 4326},
+        {"kind": "xyz", "url": "https://tiles.example.se/{z}/{x}/{y}.png", "crs": 3857.5},
+        {"kind": "xyz", "url": "https://tiles.example.se/{z}/{x}/{y}.png", "crs": True},
         {"kind": "wmts", "url": "https://tiles.example.se/{z}/{x}/{y}.png", "crs": 3006},
         {"kind": "tms", "url": "https://tiles.example.se/{z}/{x}/{y}.png", "crs": 3857},
         {"kind": "xyz", "url": "https://tiles.example.se/{z}/{x}/{y}.png", "crs": 3857, "x": 1},
