@@ -67,7 +67,9 @@ def test_admin_pages_refuse_another_municipalitys_layers(
         answer = client.get(f"/admin/layers/{private}{page}", headers=HTML)
         assert answer.status_code == 404, page
     public = tenants.sundsvall_public
-    assert client.get(f"/admin/layers/{public}", headers=HTML).status_code == 200
+    page = client.get(f"/admin/layers/{public}", headers=HTML)
+    assert page.status_code == 200
+    assert f"<dd>{SUNDSVALL}</dd>" in page.get_data(as_text=True)
     for name in (private, public):
         posts = {
             "visibility": client.post(
