@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,7 +18,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from layers.schema import alembic_config
 from staff.tokens import verify_token
 from tests.app_helpers import app_with, scratch_database
-from tests.tenant_helpers import HARNOSAND, PASSWORD, SUNDSVALL, Tenants, set_up
+from tests.tenant_helpers import HARNOSAND, PASSWORD, SUNDSVALL, SUNDSVALL_POINT, Tenants, set_up
 from webmap.cli import main
 
 HTML = {"Accept": "text/html"}
@@ -263,3 +264,28 @@ def test_the_upgrade_makes_existing_staff_and_tokens_instance_administrators(
             assert row == (False,)
         command.downgrade(config, "0006_search_heads")
         command.upgrade(config, "head")
+
+
+def test_a_private_layers_tile_archive_is_its_municipalitys(
+    tenant_app: Flask, tenants: Tenants, sample_database: str, tmp_path: Path
+) -> None:
+    name = tenants.sundsvall_private
+    path = tmp_path / f"{name}.pmtiles"
+    lon, lat = SUNDSVALL_POINT
+    box = f"{lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}"
+    done = tenant_app.test_cli_runner().invoke(
+        main, ["tiles", "export", name, "--maxzoom", "10", "--bbox", box, "-o", str(path)]
+    )
+    assert done.exit_code == 0, done.output
+    with app_with(sample_database, tile_archives=f"{name}={path}") as served:
+        client = served.test_client()
+        for headers, status in (
+            (tenants.sundsvall, 200),
+            (tenants.admin, 200),
+            (tenants.harnosand, 404),
+            ({}, 404),
+        ):
+            archive = client.get(f"/tiles/{name}.pmtiles", headers=headers)
+            archive.close()  # send_file's open file
+            assert archive.status_code == status, headers
+            assert client.get(f"/tiles/{name}.json", headers=headers).status_code == status
