@@ -55,6 +55,8 @@ class LayerInfo:
     feature_count: int
     fields: tuple[FieldInfo, ...] = field(default_factory=tuple)
     bounds: tuple[float, float, float, float] | None = None
+    #: The owning municipality's code; None: an instance-wide layer (staff.tenancy).
+    municipality: str | None = None
 
     @property
     def schema(self) -> str:
@@ -65,7 +67,7 @@ class LayerInfo:
 _CATALOG_SQL = """
 SELECT l.name, l.title, l.description, l.kind, l.geometry_type, l.version, l.public,
        l.attribution, l.minzoom, l.maxzoom, v.table_name, v.feature_count, v.fields,
-       ST_XMin(v.bounds) AS xmin, ST_YMin(v.bounds) AS ymin,
+       l.municipality, ST_XMin(v.bounds) AS xmin, ST_YMin(v.bounds) AS ymin,
        ST_XMax(v.bounds) AS xmax, ST_YMax(v.bounds) AS ymax
 FROM webmap.layers l
 JOIN webmap.layer_versions v ON v.layer_name = l.name AND v.version = l.version
@@ -92,6 +94,7 @@ def _row_to_layer(row: Mapping[str, Any]) -> LayerInfo:
         feature_count=int(row["feature_count"]),
         fields=tuple(FieldInfo(f["name"], f["type"]) for f in row["fields"]),
         bounds=bounds,
+        municipality=row["municipality"],
     )
 
 

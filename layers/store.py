@@ -95,6 +95,9 @@ class LayerSpec:
     #: keep the value they have when the version goes live (read under the lock, so a change
     #: made meanwhile is not lost). ``None``: all of them (and the layer may be created).
     changed: frozenset[str] | None = None
+    #: The municipality a *new* layer belongs to (None: instance-wide); a new version keeps
+    #: the layer's owner whatever this says (``webmap layers assign`` moves a layer).
+    municipality: str | None = None
 
 
 #: Metadata a new version (or :func:`layers.publishing.update_metadata`) may change.
@@ -257,8 +260,8 @@ def _insert_layer(
         """
         INSERT INTO webmap.layers
             (name, title, description, kind, geometry_type, version, public, attribution,
-             minzoom, maxzoom)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+             minzoom, maxzoom, municipality)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         """,
         [
             spec.name,
@@ -271,6 +274,7 @@ def _insert_layer(
             spec.attribution,
             spec.minzoom,
             spec.maxzoom,
+            spec.municipality,
         ],
     )
 

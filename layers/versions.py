@@ -67,7 +67,7 @@ def begin_version(conn: psycopg.Connection[Any], spec: LayerSpec, kind: str) -> 
 
 _LAYER_SQL = """
 SELECT l.name, l.title, l.description, l.kind, l.geometry_type, l.version, l.public,
-       l.attribution, l.minzoom, l.maxzoom, l.created_at, l.updated_at,
+       l.attribution, l.minzoom, l.maxzoom, l.created_at, l.updated_at, l.municipality,
        v.feature_count, v.fields,
        ARRAY[ST_XMin(v.bounds), ST_YMin(v.bounds), ST_XMax(v.bounds), ST_YMax(v.bounds)]
            AS bounds
@@ -86,10 +86,29 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def list_layers(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
-    """Every layer with its live version's summary (private layers included: staff only)."""
+def list_layers(
+    conn: psycopg.Connection[Any],
+    readable: frozenset[str] | None = None,
+    municipality: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every layer with its live version's summary (private layers included: staff only).
+
+    ``readable``: the municipalities whose private layers the caller reads (None: all; public
+    layers are always listed); ``municipality``: only that municipality's layers ("instance":
+    only instance-wide ones)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if readable is not None:
+        where.append("(l.public OR l.municipality = ANY(%s))")
+        params.append(list(readable))
+    if municipality == "instance":
+        where.append("l.municipality IS NULL")
+    elif municipality is not None:
+        where.append("l.municipality = %s")
+        params.append(municipality)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(_LAYER_SQL + " ORDER BY l.name").fetchall()
+        rows = cur.execute(_LAYER_SQL + clause + " ORDER BY l.name", params).fetchall()
     return [_clean(r) for r in rows]
 
 

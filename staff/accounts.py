@@ -14,7 +14,8 @@ import functools
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -33,11 +34,17 @@ _LEGACY_SCRYPT = (2**14, 8, 1)
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a token's or a user's name, and what it may do."""
+    """Who is calling: a token's or a user's name, and what it may do.
+
+    ``scope`` is the credential's (a read-only token never writes); ``instance_admin`` and
+    ``roles`` (municipality code → ``publisher`` | ``admin``) say where it may act
+    (:mod:`staff.tenancy` holds the rules)."""
 
     name: str
     scope: str
     via: str
+    instance_admin: bool = False
+    roles: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def can_publish(self) -> bool:
@@ -95,8 +102,17 @@ def _password_matches(password: str, stored: str) -> bool:
         return False
 
 
-def set_user(conn: psycopg.Connection[Any], username: str, password: str) -> None:
-    """Create a staff login or change its password (which enables it and ends its sessions)."""
+def set_user(
+    conn: psycopg.Connection[Any],
+    username: str,
+    password: str,
+    *,
+    instance_admin: bool | None = None,
+) -> None:
+    """Create a staff login or change its password (which enables it and ends its sessions).
+
+    ``instance_admin``: make the login an instance administrator (True) or not (False); None
+    keeps what an existing login has (a new one is not)."""
     if not _USERNAME.fullmatch(username):
         raise InvalidInput("A user name is 1–64 characters: a–z, digits, _ . @ -.")
     if len(password) < 12:
@@ -104,11 +120,13 @@ def set_user(conn: psycopg.Connection[Any], username: str, password: str) -> Non
     with conn.transaction():
         conn.execute(
             """
-            INSERT INTO webmap.staff_users (username, password_hash) VALUES (%s, %s)
+            INSERT INTO webmap.staff_users (username, password_hash, instance_admin)
+            VALUES (%(user)s, %(hash)s, coalesce(%(admin)s, false))
             ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,
-                disabled = false
+                disabled = false,
+                instance_admin = coalesce(%(admin)s, webmap.staff_users.instance_admin)
             """,
-            [username, hash_password(password)],
+            {"user": username, "hash": hash_password(password), "admin": instance_admin},
         )
         end_user_sessions(conn, username)
 

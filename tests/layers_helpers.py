@@ -22,7 +22,7 @@ TMS = morecantile.tms.get("WebMercatorQuad")
 def token_headers(database_url: str, scope: str = "publish", name: str = "tests") -> dict[str, str]:
     """``Authorization`` headers of a fresh token with ``scope``."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        _info, secret = create_token(conn, name, scope)
+        _info, secret = create_token(conn, name, scope, instance_admin=True)
     return {"Authorization": f"Bearer {secret}"}
 
 

@@ -53,7 +53,7 @@ def csrf_of(html: str) -> str:
 @pytest.fixture(scope="module")
 def staff_user(sample_database: str) -> str:
     with psycopg.connect(sample_database) as conn:
-        set_user(conn, "gis.admin", PASSWORD)
+        set_user(conn, "gis.admin", PASSWORD, instance_admin=True)
     return "gis.admin"
 
 

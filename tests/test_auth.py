@@ -14,7 +14,9 @@ from webmap.cli import main
 
 
 def _create(runner: FlaskCliRunner, name: str, scope: str = "publish") -> str:
-    result = runner.invoke(main, ["tokens", "create", "--name", name, "--scope", scope])
+    result = runner.invoke(
+        main, ["tokens", "create", "--name", name, "--scope", scope, "--instance-admin"]
+    )
     assert result.exit_code == 0, result.output
     return result.output.strip().splitlines()[-1]
 
@@ -43,7 +45,13 @@ def test_token_is_printed_once_stored_hashed_and_revocable(
     assert secret.startswith("wm_") and len(secret) > 40
     ok = client.get("/api/session", headers={"Authorization": f"Bearer {secret}"})
     assert ok.status_code == 200
-    assert ok.get_json() == {"user": "qgis-anna", "via": "token", "scope": "publish"}
+    assert ok.get_json() == {
+        "user": "qgis-anna",
+        "via": "token",
+        "scope": "publish",
+        "instance_admin": True,
+        "municipalities": {},
+    }
 
     with psycopg.connect(sample_database) as conn:
         stored = conn.execute(
@@ -65,7 +73,7 @@ def test_token_is_printed_once_stored_hashed_and_revocable(
 
 def test_session_login_needs_csrf_for_writes(app: Flask, sample_database: str) -> None:
     with psycopg.connect(sample_database) as conn:
-        set_user(conn, "gis.anna", "correct horse battery")
+        set_user(conn, "gis.anna", "correct horse battery", instance_admin=True)
     client = app.test_client()
     _assert_problem(
         client.post("/login", json={"username": "gis.anna", "password": "wrong password!"}), 401
@@ -96,7 +104,7 @@ def test_session_login_needs_csrf_for_writes(app: Flask, sample_database: str) -
 
 def test_html_login_form_works_without_javascript(app: Flask, sample_database: str) -> None:
     with psycopg.connect(sample_database) as conn:
-        set_user(conn, "gis.bo", "another long password")
+        set_user(conn, "gis.bo", "another long password", instance_admin=True)
     client = app.test_client()
     page = client.get("/login")
     assert page.status_code == 200
@@ -161,7 +169,7 @@ def test_json_nested_too_deep_is_bad_input_for_staff_too(
 
 def test_session_cookie_is_httponly_lax_and_secure_when_configured(sample_database: str) -> None:
     with psycopg.connect(sample_database) as conn:
-        set_user(conn, "gis.cookie", "a long enough password")
+        set_user(conn, "gis.cookie", "a long enough password", instance_admin=True)
     for secure in (False, True):
         app = create_app({"database_url": sample_database, "secure_cookies": secure})
         client = app.test_client()

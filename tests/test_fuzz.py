@@ -180,7 +180,7 @@ def read_token(fuzz_app: Flask, sample_database: str) -> str:
     """A read-only staff token: staff reads run for real, every write is refused with 403, so
     fuzzing cannot change the session database that other tests read."""
     with psycopg.connect(sample_database, autocommit=True) as conn:
-        _info, secret = create_token(conn, "fuzz-read", "read")
+        _info, secret = create_token(conn, "fuzz-read", "read", instance_admin=True)
     return secret
 
 

@@ -29,7 +29,7 @@ WRONG = "a wrong password"
 def user(sample_database: str) -> str:
     name = f"lim.{uuid.uuid4().hex[:12]}"
     with psycopg.connect(sample_database) as conn:
-        set_user(conn, name, PASSWORD)
+        set_user(conn, name, PASSWORD, instance_admin=True)
     return name
 
 
@@ -60,7 +60,7 @@ def test_five_failures_lock_the_user_even_with_the_right_password(
     # Another user from the same address is not locked out (5 of the address's 20 used).
     other = f"lim.{uuid.uuid4().hex[:12]}"
     with psycopg.connect(client.application.config["WEBMAP_SETTINGS"].database_url) as conn:
-        set_user(conn, other, PASSWORD)
+        set_user(conn, other, PASSWORD, instance_admin=True)
     assert attempt(client, other, PASSWORD).status_code == 200
 
 

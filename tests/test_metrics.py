@@ -82,7 +82,9 @@ def test_metrics_need_an_allowed_address_or_a_staff_token(sample_database: str) 
         wrong = client.get("/metrics", headers={"Authorization": "Bearer wm_wrong"})
         assert wrong.status_code == 401
         with psycopg.connect(sample_database, autocommit=True) as conn:
-            _, secret = create_token(conn, f"scraper-{uuid.uuid4().hex[:8]}", scope="read")
+            _, secret = create_token(
+                conn, f"scraper-{uuid.uuid4().hex[:8]}", scope="read", instance_admin=True
+            )
         _scrape(client, headers={"Authorization": f"Bearer {secret}"})
         # An address in the list needs no token.
         assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200

@@ -159,6 +159,8 @@ def _sample_url(rule: Rule) -> str:
             values[argument] = "municipalities"
         elif argument == "feature_id":
             values[argument] = "1"
+        elif argument == "code":
+            values[argument] = "2281"
         elif argument == "fontstack":
             values[argument] = "Noto Sans Regular"
         elif argument == "range":

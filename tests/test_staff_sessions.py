@@ -30,7 +30,7 @@ def user(sample_database: str, request: pytest.FixtureRequest) -> str:
     """A fresh login per test (the name is the test's, so no two tests share sessions)."""
     name = "s." + request.node.name.removeprefix("test_")[:50].replace("_", "-")
     with psycopg.connect(sample_database) as conn:
-        set_user(conn, name, PASSWORD)
+        set_user(conn, name, PASSWORD, instance_admin=True)
     return name
 
 
@@ -119,7 +119,7 @@ def test_a_new_password_ends_every_session(app: Flask, user: str, sample_databas
     login(client, user)
     assert whoami(client) == 200
     with psycopg.connect(sample_database) as conn:
-        set_user(conn, user, "a brand new password")
+        set_user(conn, user, "a brand new password", instance_admin=True)
     assert whoami(client) == 401
     assert client.post("/login", json={"username": user, "password": PASSWORD}).status_code == 401
     login(client, user, "a brand new password")

@@ -118,7 +118,7 @@ def user(sample_database: str) -> str:
     """A fresh login (Redis keeps failure counts for 15 minutes: a new name per run)."""
     name = f"two-nodes.{uuid.uuid4().hex[:10]}"
     with psycopg.connect(sample_database) as conn:
-        set_user(conn, name, PASSWORD)
+        set_user(conn, name, PASSWORD, instance_admin=True)
     return name
 
 

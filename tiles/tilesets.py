@@ -42,6 +42,8 @@ class Tileset:
     sources: tuple[TileSource, ...]
     attribution: str
     public: bool
+    #: The owning municipality of a single layer's tileset (None: instance-wide, the basemap).
+    municipality: str | None = None
 
     @property
     def minzoom(self) -> int:
@@ -110,6 +112,7 @@ def _layer_tileset(layer: LayerInfo) -> Tileset:
         sources=(source,),
         attribution=layer.attribution,
         public=layer.public,
+        municipality=layer.municipality,
     )
 
 

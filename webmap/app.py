@@ -27,6 +27,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         layers,
         lookup,
         metrics,
+        municipalities,
         ogc,
         openapi,
         rasters,
@@ -71,6 +72,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         lookup,
         staticmap,
         layers,
+        municipalities,
         ogc,
         admin,
     ):

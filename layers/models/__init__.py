@@ -27,14 +27,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from layers.models import catalog, lookup
+from layers.models import catalog, lookup, tenants
 from layers.models.base import LOOKUP_SCHEMA, Base
 from layers.schema import CATALOG_SCHEMA
 
 if TYPE_CHECKING:
     from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 
-__all__ = ["Base", "catalog", "include_name", "lookup"]
+__all__ = ["Base", "catalog", "include_name", "lookup", "tenants"]
 
 # -- What alembic compares ----------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ class Layer(Base):
         CheckConstraint(
             "minzoom BETWEEN 0 AND 24 AND maxzoom BETWEEN minzoom AND 24", name="layers_check"
         ),
+        Index("layers_municipality", "municipality"),
         {"schema": CATALOG_SCHEMA},
     )
 
@@ -53,6 +54,10 @@ class Layer(Base):
     maxzoom: Mapped[int] = mapped_column(Integer, server_default=text("22"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    #: The owning municipality (0007_municipalities); NULL: an instance-wide layer.
+    municipality: Mapped[str | None] = mapped_column(
+        Text, ForeignKey(f"{CATALOG_SCHEMA}.tenants.code", onupdate="CASCADE")
+    )
 
 
 class LayerVersion(Base):
@@ -105,6 +110,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    instance_admin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class StaffUser(Base):
@@ -120,6 +126,7 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    instance_admin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class LayerTombstone(Base):

@@ -79,7 +79,7 @@ def parks_geojson(count: int, extra: bool = True) -> bytes:
 @pytest.fixture(scope="module")
 def staff_login(sample_database: str) -> tuple[str, str]:
     with psycopg.connect(sample_database) as conn:
-        set_user(conn, USER, PASSWORD)
+        set_user(conn, USER, PASSWORD, instance_admin=True)
     return USER, PASSWORD
 
 

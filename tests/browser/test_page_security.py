@@ -62,7 +62,7 @@ def evil_layers(
     path = tmp_path_factory.mktemp("csp") / "parker.geojson"
     path.write_bytes(_parks())
     with psycopg.connect(sample_database, autocommit=True) as conn:
-        set_user(conn, USER, PASSWORD)
+        set_user(conn, USER, PASSWORD, instance_admin=True)
         for name, public in ((PRIVATE_LAYER, False), (PUBLIC_LAYER, True)):
             spec = LayerSpec(name=name, title="Parker", attribution=EVIL, public=public)
             publish_vector(conn, spec, path, path.name, IngestOptions())

@@ -45,6 +45,9 @@ class UploadPost(BaseModel):
     )
     name: str | None = None
     title: str | None = None
+    municipality: str | None = Field(
+        None, description="A new layer's municipality (SCB code) or `instance`."
+    )
 
 
 class VisibilityForm(BaseModel):

@@ -76,7 +76,7 @@ class UploadForm:
         return next((e for e in self.errors if e.field == name), None)
 
 
-_FIELDS = ("name", "title", "srid", "description", "attribution", "public", "layer")
+_FIELDS = ("name", "title", "srid", "description", "attribution", "public", "layer", "municipality")
 
 
 def read_form(current: dict[str, Any] | None) -> UploadForm:
@@ -134,8 +134,11 @@ def read_form(current: dict[str, Any] | None) -> UploadForm:
     return form
 
 
-def spec_of(form: UploadForm, current: dict[str, Any] | None) -> LayerSpec:
-    """The layer's description; a new version keeps what the form leaves empty."""
+def spec_of(
+    form: UploadForm, current: dict[str, Any] | None, owner: str | None = None
+) -> LayerSpec:
+    """The layer's description; a new version keeps what the form leaves empty. ``owner``: a
+    new layer's municipality (checked by the view, :mod:`staff.tenancy`)."""
     values = form.values
     base = current or {"title": "", "description": "", "attribution": "", "public": True}
     return LayerSpec(
@@ -146,6 +149,7 @@ def spec_of(form: UploadForm, current: dict[str, Any] | None) -> LayerSpec:
         public=values["public"] == "true" if values["public"] else bool(base["public"]),
         minzoom=int(current["minzoom"]) if current else 0,
         maxzoom=int(current["maxzoom"]) if current else 22,
+        municipality=owner,
     )
 
 
@@ -178,7 +182,7 @@ def changes_of(form: UploadForm) -> LayerChanges:
 
 
 def publish(
-    form: UploadForm, current: dict[str, Any] | None, settings: Settings
+    form: UploadForm, current: dict[str, Any] | None, settings: Settings, owner: str | None = None
 ) -> tuple[int, dict[str, Any]]:
     """Publish the form's upload the way the API does (a new layer, or a new version of
     ``current``); returns (version, report)."""
@@ -188,6 +192,7 @@ def publish(
         geometry_type=form.values["geometry_type"] or None,
     )
     if current is None:
-        return publish_upload(request.files["file"], spec_of(form, None), choices, settings)
+        spec = spec_of(form, None, owner)
+        return publish_upload(request.files["file"], spec, choices, settings)
     name = str(current["name"])
     return replace_upload(request.files["file"], name, changes_of(form), choices, settings)

@@ -31,6 +31,7 @@ from layers.errors import InvalidInput, LayerError, LayerNotFound
 from layers.store import check_layer_name
 from layers.versions import layer_detail, list_layers
 from staff.errors import AuthenticationRequired, PermissionDenied
+from staff.tenancy import authorize_read, authorize_write, owner_for_new_layer
 from webmap.admin.contracts import (
     URLENCODED,
     ConfirmForm,
@@ -50,7 +51,13 @@ from webmap.admin.forms import (
     refusal,
 )
 from webmap.db import get_pool
-from webmap.http.auth import csrf_token, current_principal, staff_required
+from webmap.http.auth import (
+    csrf_token,
+    current_principal,
+    principal_required,
+    readable_municipalities,
+    staff_required,
+)
 from webmap.http.params import whole_number
 from webmap.http.problems import DOMAIN_ERRORS, problem
 from webmap.i18n import LANGS, gettext, pick_lang, size
@@ -152,10 +159,31 @@ def _too_large(error: RequestEntityTooLarge) -> Any:
     return _upload_page(form, None, 413)
 
 
-def _detail(name: str) -> dict[str, Any]:
+def _detail(name: str, write: bool = False) -> dict[str, Any]:
+    """Layer ``name`` if the caller may read it (404 otherwise, as for anonymous callers) or,
+    with ``write``, change it (403 for another municipality's layer, as in the API)."""
+    check_layer_name(name)
+    principal = principal_required()
+    with get_pool().connection() as conn:
+        if write:
+            authorize_write(conn, principal, name)
+        else:
+            authorize_read(conn, principal, name)
+        return layer_detail(conn, name)
+
+
+def _check_write(name: str) -> None:
     check_layer_name(name)
     with get_pool().connection() as conn:
-        return layer_detail(conn, name)
+        authorize_write(conn, principal_required(), name)
+
+
+def _owners() -> list[str]:
+    """The choices of the upload form's municipality field: the caller's municipalities, and
+    ``instance`` first for an instance administrator."""
+    principal = principal_required()
+    codes = sorted(code for code, role in principal.roles.items() if role)
+    return (["instance"] if principal.instance_admin else []) + codes
 
 
 @blueprint.get("/")
@@ -165,7 +193,7 @@ def _detail(name: str) -> dict[str, Any]:
 def index() -> tuple[str, int]:
     """Every layer, public and private, in one table."""
     with get_pool().connection() as conn:
-        layers = list_layers(conn)
+        layers = list_layers(conn, readable_municipalities())
     return _page("index.html", layers=layers, active="list")
 
 
@@ -177,6 +205,7 @@ def _upload_page(form: UploadForm, current: dict[str, Any] | None, status: int =
         form=form,
         current=current,
         max_bytes=settings.max_upload_bytes,
+        owners=_owners() if current is None else [],
         active="upload" if current is None else None,
     )
 
@@ -209,6 +238,7 @@ def upload() -> Any:
 def version_form(name: str) -> Any:
     """The upload form for a new version of ``name`` (its metadata filled in)."""
     current = _detail(name)
+    _check_write(name)
     values = {
         "name": name,
         "title": str(current["title"]),
@@ -229,21 +259,38 @@ def version_form(name: str) -> Any:
 @staff_required()
 def upload_version(name: str) -> Any:
     """Publish a new version of ``name``."""
-    return _handle_upload(_detail(name))
+    return _handle_upload(_detail(name, write=True))
 
 
 def _taken(name: str) -> bool:
-    try:
-        _detail(name)
-    except LayerNotFound:
-        return False
+    # Names are unique in the deployment, whoever owns the layer.
+    with get_pool().connection() as conn:
+        try:
+            layer_detail(conn, name)
+        except LayerNotFound:
+            return False
     return True
+
+
+def _owner(form: UploadForm) -> str | None:
+    """The new layer's municipality from the form (:func:`staff.tenancy.owner_for_new_layer`);
+    a missing choice becomes a field error, a refused one raises 403."""
+    try:
+        return owner_for_new_layer(principal_required(), form.values.get("municipality") or None)
+    except PermissionDenied:
+        raise
+    except InvalidInput:
+        form.errors.append(
+            FieldError("municipality", gettext("Choose the municipality the layer belongs to."))
+        )
+        return None
 
 
 def _handle_upload(current: dict[str, Any] | None) -> Any:
     form = read_form(current)
     name = form.values["name"]
     status = 400
+    owner = _owner(form) if current is None else None
     if not form.errors and current is None and _taken(name):
         form.errors.append(
             FieldError(
@@ -257,7 +304,7 @@ def _handle_upload(current: dict[str, Any] | None) -> Any:
         status = 409
     if not form.errors:
         try:
-            version, report = publish(form, current, services().settings)
+            version, report = publish(form, current, services().settings, owner)
         except (AuthenticationRequired, PermissionDenied):
             raise
         except InvalidInput as exc:
@@ -316,6 +363,7 @@ def visibility(name: str) -> Response:
     wanted = request.form.get("public", "")
     if wanted not in ("true", "false"):
         raise InvalidInput("public must be true or false.")
+    _check_write(name)
     with get_pool().connection() as conn:
         services().publishing.set_visibility(conn, name, wanted == "true")
     services().catalog.invalidate()
@@ -334,6 +382,7 @@ def rollback_layer(name: str) -> Response:
     """Make the chosen stored version live again."""
     check_layer_name(name)
     version = whole_number("version", request.form.get("version", ""), 1, 2**31 - 1)
+    _check_write(name)
     with get_pool().connection() as conn:
         live = services().publishing.rollback(conn, name, version)
     services().catalog.invalidate()
@@ -346,7 +395,9 @@ def rollback_layer(name: str) -> Response:
 @staff_required(publish=False)
 def delete_form(name: str) -> Any:
     """Ask before deleting: the layer and all versions go, and that cannot be undone."""
-    return _page("delete.html", layer=_detail(name))
+    layer = _detail(name)
+    _check_write(name)
+    return _page("delete.html", layer=layer)
 
 
 @blueprint.post("/layers/<name>/delete")
@@ -354,7 +405,7 @@ def delete_form(name: str) -> Any:
 @staff_required()
 def delete(name: str) -> Response:
     """Delete the layer with all its versions (raster files too)."""
-    check_layer_name(name)
+    _check_write(name)
     with get_pool().connection() as conn:
         services().publishing.delete(conn, name)
     services().catalog.invalidate()

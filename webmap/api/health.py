@@ -19,7 +19,7 @@ from layers.schema import current_revision, newest_revision, schema_state
 from tiles.tilesets import BASEMAP, resolve_tileset
 from webmap.db import get_pool
 from webmap.db_routing import reads
-from webmap.http.auth import is_staff
+from webmap.http.auth import may_see
 from webmap.http.contracts import ANYONE, contract, ok, problems
 from webmap.http.problems import problem
 from webmap.services import services
@@ -55,8 +55,11 @@ def healthz() -> Response:
         )
     layers = services().catalog.layers()
     basemap_version = resolve_tileset(BASEMAP, layers).version if layers else None
-    staff = is_staff()
-    visible = {name: layer for name, layer in layers.items() if layer.public or staff}
+    visible = {
+        name: layer
+        for name, layer in layers.items()
+        if may_see(layer.public, layer.municipality)  # private: its municipality's staff only
+    }
     response = jsonify(
         {
             "status": "ok",

@@ -20,9 +20,10 @@ from layers.ingest import LayerExists
 from layers.publishing import LayerChanges
 from layers.store import LayerSpec, check_layer_name
 from layers.versions import layer_detail, list_layers
+from staff.tenancy import authorize_read, authorize_write, owner_for_new_layer
 from tiles.prerender import status as prerender_status
 from webmap.db import get_pool
-from webmap.http.auth import staff_required
+from webmap.http.auth import principal_required, readable_municipalities, staff_required
 from webmap.http.contracts import (
     JSON,
     NO_CONTENT,
@@ -31,6 +32,7 @@ from webmap.http.contracts import (
     contract,
     ok,
     parse_body,
+    parse_query,
     problems,
 )
 from webmap.http.models import LayerName
@@ -45,6 +47,7 @@ _TRUE = {"1", "true", "yes", "on", "ja"}
 _FALSE = {"0", "false", "no", "off", "nej"}
 _TEXT_LIMIT = 2000
 _NAME_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
+_OWNER_PATTERN = r"^([0-9]{4}|instance)$"
 _UPLOAD_PROBLEMS = problems(400, 401, 403, 409, 413, 415, 422, 503, 507)
 
 
@@ -61,6 +64,20 @@ class Upload(BaseModel):
     layer: str | None = Field(None, description="which layer of a GeoPackage or KML")
     encoding: str | None = Field(None, description="DBF encoding, e.g. ISO-8859-1")
     geometry_type: Literal["point", "line", "polygon"] | None = None
+    municipality: str | None = Field(
+        None,
+        pattern=_OWNER_PATTERN,
+        description="A new layer's owning municipality (SCB code), or `instance` for an "
+        "instance-wide one; by default the caller's only municipality (docs/layers.md, "
+        "Municipalities). Ignored for a new version.",
+    )
+
+
+class LayerListQuery(BaseModel):
+    """``?municipality=`` narrows the list to one municipality's layers (``instance``: the
+    instance-wide ones)."""
+
+    municipality: str | None = Field(None, pattern=_OWNER_PATTERN)
 
 
 class NewLayer(Upload):
@@ -134,12 +151,13 @@ def _text(name: str, default: str = "") -> str:
     return value.strip()
 
 
-def _spec(name: str) -> LayerSpec:
+def _spec(name: str, municipality: str | None) -> LayerSpec:
     """A new layer's description from the form."""
     title = _text("title")
     if not title:
         raise InvalidInput("Give the layer a title.")
     return LayerSpec(
+        municipality=municipality,
         name=name,
         title=title,
         description=_text("description"),
@@ -201,11 +219,12 @@ def _choices() -> UploadChoices:
     )
 
 
-def _publish(name: str, new: bool) -> dict[str, Any]:
+def _publish(name: str, new: bool, municipality: str | None = None) -> dict[str, Any]:
     """Spool the upload, publish it (a new layer or a new version), return version and report."""
     choices = _choices()
     if new:
-        version, report = publish_upload(_upload(), _spec(name), choices, _settings())
+        spec = _spec(name, municipality)
+        version, report = publish_upload(_upload(), spec, choices, _settings())
     else:
         version, report = replace_upload(_upload(), name, _changes(), choices, _settings())
     return {"name": name, "version": version, "report": report}
@@ -217,6 +236,17 @@ def _current(name: str) -> dict[str, Any] | None:
             return layer_detail(conn, name)
         except LayerNotFound:
             return None
+
+
+def _writable(name: str) -> None:
+    """404 for no such layer, 403 for another municipality's (:mod:`staff.tenancy`)."""
+    with get_pool().connection() as conn:
+        try:
+            authorize_write(conn, principal_required(), name)
+        except LayerNotFound:
+            raise LayerNotFound(
+                f"There is no layer named {name!r}; POST /api/layers creates it."
+            ) from None
 
 
 def _published(body: dict[str, Any], status: int) -> Response:
@@ -243,9 +273,11 @@ def _published(body: dict[str, Any], status: int) -> Response:
 def create_layer() -> Response:
     """Publish a new layer from an uploaded file (``multipart/form-data``)."""
     name = check_layer_name(request.form.get("name", ""))
+    owner = owner_for_new_layer(principal_required(), request.form.get("municipality"))
     if _current(name) is not None:
+        # Names are unique in the deployment: this says the name is taken, nothing more.
         raise LayerExists(f"A layer named {name!r} exists; PUT /api/layers/{name} for a version.")
-    return _published(_publish(name, new=True), 201)
+    return _published(_publish(name, new=True, municipality=owner), 201)
 
 
 @blueprint.put("/api/layers/<name>")
@@ -262,8 +294,7 @@ def create_layer() -> Response:
 def new_version(name: str) -> Response:
     """Publish a new version of an existing layer; unsent metadata keeps its current value."""
     check_layer_name(name)
-    if _current(name) is None:
-        raise LayerNotFound(f"There is no layer named {name!r}; POST /api/layers creates it.")
+    _writable(name)
     return _published(_publish(name, new=False), 200)
 
 
@@ -273,13 +304,16 @@ def new_version(name: str) -> Response:
     "Every layer, public and private",
     tags=("staff",),
     security=STAFF,
-    responses={200: ok(LayerList), **problems(401, 403, 503)},
+    query=LayerListQuery,
+    responses={200: ok(LayerList), **problems(400, 401, 403, 503)},
 )
 @staff_required(publish=False)
 def get_layers() -> Response:
-    """Every layer, public and private, with its live version."""
+    """Every layer the caller may read (public ones, and the private ones of its
+    municipalities), with its live version and owning municipality."""
+    wanted = parse_query(LayerListQuery).municipality
     with get_pool().connection() as conn:
-        layers = list_layers(conn)
+        layers = list_layers(conn, readable_municipalities(), wanted)
     response = jsonify({"layers": layers})
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -299,6 +333,7 @@ def get_layer(name: str) -> Response:
     """Metadata, bounds, feature count, the live report and all stored versions."""
     check_layer_name(name)
     with get_pool().connection() as conn:
+        authorize_read(conn, principal_required(), name)
         detail = layer_detail(conn, name)
         detail["prerender"] = [job.as_json() for job in prerender_status(conn, name)]
     response = jsonify(detail)
@@ -328,6 +363,7 @@ def update_layer(name: str) -> Response:
     if patch.title is not None and not patch.title.strip():
         raise InvalidInput("The title cannot be empty.")
     with get_pool().connection() as conn:
+        authorize_write(conn, principal_required(), name)
         # Under the layer's lock: waits for an upload of the layer instead of being lost to it.
         changes = patch.model_dump(exclude_unset=True)
         services().publishing.update_metadata(conn, name, LayerChanges(**changes))
@@ -350,6 +386,7 @@ def remove_layer(name: str) -> Response:
     """Delete a layer and all its versions (tiles of it answer 404 from then on)."""
     check_layer_name(name)
     with get_pool().connection() as conn:
+        authorize_write(conn, principal_required(), name)
         services().publishing.delete(conn, name)
     services().catalog.invalidate()
     return Response(status=204)
@@ -374,6 +411,7 @@ def rollback_layer(name: str) -> Response:
     raw = data.get("version") if isinstance(data, dict) else request.form.get("version")
     version = optional_whole_number("version", None if raw is None else str(raw), 1, 2**31 - 1)
     with get_pool().connection() as conn:
+        authorize_write(conn, principal_required(), name)
         services().publishing.rollback(conn, name, version)
         detail = layer_detail(conn, name)
     services().catalog.invalidate()

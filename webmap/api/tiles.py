@@ -28,10 +28,11 @@ from webmap.http.archives import (
     archive_tile,
     archive_tilejson,
     archive_tileset,
+    archive_visible,
     tile_archive,
     unusable,
 )
-from webmap.http.auth import is_staff
+from webmap.http.auth import may_see
 from webmap.http.caching import (
     SHORT,
     finish_tile,
@@ -131,7 +132,7 @@ def vector_tile(name: str, z: str, x: str, y: str) -> Response:
     if archive is not None:
         return archive_tile(archive, name, tile, parse_query(VectorTileQuery).v)
     tileset = _tileset(name, stale_ok=True)
-    if not tileset.public and not is_staff():  # private layers: staff token or login only
+    if not may_see(tileset.public, tileset.municipality):  # private: its municipality's staff
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
     metrics.note_layer(tileset.name)
     asked = parse_query(VectorTileQuery).v
@@ -182,7 +183,7 @@ def tilejson_document(name: str) -> Response:
         params = parse_query(TileJsonQuery)
         return raster_tilejson_response(raster_layer(name), params.format, params.render)
     tileset = _tileset(name)
-    if not tileset.public and not is_staff():  # private layers: staff token or login only
+    if not may_see(tileset.public, tileset.municipality):  # private: its municipality's staff
         return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
     budget = services().renderer.options.max_bytes
     response = jsonify(tilejson(tileset, tile_url_template(tileset), budget))
@@ -215,7 +216,7 @@ def tile_archive_file(name: str) -> Response:
         archive = tile_archive(name)
     except ArchiveUnusable as exc:
         return unusable(name, exc)
-    if archive is None or not (archive.public or is_staff()):
+    if archive is None or not archive_visible(archive, name):
         return problem(404, "Not found", f"There is no tile archive named {name!r}.", "not-found")
     if not isinstance(archive.source, FileSource):  # on a static host already: go there
         moved = redirect(archive.source.location, 302)

@@ -20,6 +20,7 @@ from webmap import create_app
 from webmap.cli.doctor import doctor
 from webmap.cli.layers import layers_group
 from webmap.cli.lookup import addresses_group, properties_group
+from webmap.cli.municipalities import municipalities_group
 from webmap.cli.prerender import prerender
 from webmap.cli.rasters import rasters_group
 from webmap.cli.staff import staff_group, tokens_group
@@ -42,6 +43,7 @@ def main() -> None:
 main.add_command(layers_group)
 main.add_command(tokens_group)
 main.add_command(staff_group)
+main.add_command(municipalities_group)
 main.add_command(addresses_group)
 main.add_command(properties_group)
 main.add_command(rasters_group)

@@ -24,6 +24,14 @@ from layers.kinds import VECTOR
 from layers.publishing import LayerChanges, Publishing, SourceFile
 from layers.store import LayerSpec
 from layers.versions import drop_orphans, layer_detail, list_layers
+from staff.accounts import Principal
+from staff.tenancy import (
+    assign_layer,
+    authorize_write,
+    owner_for_new_layer,
+    principal_for_user,
+    visible_municipalities,
+)
 from webmap.services import publishing_for
 from webmap.settings import Settings, raster_storage
 
@@ -45,6 +53,30 @@ def _connect() -> psycopg.Connection[tuple[object, ...]]:
 @click.group("layers", cls=AppGroup)
 def layers_group() -> None:
     """Publish, list and roll back staff layers."""
+
+
+#: Who the CLI acts as without ``--as-user``: the operator, who may do everything.
+OPERATOR = Principal(name="operator", scope="publish", via="cli", instance_admin=True)
+
+_AS_USER = click.option(
+    "--as-user",
+    "as_user",
+    metavar="LOGIN",
+    help="Act with this staff login's rights (its municipalities) instead of the operator's.",
+)
+
+
+def _acting(conn: psycopg.Connection[Any], as_user: str | None) -> Principal:
+    """The operator, or the staff login ``as_user`` with its roles (it must be enabled)."""
+    if as_user is None:
+        return OPERATOR
+    row = conn.execute(
+        "SELECT 1 FROM webmap.staff_users WHERE username = %s AND NOT disabled", [as_user]
+    ).fetchone()
+    if row is None:
+        raise click.ClickException(f"There is no enabled login named {as_user!r}.")
+    principal = principal_for_user(conn, as_user)
+    return Principal(principal.name, "publish", "cli", principal.instance_admin, principal.roles)
 
 
 class _Progress:
@@ -81,6 +113,13 @@ class _Progress:
     type=click.Choice(["point", "line", "polygon"]),
     help="Keep only this geometry kind from a mixed file.",
 )
+@click.option(
+    "--municipality",
+    metavar="CODE",
+    help="A new layer's owning municipality (SCB code), or 'instance' for an instance-wide "
+    "layer (the operator's default).",
+)
+@_AS_USER
 @click.option("--report", "show_report", is_flag=True, help="Print the full report as JSON.")
 def layers_import(
     file: Path,
@@ -93,6 +132,8 @@ def layers_import(
     source_layer: str | None,
     encoding: str | None,
     geometry_type: str | None,
+    municipality: str | None,
+    as_user: str | None,
     show_report: bool,
 ) -> None:
     """Publish FILE as a new layer, or as a new version of an existing one."""
@@ -101,9 +142,14 @@ def layers_import(
     public = (visibility == "public") if visibility else None
     try:
         with _connect() as conn:
+            acting = _acting(conn, as_user)
             current = _current(conn, name)
             if current is None and not title:
                 raise click.UsageError("A new layer needs --title.")
+            if current is None:
+                owner = owner_for_new_layer(acting, municipality)
+            else:
+                authorize_write(conn, acting, name)
             with click.progressbar(length=1, label="reading", file=sys.stderr) as bar:
                 if current is None:
                     spec = LayerSpec(
@@ -112,6 +158,7 @@ def layers_import(
                         description=description or "",
                         attribution=attribution or "",
                         public=public is not False,
+                        municipality=owner,
                     )
                     result = publishing.publish(conn, spec, source, _Progress(bar))
                 else:
@@ -141,24 +188,49 @@ def _current(conn: psycopg.Connection[Any], name: str) -> dict[str, Any] | None:
 
 
 @layers_group.command("list")
-def layers_list() -> None:
-    """List layers with their live version and feature count."""
+@click.option(
+    "--municipality",
+    metavar="CODE",
+    help="Only this municipality's layers ('instance': only the instance-wide ones).",
+)
+@_AS_USER
+def layers_list(municipality: str | None, as_user: str | None) -> None:
+    """List layers with their live version, owner and feature count."""
     with _connect() as conn:
-        for layer in list_layers(conn):
+        readable = visible_municipalities(_acting(conn, as_user))
+        for layer in list_layers(conn, readable, municipality):
             access = "public" if layer["public"] else "private"
+            owner = layer["municipality"] or "instance"
             click.echo(
-                f"{layer['name']}\tv{layer['version']}\t{layer['kind']}\t{access}\t"
+                f"{layer['name']}\tv{layer['version']}\t{layer['kind']}\t{access}\t{owner}\t"
                 f"{layer['feature_count']} features\t{layer['title']}"
             )
+
+
+@layers_group.command("assign")
+@click.argument("name")
+@click.argument("municipality", metavar="CODE|instance")
+def layers_assign(name: str, municipality: str) -> None:
+    """Give layer NAME to a municipality (its staff may then change it), or make it
+    instance-wide with 'instance'. The operator's command: no --as-user."""
+    code = None if municipality == "instance" else municipality
+    try:
+        with _connect() as conn:
+            assign_layer(conn, name, code)
+    except LayerError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"{name} now belongs to {municipality if code else 'the whole instance'}.")
 
 
 @layers_group.command("rollback")
 @click.argument("name")
 @click.option("--to", "version", type=int, help="Version to make live (default: the previous).")
-def layers_rollback(name: str, version: int | None) -> None:
+@_AS_USER
+def layers_rollback(name: str, version: int | None, as_user: str | None) -> None:
     """Make an older version of NAME live again."""
     try:
         with _connect() as conn:
+            authorize_write(conn, _acting(conn, as_user), name)
             live = _publishing().rollback(conn, name, version)
     except LayerError as exc:
         raise click.ClickException(exc.detail) from exc
@@ -168,10 +240,12 @@ def layers_rollback(name: str, version: int | None) -> None:
 @layers_group.command("delete")
 @click.argument("name")
 @click.confirmation_option(prompt="Delete the layer with all its versions?")
-def layers_delete(name: str) -> None:
+@_AS_USER
+def layers_delete(name: str, as_user: str | None) -> None:
     """Delete NAME with all stored versions."""
     try:
         with _connect() as conn:
+            authorize_write(conn, _acting(conn, as_user), name)
             dropped = _publishing().delete(conn, name)
     except LayerError as exc:
         raise click.ClickException(exc.detail) from exc

@@ -15,6 +15,7 @@ import html
 import logging
 import threading
 
+import psycopg
 from flask import Flask, current_app, jsonify, request, url_for
 from morecantile import Tile
 from werkzeug.wrappers import Response
@@ -23,7 +24,7 @@ from tiles.range_sources import ArchiveUnusable, open_source
 from tiles.tile_archive import TileArchive
 from tiles.tilesets import Tileset
 from webmap.http import metrics
-from webmap.http.auth import is_staff
+from webmap.http.auth import may_see
 from webmap.http.caching import (
     SHORT,
     finish_tile,
@@ -33,6 +34,7 @@ from webmap.http.caching import (
     tile_cache_control,
 )
 from webmap.http.problems import problem
+from webmap.services import services
 from webmap.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,8 +82,21 @@ def unusable(name: str, error: ArchiveUnusable) -> Response:
     )
 
 
+def archive_visible(archive: TileArchive, name: str) -> bool:
+    """Whether this request may read ``archive``: a private one only with the layer's
+    municipality's credentials (its owner from the last good catalog; none known: instance
+    administrators only)."""
+    if archive.public:
+        return True
+    try:
+        layer = services().catalog.layers(stale_ok=True).get(name)
+    except psycopg.OperationalError:  # no catalog yet and no database: nobody's but the admins'
+        layer = None
+    return may_see(False, layer.municipality if layer is not None else None)
+
+
 def _hidden(archive: TileArchive, name: str) -> Response | None:
-    if archive.public or is_staff():
+    if archive_visible(archive, name):
         return None
     return problem(404, "Not found", f"There is no vector layer named {name!r}.", "not-found")
 

@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response
 from staff.accounts import Principal
 from staff.errors import AuthenticationRequired, PermissionDenied
 from staff.sessions import SessionPolicy, StaffSession, verify_session
+from staff.tenancy import may_read, principal_for_user, visible_municipalities
 from staff.throttle import LoginThrottle, MemoryAttemptStore, RedisAttemptStore
 from staff.tokens import verify_token
 from webmap.db import get_pool
@@ -108,14 +109,37 @@ def current_principal() -> Principal | None:
     else:
         staff = staff_session()
         if staff is not None:
-            principal = Principal(name=staff.username, scope="publish", via="session")
+            with get_pool().connection() as conn:
+                principal = principal_for_user(conn, staff.username)
     g.principal = principal
     return principal
 
 
 def is_staff() -> bool:
-    """Whether the request may see private layers (any valid token or login)."""
+    """Whether the request comes from staff (any valid token or login). Which private layers
+    it may see is :func:`may_see`'s question."""
     return current_principal() is not None
+
+
+def may_see(public: bool, municipality: str | None) -> bool:
+    """Whether this request may read a layer: public ones always, a private one only with a
+    credential of its municipality or an instance administrator's (:mod:`staff.tenancy`)."""
+    return public or may_read(current_principal(), public, municipality)
+
+
+def readable_municipalities() -> frozenset[str] | None:
+    """The municipalities whose private layers this request reads (None: all of them; empty
+    for anonymous requests)."""
+    principal = current_principal()
+    return frozenset() if principal is None else visible_municipalities(principal)
+
+
+def principal_required() -> Principal:
+    """The caller inside a ``staff_required`` view (which has checked there is one)."""
+    principal = current_principal()
+    if principal is None:
+        raise AuthenticationRequired("This needs a staff login or an API token.")
+    return principal
 
 
 def csrf_token() -> str:

@@ -6,10 +6,13 @@ to several blueprints.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
 from webmap.http.security_headers import embed_origins
+from webmap.http.tenant_origins import tenant_origins
 
 # What a widget on an e-service's own origin reads from us: lookups, style, TileJSON, tiles and
 # static maps. Public data, fetched without cookies; allowed only for the configured origins.
@@ -20,7 +23,32 @@ _WIDGET_READS = (
     "/api/staticmap",
     "/styles/",
     "/tiles/",
+    "/api/municipalities/",
 )
+# Reads that belong to no municipality in particular: tiles, styles and fonts the widget of any
+# municipality loads (public data, no credentials).
+_SHARED_READS = ("/styles/", "/tiles/")
+_TENANT_PATH = re.compile(r"^/api/municipalities/([0-9]{4})$")
+
+
+def _municipality() -> str | None:
+    """Which municipality's widget this read is for: ``?municipality=`` or the path."""
+    found = _TENANT_PATH.match(request.path)
+    if found:
+        return found.group(1)
+    code = request.args.get("municipality", "")
+    return code if re.fullmatch(r"[0-9]{4}", code) else None
+
+
+def allowed_origin(origin: str) -> bool:
+    """Whether ``origin`` may read this request's answer: a global origin always; a
+    municipality's own origin for that municipality's reads (``?municipality=`` or
+    ``/api/municipalities/{code}``) and for the tiles and styles every widget shares."""
+    if origin in embed_origins(_municipality()):
+        return True
+    if request.path.startswith(_SHARED_READS):
+        return any(origin in origins for origins in tenant_origins().values())
+    return False
 
 
 def _cors_for_allowed_origins(response: Response) -> Response:
@@ -37,7 +65,7 @@ def _cors_for_allowed_origins(response: Response) -> Response:
         return response
     vary = response.headers.get("Vary")
     response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
-    if origin in embed_origins():
+    if allowed_origin(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
     return response
 

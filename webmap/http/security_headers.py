@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from flask import Flask, current_app, g
 from werkzeug.wrappers import Response
 
+from webmap.http.tenant_origins import tenant_origins
+
 HTML_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -33,14 +35,19 @@ REFERRER_POLICY = "same-origin"
 _FRAMING_KEY = "webmap_frame_ancestors"
 
 
-def embed_origins() -> list[str]:
+def embed_origins(municipality: str | None = None) -> list[str]:
     """Allowed e-service origins: the ``embed_origins`` setting (``WEBMAP_EMBED_ORIGINS``,
-    comma-separated), plus ``WEBMAP_EMBED_ORIGINS`` in the app config (tests set it there)."""
+    comma-separated), plus ``WEBMAP_EMBED_ORIGINS`` in the app config (tests set it there),
+    plus, for ``municipality``'s widget, that municipality's own origins (only for it)."""
     settings = current_app.config["WEBMAP_SETTINGS"]
     configured: list[str] = list(settings.embed_origins.split(","))
     extra = current_app.config.get("WEBMAP_EMBED_ORIGINS", [])
     configured += extra.split(",") if isinstance(extra, str) else list(extra)
-    return [origin.strip().rstrip("/") for origin in configured if origin.strip()]
+    if municipality:
+        configured += tenant_origins().get(municipality, ())
+    return list(
+        dict.fromkeys(origin.strip().rstrip("/") for origin in configured if origin.strip())
+    )
 
 
 def allow_framing(origins: Iterable[str]) -> None:

@@ -24,7 +24,7 @@ from tiles.raster import describe as describe_raster
 from tiles.raster import image_format, raster_tilejson, render_raster_tile
 from tiles.tilesets import Tileset
 from webmap.http import metrics
-from webmap.http.auth import is_staff
+from webmap.http.auth import may_see
 from webmap.http.caching import SHORT, layer_cache_control
 from webmap.services import services
 from webmap.settings import raster_storage
@@ -41,7 +41,7 @@ def raster_layer(name: str, stale_ok: bool = False) -> LayerInfo:
     is not found at all, as for vector layers: its existence is not disclosed. ``stale_ok``:
     the last good catalog will do while the database is down (tiles need no database)."""
     layer = services().catalog.layers(stale_ok=stale_ok).get(name)
-    if layer is None or layer.kind != RASTER or not (layer.public or is_staff()):
+    if layer is None or layer.kind != RASTER or not may_see(layer.public, layer.municipality):
         raise LayerNotFound(f"There is no raster layer named {name!r}.")
     return layer
 

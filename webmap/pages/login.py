@@ -77,11 +77,14 @@ class LoggedIn(BaseModel):
 
 
 class SessionInfo(BaseModel):
-    """Who is calling, how, with which scope; the CSRF token for a session."""
+    """Who is calling, how, with which scope and where (instance administrator, municipality
+    code → role); the CSRF token for a session."""
 
     user: str
     via: str
     scope: str
+    instance_admin: bool = False
+    municipalities: dict[str, str] = {}
     csrf_token: str | None = None
 
 
@@ -266,7 +269,13 @@ def session_info() -> Response:
     """Who is logged in and the CSRF token scripts in the admin pages send back."""
     principal = current_principal()
     assert principal is not None
-    body = {"user": principal.name, "via": principal.via, "scope": principal.scope}
+    body: dict[str, Any] = {
+        "user": principal.name,
+        "via": principal.via,
+        "scope": principal.scope,
+        "instance_admin": principal.instance_admin,
+        "municipalities": dict(principal.roles),
+    }
     if principal.via == "session":
         body["csrf_token"] = csrf_token()
     response = jsonify(body)

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from layers.errors import InvalidInput, LayerNotFound
 from layers.lookup.resolve import resolve_text
+from layers.municipalities import Municipality, get_municipality
 from tiles.preload import first_tiles
 from tiles.tilejson import DATA_MAXZOOM
 from tiles.tilesets import BASEMAP, resolve_tileset
@@ -66,9 +67,36 @@ class EmbedParams(BaseModel):
 
     origin: str = Field(
         "",
-        description="The parent page's origin; must be allow-listed (WEBMAP_EMBED_ORIGINS).",
+        description="The parent page's origin; must be allow-listed (WEBMAP_EMBED_ORIGINS, "
+        "or the municipality's own embedding origins).",
     )
     lang: Literal["sv", "en"] = LANGUAGE
+    municipality: str | None = Field(
+        None,
+        pattern=r"^[0-9]{4}$",
+        description="The municipality (SCB code) whose widget this is: its own embedding "
+        "origins are allowed too, and the picker opens on it.",
+    )
+
+
+class DemoPage(PageLanguage):
+    """The query of the demo pages."""
+
+    projection: Literal["EPSG:3857", "EPSG:3006"] = Field(
+        "EPSG:3857",
+        description="The picker's map CRS: Web Mercator, or SWEREF 99 TM (projection attribute)",
+    )
+
+
+class DemoQuery(DemoPage):
+    """The query of ``/demo``: the language, and optionally the municipality to play."""
+
+    municipality: str | None = Field(
+        None,
+        pattern=r"^[0-9]{4}$",
+        description="A municipality served here (SCB code): the demo shows its display name "
+        "and theme colour and opens the picker on it.",
+    )
 
 
 class DemoForm(BaseModel):
@@ -79,15 +107,6 @@ class DemoForm(BaseModel):
     )
     area: str | None = Field(None, max_length=MAX_VALUE_CHARS)
     location_text: str | None = None
-
-
-class DemoPage(PageLanguage):
-    """The query of the demo pages."""
-
-    projection: Literal["EPSG:3857", "EPSG:3006"] = Field(
-        "EPSG:3857",
-        description="The picker's map CRS: Web Mercator, or SWEREF 99 TM (projection attribute)",
-    )
 
 
 def _lang() -> str:
@@ -190,10 +209,17 @@ def _tile_preloads(zoom: int) -> list[str]:
     ]
 
 
-def _demo(template: str, zoom: int) -> Response:
+def _demo(template: str, zoom: int, municipality: Municipality | None = None) -> Response:
     center = f"{DEMO_CENTER[0]},{DEMO_CENTER[1]}"
     params = parse_query(DemoPage)
     sweref = params.projection == "EPSG:3006"
+    # The hints are Web Mercator tiles: no use to a map in SWEREF 99 TM.
+    preloads = [] if sweref else _tile_preloads(zoom)
+    if municipality is not None:
+        # Until the picker reads municipality="…" itself: open on the boundary's middle.
+        west, south, east, north = municipality.bbox_wgs84
+        center = f"{(west + east) / 2:.5f},{(south + north) / 2:.5f}"
+        zoom, preloads = 9, []
     return _page(
         render_template(
             template,
@@ -201,8 +227,8 @@ def _demo(template: str, zoom: int) -> Response:
             center=center,
             zoom=zoom,
             projection=params.projection if sweref else None,
-            # The hints are Web Mercator tiles: no use to a map in SWEREF 99 TM.
-            tile_preloads=[] if sweref else _tile_preloads(zoom),
+            tile_preloads=preloads,
+            municipality=municipality,
         )
     )
 
@@ -213,12 +239,17 @@ def _demo(template: str, zoom: int) -> Response:
     "The demo e-service form (Felanmälan – gata och park)",
     tags=("widget",),
     security=ANYONE,
-    query=DemoPage,
-    responses={200: HTML_PAGE, **problems(400)},
+    query=DemoQuery,
+    responses={200: HTML_PAGE, **problems(400, 404, 503)},
 )
 def demo_form() -> Response:
-    """The demo e-service's form, with the picker (``?lang=en`` for the English picker)."""
-    return _demo("demo.html", zoom=16)
+    """The demo e-service's form, with the picker (``?lang=en`` for the English picker,
+    ``?municipality=2281`` to play that municipality's e-service)."""
+    code = parse_query(DemoQuery).municipality
+    if code is None:
+        return _demo("demo.html", zoom=16)
+    with reads().connection() as conn:
+        return _demo("demo.html", zoom=16, municipality=get_municipality(conn, code))
 
 
 @blueprint.get("/demo/bygglov")
@@ -341,10 +372,14 @@ def demo_receipt() -> Response:
 )
 def embed_page() -> Response:
     """The picker alone, for an iframe; posts its value to ``?origin=`` if allow-listed."""
-    origin = parse_query(EmbedParams).origin.rstrip("/")
-    allowed = embed_origins()
+    params = parse_query(EmbedParams)
+    origin = params.origin.rstrip("/")
+    allowed = embed_origins(params.municipality)
     if origin and origin not in allowed:
         raise InvalidInput(f"origin {origin!r} is not allowed to embed this map.")
     # Framed only by the parent that receives the value, or (no ?origin) by any allowed one.
     allow_framing([origin] if origin else allowed)
-    return _page(render_template("embed.html", lang=_lang(), origin=origin))
+    html = render_template(
+        "embed.html", lang=_lang(), origin=origin, municipality=params.municipality
+    )
+    return _page(html)

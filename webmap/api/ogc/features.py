@@ -38,7 +38,7 @@ from webmap.api.ogc.models import (
 )
 from webmap.api.ogc.models import FeaturePage as FeaturePageModel
 from webmap.db_routing import reads
-from webmap.http.auth import is_staff
+from webmap.http.auth import is_staff, may_see
 from webmap.http.contracts import (
     ANYONE,
     ANYONE_OR_STAFF,
@@ -65,11 +65,10 @@ CONFORMANCE = [
 
 
 def _visible() -> dict[str, LayerInfo]:
-    staff = is_staff()
     return {
         name: layer
         for name, layer in services().catalog.layers().items()
-        if layer.kind == VECTOR and (layer.public or staff)
+        if layer.kind == VECTOR and may_see(layer.public, layer.municipality)
     }
 
 

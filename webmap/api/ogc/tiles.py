@@ -24,7 +24,7 @@ from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 from webmap.api.ogc.blueprint import blueprint
 from webmap.api.ogc.models import CollectionId
 from webmap.http import metrics
-from webmap.http.auth import is_staff
+from webmap.http.auth import may_see
 from webmap.http.caching import (
     SHORT,
     finish_tile,
@@ -137,13 +137,21 @@ class _Source:
             self.raster = layer
         elif collection_id == BASEMAP or (layer is not None and layer.kind == VECTOR):
             self.tileset = resolve_tileset(collection_id, catalog)
-        if (self.raster is None and self.tileset is None) or not (self.public or is_staff()):
+        if (self.raster is None and self.tileset is None) or not may_see(
+            self.public, self.municipality
+        ):
             raise LayerNotFound(f"There is no collection {collection_id!r}.")
         self.id = collection_id
 
     @property
     def public(self) -> bool:
         return self.raster.public if self.raster else bool(self.tileset and self.tileset.public)
+
+    @property
+    def municipality(self) -> str | None:
+        if self.raster:
+            return self.raster.municipality
+        return self.tileset.municipality if self.tileset else None
 
     @property
     def version(self) -> str:
