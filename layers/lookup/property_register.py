@@ -25,6 +25,7 @@ one file each; a unit in two files keeps the newer file's row.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -47,6 +48,9 @@ STAGE_DDL = f"""
     ) ON COMMIT DROP
 """
 _PROGRESS_EVERY = 50_000
+#: How long one attempt at the swap's lock may make readers wait, and how long to keep trying.
+SWAP_LOCK_TIMEOUT = "200ms"
+SWAP_WAIT_S = 600.0
 
 # (served table, indexes and constraints it must end up with, as "next" name → final name)
 _SWAP: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], ...] = (
@@ -262,12 +266,33 @@ def swap_in(
     _swap(conn)
 
 
+def _lock_served(conn: psycopg.Connection[Any]) -> None:
+    """Take the served tables for the swap without making searches queue behind us.
+
+    A lock request waits in line, and every later reader waits behind it; so each attempt
+    gives up after ``SWAP_LOCK_TIMEOUT`` (readers wait that long at most) and the next comes
+    after a pause in which they run freely, until ``SWAP_WAIT_S`` have passed.
+    """
+    deadline = time.monotonic() + SWAP_WAIT_S
+    while True:
+        try:
+            with conn.transaction():
+                conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                conn.execute(
+                    "LOCK TABLE lookup.properties, lookup.property_heads, "
+                    "lookup.property_head_keys IN ACCESS EXCLUSIVE MODE"
+                )
+                conn.execute("SET LOCAL lock_timeout = 0")
+            return
+        except psycopg.errors.LockNotAvailable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def _swap(conn: psycopg.Connection[Any]) -> None:
     """Drop the served tables and give the new ones their names (inside the transaction)."""
-    conn.execute(
-        "LOCK TABLE lookup.properties, lookup.property_heads, lookup.property_head_keys "
-        "IN ACCESS EXCLUSIVE MODE"
-    )
+    _lock_served(conn)
     # The id sequence belongs to the served table: keep it (ids stay unique across swaps).
     conn.execute("ALTER SEQUENCE lookup.properties_id_seq OWNED BY NONE")
     conn.execute("DROP TABLE lookup.property_head_keys, lookup.property_heads, lookup.properties")
