@@ -132,9 +132,10 @@ def numbers_ctes(name: str, query: SearchQuery, streets: sql.Composable) -> list
     ]
 
 
-#: Heads whose units are listed (best first), and key rows read per head prefix (in key order).
-PROPERTY_HEADS = 5
+#: Key rows read per head prefix (in key order); heads whose units are listed are at most
+#: ``limit`` (best first), typo candidates at most ``PROPERTY_FUZZY_HEADS``.
 PROPERTY_HEAD_KEYS = 400
+PROPERTY_FUZZY_HEADS = 5
 PROPERTY_FUZZY_BASE = 6.0
 _PHEAD = sql.SQL("(SELECT head FROM pq)")
 
@@ -171,7 +172,8 @@ def props_ctes(options: SearchOptions) -> list[sql.Composable]:
 
     ``pheads``: designation heads ("sundsvall skonsberg") one of whose words starts with the
     typed head ("skönsberg", "sköns"), read as a bounded key range (the first
-    ``PROPERTY_HEAD_KEYS`` keys in key order, which for names is natural order); ``pexact``:
+    ``PROPERTY_HEAD_KEYS`` keys in key order, which for names is natural order), at most
+    ``limit`` of them; ``pexact``:
     their units matching the typed number ("1:1" → 1:1, 1:10 … 1:12). Only when that finds
     nothing, ``pfuzzy``: the nearest spellings of the head by trigram KNN ("skonsbrg") and
     ``pfuzzy_units``. ``props`` is both, in stage, head and natural order.
@@ -196,14 +198,13 @@ def props_ctes(options: SearchOptions) -> list[sql.Composable]:
                       ORDER BY k.key LIMIT {keys}) k
                 GROUP BY k.head_fold
                 ORDER BY score, k.head_fold
-                LIMIT {heads}
+                LIMIT %(limit)s
             ) m
         )"""
         ).format(
             h=_PHEAD,
             own=own,
             keys=sql.Literal(PROPERTY_HEAD_KEYS),
-            heads=sql.Literal(PROPERTY_HEADS),
         ),
         sql.SQL("pexact AS MATERIALIZED ({u})").format(u=_units("pheads", options)),
         sql.SQL(
@@ -225,7 +226,7 @@ def props_ctes(options: SearchOptions) -> list[sql.Composable]:
         ).format(
             h=_PHEAD,
             base=sql.Literal(PROPERTY_FUZZY_BASE),
-            heads=sql.Literal(PROPERTY_HEADS),
+            heads=sql.Literal(PROPERTY_FUZZY_HEADS),
             gate=sql.SQL("length({h}) >= 3 AND NOT EXISTS (SELECT 1 FROM pexact)").format(h=_PHEAD),
         ),
         sql.SQL("pfuzzy_units AS MATERIALIZED ({u})").format(u=_units("pfuzzy", options)),

@@ -212,10 +212,13 @@ class Property(Base):
     attribution: Mapped[str | None] = mapped_column(Text)
     head_fold: Mapped[str | None] = mapped_column(
         Text,
-        Computed(r"lookup.fold(regexp_replace(designation, '\s+\S+$', ''))", persisted=True),
+        Computed(
+            r"lookup.fold(regexp_replace(designation, '\s+\S+$'::text, ''::text))",
+            persisted=True,
+        ),
     )
     number_fold: Mapped[str | None] = mapped_column(
-        Text, Computed(r"lower(substring(designation from '(\S+)$'))", persisted=True)
+        Text, Computed(r"""lower("substring"(designation, '(\S+)$'::text))""", persisted=True)
     )
 
 
