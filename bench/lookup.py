@@ -12,7 +12,7 @@ in front of gunicorn, ``webmap serve --proxy``) from 32 closed-loop clients: p50
 clients see them, and every non-200 answer counted as an error.
 
     .venv/bin/python bench/lookup.py [--copies 18] [--rounds 5] [--clients 32] [--seconds 20]
-    .venv/bin/python bench/lookup.py --properties 3000000 [--rounds 5]
+    .venv/bin/python bench/lookup.py --properties 3000000 [--rounds 5] [--keep] [--again]
 
 ``--properties N`` instead measures property search and reverse lookup at N SYNTHETIC register
 units (layers.lookup.synthetic_register: 100 m squares on a grid in southern Sweden, invented
@@ -300,12 +300,13 @@ def _measure_properties(conn: psycopg.Connection[Any], rounds: int) -> None:
     print("  'björkberga 3:1' →", ", ".join(h.label for h in hits[:4]), "…")
 
 
-def _properties_main(count: int, rounds: int, keep: bool) -> int:
-    url = _create_database()
+def _properties_main(count: int, rounds: int, keep: bool, again: bool) -> int:
+    url = f"{SERVER}/{DATABASE}" if again else _create_database()
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            load_municipalities(conn, PROJECT / "data" / "lantmateriet" / "ak_riks.zip")
-            _build_properties(conn, count)
+            if not again:
+                load_municipalities(conn, PROJECT / "data" / "lantmateriet" / "ak_riks.zip")
+                _build_properties(conn, count)
             _measure_properties(conn, rounds)
         print(
             f"\n{os.cpu_count()} cores shared with other work; load average "
@@ -332,9 +333,14 @@ def main() -> int:
     parser.add_argument(
         "--properties", type=int, metavar="N", help="property search at N synthetic units instead"
     )
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="with --properties: measure the register a --keep run left (no rebuild)",
+    )
     args = parser.parse_args()
     if args.properties:
-        return _properties_main(args.properties, args.rounds, args.keep)
+        return _properties_main(args.properties, args.rounds, args.keep, args.again)
     if not MALMO_CSV.exists():
         print(f"needs {MALMO_CSV} (shared sample data), which is absent", file=sys.stderr)
         return 2

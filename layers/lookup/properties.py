@@ -47,6 +47,13 @@ class PropertyQuery:
         return int(self.number.split(":", 1)[0])
 
     @property
+    def block_min(self) -> int | None:
+        """The least block a number typed without its colon can be ("5" → 5, 50 …)."""
+        if self.number is None or self.samfallighet:
+            return None
+        return int(self.number.split(":", 1)[0])
+
+    @property
     def samfallighet(self) -> bool:
         """True for "s:…", a samfällighet's number (its block is a letter)."""
         return self.number is not None and self.number[:2].lower() == "s:"

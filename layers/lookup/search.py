@@ -84,7 +84,7 @@ def search_params(query: SearchQuery, options: SearchOptions) -> dict[str, Any]:
         prop_number=typed.number,
         prop_number_pattern=f"{typed.number}%",
         prop_block=typed.block,
-        prop_samfallighet=typed.samfallighet,
+        prop_block_min=typed.block_min,
     )
     if options.near is not None:
         e, n = transformer(4326, SWEREF99_TM).transform(options.near.lon, options.near.lat)

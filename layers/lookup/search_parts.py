@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from layers.crs import SWEREF99_TM, LonLat
+from layers.lookup.properties import PropertyQuery
 from layers.lookup.query import SearchQuery
 
 DEFAULT_LIMIT = 10
@@ -140,7 +141,23 @@ PROPERTY_FUZZY_BASE = 6.0
 _PHEAD = sql.SQL("(SELECT head FROM pq)")
 
 
-def _units(heads: str, options: SearchOptions) -> sql.Composed:
+def _number_filter(typed: PropertyQuery) -> sql.Composable:
+    """Conditions for the typed number, written so the index bounds the scan of a head.
+
+    "3:1" → block 3 only (then units 1, 10 … by the LIKE); "5" → blocks from 5 on (5:…, 50:…,
+    a kvarter's 5); "s:" → the samfälligheter (no numeric block).
+    """
+    if typed.number is None:
+        return sql.SQL("")
+    like = sql.SQL(" AND p.number_fold LIKE %(prop_number_pattern)s")
+    if typed.samfallighet:
+        return sql.SQL("AND p.block IS NULL") + like
+    if typed.block is not None:
+        return sql.SQL("AND p.block = %(prop_block)s") + like
+    return sql.SQL("AND p.block >= %(prop_block_min)s") + like
+
+
+def _units(heads: str, options: SearchOptions, typed: PropertyQuery) -> sql.Composed:
     """The units of ``heads`` (rows with ord, head_fold, score) matching the typed number, in
     natural order (block, unit) from ``properties_head_idx``; at most ``limit`` per head."""
     municipality = (
@@ -157,17 +174,19 @@ def _units(heads: str, options: SearchOptions) -> sql.Composed:
         FROM {heads} h
         CROSS JOIN LATERAL (
             SELECT * FROM lookup.properties p
-            WHERE p.head_fold = h.head_fold
-              AND (%(prop_number)s::text IS NULL OR p.number_fold LIKE %(prop_number_pattern)s)
-              AND (%(prop_block)s::int IS NULL OR p.block = %(prop_block)s)
-              AND (NOT %(prop_samfallighet)s OR p.block IS NULL) {municipality}
+            WHERE p.head_fold = h.head_fold {number} {municipality}
             ORDER BY p.block, p.unit
             LIMIT %(limit)s
         ) p"""
-    ).format(heads=sql.Identifier(heads), near=near("p.point", options), municipality=municipality)
+    ).format(
+        heads=sql.Identifier(heads),
+        near=near("p.point", options),
+        number=_number_filter(typed),
+        municipality=municipality,
+    )
 
 
-def props_ctes(options: SearchOptions) -> list[sql.Composable]:
+def props_ctes(options: SearchOptions, typed: PropertyQuery) -> list[sql.Composable]:
     """Property units by designation, staged like streets and numbers.
 
     ``pheads``: designation heads ("sundsvall skonsberg") one of whose words starts with the
@@ -175,7 +194,8 @@ def props_ctes(options: SearchOptions) -> list[sql.Composable]:
     ``PROPERTY_HEAD_KEYS`` keys in key order, which for names is natural order), at most
     ``limit`` of them; ``pexact``:
     their units matching the typed number ("1:1" → 1:1, 1:10 … 1:12). Only when that finds
-    nothing, ``pfuzzy``: the nearest spellings of the head by trigram KNN ("skonsbrg") and
+    nothing, ``pfuzzy``: the nearest spellings of the head by trigram KNN, whole-head and
+    whole-word similarity ("skonsbrg" → "sundsvall skonsberg"), and
     ``pfuzzy_units``. ``props`` is both, in stage, head and natural order.
     """
     own = sql.SQL("AND k.municipality_code = %(municipality)s" if options.municipality else "")
@@ -206,7 +226,7 @@ def props_ctes(options: SearchOptions) -> list[sql.Composable]:
             own=own,
             keys=sql.Literal(PROPERTY_HEAD_KEYS),
         ),
-        sql.SQL("pexact AS MATERIALIZED ({u})").format(u=_units("pheads", options)),
+        sql.SQL("pexact AS MATERIALIZED ({u})").format(u=_units("pheads", options, typed)),
         sql.SQL(
             """
         pfuzzy AS MATERIALIZED (
@@ -217,9 +237,10 @@ def props_ctes(options: SearchOptions) -> list[sql.Composable]:
                      FROM lookup.property_heads
                      WHERE {gate} AND head_fold %% {h} ORDER BY head_fold <-> {h} LIMIT {heads})
                     UNION ALL
-                    (SELECT head_fold, word_similarity({h}, head_fold)
+                    (SELECT head_fold, strict_word_similarity({h}, head_fold)
                      FROM lookup.property_heads
-                     WHERE {gate} AND {h} <%% head_fold ORDER BY {h} <<-> head_fold LIMIT {heads})
+                     WHERE {gate} AND {h} <<%% head_fold ORDER BY {h} <<<-> head_fold
+                     LIMIT {heads})
                 ) c GROUP BY c.head_fold ORDER BY score, c.head_fold LIMIT {heads}
             ) c
         )"""
@@ -229,7 +250,7 @@ def props_ctes(options: SearchOptions) -> list[sql.Composable]:
             heads=sql.Literal(PROPERTY_FUZZY_HEADS),
             gate=sql.SQL("length({h}) >= 3 AND NOT EXISTS (SELECT 1 FROM pexact)").format(h=_PHEAD),
         ),
-        sql.SQL("pfuzzy_units AS MATERIALIZED ({u})").format(u=_units("pfuzzy", options)),
+        sql.SQL("pfuzzy_units AS MATERIALIZED ({u})").format(u=_units("pfuzzy", options, typed)),
         sql.SQL(
             """
         props AS (

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from layers.lookup.properties import parse_property_query
 from layers.lookup.query import SearchQuery
 from layers.lookup.search_parts import (
     ADDRESS_ROW,
@@ -309,7 +310,7 @@ def search_sql(query: SearchQuery, options: SearchOptions, letters: int) -> sql.
                 ).format(r=STREET_ROW, g=streets_gate)
             )
     if not query.town and not query.postcode:
-        ctes += props_ctes(options)
+        ctes += props_ctes(options, parse_property_query(query.text))
         parts.append(sql.SQL("SELECT 4, seq, {r} FROM props").format(r=PROPERTY_ROW))
     return sql.SQL(
         "WITH {ctes}\nSELECT {cols} FROM ({parts}) hits ({all}) ORDER BY part, seq"
