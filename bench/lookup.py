@@ -69,6 +69,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 MALMO_CSV = PROJECT.parent / "shared" / "data" / "malmo" / "adresser.csv"
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "webmap_bench_lookup"
+#: The property benchmark's own scratch database (it may run beside the address benchmark).
+PROPERTY_DATABASE = "webmap_bench_properties"
 
 #: Real prefixes a citizen types, 1 to 25 characters, typos and town/postcode included.
 QUERIES: tuple[str, ...] = (
@@ -138,12 +140,12 @@ def _time(call: Callable[[], Any]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _create_database() -> str:
+def _create_database(database: str = DATABASE) -> str:
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
+        name = sql.Identifier(database)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    url = f"{SERVER}/{DATABASE}"
+    url = f"{SERVER}/{database}"
     upgrade(url)
     return url
 
@@ -301,7 +303,7 @@ def _measure_properties(conn: psycopg.Connection[Any], rounds: int) -> None:
 
 
 def _properties_main(count: int, rounds: int, keep: bool, again: bool) -> int:
-    url = f"{SERVER}/{DATABASE}" if again else _create_database()
+    url = f"{SERVER}/{PROPERTY_DATABASE}" if again else _create_database(PROPERTY_DATABASE)
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             if not again:
@@ -317,7 +319,7 @@ def _properties_main(count: int, rounds: int, keep: bool, again: bool) -> int:
             with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(DATABASE)
+                        sql.Identifier(PROPERTY_DATABASE)
                     )
                 )
     return 0
