@@ -20,6 +20,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 import shapely
@@ -382,3 +383,23 @@ def test_search_uses_the_indexes_at_a_realistic_size(database_url: str) -> None:
                 assert "properties_head_idx" in plan, plan
             hits = search(conn, parse_query("björkberga 3:1"), SearchOptions())
             assert hits and all(h.designation and " Björkberga 3:1" in h.designation for h in hits)
+            typo = search(conn, parse_query("bjorkbrga 3:1"), SearchOptions())
+            assert typo and typo[0].designation and " Björkberga 3:1" in typo[0].designation
+
+
+def test_a_file_in_a_local_zone_is_placed_right(app: Any, imported: Any, tmp_path: Path) -> None:
+    """Sundsvall's own zone, SWEREF 99 17 15 (EPSG:3014): coordinates transformed on import."""
+    to_zone = Transformer.from_crs(3006, 3014, always_xy=True)
+    square = shapely.box(_E + 2000, _N, _E + 2060, _N + 60)
+    unit = SyntheticUnit(
+        "2281", "Sundsvall", "Zonberg", "4", 7,
+        (shapely.transform(square, lambda xy: np.column_stack(to_zone.transform(*xy.T))),),
+    )  # fmt: skip
+    path = tmp_path / "fastighetsindelning_zon.gpkg"
+    write_register_file(path, [unit], srid=3014)
+    result = app.test_cli_runner().invoke(main, ["properties", "import", str(path)])
+    assert result.exit_code == 0 and "(EPSG:3014)" in result.output, result.output
+    inside = shapely.point_on_surface(square)
+    lon, lat = Transformer.from_crs(3006, 4326, always_xy=True).transform(inside.x, inside.y)
+    here = app.test_client().get("/api/reverse", query_string={"lon": lon, "lat": lat}).get_json()
+    assert here["property"]["designation"] == "Sundsvall Zonberg 4:7"
