@@ -12,6 +12,13 @@ in front of gunicorn, ``webmap serve --proxy``) from 32 closed-loop clients: p50
 clients see them, and every non-200 answer counted as an error.
 
     .venv/bin/python bench/lookup.py [--copies 18] [--rounds 5] [--clients 32] [--seconds 20]
+    .venv/bin/python bench/lookup.py --properties 3000000 [--rounds 5] [--keep] [--again]
+
+``--properties N`` instead measures property search and reverse lookup at N SYNTHETIC register
+units (layers.lookup.synthetic_register: 100 m squares on a grid in southern Sweden, invented
+designations "Provstad Björkberga 3:12"), built with ``generate_series`` into the register
+import's stage table and swapped in by the real import (``swap_in``). Aim (issue 13 §3):
+property search p95 ≤ 15 ms at 3 million, server-side, one client.
 
 The million is synthetic: Malmö's register copied 19 times (same street names, shifted north).
 Aims (issue 11 §5): one search is one statement; at 1M server-side p95 ≤ 10 ms on one client,
@@ -38,11 +45,19 @@ import psycopg
 from psycopg import sql
 
 from layers.crs import LonLat
+from layers.lookup.property_register import STAGE_DDL, swap_in
 from layers.lookup.query import parse_query
 from layers.lookup.readers import read_csv_addresses
+from layers.lookup.records import ImportReport
 from layers.lookup.reverse import reverse
 from layers.lookup.search import SearchOptions, search
-from layers.lookup.store import import_addresses, load_municipalities, rebuild_streets
+from layers.lookup.store import import_addresses, load_municipalities, lock_lookups, rebuild_streets
+from layers.lookup.synthetic_register import (
+    REGISTER_AREAS,
+    SYNTHETIC_AREAS_SQL,
+    TRAKT_ENDS,
+    TRAKT_STARTS,
+)
 from layers.schema import upgrade
 
 # The project, not bench/, first on the path: bench/tiles.py would shadow the tiles package.
@@ -54,6 +69,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 MALMO_CSV = PROJECT.parent / "shared" / "data" / "malmo" / "adresser.csv"
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "webmap_bench_lookup"
+#: The property benchmark's own scratch database (it may run beside the address benchmark).
+PROPERTY_DATABASE = "webmap_bench_properties"
 
 #: Real prefixes a citizen types, 1 to 25 characters, typos and town/postcode included.
 QUERIES: tuple[str, ...] = (
@@ -123,12 +140,12 @@ def _time(call: Callable[[], Any]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _create_database() -> str:
+def _create_database(database: str = DATABASE) -> str:
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
+        name = sql.Identifier(database)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    url = f"{SERVER}/{DATABASE}"
+    url = f"{SERVER}/{database}"
     upgrade(url)
     return url
 
@@ -218,6 +235,96 @@ def _measure(conn: psycopg.Connection[Any], label: str, rounds: int) -> None:
           + ", ".join(f"{q!r} {statistics.median(v):.1f}" for q, v in slowest))  # fmt: skip
 
 
+#: Property queries over the synthetic register: heads, numbers, prefixes, typos, case.
+PROPERTY_QUERIES: tuple[str, ...] = (
+    "björkberga 3:1", "provstad björkberga 3:12", "lindholm 10:4", "ekvik 1:", "asklund",
+    "testhamn granby 7:40", "hasselnäs 2:3", "rönnås", "sälgtorp 5", "björkb", "al", "pilby 1",
+    "bjorkbrga 3:1", "hasselnas 2:3", "GRANDAL 4:2", "lönnmark 9:39", "oxelhult 6", "aspsund",
+    "skenby alm", "hagtornbro 2:", "vidvik 3:1", "apelryd 8:8", "larkstad 1:1", "mockinge p",
+)  # fmt: skip
+#: Lower left corner of the synthetic grid (SWEREF 99 TM): Småland and Östergötland.
+PROPERTY_GRID = (400_000, 6_300_000)
+
+
+def _build_properties(conn: psycopg.Connection[Any], count: int) -> None:
+    started = time.perf_counter()
+    report = ImportReport(read=count)
+    with conn.transaction():
+        lock_lookups(conn)
+        conn.execute(STAGE_DDL)
+        conn.execute(
+            SYNTHETIC_AREAS_SQL,
+            {"count": count, "x0": PROPERTY_GRID[0], "y0": PROPERTY_GRID[1],
+             "areas": list(REGISTER_AREAS), "starts": list(TRAKT_STARTS),
+             "ends": list(TRAKT_ENDS)},
+        )  # fmt: skip
+        generated = time.perf_counter() - started
+        swap_in(conn, 3006, "synthetic", report)
+    conn.execute("VACUUM ANALYZE lookup.properties")
+    print(f"SYNTHETIC property register: {report.stored:,} units (invented designations, "
+          f"100 m squares) generated in {generated:.0f} s, built and swapped in "
+          f"{time.perf_counter() - started - generated:.0f} s by the register import")  # fmt: skip
+
+
+def _measure_properties(conn: psycopg.Connection[Any], rounds: int) -> None:
+    parsed = [parse_query(q) for q in PROPERTY_QUERIES]
+    options = SearchOptions()
+    for query in parsed:  # warm, as a running server would be
+        search(conn, query, options)
+    count = conn.execute("SELECT count(*) FROM lookup.properties").fetchone()
+    print(f"\n== property search and reverse: {count[0] if count else 0:,} SYNTHETIC units, "
+          f"server-side, one client, {rounds} rounds ==")  # fmt: skip
+    rng = random.Random(13)
+    total = count[0] if count else 0
+    x0, y0 = PROPERTY_GRID
+    points = [
+        (x0 + (i % 2000) * 110 + rng.uniform(0, 100), y0 + (i // 2000) * 110 + rng.uniform(0, 100))
+        for i in (rng.randrange(total) for _ in range(400))
+    ]
+    found = sum(1 for e, n in points[:50] if reverse(conn, e, n, 3006).designation)
+    rounds_p95: dict[str, list[float]] = {"search": [], "reverse": []}
+    everything: dict[str, list[float]] = {"search": [], "reverse": []}
+    for _ in range(rounds):
+        searched = [_time(lambda q=q: search(conn, q, options)) for q in parsed]  # type: ignore[misc]
+        reversed_ = [_time(lambda p=p: reverse(conn, p[0], p[1], 3006)) for p in points]  # type: ignore[misc]
+        for name, samples in (("search", searched), ("reverse", reversed_)):
+            rounds_p95[name].append(_percentiles(samples)[1])
+            everything[name].extend(samples)
+    for name in ("search", "reverse"):
+        p50, p95, p99 = _percentiles(everything[name])
+        median_p95 = statistics.median(rounds_p95[name])
+        print(
+            f"  property {name:<8} n={len(everything[name]):>5}  p50 {p50:6.2f}  "
+            f"p95 {p95:6.2f}  p99 {p99:6.2f} ms;  median of round p95s {median_p95:6.2f} ms"
+        )
+    print(f"  reverse found a unit at {found} of 50 random points (gaps between squares: 10 m)")
+    hits = search(conn, parse_query("björkberga 3:1"), options)
+    print("  'björkberga 3:1' →", ", ".join(h.label for h in hits[:4]), "…")
+
+
+def _properties_main(count: int, rounds: int, keep: bool, again: bool) -> int:
+    url = f"{SERVER}/{PROPERTY_DATABASE}" if again else _create_database(PROPERTY_DATABASE)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            if not again:
+                load_municipalities(conn, PROJECT / "data" / "lantmateriet" / "ak_riks.zip")
+                _build_properties(conn, count)
+            _measure_properties(conn, rounds)
+        print(
+            f"\n{os.cpu_count()} cores shared with other work; load average "
+            f"{os.getloadavg()[0]:.1f} at the end (figures are noisy when it is high)"
+        )
+    finally:
+        if not keep:
+            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(PROPERTY_DATABASE)
+                    )
+                )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--copies", type=int, default=18, help="shifted copies for the big table")
@@ -225,7 +332,17 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients")
     parser.add_argument("--seconds", type=float, default=20.0, help="HTTP load duration")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--properties", type=int, metavar="N", help="property search at N synthetic units instead"
+    )
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="with --properties: measure the register a --keep run left (no rebuild)",
+    )
     args = parser.parse_args()
+    if args.properties:
+        return _properties_main(args.properties, args.rounds, args.keep, args.again)
     if not MALMO_CSV.exists():
         print(f"needs {MALMO_CSV} (shared sample data), which is absent", file=sys.stderr)
         return 2

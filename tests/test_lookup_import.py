@@ -275,6 +275,7 @@ def test_property_import_is_searchable_and_found_by_reverse(
         "designation": "Stockholm Provgården 3:14",
         "label": "Stockholm Provgården 3:14",
         "fictional": False,
+        "attribution": None,
     }
 
 

@@ -64,6 +64,7 @@ def test_reverse_inside_a_fictional_unit(client: FlaskClient, sample_database: s
         "designation": designation,
         "label": f"{designation} (fiktiv)",
         "fictional": True,
+        "attribution": None,
     }
     by_sweref = _reverse(client, x=e, y=n, srid=3006)
     assert by_sweref["property"]["designation"] == designation

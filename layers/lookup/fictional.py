@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from layers.lookup.properties import rebuild_property_keys
+from layers.lookup.properties import rebuild_property_heads
 from layers.lookup.store import lock_lookups
 from layers.sources import read_features
 
@@ -147,5 +147,5 @@ def generate_fictional_properties(conn: psycopg.Connection[Any], osm_path: Path)
             """,
             {"source": FICTIONAL_SOURCE, "names": list(KVARTER_NAMES)},
         ).rowcount
-        rebuild_property_keys(conn)
+        rebuild_property_heads(conn)
     return count

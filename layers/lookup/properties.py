@@ -1,9 +1,11 @@
 """Property units (fastigheter): designations, import, and their search keys.
 
 A designation is municipality + trakt or kvarter + block[:unit]: "Sundsvall Skönsberg 1:23" (a
-trakt with block 1, unit 23) or "Stockholm Rosenbad 2" (a kvarter with number 2, no unit).
-Sweden's cadastre is not open data, so every row records whether it is ``fictional``; the API
-says so in every label.
+trakt with block 1, unit 23) or "Stockholm Rosenbad 2" (a kvarter with number 2, no unit). The
+part before the number is its *head* ("Sundsvall Skönsberg"); search finds heads first and then
+their units in natural order (migration 0009). Lantmäteriet's register is loaded by
+:mod:`layers.lookup.property_register`; this module handles any other polygon file and the
+sample's invented register, whose rows are ``fictional`` and say so in every label.
 """
 
 from __future__ import annotations
@@ -21,6 +23,49 @@ from layers.lookup.store import lock_lookups
 
 _DESIGNATION = re.compile(r"^(?P<head>.*[^\W\d_])\s+(?P<block>\d{1,5})(?::(?P<unit>\d{1,5}))?$")
 FICTIONAL_SUFFIX_SV = " (fiktiv)"
+#: What every answer built from Lantmäteriet's open property register must say.
+LANTMATERIET_ATTRIBUTION = "© Lantmäteriet (CC BY 4.0)"
+# What a citizen types for a property: a head, then perhaps the start of a number
+# ("skönsberg 1:1", "rosenbad 2", "berga s:", "skönsberg 1:").
+_TYPED_NUMBER = re.compile(
+    r"^(?P<head>.*\S)\s+(?P<number>\d{1,5}(?::\d{0,5})?|s:\d{0,5})$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class PropertyQuery:
+    """Typed text read as a designation: head text, and the number's start if one was typed."""
+
+    head: str
+    number: str | None = None
+
+    @property
+    def block(self) -> int | None:
+        """The block when it was typed whole ("1:…"), so only that block is read."""
+        if self.number is None or ":" not in self.number or self.number[0] in "sS":
+            return None
+        return int(self.number.split(":", 1)[0])
+
+    @property
+    def block_min(self) -> int | None:
+        """The least block a number typed without its colon can be ("5" → 5, 50 …)."""
+        if self.number is None or self.samfallighet:
+            return None
+        return int(self.number.split(":", 1)[0])
+
+    @property
+    def samfallighet(self) -> bool:
+        """True for "s:…", a samfällighet's number (its block is a letter)."""
+        return self.number is not None and self.number[:2].lower() == "s:"
+
+
+def parse_property_query(text: str) -> PropertyQuery:
+    """Split "skönsberg 1:1" into head "skönsberg" and number "1:1" (a prefix of 1:1, 1:12 …)."""
+    cleaned = clean_spaces(text)
+    match = _TYPED_NUMBER.match(cleaned)
+    if match and any(ch.isalpha() for ch in match.group("head")):
+        return PropertyQuery(match.group("head"), match.group("number").lower())
+    return PropertyQuery(cleaned)
 
 
 @dataclass(frozen=True)
@@ -127,21 +172,33 @@ def import_properties(
         report.stored = cur.rowcount
         staged = conn.execute("SELECT count(*) FROM property_stage").fetchone()
         report.skip("duplicate designation", (int(staged[0]) if staged else 0) - report.stored)
-        rebuild_property_keys(conn)
+        rebuild_property_heads(conn)
     return report
 
 
-def rebuild_property_keys(conn: psycopg.Connection[Any]) -> None:
-    """Every word-start suffix of each designation ("stockholm fiktiva rosen 2", "rosen 2" …)."""
-    conn.execute("DELETE FROM lookup.property_keys")
+#: Distinct heads of ``{table}`` (a properties table), one municipality each.
+HEADS_SQL = """
+    INSERT INTO {heads} (head_fold, municipality_code)
+    SELECT head_fold, min(municipality_code) FROM {table} GROUP BY head_fold
+"""
+#: Every word-start suffix of each head ("sundsvall skonsberg", "skonsberg").
+HEAD_KEYS_SQL = """
+    INSERT INTO {keys} (key, head_fold, word_start, municipality_code)
+    SELECT substr(h.head_fold, g.i), h.head_fold, g.i = 1, h.municipality_code
+    FROM {heads} h, generate_series(1, length(h.head_fold)) AS g(i)
+    WHERE g.i = 1 OR (substr(h.head_fold, g.i - 1, 1) IN (' ', '-')
+        AND substr(h.head_fold, g.i, 1) ~ '[[:alpha:]]')
+"""
+
+
+def rebuild_property_heads(conn: psycopg.Connection[Any]) -> None:
+    """Recompute the heads and their search keys from ``lookup.properties`` (in place)."""
+    conn.execute("DELETE FROM lookup.property_head_keys")
+    conn.execute("DELETE FROM lookup.property_heads")
+    conn.execute(HEADS_SQL.format(heads="lookup.property_heads", table="lookup.properties"))
     conn.execute(
-        """
-        INSERT INTO lookup.property_keys (key, property_id, word_start)
-        SELECT substr(p.designation_fold, g.i), p.id, g.i = 1
-        FROM lookup.properties p, generate_series(1, length(p.designation_fold)) AS g(i)
-        WHERE g.i = 1 OR (substr(p.designation_fold, g.i - 1, 1) IN (' ', '-')
-            AND substr(p.designation_fold, g.i, 1) ~ '[[:alpha:]]')
-        """
+        HEAD_KEYS_SQL.format(keys="lookup.property_head_keys", heads="lookup.property_heads")
     )
     conn.execute("ANALYZE lookup.properties")
-    conn.execute("ANALYZE lookup.property_keys")
+    conn.execute("ANALYZE lookup.property_heads")
+    conn.execute("ANALYZE lookup.property_head_keys")

@@ -46,10 +46,18 @@ def _address(hit: SearchHit, found: ReverseResult) -> dict[str, Any] | None:
 
 def _property(hit: SearchHit, found: ReverseResult) -> dict[str, Any] | None:
     if hit.kind == "property" and hit.designation:
-        return {"designation": hit.designation, "fictional": bool(hit.fictional)}
+        return {
+            "designation": hit.designation,
+            "fictional": bool(hit.fictional),
+            "attribution": hit.attribution,
+        }
     if found.designation is None:
         return None
-    return {"designation": found.designation, "fictional": bool(found.fictional)}
+    return {
+        "designation": found.designation,
+        "fictional": bool(found.fictional),
+        "attribution": found.property_attribution,
+    }
 
 
 def resolve_text(conn: psycopg.Connection[Any], text: str) -> dict[str, Any] | None:

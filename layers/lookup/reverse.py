@@ -24,7 +24,7 @@ REVERSE_SQL = """
 WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), 3006) AS g)
 SELECT ST_X(p.g), ST_Y(p.g), ST_X(ST_Transform(p.g, 4326)), ST_Y(ST_Transform(p.g, 4326)),
     a.street, a.number, a.letter, a.entrance, a.postcode, a.city, a.distance, a.district,
-    pr.designation, pr.fictional, m.code, m.name
+    pr.designation, pr.fictional, m.code, m.name, pr.attribution
 FROM p
 LEFT JOIN LATERAL (
     SELECT a.street, a.number, a.letter, a.entrance, a.postcode, a.city, a.district,
@@ -32,7 +32,7 @@ LEFT JOIN LATERAL (
     FROM lookup.addresses a ORDER BY a.geom <-> p.g LIMIT 1
 ) a ON a.distance <= %(radius)s
 LEFT JOIN LATERAL (
-    SELECT pr.designation, pr.fictional FROM lookup.properties pr
+    SELECT pr.designation, pr.fictional, pr.attribution FROM lookup.properties pr
     WHERE ST_Intersects(pr.geom, p.g) ORDER BY pr.fictional, ST_Area(pr.geom) LIMIT 1
 ) pr ON true
 LEFT JOIN LATERAL (
@@ -81,6 +81,8 @@ class ReverseResult:
     municipality_code: str | None
     municipality_name: str | None
     radius_m: float = DEFAULT_RADIUS_M
+    #: Whose property data this is, when its licence asks to say so ("© Lantmäteriet …").
+    property_attribution: str | None = None
 
     @property
     def property_label(self) -> str | None:
@@ -114,7 +116,7 @@ def reverse(
     row = conn.execute(REVERSE_SQL, {"x": x, "y": y, "srid": srid, "radius": radius}).fetchone()
     assert row is not None  # the statement always returns one row
     e, n, lon, lat, street, number, letter, entrance, postcode, city, distance = row[:11]
-    district, designation, fictional, code, name = row[11:]
+    district, designation, fictional, code, name, property_attribution = row[11:]
     address = None
     if street is not None:
         address = NearestAddress(
@@ -139,4 +141,5 @@ def reverse(
         municipality_code=code,
         municipality_name=name,
         radius_m=radius,
+        property_attribution=property_attribution,
     )

@@ -27,7 +27,7 @@ import psycopg
 
 from layers.crs import SWEREF99_TM, transformer
 from layers.lookup.normalize import address_label, fold, format_postcode
-from layers.lookup.properties import property_label
+from layers.lookup.properties import parse_property_query, property_label
 from layers.lookup.query import SearchQuery
 from layers.lookup.search_sql import DEFAULT_LIMIT, MAX_LIMIT, SearchOptions, search_sql
 
@@ -57,6 +57,8 @@ class SearchHit:
     designation: str | None = None
     district: str | None = None
     fictional: bool | None = None
+    #: Whose data the hit is built from, when the licence asks for it ("© Lantmäteriet …").
+    attribution: str | None = None
 
 
 def search_params(query: SearchQuery, options: SearchOptions) -> dict[str, Any]:
@@ -75,6 +77,15 @@ def search_params(query: SearchQuery, options: SearchOptions) -> dict[str, Any]:
         "letter": query.letter,
         "entrance": (query.entrance or "").replace(" ", "") + "%",
     }
+    typed = parse_property_query(query.text)
+    params.update(
+        prop_head=typed.head,
+        prop_head_lower=typed.head.lower(),
+        prop_number=typed.number,
+        prop_number_pattern=f"{typed.number}%",
+        prop_block=typed.block,
+        prop_block_min=typed.block_min,
+    )
     if options.near is not None:
         e, n = transformer(4326, SWEREF99_TM).transform(options.near.lon, options.near.lat)
         params.update(near_e=float(e), near_n=float(n))
@@ -91,7 +102,7 @@ def search_statement(query: SearchQuery, options: SearchOptions) -> tuple[Any, d
 
 def _hit(row: tuple[Any, ...]) -> SearchHit:
     kind, uid, name, number, letter, entrance, postcode, postcodes, city, code = row[:10]
-    municipality, district, fictional, lon, lat, e, n, score = row[10:]
+    municipality, district, fictional, lon, lat, e, n, score, attribution = row[10:]
     if kind == "street":
         label = address_label(name, None, None, None, None, city)
         # One postcode only when the street has exactly one; several would mislead.
@@ -120,6 +131,7 @@ def _hit(row: tuple[Any, ...]) -> SearchHit:
         designation=name if kind == "property" else None,
         district=district,
         fictional=fictional,
+        attribution=attribution,
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from layers.crs import SWEREF99_TM, LonLat
+from layers.lookup.properties import PropertyQuery
 from layers.lookup.query import SearchQuery
 
 DEFAULT_LIMIT = 10
@@ -21,7 +22,7 @@ NEAR_WEIGHT = 1.5
 #: What every row of the statement carries, whatever its kind.
 HIT_COLUMNS = (
     "kind, uid, name, number, letter, entrance, postcode, postcodes, city, municipality_code, "
-    "municipality, district, fictional, lon, lat, e, n, score"
+    "municipality, district, fictional, lon, lat, e, n, score, attribution"
 )
 _TEXT = sql.SQL("(SELECT text FROM q)")
 
@@ -132,8 +133,33 @@ def numbers_ctes(name: str, query: SearchQuery, streets: sql.Composable) -> list
     ]
 
 
-def props_cte(options: SearchOptions) -> sql.Composed:
-    """Property units whose designation, or a word of it, starts with the whole query."""
+#: Key rows read per head prefix (in key order); heads whose units are listed are at most
+#: ``limit`` (best first), typo candidates at most ``PROPERTY_FUZZY_HEADS``.
+PROPERTY_HEAD_KEYS = 400
+PROPERTY_FUZZY_HEADS = 5
+PROPERTY_FUZZY_BASE = 6.0
+_PHEAD = sql.SQL("(SELECT head FROM pq)")
+
+
+def _number_filter(typed: PropertyQuery) -> sql.Composable:
+    """Conditions for the typed number, written so the index bounds the scan of a head.
+
+    "3:1" → block 3 only (then units 1, 10 … by the LIKE); "5" → blocks from 5 on (5:…, 50:…,
+    a kvarter's 5); "s:" → the samfälligheter (no numeric block).
+    """
+    if typed.number is None:
+        return sql.SQL("")
+    like = sql.SQL(" AND p.number_fold LIKE %(prop_number_pattern)s")
+    if typed.samfallighet:
+        return sql.SQL("AND p.block IS NULL") + like
+    if typed.block is not None:
+        return sql.SQL("AND p.block = %(prop_block)s") + like
+    return sql.SQL("AND p.block >= %(prop_block_min)s") + like
+
+
+def _units(heads: str, options: SearchOptions, typed: PropertyQuery) -> sql.Composed:
+    """The units of ``heads`` (rows with ord, head_fold, score) matching the typed number, in
+    natural order (block, unit) from ``properties_head_idx``; at most ``limit`` per head."""
     municipality = (
         sql.SQL("AND p.municipality_code = %(municipality)s")
         if options.municipality
@@ -141,41 +167,115 @@ def props_cte(options: SearchOptions) -> sql.Composed:
     )
     return sql.SQL(
         """
-        props AS (
-            SELECT row_number() OVER (ORDER BY x.score, x.district, x.block, x.unit NULLS FIRST)
-                AS seq, x.*
-            FROM (
-                SELECT p.uid, p.designation, p.fictional, p.municipality_code,
-                    p.municipality_name, p.point, p.district, p.block, p.unit,
-                    (CASE WHEN bool_or(k.key = {text}) THEN 0 ELSE 3 END
-                     + CASE WHEN strpos(lower(p.designation), %(text_lower)s) > 0 THEN 0 ELSE 1 END
-                     + CASE WHEN bool_or(k.word_start) THEN 0 ELSE 0.5 END + {near})::float8
-                        AS score
-                FROM lookup.property_keys k JOIN lookup.properties p ON p.id = k.property_id
-                WHERE length({text}) >= 2
-                    AND k.key ~>=~ {text} AND k.key ~<~ {text_end} {municipality}
-                GROUP BY p.id
-                ORDER BY score, p.district, p.block, p.unit NULLS FIRST
-                LIMIT %(limit)s
-            ) x
-        )"""
+        SELECT h.ord, p.block, p.unit, p.uid, p.designation, p.fictional, p.municipality_code,
+            p.municipality_name, p.point, p.attribution,
+            (h.score + CASE WHEN strpos(lower(p.designation), %(prop_head_lower)s) > 0
+                            THEN 0 ELSE 1 END + {near})::float8 AS score
+        FROM {heads} h
+        CROSS JOIN LATERAL (
+            SELECT * FROM lookup.properties p
+            WHERE p.head_fold = h.head_fold {number} {municipality}
+            ORDER BY p.block, p.unit
+            LIMIT %(limit)s
+        ) p"""
     ).format(
-        text=_TEXT,
-        text_end=sql.SQL("(SELECT text_end FROM q)"),
+        heads=sql.Identifier(heads),
         near=near("p.point", options),
+        number=_number_filter(typed),
         municipality=municipality,
     )
 
 
+def props_ctes(options: SearchOptions, typed: PropertyQuery) -> list[sql.Composable]:
+    """Property units by designation, staged like streets and numbers.
+
+    ``pheads``: designation heads ("sundsvall skonsberg") one of whose words starts with the
+    typed head ("skönsberg", "sköns"), read as a bounded key range (the first
+    ``PROPERTY_HEAD_KEYS`` keys in key order, which for names is natural order), at most
+    ``limit`` of them; ``pexact``:
+    their units matching the typed number ("1:1" → 1:1, 1:10 … 1:12). Only when that finds
+    nothing, ``pfuzzy``: the nearest spellings of the head by trigram KNN, whole-head and
+    whole-word similarity ("skonsbrg" → "sundsvall skonsberg"), and
+    ``pfuzzy_units``. ``props`` is both, in stage, head and natural order.
+    """
+    own = sql.SQL("AND k.municipality_code = %(municipality)s" if options.municipality else "")
+    return [
+        sql.SQL(
+            "pq AS MATERIALIZED (SELECT f.h AS head, f.h || chr(1114111) AS head_end "
+            "FROM (SELECT lookup.fold(%(prop_head)s) AS h) f)"
+        ),
+        sql.SQL(
+            """
+        pheads AS MATERIALIZED (
+            SELECT row_number() OVER (ORDER BY m.score, m.head_fold) AS ord, m.head_fold, m.score
+            FROM (
+                SELECT k.head_fold,
+                    min(CASE WHEN k.key = {h} THEN 0 ELSE 3 END
+                        + CASE WHEN k.word_start THEN 0 ELSE 0.5 END)::float8 AS score
+                FROM (SELECT * FROM lookup.property_head_keys k
+                      WHERE length({h}) >= 2 AND k.key ~>=~ {h}
+                        AND k.key ~<~ (SELECT head_end FROM pq) {own}
+                      ORDER BY k.key LIMIT {keys}) k
+                GROUP BY k.head_fold
+                ORDER BY score, k.head_fold
+                LIMIT %(limit)s
+            ) m
+        )"""
+        ).format(
+            h=_PHEAD,
+            own=own,
+            keys=sql.Literal(PROPERTY_HEAD_KEYS),
+        ),
+        sql.SQL("pexact AS MATERIALIZED ({u})").format(u=_units("pheads", options, typed)),
+        sql.SQL(
+            """
+        pfuzzy AS MATERIALIZED (
+            SELECT row_number() OVER (ORDER BY c.score, c.head_fold) AS ord, c.head_fold, c.score
+            FROM (
+                SELECT c.head_fold, ({base} - max(c.sim))::float8 AS score FROM (
+                    (SELECT head_fold, similarity(head_fold, {h}) AS sim
+                     FROM lookup.property_heads
+                     WHERE {gate} AND head_fold %% {h} ORDER BY head_fold <-> {h} LIMIT {heads})
+                    UNION ALL
+                    (SELECT head_fold, strict_word_similarity({h}, head_fold)
+                     FROM lookup.property_heads
+                     WHERE {gate} AND {h} <<%% head_fold ORDER BY {h} <<<-> head_fold
+                     LIMIT {heads})
+                ) c GROUP BY c.head_fold ORDER BY score, c.head_fold LIMIT {heads}
+            ) c
+        )"""
+        ).format(
+            h=_PHEAD,
+            base=sql.Literal(PROPERTY_FUZZY_BASE),
+            heads=sql.Literal(PROPERTY_FUZZY_HEADS),
+            gate=sql.SQL("length({h}) >= 3 AND NOT EXISTS (SELECT 1 FROM pexact)").format(h=_PHEAD),
+        ),
+        sql.SQL("pfuzzy_units AS MATERIALIZED ({u})").format(u=_units("pfuzzy", options, typed)),
+        sql.SQL(
+            """
+        props AS (
+            SELECT row_number() OVER (ORDER BY x.stage, x.ord, x.block, x.unit) AS seq, x.*
+            FROM (
+                SELECT 0 AS stage, * FROM pexact
+                UNION ALL
+                SELECT 1 AS stage, * FROM pfuzzy_units
+                ORDER BY 1, 2, 3, 4
+                LIMIT %(limit)s
+            ) x
+        )"""
+        ),
+    ]
+
+
 STREET_ROW = sql.SQL(
     "'street', uid, name, NULL::int, NULL, NULL, NULL, postcodes, city, municipality_code, "
-    "municipality_name, NULL, NULL::boolean, {c}, score"
+    "municipality_name, NULL, NULL::boolean, {c}, score, NULL::text"
 ).format(c=coords("geom"))
 ADDRESS_ROW = sql.SQL(
     "'address', uid, street, number, letter, entrance, postcode, NULL::text[], city, "
-    "municipality_code, municipality, district, NULL::boolean, {c}, score"
+    "municipality_code, municipality, district, NULL::boolean, {c}, score, NULL::text"
 ).format(c=coords("geom"))
 PROPERTY_ROW = sql.SQL(
     "'property', uid, designation, NULL::int, NULL, NULL, NULL, NULL::text[], NULL, "
-    "municipality_code, municipality_name, NULL, fictional, {c}, score"
+    "municipality_code, municipality_name, NULL, fictional, {c}, score, attribution"
 ).format(c=coords("point"))

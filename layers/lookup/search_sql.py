@@ -12,7 +12,9 @@ which PostgreSQL evaluates once, as a one-time filter, before it starts them.
     fuzzy          the nearest spellings (trigram KNN over distinct names), when exact found
                    nothing usable
     fuzzy_numbers  numbers on the fuzzy streets
-    props          property designations, or a word of them, starting with the whole text
+    pq … props     property units: designation heads starting with the typed head, their
+                   units matching the typed number; typo-tolerant heads when none match
+                   (:func:`~layers.lookup.search_parts.props_ctes`)
 
 The final ``SELECT`` gives every kind of hit one row shape (``HIT_COLUMNS``), in stage order.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from layers.lookup.properties import parse_property_query
 from layers.lookup.query import SearchQuery
 from layers.lookup.search_parts import (
     ADDRESS_ROW,
@@ -39,7 +42,7 @@ from layers.lookup.search_parts import (
     near,
     near_xy,
     numbers_ctes,
-    props_cte,
+    props_ctes,
 )
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SearchOptions", "search_sql"]
@@ -307,7 +310,7 @@ def search_sql(query: SearchQuery, options: SearchOptions, letters: int) -> sql.
                 ).format(r=STREET_ROW, g=streets_gate)
             )
     if not query.town and not query.postcode:
-        ctes.append(props_cte(options))
+        ctes += props_ctes(options, parse_property_query(query.text))
         parts.append(sql.SQL("SELECT 4, seq, {r} FROM props").format(r=PROPERTY_ROW))
     return sql.SQL(
         "WITH {ctes}\nSELECT {cols} FROM ({parts}) hits ({all}) ORDER BY part, seq"

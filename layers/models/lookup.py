@@ -187,6 +187,7 @@ class Property(Base):
     __tablename__ = "properties"
     __table_args__ = (
         Index("properties_geom_idx", "geom", postgresql_using="gist"),
+        Index("properties_head_idx", "head_fold", "block", "unit"),
         {"schema": LOOKUP_SCHEMA},
     )
 
@@ -199,32 +200,59 @@ class Property(Base):
     municipality_code: Mapped[str | None] = mapped_column(Text)
     municipality_name: Mapped[str | None] = mapped_column(Text)
     district: Mapped[str] = mapped_column(Text)
-    block: Mapped[int] = mapped_column(Integer)
+    block: Mapped[int | None] = mapped_column(Integer)
     unit: Mapped[int | None] = mapped_column(Integer)
     fictional: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(geometry_column("MULTIPOLYGON", 3006), nullable=False)
     point: Mapped[WKBElement] = mapped_column(geometry_column("POINT", 3006), nullable=False)
+    # 0009_property_register: the register unit's UUID, the attribution its answers carry, and
+    # the designation split into head ("sundsvall skonsberg") and number ("1:12").
+    register_id: Mapped[str | None] = mapped_column(Text)
+    attribution: Mapped[str | None] = mapped_column(Text)
+    head_fold: Mapped[str | None] = mapped_column(
+        Text,
+        Computed(
+            r"lookup.fold(regexp_replace(designation, '\s+\S+$'::text, ''::text))",
+            persisted=True,
+        ),
+    )
+    number_fold: Mapped[str | None] = mapped_column(
+        Text, Computed(r"""lower("substring"(designation, '(\S+)$'::text))""", persisted=True)
+    )
 
 
-# Every word-start suffix of a folded property designation, for prefix search.
-property_keys = Table(
-    "property_keys",
+class PropertyHead(Base):
+    """Distinct designation heads ("sundsvall skonsberg"), for typo-tolerant (trigram) search."""
+
+    __tablename__ = "property_heads"
+    __table_args__ = (
+        Index(
+            "property_heads_trgm_idx",
+            "head_fold",
+            postgresql_using="gist",
+            postgresql_ops={"head_fold": "gist_trgm_ops"},
+        ),
+        {"schema": LOOKUP_SCHEMA},
+    )
+
+    head_fold: Mapped[str] = mapped_column(Text, primary_key=True)
+    municipality_code: Mapped[str | None] = mapped_column(Text)
+
+
+# Every word-start suffix of a folded designation head, for prefix search (0009).
+property_head_keys = Table(
+    "property_head_keys",
     Base.metadata,
     Column("key", Text, nullable=False),
-    Column(
-        "property_id",
-        BigInteger,
-        ForeignKey(f"{LOOKUP_SCHEMA}.properties.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    Column("head_fold", Text, nullable=False),
     Column("word_start", Boolean, nullable=False),
+    Column("municipality_code", Text),
     Index(
-        "property_keys_key_idx",
+        "property_head_keys_key_idx",
         "key",
         postgresql_ops={"key": "text_pattern_ops"},
-        postgresql_include=["property_id", "word_start"],
+        postgresql_include=["head_fold", "word_start", "municipality_code"],
     ),
-    Index("property_keys_property_idx", "property_id"),
     schema=LOOKUP_SCHEMA,
 )

@@ -94,6 +94,7 @@ class HitProperties(BaseModel):
     number: int | None = None
     sweref: SwerefPoint
     fictional: bool | None = None
+    attribution: str | None = None
 
 
 class HitFeature(BaseModel):
@@ -170,7 +171,11 @@ def _feature(hit: SearchHit, srid: int) -> dict[str, Any]:
         "sweref": _sweref(hit.e, hit.n, srid),
     }
     if hit.kind == "property":
-        properties.update(designation=hit.designation, fictional=bool(hit.fictional))
+        properties.update(
+            designation=hit.designation,
+            fictional=bool(hit.fictional),
+            attribution=hit.attribution,
+        )
     return {
         "type": "Feature",
         "id": hit.id,
@@ -256,6 +261,7 @@ def _reverse_body(result: lookup_reverse.ReverseResult) -> dict[str, Any]:
             "designation": result.designation,
             "label": result.property_label,
             "fictional": bool(result.fictional),
+            "attribution": result.property_attribution,
         }
     municipality = None
     if result.municipality_code is not None:

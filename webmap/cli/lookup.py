@@ -16,7 +16,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from layers.errors import InvalidInput
+from layers.lookup.fastighetsindelning import LAYER, is_register_file, open_register
 from layers.lookup.properties import import_properties
+from layers.lookup.property_register import import_register
 from layers.lookup.readers import open_addresses, read_properties
 from layers.lookup.store import import_addresses
 from webmap.settings import Settings
@@ -39,9 +41,10 @@ def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
-def _progress(stage: str, done: int, _total: int) -> None:
+def _progress(stage: str, done: int, total: int) -> None:
     if stage != "read" or done % 50_000 == 0:
-        click.echo(f"  {stage}: {done} rows", err=True)
+        of = f" of {total}" if total else ""
+        click.echo(f"  {stage}: {done}{of} rows", err=True)
 
 
 @click.group("addresses", cls=AppGroup)
@@ -137,13 +140,36 @@ def import_properties_command(
     source: str | None,
     fictional: bool,
 ) -> None:
-    """Import property polygons with designations ("Sundsvall Skönsberg 1:23")."""
+    """Import property polygons with designations ("Sundsvall Skönsberg 1:23").
+
+    Lantmäteriet's "Fastighetsindelning Nedladdning, vektor" GeoPackage (layer
+    registerenhetsomradesyta) is recognised and read without a mapping; its units replace those
+    of the same --source at once (search answers from the old ones until the new are in).
+    """
     try:
+        if not pairs and layer in (None, LAYER) and is_register_file(file):
+            _import_register(file, source or file.name, srid)
+            return
         file_srid, rows = read_properties(file, srid, _mapping(pairs), layer)
         click.echo(f"Importing {file.name} (EPSG:{file_srid}) …", file=sys.stderr)
         with psycopg.connect(_database_url()) as conn:
             report = import_properties(conn, rows, file_srid, source or file.name, fictional)
     except InvalidInput as exc:
         raise click.ClickException(exc.detail) from exc
+    for line in report.lines():
+        click.echo(line)
+
+
+def _import_register(file: Path, source: str, srid: int | None) -> None:
+    """Lantmäteriet's property register: areas grouped into units, swapped in atomically."""
+    opened = open_register(file)
+    file_srid = srid or opened.srid
+    click.echo(
+        f"Importing {file.name}: Lantmäteriet Fastighetsindelning, {opened.count} areas "
+        f"(EPSG:{file_srid}) …",
+        err=True,
+    )
+    with psycopg.connect(_database_url()) as conn:
+        report = import_register(conn, opened.rows, file_srid, source, _progress, opened.count)
     for line in report.lines():
         click.echo(line)
