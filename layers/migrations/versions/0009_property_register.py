@@ -2,7 +2,7 @@
 designation head ("Sundsvall Skönsberg") instead of every suffix of every designation.
 
 Revision ID: 0009_property_register
-Revises: 0006_search_heads
+Revises: 0007_municipalities
 
 A designation is a head (register area + trakt or kvarter: "Sundsvall Skönsberg") and a number
 ("1:12", a kvarter's "2", a samfällighet's "s:3"). Three million designations share about a
