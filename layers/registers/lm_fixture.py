@@ -21,7 +21,12 @@ import shapely
 from layers.registers.lm_schema import FIELDS, GEOMETRY, LAYER, SRID, STATUS_CURRENT, STREET_PLACE
 
 _BATCH = 50_000
-_NUMPY_TYPES: dict[str, Any] = {"text": object, "int": np.int32, "bool": np.bool_, "datetime": "datetime64[ms]"}
+_NUMPY_TYPES: dict[str, Any] = {
+    "text": object,
+    "int": np.int32,
+    "bool": np.bool_,
+    "datetime": "datetime64[ms]",
+}
 _EMPTY = {"text": None, "int": 0, "bool": False, "datetime": np.datetime64("NaT")}
 
 

@@ -9,16 +9,17 @@ a :class:`StagedAddress` (what the lookup tables hold) or a skip reason.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import shapely
 
 from layers.errors import InvalidInput
 from layers.ingest import gdal_policy
-from layers.lookup.normalize import clean_spaces, parse_house_number
+from layers.lookup.normalize import parse_house_number
 from layers.registers import lm_schema as lm
 from layers.sources import file_info
 
@@ -28,9 +29,9 @@ _E_RANGE = (180_000.0, 1_090_000.0)
 _N_RANGE = (6_080_000.0, 7_700_000.0)
 
 
-@dataclass(frozen=True)
-class StagedAddress:
-    """One address of the product as the lookup tables want it (SWEREF 99 TM)."""
+class StagedAddress(NamedTuple):
+    """One address of the product as the lookup tables want it (SWEREF 99 TM); a tuple in
+    the staging table's column order, so COPY takes it as it is."""
 
     object_id: str
     object_version: int | None
@@ -49,29 +50,8 @@ class StagedAddress:
     n: float
     change: str | None = None
 
-    def copy_row(self) -> tuple[Any, ...]:
-        """The row in :data:`STAGE_COLUMNS` order."""
-        return tuple(getattr(self, c) for c in STAGE_COLUMNS)
 
-
-STAGE_COLUMNS = (
-    "object_id",
-    "object_version",
-    "status",
-    "street",
-    "number",
-    "letter",
-    "entrance",
-    "postcode",
-    "city",
-    "district",
-    "municipality_code",
-    "municipality_name",
-    "popular_name",
-    "e",
-    "n",
-    "change",
-)
+STAGE_COLUMNS: tuple[str, ...] = StagedAddress._fields
 
 
 @dataclass(frozen=True)
@@ -131,13 +111,17 @@ def _layers(path: Path) -> Any:
 def _text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    text = clean_spaces(str(value))
-    return text or None
+    text = str(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)  # "å" as a + ring would not match "å"
+    return " ".join(text.split()) or None
 
 
 def _int(value: Any) -> int | None:
     if value is None:
         return None
+    if isinstance(value, int):
+        return value
     if isinstance(value, float):
         return None if math.isnan(value) else int(value)
     text = str(value).strip()
@@ -247,7 +231,7 @@ def read_rows(source: LmFile, batch: int = BATCH) -> Iterator[StagedAddress | Sk
         "id": source.id_column,
         "version": source.version_column,
         "change": source.change_column,
-        **{c: source.columns.get(c) for c in lm.FIELDS},
+        **{c: source.columns.get(c) for c in _USED},
     }
     read_columns = sorted({c for c in wanted.values() if c})
     offset = 0
@@ -267,11 +251,33 @@ def read_rows(source: LmFile, batch: int = BATCH) -> Iterator[StagedAddress | Sk
         points = shapely.from_wkb(geometries, on_invalid="ignore")
         xs = shapely.get_x(points).tolist()
         ys = shapely.get_y(points).tolist()
-        arrays = {key: by_name.get(col) if col else None for key, col in wanted.items()}
+        # Whole columns to Python lists at once (C speed), then rows are plain dicts.
+        lists = {
+            key: by_name[col].tolist() if col and col in by_name else None
+            for key, col in wanted.items()
+        }
+        present = [(key, values) for key, values in lists.items() if values is not None]
         for i in range(len(geometries)):
-            row = {key: (None if a is None else _plain(a[i])) for key, a in arrays.items()}
+            row = {key: values[i] for key, values in present}
             yield stage_row(row, xs[i], ys[i])
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+#: The product columns the lookup uses (the rest are not read).
+_USED = (
+    "statusforbelagenhetsadress",
+    "adressplatstyp",
+    "kommunkod",
+    "kommunnamn",
+    "kommundel_faststalltnamn",
+    "adressomrade_faststalltnamn",
+    "gardsadressomrade_faststalltnamn",
+    "adressplatsnummer",
+    "bokstavstillagg",
+    "lagestillagg",
+    "lagestillaggsnummer",
+    "avvikerfranstandarden",
+    "avvikandeadressplatsbeteckning",
+    "postnummer",
+    "postort",
+    "popularnamn",
+)

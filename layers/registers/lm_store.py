@@ -6,8 +6,8 @@ rebuilt. Until COMMIT every reader keeps seeing the previous register (PostgreSQ
 failed or killed import (the server rolls back when its client disappears) changes nothing.
 Readers are never blocked; a second writer waits on :func:`lock_lookups`.
 
-Address ids are derived from the object identity (``'a' || md5(uuid)``), so an address keeps
-its id when its street is renamed, and a change extract finds it again.
+Address ids are the object identity ("a" + the UUID's 32 hex digits), so an address keeps its id
+when its street is renamed, and a change extract finds it again.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from layers.registers.lm_read import STAGE_COLUMNS, Skip, StagedAddress
 
 Progress = Callable[[str, int, int], None]
 
-ADDRESS_UID_SQL = "'a' || left(md5(object_id), 15)"
+#: "a" + the UUID's hex digits: the id says which register object it is (other sources' ids
+#: are "a" + 15 hex digits of a content hash, so the two never collide).
+ADDRESS_UID_SQL = "'a' || replace(lower(object_id), '-', '')"
 #: What each staged address becomes in ``lookup.addresses`` (column → expression on the stage).
 _TARGET = {
     "uid": ADDRESS_UID_SQL,
@@ -103,7 +105,7 @@ def _stage(
             if isinstance(item, Skip):
                 report.skip(item.reason)
             else:
-                copy.write_row(item.copy_row())
+                copy.write_row(item)
             if progress and report.read % 50_000 == 0:
                 progress("read", report.read, total)
     if progress:
@@ -152,10 +154,19 @@ def load_register(
     progress: Progress | None = None,
     source: str = lm.SOURCE,
 ) -> RegisterReport:
-    """Replace every address of the register with the file's, atomically."""
+    """Replace every address of the register with the file's, atomically.
+
+    The new address table is built beside the live one (``lookup.addresses_next``: the other
+    sources' rows copied, the register's inserted, then the live table's indexes and
+    constraints built in bulk, which is far faster than maintaining them row by row), the
+    streets are rebuilt from it, and only then, just before COMMIT, it takes the live table's
+    name. Readers wait for that rename alone (milliseconds); until COMMIT they see the old
+    register.
+    """
     report = RegisterReport()
     with conn.transaction():
         lock_lookups(conn)
+        conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
         _stage(conn, rows, report, total, progress)
         marked = conn.execute("SELECT count(*) FROM lm_stage WHERE change IS NOT NULL").fetchone()
         if marked and marked[0]:
@@ -164,25 +175,128 @@ def load_register(
                 "(use --changes); loaded as a whole register, removals dropped"
             )
             report.skip("removal in a full load", _delete_stage(conn, "change = 'remove'"))
+        if progress:
+            progress("swap", report.read, total)
+        taken = conn.execute(
+            sql.SQL(
+                "DELETE FROM lm_stage USING lookup.addresses a "
+                "WHERE a.uid = {} AND a.source <> %(source)s"
+            ).format(sql.SQL(ADDRESS_UID_SQL)),
+            {"source": source},
+        ).rowcount
+        report.skip("address id already used by another source", taken)
         before = conn.execute(
             "SELECT count(*) FROM lookup.addresses WHERE source = %s", [source]
         ).fetchone()
-        if progress:
-            progress("swap", report.read, total)
-        conn.execute("DELETE FROM lookup.addresses WHERE source = %s", [source])
-        stored = _insert(conn, sql.SQL("true"), source)
-        staged = conn.execute("SELECT count(*) FROM lm_stage").fetchone()
-        report.skip(
-            "address id already used by another source", (staged[0] if staged else 0) - stored
-        )
-        report.added = stored
+        report.added = _build_next(conn, source)
         if before and before[0]:
             report.notes.append(f"replaced the {before[0]} addresses of the previous load")
-        _record_source(conn, source, label)
         if progress:
             progress("streets", report.read, total)
-        rebuild_streets(conn)
+        rebuild_streets(conn, NEXT)
+        _swap_in(conn)
+        _record_source(conn, source, label)
     return report
+
+
+NEXT = "addresses_next"
+
+
+def _build_next(conn: psycopg.Connection[Any], source: str) -> int:
+    """``lookup.addresses_next``: the other sources' rows and the staged register, indexed
+    like the live table (its indexes and constraints are read from the catalogue, so one added
+    by a later migration is built too). Returns the register's row count."""
+    conn.execute(
+        "CREATE TABLE lookup.addresses_next (LIKE lookup.addresses INCLUDING DEFAULTS "
+        "INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)"
+    )
+    conn.execute(
+        "INSERT INTO lookup.addresses_next SELECT * FROM lookup.addresses WHERE source <> %s",
+        [source],
+    )
+    target = sql.SQL(", ").join(sql.Identifier(c) for c in _TARGET)
+    values = sql.SQL(", ").join(sql.SQL(e) for e in _TARGET.values())
+    added = conn.execute(
+        sql.SQL(
+            "INSERT INTO lookup.addresses_next ({}) SELECT {} FROM lm_stage "
+            "ORDER BY municipality_code, street, number, letter"
+        ).format(target, values),
+        {"source": source},
+    ).rowcount
+    for name, definition in conn.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'lookup.addresses'::regclass AND contype IN ('p', 'u', 'x') "
+        "ORDER BY contype, conname"
+    ).fetchall():
+        conn.execute(
+            sql.SQL("ALTER TABLE lookup.addresses_next ADD CONSTRAINT {} {}").format(
+                sql.Identifier(_next_name(name)), sql.SQL(definition)
+            )
+        )
+    for name, definition in conn.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = 'lookup.addresses'::regclass "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+        "ORDER BY i.relname"
+    ).fetchall():
+        head, on, tail = definition.partition(" ON lookup.addresses ")
+        if not on:
+            raise RuntimeError(f"unexpected index definition: {definition}")
+        unique = "UNIQUE " if head.startswith("CREATE UNIQUE") else ""
+        conn.execute(
+            sql.SQL("CREATE {}INDEX {} ON lookup.addresses_next {}").format(
+                sql.SQL(unique), sql.Identifier(_next_name(name)), sql.SQL(tail)
+            )
+        )
+    conn.execute("ANALYZE lookup.addresses_next")
+    return added
+
+
+def _next_name(name: str) -> str:
+    return f"{name[:57]}_next"
+
+
+def _swap_in(conn: psycopg.Connection[Any]) -> None:
+    """``addresses_next`` becomes ``addresses`` (its sequence, constraint and index names too)."""
+    constraints = [
+        r[0]
+        for r in conn.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'lookup.addresses'::regclass "
+            "AND contype IN ('p', 'u', 'x')"
+        ).fetchall()
+    ]
+    indexes = [
+        r[0]
+        for r in conn.execute(
+            "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = 'lookup.addresses'::regclass "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+        ).fetchall()
+    ]
+    sequence = conn.execute("SELECT pg_get_serial_sequence('lookup.addresses', 'id')").fetchone()
+    # Waits for readers of the old table to finish their statement (milliseconds), not longer.
+    conn.execute("SET LOCAL lock_timeout = '60s'")
+    if sequence and sequence[0]:
+        conn.execute(
+            sql.SQL("ALTER SEQUENCE {} OWNED BY lookup.addresses_next.id").format(
+                sql.SQL(sequence[0])
+            )
+        )
+    conn.execute("DROP TABLE lookup.addresses")
+    conn.execute("ALTER TABLE lookup.addresses_next RENAME TO addresses")
+    for name in constraints:
+        conn.execute(
+            sql.SQL("ALTER TABLE lookup.addresses RENAME CONSTRAINT {} TO {}").format(
+                sql.Identifier(_next_name(name)), sql.Identifier(name)
+            )
+        )
+    for name in indexes:
+        conn.execute(
+            sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                sql.Identifier("lookup", _next_name(name)), sql.Identifier(name)
+            )
+        )
 
 
 def _delete_stage(conn: psycopg.Connection[Any], where: str) -> int:
