@@ -250,8 +250,9 @@ def test_changes_refused_for_a_file_that_is_not_the_register(
     assert "not in that layout" in result.output
 
 
-def _wait_for_rows_read(process: subprocess.Popen[bytes], rows: int) -> str:
-    """Read the importer's progress (stderr) until it has read ``rows``; return what it said."""
+def _wait_for_stage(process: subprocess.Popen[bytes], stage: str, rows: int = 0) -> str:
+    """Read the importer's progress (stderr) until it reaches ``stage`` ("read": with ``rows``
+    read); return what it said."""
     assert process.stderr is not None
     seen = ""
     deadline = time.monotonic() + 120
@@ -260,12 +261,15 @@ def _wait_for_rows_read(process: subprocess.Popen[bytes], rows: int) -> str:
         if not line:
             break
         seen += line
-        if line.strip().startswith("read ") and int(line.split()[1]) >= rows:
+        words = line.split()
+        if words and words[0] == stage and (stage != "read" or int(words[1]) >= rows):
             return seen
-    raise AssertionError(f"the import never reported {rows} rows read:\n{seen}")
+    raise AssertionError(f"the import never reported {stage} {rows}:\n{seen}")
 
 
-def test_killed_import_changes_nothing(scratch: Scratch, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stage", ["read", "swap"])
+def test_killed_import_changes_nothing(scratch: Scratch, tmp_path: Path, stage: str) -> None:
+    """Killed while streaming rows in, or while building the new table beside the live one."""
     old = _register("Gamlagatan", 8)
     write_lm_addresses(tmp_path / "old.gpkg", old)
     assert _invoke(scratch, "addresses", "import", str(tmp_path / "old.gpkg")).exit_code == 0
@@ -287,7 +291,10 @@ def test_killed_import_changes_nothing(scratch: Scratch, tmp_path: Path) -> None
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for_rows_read(process, 100_000)
+        _wait_for_stage(process, stage, 100_000)
+        # Mid-way, search answers from the old register.
+        assert client.get("/api/search?q=Gamlagatan 5").get_json() == before
+        assert client.get("/api/search?q=Nygata 1").get_json()["features"] == []
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -300,6 +307,9 @@ def test_killed_import_changes_nothing(scratch: Scratch, tmp_path: Path) -> None
     assert client.get("/api/search?q=Gamlagatan 5").get_json() == before
     assert set(_stored(scratch.url)) == {r["belagenhetsadress_objektidentitet"] for r in old}
     assert client.get("/api/search?q=Nygata 1").get_json()["features"] == []
+    with psycopg.connect(scratch.url) as conn:
+        half_built = conn.execute("SELECT to_regclass('lookup.addresses_next')").fetchone()
+    assert half_built == (None,)
     # The dead session's lock is gone: the next import goes through.
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

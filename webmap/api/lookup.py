@@ -108,7 +108,7 @@ class HitFeature(BaseModel):
 
 ATTRIBUTION_DESCRIPTION = (
     "Credits the licences of the address data behind the answer ask for, e.g. "
-    "\"© Lantmäteriet (CC BY 4.0)\"; empty when no address or street is in the answer. Show "
+    '"© Lantmäteriet (CC BY 4.0)"; empty when no address or street is in the answer. Show '
     "them with the answer."
 )
 
@@ -243,9 +243,7 @@ def _given(name: str, value: float | None) -> float:
     return value
 
 
-def _reverse_body(
-    result: lookup_reverse.ReverseResult, attribution: list[str]
-) -> dict[str, Any]:
+def _reverse_body(result: lookup_reverse.ReverseResult, attribution: list[str]) -> dict[str, Any]:
     # Both languages in every answer: English in "message", Swedish in "message_sv".
     with in_lang("en"):
         message = reverse_message(result)
