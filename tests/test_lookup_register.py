@@ -229,14 +229,18 @@ def test_unmarked_change_file_is_a_newer_delivery_of_its_municipalities(
         {**sundsvall[1], "postnummer": 85232, "objektversion": 2},
         sundsvall[2],
         lm_address("Leveransgatan", 9, E0 + 90, N0),
-    ]  # 3 and 4 of Sundsvall are gone; Timrå is not in this file and is left alone
+        {**sundsvall[4], "_e": 1.0},  # unreadable now: skipped, and so not removed either
+    ]  # 4 of Sundsvall is gone; Timrå is not in this file and is left alone
     write_lm_addresses(tmp_path / "newer.gpkg", newer)
     result = _invoke(scratch, "addresses", "import", "--changes", str(tmp_path / "newer.gpkg"))
     assert result.exit_code == 0, result.output
-    assert "read 4 rows: added 1, changed 1, removed 2, unchanged 2, skipped 0" in result.output
+    assert "read 5 rows: added 1, changed 1, removed 1, unchanged 2, skipped 1" in result.output
+    assert "skipped 1: invalid geometry" in result.output
     assert "delivery of municipalities 2281" in result.output
     stored = _stored(scratch.url)
-    assert len(stored) == 4 + 3
+    assert len(stored) == 5 + 3
+    assert sundsvall[3]["belagenhetsadress_objektidentitet"] not in stored
+    assert stored[sundsvall[4]["belagenhetsadress_objektidentitet"]][11] == sundsvall[4]["_e"]
     assert stored[sundsvall[1]["belagenhetsadress_objektidentitet"]][4] == "85232"
 
 

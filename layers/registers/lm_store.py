@@ -98,18 +98,26 @@ def _stage(
         ) ON COMMIT DROP
         """
     )
+    conn.execute("CREATE TEMP TABLE lm_skipped (object_id text) ON COMMIT DROP")
+    skipped: list[str] = []  # identities of skipped rows: a change extract must not remove them
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in STAGE_COLUMNS)
     with conn.cursor().copy(sql.SQL("COPY lm_stage ({}) FROM STDIN").format(columns)) as copy:
         for item in rows:
             report.read += 1
             if isinstance(item, Skip):
                 report.skip(item.reason)
+                if item.object_id:
+                    skipped.append(item.object_id)
             else:
                 copy.write_row(item)
             if progress and report.read % 50_000 == 0:
                 progress("read", report.read, total)
     if progress:
         progress("read", report.read, total)
+    if skipped:
+        with conn.cursor().copy("COPY lm_skipped (object_id) FROM STDIN") as copy:
+            for object_id in skipped:
+                copy.write_row((object_id,))
     repeated = conn.execute(
         "DELETE FROM lm_stage s USING lm_stage t WHERE s.object_id = t.object_id AND s.seq > t.seq"
     ).rowcount
@@ -418,7 +426,8 @@ def _apply_snapshot(conn: psycopg.Connection[Any], report: RegisterReport, sourc
     report.removed = conn.execute(
         "DELETE FROM lookup.addresses a WHERE a.source = %(source)s "
         "AND a.municipality_code = ANY(%(codes)s) "
-        "AND NOT EXISTS (SELECT 1 FROM lm_stage s WHERE s.object_id = a.source_id)",
+        "AND NOT EXISTS (SELECT 1 FROM lm_stage s WHERE s.object_id = a.source_id) "
+        "AND NOT EXISTS (SELECT 1 FROM lm_skipped k WHERE k.object_id = a.source_id)",
         {**args, "codes": municipalities},
     ).rowcount
     report.unchanged = conn.execute(
