@@ -1,7 +1,7 @@
 """Timing of ``webmap addresses import`` for Lantmäteriet's address register, and of a change
 extract, on a SYNTHETIC file in the product's layout (layers/registers/lm_fixture.py).
 
-    .venv/bin/python bench/register_import.py [--rows 500000] [--changes 0.01]
+    .venv/bin/python bench/register_import.py [--rows 500000] [--changes 0.01] [--runs 2]
 
 The file is made up: Malmö's street names (../shared/data/malmo/adresser.csv) spread over 40
 municipality codes, about 25 addresses per street like the national register (3.7 M addresses
@@ -112,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--changes", type=float, default=0.01, help="share changed afterwards")
+    parser.add_argument("--runs", type=int, default=2, help="full loads (the 2nd replaces)")
     args = parser.parse_args()
     print("SYNTHETIC data in the layout of Lantmäteriet's Belägenhetsadress (not real addresses)")
     path = Path(tempfile.gettempdir()) / f"webmap-bench-register-{args.rows}.gpkg"
@@ -123,7 +124,7 @@ def main() -> None:
     register = lm_read.recognise(path)
     assert register is not None
     with psycopg.connect(url) as conn:
-        for run in (1, 2):
+        for run in range(1, args.runs + 1):
             stages = Stages()
             report = lm_store.load_register(
                 conn, lm_read.read_rows(register), path.name, register.features, stages

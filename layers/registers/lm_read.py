@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -234,8 +235,8 @@ def read_rows(source: LmFile, batch: int = BATCH) -> Iterator[StagedAddress | Sk
         **{c: source.columns.get(c) for c in _USED},
     }
     read_columns = sorted({c for c in wanted.values() if c})
-    offset = 0
-    while offset < max(source.features, 1):
+
+    def batch_at(offset: int) -> tuple[Any, Any, Any]:
         meta, _fids, geometries, columns = gdal_policy.vector_read(
             path,
             fmt,
@@ -244,22 +245,38 @@ def read_rows(source: LmFile, batch: int = BATCH) -> Iterator[StagedAddress | Sk
             skip_features=offset,
             max_features=batch,
         )
-        if len(geometries) == 0:
-            break
-        offset += len(geometries)
-        by_name = {str(name): columns[i] for i, name in enumerate(meta["fields"])}
-        points = shapely.from_wkb(geometries, on_invalid="ignore")
-        xs = shapely.get_x(points).tolist()
-        ys = shapely.get_y(points).tolist()
-        # Whole columns to Python lists at once (C speed), then rows are plain dicts.
-        lists = {
-            key: by_name[col].tolist() if col and col in by_name else None
-            for key, col in wanted.items()
-        }
-        present = [(key, values) for key, values in lists.items() if values is not None]
-        for i in range(len(geometries)):
-            row = {key: values[i] for key, values in present}
-            yield stage_row(row, xs[i], ys[i])
+        return meta, geometries, columns
+
+    # GDAL reads the next batch (in a thread: pyogrio releases the GIL while GDAL works) while
+    # this one is turned into rows; two batches in memory at most.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(batch_at, 0)
+        offset = 0
+        while True:
+            meta, geometries, columns = pending.result()
+            if len(geometries) == 0:
+                break
+            offset += len(geometries)
+            pending = reader.submit(batch_at, offset)
+            yield from _rows(meta, geometries, columns, wanted)
+
+
+def _rows(
+    meta: Any, geometries: Any, columns: Any, wanted: dict[str, str | None]
+) -> Iterator[StagedAddress | Skip]:
+    by_name = {str(name): columns[i] for i, name in enumerate(meta["fields"])}
+    points = shapely.from_wkb(geometries, on_invalid="ignore")
+    xs = shapely.get_x(points).tolist()
+    ys = shapely.get_y(points).tolist()
+    # Whole columns to Python lists at once (C speed), then rows are plain dicts.
+    lists = {
+        key: by_name[col].tolist() if col and col in by_name else None
+        for key, col in wanted.items()
+    }
+    present = [(key, values) for key, values in lists.items() if values is not None]
+    for i in range(len(geometries)):
+        row = {key: values[i] for key, values in present}
+        yield stage_row(row, xs[i], ys[i])
 
 
 #: The product columns the lookup uses (the rest are not read).
