@@ -330,3 +330,32 @@ def test_killed_import_changes_nothing(scratch: Scratch, tmp_path: Path, stage: 
     redo = _invoke(scratch, "addresses", "import", str(tmp_path / "again.gpkg"))
     assert redo.exit_code == 0, redo.output
     assert "replaced the 8 addresses" in redo.output
+
+
+def test_failed_import_changes_nothing(scratch: Scratch, tmp_path: Path) -> None:
+    """A file that breaks half-way (a damaged page: GDAL fails at feature 50 000)."""
+    old = _register("Bestående gatan", 4)
+    write_lm_addresses(tmp_path / "old.gpkg", old)
+    assert _invoke(scratch, "addresses", "import", str(tmp_path / "old.gpkg")).exit_code == 0
+    client = scratch.app.test_client()
+    before = client.get("/api/search?q=Bestående gatan 2").get_json()
+    damaged = tmp_path / "damaged.gpkg"
+    write_lm_addresses(
+        damaged,
+        (lm_address(f"Trasiga {i // 50}", i % 50 + 1, E0 + i % 1000, N0 + i // 1000)
+         for i in range(120_000)),
+    )  # fmt: skip
+    with damaged.open("r+b") as f:
+        f.seek(damaged.stat().st_size // 2 // 4096 * 4096)
+        f.write(b"\xff" * 4096 * 8)
+    for extra in ([], ["--changes"]):
+        result = _invoke(scratch, "addresses", "import", *extra, str(damaged))
+        assert result.exit_code == 1, result.output
+        assert "the import failed and changed nothing" in result.output
+        assert "malformed" in result.output
+    assert client.get("/api/search?q=Bestående gatan 2").get_json() == before
+    assert client.get("/api/search?q=Trasiga 1").get_json()["features"] == []
+    assert set(_stored(scratch.url)) == {r["belagenhetsadress_objektidentitet"] for r in old}
+    with psycopg.connect(scratch.url) as conn:
+        count = conn.execute("SELECT row_count FROM lookup.address_sources").fetchall()
+    assert count == [(4,)]

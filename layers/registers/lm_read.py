@@ -205,14 +205,16 @@ def _designation(row: dict[str, Any]) -> tuple[int | None, str | None, str | Non
     if row.get("avvikerfranstandarden") in (True, 1, "1", "true", "Ja", "ja"):
         text = _text(row.get("avvikandeadressplatsbeteckning")) or ""
         parsed = parse_house_number(text)
-        if parsed is None:
+        if parsed is None or parsed.number > 99_999:
             return None, "designation deviating from the standard, not a house number", None
         return parsed.number, parsed.letter, parsed.entrance
     if row.get("adressplatstyp") == lm.METRE_PLACE:
         return None, "metre-number address (metertalsadressplats): no house number", None
     number = _int(row.get("adressplatsnummer"))
-    if number is None or number < 0:
+    if number is None:
         return None, "no address number (adressplatsnummer)", None
+    if not 0 <= number <= 99_999:
+        return None, "address number out of range (the standard allows 1–9999)", None
     letter = _text(row.get("bokstavstillagg"))
     position = _text(row.get("lagestillagg"))
     position_number = _int(row.get("lagestillaggsnummer"))

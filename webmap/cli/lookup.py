@@ -149,10 +149,16 @@ def _import_register(register: lm_read.LmFile, label: str, changes: bool) -> Non
         err=True,
     )
     apply = lm_store.apply_changes if changes else lm_store.load_register
-    with psycopg.connect(_database_url()) as conn:
-        report = apply(
-            conn, lm_read.read_rows(register), label, register.features, _register_progress
-        )
+    try:
+        with psycopg.connect(_database_url()) as conn:
+            report = apply(
+                conn, lm_read.read_rows(register), label, register.features, _register_progress
+            )
+    except (psycopg.Error, OSError, RuntimeError) as exc:
+        # pyogrio's read errors are RuntimeErrors; the transaction was rolled back.
+        raise click.ClickException(
+            f"{register.path.name}: the import failed and changed nothing ({exc})"
+        ) from exc
     for line in report.lines():
         click.echo(line)
 
