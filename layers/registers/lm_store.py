@@ -4,7 +4,9 @@ Both run in ONE transaction: rows are COPYed into a temporary staging table batc
 (bounded memory), then placed with a few set-based statements, and the street search tables are
 rebuilt. Until COMMIT every reader keeps seeing the previous register (PostgreSQL's MVCC), and a
 failed or killed import (the server rolls back when its client disappears) changes nothing.
-Readers are never blocked; a second writer waits on :func:`lock_lookups`.
+A change extract updates rows in place and never blocks readers; a full load builds a new table
+and renames it into place at the end, so readers wait for that rename alone. A second writer
+waits on :func:`lock_lookups`.
 
 Address ids are the object identity ("a" + the UUID's 32 hex digits), so an address keeps its id
 when its street is renamed, and a change extract finds it again.
@@ -139,18 +141,28 @@ def _insert(conn: psycopg.Connection[Any], where: sql.Composable, source: str) -
     return conn.execute(statement, {"source": source}).rowcount
 
 
-def _record_source(conn: psycopg.Connection[Any], source: str, label: str) -> None:
+def _record_source(
+    conn: psycopg.Connection[Any], source: str, label: str, rows: int | None = None
+) -> None:
+    """The source's attribution and size in ``lookup.address_sources`` (``rows`` when known,
+    else counted)."""
     conn.execute(
         """
         INSERT INTO lookup.address_sources (source, label, attribution, product, loaded_at,
             row_count)
         VALUES (%(source)s, %(label)s, %(attribution)s, %(product)s, now(),
-            (SELECT count(*) FROM lookup.addresses WHERE source = %(source)s))
+            coalesce(%(rows)s, (SELECT count(*) FROM lookup.addresses WHERE source = %(source)s)))
         ON CONFLICT (source) DO UPDATE SET label = EXCLUDED.label,
             attribution = EXCLUDED.attribution, product = EXCLUDED.product,
             loaded_at = EXCLUDED.loaded_at, row_count = EXCLUDED.row_count
         """,
-        {"source": source, "label": label, "attribution": lm.ATTRIBUTION, "product": lm.PRODUCT},
+        {
+            "source": source,
+            "label": label,
+            "attribution": lm.ATTRIBUTION,
+            "product": lm.PRODUCT,
+            "rows": rows,
+        },
     )
 
 
@@ -202,8 +214,8 @@ def load_register(
         if progress:
             progress("streets", report.read, total)
         rebuild_streets(conn, NEXT)
-        _swap_in(conn)
-        _record_source(conn, source, label)
+        _record_source(conn, source, label, report.added)
+        _swap_in(conn)  # last: readers wait for the rename, nothing more
     return report
 
 
