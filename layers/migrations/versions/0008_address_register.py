@@ -2,7 +2,7 @@
 address, where each address source came from (its attribution), and the indexes a change
 extract and a municipality bias need.
 
-Revision ID: 0008
+Revision ID: 0008_address_register
 Revises: 0006_search_heads
 
 ``lookup.address_sources`` holds one row per loaded source with the attribution its licence
@@ -13,7 +13,7 @@ municipality bias filters addresses by ``municipality_code``.
 
 from alembic import op
 
-revision = "0008"
+revision = "0008_address_register"
 down_revision = "0006_search_heads"
 branch_labels = None
 depends_on = None
