@@ -206,6 +206,8 @@ def test_search_is_staged_and_typo_tolerant(imported: Any, app: Any) -> None:
     found = client.get("/api/search", query_string={"q": "skönsberg 1:13"}).get_json()
     props = found["features"][0]["properties"]
     assert props["attribution"] == ATTRIBUTION and props["fictional"] is False
+    # The answer's own list credits the property register too, for clients that show only it.
+    assert ATTRIBUTION in found["attribution"]
 
 
 def test_reverse_answers_the_unit_containing_the_point(imported: Any, app: Any) -> None:
@@ -222,8 +224,10 @@ def test_reverse_answers_the_unit_containing_the_point(imported: Any, app: Any) 
             "fictional": False,
             "attribution": ATTRIBUTION,
         }
+        assert ATTRIBUTION in here["attribution"]
     resolved = client.get("/api/resolve", query_string={"q": "skönsberg 1:13"}).get_json()
     assert resolved["properties"]["property"]["attribution"] == ATTRIBUTION
+    assert ATTRIBUTION in resolved["attribution"]
 
 
 def _served(url: str) -> list[str]:

@@ -127,3 +127,34 @@ describe('strings', () => {
     }
   });
 });
+
+describe('attribution', () => {
+  const CREDIT = '© Lantmäteriet (CC BY 4.0)';
+
+  it('travels from a reverse answer with an address into the value', () => {
+    const value = valueFromReverse([18.07, 59.33], { ...REVERSE, attribution: [CREDIT] }, { t: sv });
+    expect(value.properties.attribution).toEqual([CREDIT]);
+  });
+
+  it('is left out when the answer used no address', () => {
+    const noAddress = { ...REVERSE, address: null, attribution: [CREDIT] };
+    expect(valueFromReverse([18.07, 59.33], noAddress, { t: sv }).properties).not.toHaveProperty('attribution');
+    expect(valueFromReverse([18.07, 59.33], REVERSE, { t: sv }).properties).not.toHaveProperty('attribution');
+  });
+
+  it('comes with a chosen search result, once', () => {
+    const result = {
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [18.07, 59.33] },
+      properties: { kind: 'address', label: 'Karlavägen 10', street: 'Karlavägen', number: 10 },
+      attribution: [CREDIT],
+    };
+    const value = valueFromSearch(result, { ...REVERSE, attribution: [CREDIT] }, { t: sv });
+    expect(value.properties.attribution).toEqual([CREDIT]);
+  });
+
+  it('is worded in both languages', () => {
+    expect(sv.dataSource(CREDIT)).toBe(`Adressdata: ${CREDIT}`);
+    expect(en.dataSource(CREDIT)).toBe(`Address data: ${CREDIT}`);
+  });
+});

@@ -201,8 +201,11 @@ def _place_staged(
     report.skip("duplicate of an earlier row (same street, number, letter, entrance)", duplicates)
 
 
-def rebuild_streets(conn: psycopg.Connection[Any]) -> int:
+def rebuild_streets(conn: psycopg.Connection[Any], addresses: str = "addresses") -> int:
     """Recompute streets (one per municipality, town and name) and their search keys.
+
+    ``addresses`` names the table in schema ``lookup`` to build them from: a full register load
+    builds the streets from its new table before swapping it in (layers/registers/lm_store.py).
 
     Keys also hold the spellings people type for "S:t": "st johannesgatan" and
     "sankt johannesgatan" find S:t Johannesgatan (and "s:t …" finds a "Sankt …" street).
@@ -214,16 +217,19 @@ def rebuild_streets(conn: psycopg.Connection[Any]) -> int:
     conn.execute("DELETE FROM lookup.street_names")
     conn.execute("DELETE FROM lookup.streets")
     count = conn.execute(
-        """
-        INSERT INTO lookup.streets (uid, name, city, municipality_code, municipality_name,
-            postcodes, address_count, geom)
-        SELECT a.street_uid, min(a.street), min(a.city), a.municipality_code, min(m.name),
-            coalesce(array_agg(DISTINCT a.postcode) FILTER (WHERE a.postcode IS NOT NULL), '{}'),
-            count(*), ST_ClosestPoint(ST_Collect(a.geom), ST_Centroid(ST_Collect(a.geom)))
-        FROM lookup.addresses a
-        LEFT JOIN lookup.municipalities m ON m.code = a.municipality_code
-        GROUP BY a.street_uid, a.municipality_code
-        """
+        sql.SQL(
+            """
+            INSERT INTO lookup.streets (uid, name, city, municipality_code, municipality_name,
+                postcodes, address_count, geom)
+            SELECT a.street_uid, min(a.street), min(a.city), a.municipality_code, min(m.name),
+                coalesce(array_agg(DISTINCT a.postcode) FILTER (WHERE a.postcode IS NOT NULL),
+                    '{{}}'),
+                count(*), ST_ClosestPoint(ST_Collect(a.geom), ST_Centroid(ST_Collect(a.geom)))
+            FROM {} a
+            LEFT JOIN lookup.municipalities m ON m.code = a.municipality_code
+            GROUP BY a.street_uid, a.municipality_code
+            """
+        ).format(sql.Identifier("lookup", addresses))
     ).rowcount
     conn.execute(
         """
@@ -247,7 +253,7 @@ def rebuild_streets(conn: psycopg.Connection[Any]) -> int:
     conn.execute("ANALYZE lookup.streets")
     conn.execute("ANALYZE lookup.street_keys")
     conn.execute("ANALYZE lookup.street_names")
-    conn.execute("ANALYZE lookup.addresses")
+    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("lookup", addresses)))
     return count
 
 

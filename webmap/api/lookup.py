@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from layers.crs import SWEREF99_TM, WGS84, OutsideSweden, check_lonlat, check_sweref
 from layers.errors import InvalidInput
 from layers.lookup import reverse as lookup_reverse
+from layers.lookup.attribution import address_attributions, answer_attributions
 from layers.lookup.query import check_query
 from layers.lookup.query import parse_query as parse_search_text
 from layers.lookup.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, reverse
@@ -106,11 +107,19 @@ class HitFeature(BaseModel):
     properties: HitProperties
 
 
+ATTRIBUTION_DESCRIPTION = (
+    "Credits the licences of the address data behind the answer ask for, e.g. "
+    '"© Lantmäteriet (CC BY 4.0)"; empty when no address or street is in the answer. Show '
+    "them with the answer."
+)
+
+
 class SearchResults(BaseModel):
     """A GeoJSON FeatureCollection of search hits."""
 
     type: Literal["FeatureCollection"]
     features: list[HitFeature]
+    attribution: list[str] = Field(description=ATTRIBUTION_DESCRIPTION)
 
 
 class LonLat(BaseModel):
@@ -138,6 +147,7 @@ class ReverseResult(BaseModel):
     inside_municipality: bool
     message: str | None
     message_sv: str | None
+    attribution: list[str] = Field(description=ATTRIBUTION_DESCRIPTION)
 
 
 def _search_options(params: SearchParams) -> SearchOptions:
@@ -202,9 +212,13 @@ def search_endpoint() -> Response:
     options = _search_options(params)
     with reads().connection() as conn:
         hits = search(conn, query, options)
+        uses_addresses = any(hit.kind in ("street", "address") for hit in hits)
+        address_credits = address_attributions(conn) if uses_addresses else []
+    attribution = answer_attributions(address_credits, *(hit.attribution for hit in hits))
     body = {
         "type": "FeatureCollection",
         "features": [_feature(hit, options.srid) for hit in hits],
+        "attribution": attribution,
     }
     response = jsonify(body)
     response.mimetype = GEOJSON
@@ -235,7 +249,7 @@ def _given(name: str, value: float | None) -> float:
     return value
 
 
-def _reverse_body(result: lookup_reverse.ReverseResult) -> dict[str, Any]:
+def _reverse_body(result: lookup_reverse.ReverseResult, attribution: list[str]) -> dict[str, Any]:
     # Both languages in every answer: English in "message", Swedish in "message_sv".
     with in_lang("en"):
         message = reverse_message(result)
@@ -275,6 +289,9 @@ def _reverse_body(result: lookup_reverse.ReverseResult) -> dict[str, Any]:
         "inside_municipality": municipality is not None,
         "message": message,
         "message_sv": message_sv,
+        "attribution": answer_attributions(
+            attribution if address is not None else [], result.property_attribution
+        ),
     }
 
 
@@ -296,7 +313,8 @@ def reverse_endpoint() -> Response:
     x, y, srid = _reverse_point(params)
     with reads().connection() as conn:
         result = reverse(conn, x, y, srid, float(params.radius))
-    response = jsonify(_reverse_body(result))
+        attribution = address_attributions(conn) if result.address is not None else []
+    response = jsonify(_reverse_body(result, attribution))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
 from layers.errors import LayerNotFound
+from layers.lookup.attribution import address_attributions, answer_attributions
 from layers.lookup.resolve import resolve_text
 from webmap.db_routing import reads
 from webmap.http.contracts import ANYONE, GEOJSON, contract, ok, parse_query, problems
@@ -45,6 +46,12 @@ class PickerValue(BaseModel):
     type: Literal["Feature"]
     geometry: Point
     properties: PickerProperties
+    attribution: list[str] = Field(
+        default_factory=list,
+        description="Credits the licences of the address and property data behind the value "
+        'ask for, e.g. "© Lantmäteriet (CC BY 4.0)"; empty when no credited address or property '
+        "unit was used.",
+    )
 
 
 @blueprint.get("/api/resolve")
@@ -65,6 +72,12 @@ def resolve_endpoint() -> Response:
     text = parse_query(ResolveParams).q
     with reads().connection() as conn:
         value = with_place_label(resolve_text(conn, text))
+        if value is not None:
+            used = value["properties"].get("address") is not None
+            found_property = value["properties"].get("property") or {}
+            value["attribution"] = answer_attributions(
+                address_attributions(conn) if used else [], found_property.get("attribution")
+            )
     if value is None:
         raise LayerNotFound("Nothing matches that address or property designation.")
     response = jsonify(value)

@@ -21,6 +21,7 @@ from layers.lookup.properties import import_properties
 from layers.lookup.property_register import import_register
 from layers.lookup.readers import open_addresses, read_properties
 from layers.lookup.store import import_addresses
+from layers.registers import lm_read, lm_store
 from webmap.settings import Settings
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -77,6 +78,12 @@ def addresses_group() -> None:
     "--municipality",
     help="4-digit code for a municipality's own register (else each row's position decides).",
 )
+@click.option(
+    "--changes",
+    is_flag=True,
+    help="Lantmäteriet's address register only: apply FILE as a change extract (additions, "
+    "changes, removals by object identity) instead of replacing the register.",
+)
 def import_addresses_command(
     file: Path,
     file_format: str | None,
@@ -88,11 +95,26 @@ def import_addresses_command(
     source: str | None,
     replace: bool,
     municipality: str | None,
+    changes: bool,
 ) -> None:
-    """Import addresses from OSM (addr:*), CSV or GeoPackage/GeoJSON."""
+    """Import addresses from OSM (addr:*), CSV or GeoPackage/GeoJSON.
+
+    Lantmäteriet's "Belägenhetsadress Nedladdning, vektor" GeoPackage is recognised by its
+    layout and needs no mapping: a full load replaces the register atomically, ``--changes``
+    applies a change extract (docs/api-lookup.md).
+    """
     if municipality is not None and not re.fullmatch(r"[0-9]{4}", municipality):
         raise click.BadParameter("a 4-digit code such as 1280", param_hint="--municipality")
     try:
+        register = None if pairs or file_format else lm_read.recognise(file, layer)
+        if register is not None:
+            _import_address_register(register, source or file.name, changes)
+            return
+        if changes:
+            raise click.UsageError(
+                "--changes is for Lantmäteriet's address register (Belägenhetsadress "
+                f"Nedladdning, vektor); {file.name} is not in that layout."
+            )
         opened = open_addresses(
             file, file_format, srid, _mapping(pairs), delimiter, encoding, layer
         )
@@ -109,6 +131,37 @@ def import_addresses_command(
             )
     except InvalidInput as exc:
         raise click.ClickException(exc.detail) from exc
+    for line in report.lines():
+        click.echo(line)
+
+
+def _register_progress(stage: str, done: int, total: int) -> None:
+    if stage == "read":
+        share = f" of {total} ({100 * done // total} %)" if total else ""
+        click.echo(f"  read {done}{share} rows", err=True)
+    else:
+        click.echo(f"  {stage} …", err=True)
+
+
+def _import_address_register(register: lm_read.LmFile, label: str, changes: bool) -> None:
+    """Lantmäteriet's address register: a full load, or a change extract with ``changes``."""
+    what = "change extract" if changes else "address register"
+    click.echo(
+        f"Importing {register.path.name}: Lantmäteriet {what}, layer {register.layer!r}, "
+        f"{register.features} features (EPSG:3006) …",
+        err=True,
+    )
+    apply = lm_store.apply_changes if changes else lm_store.load_register
+    try:
+        with psycopg.connect(_database_url()) as conn:
+            report = apply(
+                conn, lm_read.read_rows(register), label, register.features, _register_progress
+            )
+    except (psycopg.Error, OSError, RuntimeError) as exc:
+        # pyogrio's read errors are RuntimeErrors; the transaction was rolled back.
+        raise click.ClickException(
+            f"{register.path.name}: the import failed and changed nothing ({exc})"
+        ) from exc
     for line in report.lines():
         click.echo(line)
 
@@ -148,7 +201,7 @@ def import_properties_command(
     """
     try:
         if not pairs and layer in (None, LAYER) and is_register_file(file):
-            _import_register(file, source or file.name, srid)
+            _import_property_register(file, source or file.name, srid)
             return
         file_srid, rows = read_properties(file, srid, _mapping(pairs), layer)
         click.echo(f"Importing {file.name} (EPSG:{file_srid}) …", file=sys.stderr)
@@ -160,7 +213,7 @@ def import_properties_command(
         click.echo(line)
 
 
-def _import_register(file: Path, source: str, srid: int | None) -> None:
+def _import_property_register(file: Path, source: str, srid: int | None) -> None:
     """Lantmäteriet's property register: areas grouped into units, swapped in atomically."""
     opened = open_register(file)
     file_srid = srid or opened.srid

@@ -45,7 +45,13 @@ export function createLookup(server, options = {}) {
         { q, limit, near: near ? near.map((v) => v.toFixed(5)).join(',') : undefined },
         signal,
       );
-      return Array.isArray(body.features) ? body.features : [];
+      const features = Array.isArray(body.features) ? body.features : [];
+      // The credit the data's licence asks for travels with each result into the value.
+      const attribution = Array.isArray(body.attribution) ? body.attribution : [];
+      if (attribution.length) {
+        for (const feature of features) feature.attribution = attribution;
+      }
+      return features;
     },
     /** Nearest address, property and municipality of a point (EPSG:4326). */
     reverse(lon, lat, { signal } = {}) {

@@ -97,6 +97,8 @@ export function buildPicker(t, label, mode = 'point') {
       el('strong', {}, `${t.chosenLabel}: `),
       keep('chosenText', el('span', { id: 'chosen-text' }, t.nothingChosen))),
     keep('chosenDetail', el('p', { class: 'chosen-detail', hidden: true })),
+    // The credit the address data's licence asks for ("© Lantmäteriet (CC BY 4.0)").
+    keep('chosenAttribution', el('p', { class: 'chosen-attribution', part: 'attribution', hidden: true })),
     keep('clear', el('button', { type: 'button', class: 'secondary', 'data-action': 'clear', hidden: true }, t.clear)));
 
   const root = el('div', { class: 'picker', part: 'picker', role: 'group', 'aria-label': label || t.pickerLabel },

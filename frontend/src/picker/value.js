@@ -72,6 +72,7 @@ export function valueFromReverse(lonLat, reverse, { zoom, source = 'map', t }) {
     if (reverse.property) props.property = pick(reverse.property, ['designation', 'fictional']);
     if (reverse.municipality) props.municipality = pick(reverse.municipality, ['code', 'name']);
   }
+  if (reverse?.address && reverse.attribution?.length) props.attribution = [...reverse.attribution];
   props.label = describePlace(props, t, coordinates);
   return { type: 'Feature', geometry: { type: 'Point', coordinates }, properties: props };
 }
@@ -95,6 +96,8 @@ export function valueFromSearch(result, reverse, { zoom, t }) {
     props.property = { designation: p.designation, fictional: Boolean(p.fictional) };
   }
   if (p.municipality_code) props.municipality = { code: p.municipality_code, name: p.municipality || null };
+  const credits = new Set([...(props.attribution || []), ...(result.attribution || [])]);
+  if (credits.size) props.attribution = [...credits];
   props.label = describePlace(props, t, base.geometry.coordinates);
   return base;
 }

@@ -18,6 +18,11 @@ export function renderChosen(refs, value, t) {
   if (value?.properties.property?.fictional) details.push(t.fictionalNote);
   chosenDetail.textContent = details.join(' ');
   chosenDetail.hidden = details.length === 0;
+  const credits = value?.properties.attribution || [];
+  if (refs.chosenAttribution) {
+    refs.chosenAttribution.textContent = credits.length ? t.dataSource(credits.join(', ')) : '';
+    refs.chosenAttribution.hidden = credits.length === 0;
+  }
 }
 
 /** A message with a warning glyph that screen readers skip (the words say it all). */

@@ -2,7 +2,7 @@
 designation head ("Sundsvall Skönsberg") instead of every suffix of every designation.
 
 Revision ID: 0009_property_register
-Revises: 0007_municipalities
+Revises: 0008_address_register
 
 A designation is a head (register area + trakt or kvarter: "Sundsvall Skönsberg") and a number
 ("1:12", a kvarter's "2", a samfällighet's "s:3"). Three million designations share about a
@@ -20,7 +20,7 @@ A samfällighet's block is a letter ("s:3"), so ``block`` may be NULL.
 from alembic import op
 
 revision = "0009_property_register"
-down_revision = "0007_municipalities"
+down_revision = "0008_address_register"
 branch_labels = None
 depends_on = None
 

@@ -38,6 +38,7 @@ export default {
   gestureHintTouch: 'Use two fingers to move the map.',
   gestureHintClose: 'Close the tip',
   chosenLabel: 'Chosen place',
+  dataSource: (credits) => `Address data: ${credits}`,
   nothingChosen: 'No place chosen yet.',
   clear: 'Remove chosen place',
   coordinates: (e, n) => `SWEREF 99 TM: N ${n}, E ${e}`,

@@ -47,6 +47,7 @@ export default {
   gestureHintTouch: 'Använd två fingrar för att flytta kartan.',
   gestureHintClose: 'Stäng tipset',
   chosenLabel: 'Vald plats',
+  dataSource: (credits) => `Adressdata: ${credits}`,
   nothingChosen: 'Ingen plats vald ännu.',
   clear: 'Ta bort vald plats',
   coordinates: (e, n) => `SWEREF 99 TM: N ${whole.format(n)}, E ${whole.format(e)}`,
