@@ -45,6 +45,7 @@ export function openMap(createMapView, element, parts) {
       // When the first tiles were drawn, in ms since navigation (bench/widget.py reads it).
       container.dataset.readyMs = String(Math.round(performance.now()));
       preview.leave();
+      view.labelled?.then((ms) => (container.dataset.labelsMs = String(Math.round(ms))));
     },
     (error) => {
       preview.leave(true);
