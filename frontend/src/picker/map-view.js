@@ -197,32 +197,34 @@ export function createMapView(element, options) {
   // Ready when the first view is drawn; failed (rejected) when the style or TileJSON could not
   // be had, or when not one of the first tiles loaded (the tile server is unreachable): a map of
   // empty squares is no map, and the picker then offers its text field at once.
-  const ready = basemapLayer(options.styleUrl, { tilejsonHint })
-    // The start view's tiles all decoded before the layer draws (first-tiles.js): one complete
-    // frame instead of one frame per tile arriving.
-    .then((layer) => layer.get('prefetch')(startTileUrls(layer, map)).then(() => layer))
-    .then((layer) => new Promise((resolve, reject) => {
-      const tiles = { loaded: 0, failed: 0 };
-      const source = layer.getSource();
-      const onLoad = () => (tiles.loaded += 1);
-      const onError = () => (tiles.failed += 1);
-      source.on('tileloadend', onLoad);
-      source.on('tileloaderror', onError);
-      map.getLayers().insertAt(0, layer);
-      const withLabels = () => {
-        if (!layer.get('labels')?.ready) return;
-        map.un('rendercomplete', withLabels);
-        labelled(performance.now());
-      };
-      map.on('rendercomplete', withLabels);
-      map.once('rendercomplete', () => {
-        source.un('tileloadend', onLoad);
-        source.un('tileloaderror', onError);
-        if (tiles.failed > 0 && tiles.loaded === 0) reject(new Error(`none of ${tiles.failed} basemap tiles loaded`));
-        else resolve(true);
-      });
-      map.render();
-    }));
+  // The start view's tiles all decoded before the layer draws (first-tiles.js): one complete
+  // frame instead of one frame per tile arriving.
+  const withStartTiles = (layer) => layer.get('prefetch')(startTileUrls(layer, map)).then(() => layer);
+  const ready = basemapLayer(options.styleUrl, { tilejsonHint }).then(withStartTiles).then(
+    (layer) =>
+      new Promise((resolve, reject) => {
+        const tiles = { loaded: 0, failed: 0 };
+        const source = layer.getSource();
+        const onLoad = () => (tiles.loaded += 1);
+        const onError = () => (tiles.failed += 1);
+        source.on('tileloadend', onLoad);
+        source.on('tileloaderror', onError);
+        map.getLayers().insertAt(0, layer);
+        const withLabels = () => {
+          if (!layer.get('labels')?.ready) return;
+          map.un('rendercomplete', withLabels);
+          labelled(performance.now());
+        };
+        map.on('rendercomplete', withLabels);
+        map.once('rendercomplete', () => {
+          source.un('tileloadend', onLoad);
+          source.un('tileloaderror', onError);
+          if (tiles.failed > 0 && tiles.loaded === 0) reject(new Error(`none of ${tiles.failed} basemap tiles loaded`));
+          else resolve(true);
+        });
+        map.render();
+      }),
+  );
 
   return {
     map,
