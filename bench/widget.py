@@ -1,15 +1,19 @@
-"""Widget benchmark: bundle sizes and time to first map tiles on a throttled phone.
+"""Widget benchmark: bundle sizes and the waterfall of the picker's start on a throttled phone.
 
-Prints the gzipped size of the widget (`webmap.js`) and viewer (`viewer.js`) bundles, then
-starts ``webmap serve`` on a free port over ``WEBMAP_DATABASE_URL`` (sample data and lookup
-sample loaded) — or uses ``--url`` — and opens ``/demo`` and ``/embed`` in Debian's Chromium
-under mobile emulation (360 × 740, touch) with Chrome DevTools' "Fast 3G" network profile
-(562.5 ms RTT, 1.44 Mbit/s down, 675 kbit/s up) and 4× CPU slowdown, with an empty cache each
-round. It reports the time from navigation start until the picker's map has drawn its first
-tiles (the element's ``data-ready-ms``, set on the map's first ``rendercomplete``), the time
-until labels can be drawn too (the later of that and Noto Sans, the label font, having loaded:
-the map draws its labels on the next frame), and the bytes transferred. Compare with the aims in
-issue 5: ≤ 150 KB gzipped JavaScript, first tiles ≤ 3 s.
+Prints the gzipped size of the widget's files (``webmap*.js``, all of them together: the aim is
+≤ 150 KB) and of the viewer's, then starts ``webmap serve`` on a free port over
+``WEBMAP_DATABASE_URL`` (sample data and lookup sample loaded) — or uses ``--url`` — and opens
+``/demo`` and ``/embed`` in Debian's Chromium under mobile emulation (360 × 740, touch) with
+Chrome DevTools' "Fast 3G" network profile (562.5 ms RTT, 1.44 Mbit/s down, 675 kbit/s up) and
+4× CPU slowdown, with an empty cache each round. For each page it prints when each step of the
+start ended, min / median / max over the rounds, in the order they happen: the HTML, the preview
+image, the widget script, the style, the TileJSON, the label font, the first tile and the last
+tile drawn in the first frame (Resource Timing), DOMContentLoaded, the preview shown (Element
+Timing; load plus a frame when the picker is below the fold), the first tiles drawn (the
+element's ``data-ready-ms``, the map's first ``rendercomplete``) and the first frame with labels
+(``data-labels-ms``). It also says how many URLs were fetched twice (preloads that missed), the
+host and its load average: CPU throttling is relative to the host, so say which host a figure
+is from. Aims (issues 10 and 15): a preview within 1.5 s, first tiles with labels ≤ 3 s.
 
     .venv/bin/python bench/widget.py [--rounds 5] [--url http://127.0.0.1:8000] [--pages /demo]
 """
@@ -26,6 +30,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -42,6 +47,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 def gzipped_kb(path: Path) -> float:
     return len(gzip.compress(path.read_bytes(), 9)) / 1024
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def free_port() -> int:
@@ -62,20 +71,78 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes] | None) -> None:
     raise SystemExit("the service did not answer /healthz")
 
 
-# Resolves with the page's clock when the label font (latin, regular) has loaded.
-FONT_READY_MS = """() => new Promise((resolve) => {
-  const poll = () => document.fonts.check('400 13px "Noto Sans"', 'Karlavägen')
-    && [...document.fonts].some((f) => f.family.includes('Noto Sans') && f.status === 'loaded')
-    ? resolve(performance.now()) : setTimeout(poll, 20);
-  poll();
-})"""
+# Installed before any page script: when the preview image (if any) was painted. Element
+# Timing gives the paint time of an image in the viewport; an image below the fold is never
+# painted, so its load plus one frame stands in ("preview ready").
+PREVIEW_PROBE = """(() => {
+  window.__webmapBench = { previewPaint: null, previewLoad: null };
+  try {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if (entry.identifier === 'webmap-preview' && entry.renderTime)
+          window.__webmapBench.previewPaint ??= entry.renderTime;
+      }
+    }).observe({ type: 'element', buffered: true });
+  } catch (error) { /* no Element Timing */ }
+  document.addEventListener('load', (event) => {
+    if (event.target.matches?.('img[slot="preview"]'))
+      requestAnimationFrame(() => (window.__webmapBench.previewLoad ??= performance.now()));
+  }, true);
+})();"""
+
+# The page's own clock for every step of the waterfall (ms since navigation start).
+WATERFALL = """async () => {
+  const picker = document.querySelector('webmap-picker');
+  const map = picker.shadowRoot.querySelector('#map');
+  const labelsBy = performance.now() + 20000;
+  while (!map.dataset.labelsMs && performance.now() < labelsBy)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  const nav = performance.getEntriesByType('navigation')[0];
+  const resources = performance.getEntriesByType('resource');
+  const ends = (test) => resources.filter((r) => test(new URL(r.name))).map((r) => r.responseEnd);
+  const last = (list) => (list.length ? Math.max(...list) : null);
+  const first = (list) => (list.length ? Math.min(...list) : null);
+  const drawn = Number(map.dataset.readyMs);
+  const tiles = ends((u) => u.pathname.startsWith('/tiles/basemap/')).filter((t) => t <= drawn);
+  const probe = window.__webmapBench || {};
+  const names = resources.map((r) => r.name);
+  return {
+    'HTML': nav.responseEnd,
+    'preview image': last(ends((u) => u.pathname === '/api/staticmap')),
+    'widget script': last(ends((u) => /^[/]widget[/].*[.]js$/.test(u.pathname))),
+    'style': first(ends((u) => u.pathname.startsWith('/styles/'))),
+    'TileJSON': first(ends((u) => u.pathname === '/tiles/basemap.json')),
+    'label font': first(ends((u) => u.pathname.includes('noto-sans-latin-400'))),
+    'first tile': first(tiles),
+    'last tile before drawing': last(tiles),
+    'DOMContentLoaded': nav.domContentLoadedEventEnd,
+    'preview shown': probe.previewPaint ?? probe.previewLoad ?? null,
+    'first tiles drawn': drawn,
+    'labels drawn': map.dataset.labelsMs ? Number(map.dataset.labelsMs) : null,
+    '_fetched twice': names.filter((n, i) => names.indexOf(n) !== i).length,
+    '_preview painted': probe.previewPaint !== null && probe.previewPaint !== undefined,
+  };
+}"""
+STEPS = (
+    "HTML",
+    "preview image",
+    "widget script",
+    "style",
+    "TileJSON",
+    "label font",
+    "first tile",
+    "last tile before drawing",
+    "DOMContentLoaded",
+    "preview shown",
+    "first tiles drawn",
+    "labels drawn",
+)
 
 
-def first_tiles(base: str, path: str, rounds: int) -> tuple[list[float], list[float], list[int]]:
-    """Time to first drawn tiles and to labels (ms), and bytes received, per round, each with
-    a cold cache."""
-    times: list[float] = []
-    label_times: list[float] = []
+def waterfalls(base: str, path: str, rounds: int) -> tuple[list[dict[str, Any]], list[int]]:
+    """One waterfall (ms since navigation start per step) and the bytes received, per round,
+    each with a cold cache."""
+    results: list[dict[str, Any]] = []
     sizes: list[int] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -88,6 +155,7 @@ def first_tiles(base: str, path: str, rounds: int) -> tuple[list[float], list[fl
                 has_touch=True,
                 device_scale_factor=2,
             )
+            context.add_init_script(PREVIEW_PROBE)
             page = context.new_page()
             cdp = context.new_cdp_session(page)
             cdp.send("Network.enable")
@@ -101,13 +169,43 @@ def first_tiles(base: str, path: str, rounds: int) -> tuple[list[float], list[fl
             )
             page.goto(f"{base}{path}", wait_until="commit")
             page.wait_for_selector("webmap-picker #map[data-ready-ms]", timeout=60_000)
-            ready = page.get_attribute("webmap-picker #map", "data-ready-ms")
-            times.append(float(ready or "nan"))
-            label_times.append(max(times[-1], float(page.evaluate(FONT_READY_MS))))
+            results.append(page.evaluate(WATERFALL))
             sizes.append(sum(received))
             context.close()
         browser.close()
-    return times, label_times, sizes
+    return results, sizes
+
+
+def _seconds(values: list[float]) -> str:
+    if not values:
+        return f"{'–':>6} {'–':>6} {'–':>6}"
+    return (
+        f"{min(values) / 1000:6.2f} {statistics.median(values) / 1000:6.2f} "
+        f"{max(values) / 1000:6.2f}"
+    )
+
+
+def print_waterfall(path: str, results: list[dict[str, Any]], sizes: list[int]) -> None:
+    """The steps in the order of their median, with min / median / max seconds."""
+    rows = []
+    for step in STEPS:
+        values = [float(r[step]) for r in results if r.get(step) is not None]
+        rows.append((statistics.median(values) if values else float("inf"), step, values))
+    print(
+        f"\n{path}  (Fast 3G, {CPU_SLOWDOWN}x CPU, 360x740, cold cache, {len(results)} rounds; "
+        f"transferred median {statistics.median(sizes) / 1024:.0f} KB)"
+    )
+    print(f"  {'step, ends at (s)':<28} {'min':>6} {'median':>6} {'max':>6}")
+    for _, step, values in sorted(rows, key=lambda row: row[0]):
+        print(f"  {step:<28} {_seconds(values)}")
+    twice = max(int(r["_fetched twice"]) for r in results)
+    painted = sum(bool(r["_preview painted"]) for r in results)
+    drawn = [float(r["first tiles drawn"]) for r in results]
+    print(
+        f"  first tiles drawn: median {statistics.median(drawn) / 3000:.2f} x the 3 s aim; "
+        f"URLs fetched twice: {twice}; preview paint seen (in the viewport) in {painted} of "
+        f"{len(results)} rounds, else its load plus a frame"
+    )
 
 
 def main() -> None:
@@ -121,13 +219,16 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    widget = sorted(DIST.glob("webmap*.js"))
     for name in ("webmap.js", "viewer.js"):
-        path = DIST / name
-        if not path.is_file():
-            raise SystemExit(f"{path} is missing: build the frontend (npm run build)")
+        if not (DIST / name).is_file():
+            raise SystemExit(f"{DIST / name} is missing: build the frontend (npm run build)")
+    for path in [*widget, DIST / "viewer.js"]:
         print(
-            f"{name:<10} {path.stat().st_size / 1024:8.1f} KB raw {gzipped_kb(path):7.1f} KB gzip"
+            f"{path.name:<24} {path.stat().st_size / 1024:8.1f} KB raw "
+            f"{gzipped_kb(path):7.1f} KB gzip"
         )
+    print(f"{'widget, all files':<24} {'':>15} {sum(gzipped_kb(p) for p in widget):7.1f} KB gzip")
 
     server = None
     base = args.url
@@ -142,19 +243,11 @@ def main() -> None:
         )
     try:
         wait_until_up(base, server)
+        print(f"host: {socket.gethostname()}, {os.cpu_count()} CPUs, load average {_load()}")
         for path in args.pages.split(","):
-            times, label_times, sizes = first_tiles(base, path, args.rounds)
-            print(
-                f"{path:<7} first tiles drawn (Fast 3G, {CPU_SLOWDOWN}x CPU, 360x740, cold cache, "
-                f"{args.rounds} rounds): median {statistics.median(times) / 1000:.2f} s, "
-                f"min {min(times) / 1000:.2f} s, max {max(times) / 1000:.2f} s; "
-                f"transferred median {statistics.median(sizes) / 1024:.0f} KB; "
-                f"{statistics.median(times) / 3000:.2f} x the 3 s aim"
-            )
-            print(
-                f"{path:<7} labels drawable: median {statistics.median(label_times) / 1000:.2f} s, "
-                f"max {max(label_times) / 1000:.2f} s"
-            )
+            results, sizes = waterfalls(base, path, args.rounds)
+            print_waterfall(path, results, sizes)
+        print(f"load average after: {_load()}")
     finally:
         if server is not None:
             server.terminate()

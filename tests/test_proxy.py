@@ -224,6 +224,22 @@ def test_immutable_tile_is_cached_and_revalidated(proxy: ProductionServer, tile_
     assert again.status == 304
 
 
+def test_immutable_preview_image_is_cached_by_nginx(proxy: ProductionServer) -> None:
+    version = fetch(proxy.base_url, "/healthz").json()["data_version"]
+    path = (
+        "/api/staticmap?lon=18.075&lat=59.338&zoom=15&width=400&height=210"
+        f"&marker=false&format=webp&v={version}"
+    )
+    first = fetch(proxy.base_url, path)
+    second = fetch(proxy.base_url, path)
+    assert first.status == 200 and second.headers["content-type"] == "image/webp"
+    assert second.headers["x-cache-status"] == "HIT"
+    assert second.body == first.body
+    unversioned = path.rsplit("&v=", 1)[0]
+    fetch(proxy.base_url, unversioned)
+    assert fetch(proxy.base_url, unversioned).headers["x-cache-status"] != "HIT"
+
+
 def test_only_immutable_answers_are_cached(
     proxy: ProductionServer, tile_path: str, sample_database: str
 ) -> None:

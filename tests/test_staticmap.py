@@ -149,3 +149,52 @@ def test_the_feature_cap_keeps_visible_features_in_id_order(sample_database: str
     assert len(first) == cap
     assert not any(shape.is_empty for shape, _ in first)
     assert [shape.wkb for shape, _ in first] == [shape.wkb for shape, _ in again]
+
+
+def _live_version(client: FlaskClient) -> str:
+    return str(client.get("/healthz").get_json()["data_version"])
+
+
+def test_preview_flavour_is_an_unmarked_webp_immutable_at_the_live_version(
+    client: FlaskClient,
+) -> None:
+    version = _live_version(client)
+    query = f"{HUMLEGARDEN}&zoom=16&width=400&height=300"
+    marked = client.get(f"/api/staticmap?{query}&format=webp")
+    preview = client.get(f"/api/staticmap?{query}&marker=false&format=webp&v={version}")
+    assert preview.status_code == 200 and preview.mimetype == "image/webp"
+    assert preview.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert marked.headers["Cache-Control"] == "public, max-age=3600"  # no v: may change
+    with_marker = Image.open(io.BytesIO(marked.data)).convert("RGB")
+    without = Image.open(io.BytesIO(preview.data)).convert("RGB")
+    assert without.size == (400, 300)
+    assert _close(with_marker.getpixel((200, 150)), (0x1A, 0x1A, 0x1A), 40)
+    assert not _close(without.getpixel((200, 150)), (0x1A, 0x1A, 0x1A), 40)
+    # Lossy WebP of line art is far smaller than the palette PNG: the point of the flavour.
+    png = client.get(f"/api/staticmap?{query}&marker=false")
+    assert len(preview.data) < len(png.data) * 0.6
+    # Drawn once, then from the cache of versioned images: the same bytes.
+    again = client.get(f"/api/staticmap?{query}&marker=false&format=webp&v={version}")
+    assert again.data == preview.data
+    assert (
+        client.get(
+            f"/api/staticmap?{query}&marker=false&format=webp&v={version}",
+            headers={"If-None-Match": preview.headers["ETag"]},
+        ).status_code
+        == 304
+    )
+
+
+def test_preview_at_an_old_version_redirects_to_the_live_one(client: FlaskClient) -> None:
+    version = _live_version(client)
+    old = client.get(f"/api/staticmap?{HUMLEGARDEN}&marker=false&format=webp&v=0ld")
+    assert old.status_code == 302
+    assert old.headers["Location"].endswith(f"v={version}")
+    assert "marker=false" in old.headers["Location"] and "format=webp" in old.headers["Location"]
+
+
+@pytest.mark.parametrize("query", ["format=gif", "marker=no", "v=" + "x" * 65])
+def test_bad_preview_parameters_are_problem_json(client: FlaskClient, query: str) -> None:
+    response = client.get(f"/api/staticmap?{HUMLEGARDEN}&{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"

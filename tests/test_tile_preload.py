@@ -1,4 +1,5 @@
-"""The demo pages preload the first basemap tiles of their start view (tiles/preload.py).
+"""The demo pages and /embed preload the first basemap tiles of their start view
+(tiles/preload.py) and show a preview of it (webmap.pages.widget, issue 15).
 
 Checked against the real grid (morecantile), the real TileJSON template (the preloaded URLs
 must be exactly the ones the widget asks for, or the browser fetches them twice) and real tiles
@@ -8,8 +9,8 @@ must be exactly the ones the widget asks for, or the browser fetches them twice)
 from __future__ import annotations
 
 import re
-from html import unescape
-from urllib.parse import urlsplit
+from html import escape, unescape
+from urllib.parse import parse_qsl, urlsplit
 
 import morecantile
 import pytest
@@ -17,7 +18,7 @@ from flask.testing import FlaskClient
 
 from tests.tile_helpers import decode
 from tiles.preload import first_tiles
-from webmap.pages.widget import DEMO_CENTER
+from webmap.pages.widget import DEMO_CENTER, EMBED_CENTER
 
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 
@@ -53,12 +54,15 @@ def test_over_zoomed_views_use_the_deepest_data_and_edges_are_clamped() -> None:
         first_tiles(18.0, 89.0, 10, data_maxzoom=16)
 
 
-@pytest.mark.parametrize(("page", "zoom"), [("/demo", 16), ("/demo/bygglov", 17)])
-def test_demo_pages_preload_exactly_the_widgets_first_tiles(
-    client: FlaskClient, page: str, zoom: int
+@pytest.mark.parametrize(
+    ("page", "center", "zoom"),
+    [("/demo", DEMO_CENTER, 16), ("/demo/bygglov", DEMO_CENTER, 17), ("/embed", EMBED_CENTER, 16)],
+)
+def test_pages_preload_exactly_the_widgets_first_tiles(
+    client: FlaskClient, page: str, center: tuple[float, float], zoom: int
 ) -> None:
     html = client.get(page).get_data(as_text=True)
-    assert f'center="{DEMO_CENTER[0]},{DEMO_CENTER[1]}" zoom="{zoom}"' in html
+    assert f'center="{center[0]},{center[1]}" zoom="{zoom}"' in html
     hrefs = [
         unescape(href)
         for href in re.findall(
@@ -69,8 +73,7 @@ def test_demo_pages_preload_exactly_the_widgets_first_tiles(
     ]
     template = client.get("/tiles/basemap.json").get_json()["tiles"][0]
     expected = [
-        template.format(z=t.z, x=t.x, y=t.y)
-        for t in first_tiles(*DEMO_CENTER, zoom, data_maxzoom=16)
+        template.format(z=t.z, x=t.x, y=t.y) for t in first_tiles(*center, zoom, data_maxzoom=16)
     ]
     assert hrefs == expected
     for href in hrefs:
@@ -79,3 +82,47 @@ def test_demo_pages_preload_exactly_the_widgets_first_tiles(
         assert response.status_code == 200
         layers = decode(response.get_data())
         assert "roads" in layers or "buildings" in layers
+
+
+def _hints(html: str) -> list[tuple[str, str]]:
+    """Each preload hint as (as, what): the tile URLs reduced to "tile"."""
+    found = []
+    for tag in re.findall(r"<link rel=\"preload\"[^>]*>", html):
+        kind = re.search(r'as="([^"]+)"', tag)
+        href = unescape(re.search(r'href="([^"]+)"', tag).group(1))  # type: ignore[union-attr]
+        what = urlsplit(href).path
+        if what.endswith(".mvt"):
+            what = "tile"
+        found.append((kind.group(1) if kind else "", what))
+    return found
+
+
+def test_embed_has_the_same_preload_hints_as_the_demo(client: FlaskClient) -> None:
+    demo = _hints(client.get("/demo").get_data(as_text=True))
+    embed = _hints(client.get("/embed?lang=en").get_data(as_text=True))
+    assert embed == demo
+    assert [kind for kind, _ in demo].count("fetch") == 6  # style, TileJSON, four tiles
+    assert ("font", "/fonts/noto-sans-latin-400-normal.woff2") in demo
+    assert ("image", "/api/staticmap") in demo
+    # The preview's hint comes before the widget's script; the others after it.
+    html = client.get("/embed").get_data(as_text=True)
+    assert html.index('as="image"') < html.index("/widget/webmap.js") < html.index('as="fetch"')
+
+
+@pytest.mark.parametrize("page", ["/demo", "/demo/bygglov", "/embed"])
+def test_pages_show_a_preview_of_the_start_view_at_the_live_data_version(
+    client: FlaskClient, page: str
+) -> None:
+    html = client.get(page).get_data(as_text=True)
+    img = re.search(r"<img slot=\"preview\"[^>]*>", html)
+    assert img is not None
+    src = unescape(re.search(r' src="([^"]+)"', img.group(0)).group(1))  # type: ignore[union-attr]
+    query = dict(parse_qsl(urlsplit(src).query))
+    assert query["v"] == client.get("/healthz").get_json()["data_version"]
+    assert (query["marker"], query["format"]) == ("false", "webp")
+    assert 'alt="Karta för att välja plats"' in img.group(0)
+    assert 'width="800" height="420"' in img.group(0)
+    assert f'srcset="{escape(src)} 400w" sizes="800px"' in img.group(0)
+    response = client.get(src)
+    assert response.status_code == 200 and response.mimetype == "image/webp"
+    assert response.headers["Cache-Control"].endswith("immutable")

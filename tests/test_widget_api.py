@@ -5,6 +5,7 @@ Malformed input gets RFC 9457 problem JSON with a 4xx status, never a 500.
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -199,3 +200,13 @@ def test_embed_origins_come_from_the_settings(sample_database: str) -> None:
         assert styled.headers["Access-Control-Allow-Origin"] == "https://a.example.se"
     finally:
         application.extensions["webmap.pool"].close()
+
+
+def test_the_whole_widget_is_at_most_150_kb_gzipped() -> None:
+    """Every file an e-service's one script tag brings in (webmap.js and any chunk beside it),
+    gzipped as /widget/ serves them: the budget of issues 5, 10 and 15."""
+    files = sorted(DIST.glob("webmap*.js"))
+    if not files:
+        pytest.fail("the widget is not built: run scripts/install.sh (npm run build)")
+    total = sum(len(gzip.compress(path.read_bytes(), 9)) for path in files)
+    assert total <= 150 * 1024, f"{total / 1024:.1f} KB gzipped: {[p.name for p in files]}"

@@ -1,15 +1,19 @@
 """``/api/staticmap``: a PNG of a marked place, and its alternative text, for receipts and PDFs.
 
 ``GET /api/staticmap?lon=…&lat=…[&zoom=16&width=600&height=400][&geometry=…]`` answers the
-image (``geometry``: the chosen line or area as GeoJSON, drawn instead of the marker);
-``GET /api/staticmap.json`` with the same parameters (and ``lang=sv|en``) answers the image URL
-and its alt text, so an e-service can store both with the citizen's case.
+image (``geometry``: the chosen line or area as GeoJSON, drawn instead of the marker;
+``marker=false``: no marker, ``format=webp``: a smaller lossy image, ``v=``: the basemap's data
+version, which makes the answer immutable — the picker's preview of its start view, see
+:mod:`webmap.pages.widget`); ``GET /api/staticmap.json`` with the same parameters (and
+``lang=sv|en``) answers the image URL and its alt text, so an e-service can store both with
+the citizen's case.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, jsonify, request, url_for
@@ -28,15 +32,17 @@ from tiles.staticmap import (
     StaticMapRenderer,
 )
 from tiles.staticmap_shape import MAX_SHAPE_CHARS, MAX_SHAPE_VERTICES, parse_shape
-from tiles.tilesets import BASEMAP, resolve_tileset
+from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 from webmap.db_routing import reads
+from webmap.http.caching import IMMUTABLE, redirect_to_live
 from webmap.http.contracts import (
     ANYONE,
     IF_NONE_MATCH,
     NOT_MODIFIED,
+    REDIRECT,
     FiniteNumber,
+    Reply,
     WholeNumber,
-    binary,
     contract,
     ok,
     parse_query,
@@ -47,6 +53,11 @@ from webmap.services import services
 
 blueprint = Blueprint("staticmap", __name__)
 _CACHE = "public, max-age=3600"
+_MIMETYPES = {"png": "image/png", "webp": "image/webp"}
+# Versioned previews (``v=``) drawn lately, by ETag: every visitor of a page with a preview asks
+# for the same few images, and drawing one takes 0.1–0.2 s of a worker.
+_RENDERED: OrderedDict[str, bytes] = OrderedDict()
+_RENDERED_MAX = 32
 
 
 class StaticMapParams(BaseModel):
@@ -74,11 +85,33 @@ class StaticMapParams(BaseModel):
         ),
         examples=['{"type":"LineString","coordinates":[[18.074,59.338],[18.076,59.338]]}'],
     )
+    marker: Literal["true", "false"] = Field(
+        "true", description="`false`: the place unmarked (a preview of a map's start view)."
+    )
+    format: Literal["png", "webp"] = Field(
+        "png", description="`webp`: lossy and about a third of the PNG's bytes (previews)."
+    )
+    v: str | None = Field(
+        None,
+        description=(
+            "The basemap's data version (its TileJSON's `?v=`): the live one makes the image "
+            "immutable, an older one redirects to the live one."
+        ),
+        max_length=64,
+    )
 
     def wanted(self) -> StaticMap:
         """The domain's request (it checks the place, size and shape, 400 otherwise)."""
         shape = parse_shape(self.geometry) if self.geometry else None
-        return StaticMap(self.lon, self.lat, self.zoom, self.width, self.height, shape)
+        return StaticMap(
+            self.lon,
+            self.lat,
+            self.zoom,
+            self.width,
+            self.height,
+            shape,
+            marker=self.marker == "true",
+        )
 
 
 def _language(value: Any) -> Any:
@@ -105,7 +138,9 @@ class StaticMapDescription(BaseModel):
     lang: Literal["sv", "en"]
 
 
-def _params(wanted: StaticMap, geometry: str | None = None) -> dict[str, Any]:
+def _params(
+    wanted: StaticMap, geometry: str | None = None, image_format: str = "png"
+) -> dict[str, Any]:
     params: dict[str, Any] = {
         "lon": round(wanted.lon, 6),
         "lat": round(wanted.lat, 6),
@@ -115,6 +150,10 @@ def _params(wanted: StaticMap, geometry: str | None = None) -> dict[str, Any]:
     }
     if geometry:
         params["geometry"] = geometry
+    if not wanted.marker:
+        params["marker"] = "false"
+    if image_format != "png":
+        params["format"] = image_format
     return params
 
 
@@ -126,24 +165,49 @@ def _params(wanted: StaticMap, geometry: str | None = None) -> dict[str, Any]:
     security=ANYONE,
     query=StaticMapParams,
     headers=(IF_NONE_MATCH,),
-    responses={200: binary("image/png", "PNG image"), 304: NOT_MODIFIED, **problems(400, 503)},
+    responses={
+        200: Reply(
+            "The image: PNG, or WebP with `format=webp`",
+            {m: {"type": "string", "format": "binary"} for m in _MIMETYPES.values()},
+        ),
+        302: REDIRECT,
+        304: NOT_MODIFIED,
+        **problems(400, 503),
+    },
 )
 def static_map() -> Response:
-    """The PNG image of the marked place on the basemap."""
+    """The image of the (marked) place on the basemap."""
     params = parse_query(StaticMapParams)
     wanted = params.wanted()
     tileset = resolve_tileset(BASEMAP, services().catalog.layers())
-    etag = hashlib.sha256(
-        f"{tileset.version}:{sorted(_params(wanted, params.geometry).items())}".encode()
-    ).hexdigest()
-    if request.if_none_match.contains(etag[:32]):
+    shown = _params(wanted, params.geometry, params.format)
+    moved = redirect_to_live("staticmap.static_map", tileset.version, params.v, **shown)
+    if moved is not None:
+        return moved
+    etag = hashlib.sha256(f"{tileset.version}:{sorted(shown.items())}".encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        renderer = StaticMapRenderer(reads().connection)
-        response = Response(renderer.render(wanted, tileset), mimetype="image/png")
-    response.set_etag(etag[:32])
-    response.headers["Cache-Control"] = _CACHE
+        response = Response(_image(wanted, tileset, params), mimetype=_MIMETYPES[params.format])
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = IMMUTABLE if params.v is not None else _CACHE
     return response
+
+
+def _image(wanted: StaticMap, tileset: Tileset, params: StaticMapParams) -> bytes:
+    """The drawn image; a versioned one (``v=``, never changing) from :data:`_RENDERED` when
+    it was drawn lately."""
+    shown = _params(wanted, params.geometry, params.format)
+    key = f"{tileset.name}:{tileset.version}:{sorted(shown.items())}"
+    if params.v is not None and key in _RENDERED:
+        _RENDERED.move_to_end(key)
+        return _RENDERED[key]
+    body = StaticMapRenderer(reads().connection).render(wanted, tileset, params.format)
+    if params.v is not None:
+        _RENDERED[key] = body
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return body
 
 
 @blueprint.get("/api/staticmap.json")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import psycopg
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
@@ -189,45 +189,94 @@ def widget_file(filename: str) -> Response:
 
 # The demo pickers' start view (Östermalm, Stockholm): in the tag and in the tile preload hints.
 DEMO_CENTER = (18.075, 59.338)
+# The /embed picker's start view (its tag says the same).
+EMBED_CENTER = (18.07, 59.338)
+# The preview's box in CSS pixels: wider than the demo form's map (672 px) and as high as the
+# picker's map gets (picker.css: at most 420 px); drawn at half that (a zoom level less), which
+# keeps it near 16 KB, and shown at 1:1 scale with the live map (``srcset`` 0.5x).
+PREVIEW_SIZE = (800, 420)
+# The picker's map label (frontend/src/picker/i18n: mapLabel), the preview's alt text: the
+# picture stands in for that map until it has drawn.
+MAP_LABEL = {"sv": "Karta för att välja plats", "en": "Map for choosing a place"}
 
 
-def _tile_preloads(zoom: int) -> list[str]:
-    """The basemap tiles a demo map at ``zoom`` asks for first, to preload with the script.
+@dataclass(frozen=True)
+class Preview:
+    """A server-drawn picture of a picker's start view, shown until the live map has drawn:
+    ``drawn_width`` image pixels shown ``width`` CSS pixels wide (``srcset``'s ``w`` and
+    ``sizes``), so that it has the live map's scale."""
 
-    Why: on a throttled phone this removes the last sequential round trip before the first
-    tiles are drawn (bench/widget.py). The URLs must equal the TileJSON's (absolute, ``?v=``),
-    or the browser would fetch them twice. Hints are optional: without the database, none.
+    src: str
+    width: int
+    height: int
+    drawn_width: int
+    alt: str
+
+
+@dataclass(frozen=True)
+class StartView:
+    """What a page that knows its picker's start view puts in its HTML: tile preload hints and
+    the preview (both empty without the database: they are optional)."""
+
+    center: str
+    zoom: int
+    tile_preloads: list[str]
+    preview: Preview | None
+
+
+def _start_view(center: tuple[float, float], zoom: int, lang: str) -> StartView:
+    """The first basemap tiles a map at ``center``/``zoom`` asks for, and its preview.
+
+    Why: on a throttled phone the tile hints remove the last sequential round trip before the
+    first tiles are drawn, and the preview gives the citizen a picture of the place while the
+    widget's script downloads and starts (bench/widget.py). Tile URLs must equal the
+    TileJSON's (absolute, ``?v=``), or the browser would fetch them twice; the preview's ``v``
+    makes it immutable (cached for a year, a new URL when the data changes).
     """
+    where = f"{center[0]},{center[1]}"
     try:
         tileset = resolve_tileset(BASEMAP, services().catalog.layers())
     except (psycopg.Error, PoolTimeout):
-        return []
+        return StartView(where, zoom, [], None)
     template = tile_url_template(tileset)
-    return [
+    tiles = [
         template.replace("{z}", str(t.z)).replace("{x}", str(t.x)).replace("{y}", str(t.y))
-        for t in first_tiles(*DEMO_CENTER, zoom, DATA_MAXZOOM)
+        for t in first_tiles(*center, zoom, DATA_MAXZOOM)
     ]
+    width, height = PREVIEW_SIZE
+    src = url_for(
+        "staticmap.static_map",
+        lon=center[0],
+        lat=center[1],
+        zoom=max(0, zoom - 1),
+        width=width // 2,
+        height=height // 2,
+        marker="false",
+        format="webp",
+        v=tileset.version,
+    )
+    preview = Preview(src, width, height, width // 2, MAP_LABEL[lang])
+    return StartView(where, zoom, tiles, preview)
 
 
 def _demo(template: str, zoom: int, municipality: Municipality | None = None) -> Response:
-    center = f"{DEMO_CENTER[0]},{DEMO_CENTER[1]}"
     params = parse_query(DemoPage)
-    sweref = params.projection == "EPSG:3006"
-    # The hints are Web Mercator tiles: no use to a map in SWEREF 99 TM.
-    preloads = [] if sweref else _tile_preloads(zoom)
+    center = DEMO_CENTER
     if municipality is not None:
         # Until the picker reads municipality="…" itself: open on the boundary's middle.
         west, south, east, north = municipality.bbox_wgs84
-        center = f"{(west + east) / 2:.5f},{(south + north) / 2:.5f}"
-        zoom, preloads = 9, []
+        center, zoom = (round((west + east) / 2, 5), round((south + north) / 2, 5)), 9
+    start = _start_view(center, zoom, params.lang)
+    sweref = params.projection == "EPSG:3006"
+    if sweref:
+        # The hints and the preview are Web Mercator: no use to a map in SWEREF 99 TM.
+        start = StartView(start.center, start.zoom, [], None)
     return _page(
         render_template(
             template,
             lang=params.lang,
-            center=center,
-            zoom=zoom,
+            start=start,
             projection=params.projection if sweref else None,
-            tile_preloads=preloads,
             municipality=municipality,
         )
     )
@@ -379,7 +428,9 @@ def embed_page() -> Response:
         raise InvalidInput(f"origin {origin!r} is not allowed to embed this map.")
     # Framed only by the parent that receives the value, or (no ?origin) by any allowed one.
     allow_framing([origin] if origin else allowed)
+    lang = _lang()
+    start = _start_view(EMBED_CENTER, 16, lang)
     html = render_template(
-        "embed.html", lang=_lang(), origin=origin, municipality=params.municipality
+        "embed.html", lang=lang, origin=origin, start=start, municipality=params.municipality
     )
     return _page(html)

@@ -8,6 +8,7 @@
 import { initialView, overlayUrls } from './attributes.js';
 import { mapProjection } from '../shared/map-projection.js';
 import { createMarker } from './marker.js';
+import { takePreview } from './preview.js';
 
 /**
  * @param {Function} createMapView map-view.js's factory (or the embed's)
@@ -17,6 +18,9 @@ import { createMarker } from './marker.js';
  */
 export function openMap(createMapView, element, parts) {
   const { container, base, drawing, help, hint } = parts;
+  // The page's picture of the start view stays until the map has drawn (preview.js); a map that
+  // cannot start at all hides it by CSS (.map-area.failed).
+  const preview = takePreview(element);
   const view = createMapView(container, {
     styleUrl: new URL('styles/basemap.json', base).href,
     overlays: overlayUrls(element, base),
@@ -38,10 +42,18 @@ export function openMap(createMapView, element, parts) {
   });
   const marker = createMarker(view.map);
   drawing?.attach(view);
-  const ready = view.ready.then(() => {
-    container.dataset.state = 'ready';
-    // When the first tiles were drawn, in ms since navigation (bench/widget.py reads it).
-    container.dataset.readyMs = String(Math.round(performance.now()));
-  });
+  const ready = view.ready.then(
+    () => {
+      container.dataset.state = 'ready';
+      // When the first tiles were drawn, in ms since navigation (bench/widget.py reads it).
+      container.dataset.readyMs = String(Math.round(performance.now()));
+      preview.leave();
+      view.labelled?.then((ms) => (container.dataset.labelsMs = String(Math.round(ms))));
+    },
+    (error) => {
+      preview.leave(true);
+      throw error;
+    },
+  );
   return { view, marker, ready };
 }

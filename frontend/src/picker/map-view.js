@@ -21,6 +21,7 @@ import DragPan from 'ol/interaction/DragPan.js';
 import MouseWheelZoom from 'ol/interaction/MouseWheelZoom.js';
 import PinchZoom from 'ol/interaction/PinchZoom.js';
 import { fromLonLat as lonLatTo, toLonLat as xyTo } from 'ol/proj.js';
+import { startTileUrls } from '../shared/first-tiles.js';
 import { basemapLayer, overlayLayer } from '../shared/mini-style.js';
 import { prefersReducedMotion } from '../shared/geo.js';
 
@@ -197,10 +198,16 @@ export function createMapView(element, options) {
   }
 
   const tilejsonHint = new URL('../tiles/basemap.json', options.styleUrl).href;
+  // When a frame with the labels was complete (the label font had loaded): bench/widget.py.
+  let labelled;
+  const labelledPromise = new Promise((resolve) => (labelled = resolve));
   // Ready when the first view is drawn; failed (rejected) when the style or TileJSON could not
   // be had, or when not one of the first tiles loaded (the tile server is unreachable): a map of
   // empty squares is no map, and the picker then offers its text field at once.
-  const ready = basemapLayer(options.styleUrl, { tilejsonHint, grid: options.projection?.tiles }).then(
+  // The start view's tiles all decoded before the layer draws (first-tiles.js): one complete
+  // frame instead of one frame per tile arriving.
+  const withStartTiles = (layer) => layer.get('prefetch')(startTileUrls(layer, map)).then(() => layer);
+  const ready = basemapLayer(options.styleUrl, { tilejsonHint, grid: options.projection?.tiles }).then(withStartTiles).then(
     (layer) =>
       new Promise((resolve, reject) => {
         const tiles = { loaded: 0, failed: 0 };
@@ -210,6 +217,12 @@ export function createMapView(element, options) {
         source.on('tileloadend', onLoad);
         source.on('tileloaderror', onError);
         map.getLayers().insertAt(0, layer);
+        const withLabels = () => {
+          if (!layer.get('labels')?.ready) return;
+          map.un('rendercomplete', withLabels);
+          labelled(performance.now());
+        };
+        map.on('rendercomplete', withLabels);
         map.once('rendercomplete', () => {
           source.un('tileloadend', onLoad);
           source.un('tileloaderror', onError);
@@ -223,6 +236,7 @@ export function createMapView(element, options) {
   return {
     map,
     ready,
+    labelled: labelledPromise,
     state,
     panBy: (dx, dy, small = false) => panBy(dx, dy, small ? SMALL_STEP : STEP),
     zoomBy,

@@ -26,11 +26,17 @@ const STYLE = [
 
 /** @param {import('ol/Map.js').default} map */
 export function createMarker(map) {
-  const source = new VectorSource();
-  map.addLayer(new VectorLayer({ source, style: STYLE, zIndex: 100 }));
+  // The layer is added with the first marker: until something is chosen the map's frames (the
+  // first ones above all, on a slow phone) have one layer less to prepare.
+  let source = null;
   return {
     /** Show the marker at `lonLat` (EPSG:4326), or remove it with null. */
     show(lonLat) {
+      if (!source && !lonLat) return;
+      if (!source) {
+        source = new VectorSource();
+        map.addLayer(new VectorLayer({ source, style: STYLE, zIndex: 100 }));
+      }
       source.clear();
       if (lonLat) source.addFeature(new Feature(new Point(fromLonLat(lonLat, map.getView().getProjection()))));
     },

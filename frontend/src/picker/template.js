@@ -49,6 +49,8 @@ export function buildPicker(t, label, mode = 'point') {
   }));
   const mapArea = keep('mapArea', el('div', { class: 'map-area' },
     map,
+    // The page's preview of the start view (preview.js), over the map until it has drawn.
+    el('slot', { name: 'preview' }),
     keep('crosshair', el('div', { class: 'crosshair', 'aria-hidden': 'true' })),
     // Not aria-hidden: the touch hint is also spoken (element.js) and stays until closed.
     keep('gestureHint', el('div', { class: 'gesture-hint', part: 'gesture-hint', hidden: true },

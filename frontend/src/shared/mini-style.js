@@ -25,6 +25,7 @@ import Style from 'ol/style/Style.js';
 import Text from 'ol/style/Text.js';
 import { createXYZ } from 'ol/tilegrid.js';
 import { schemeStyleUrl } from './color-scheme.js';
+import { createTileLoader } from './first-tiles.js';
 import { loadMapFonts, loadMoreFonts, olFont } from './fonts.js';
 import { LAYER_TYPES, evaluate, labelText, passes, styleZoom, unsupported } from './style-rules.js';
 
@@ -199,6 +200,8 @@ export async function basemapLayer(styleUrl, options = {}) {
   const bounds = tilejson.bounds || source.bounds;
   const background = style.layers.find((layer) => layer.type === 'background');
   const labels = { ready: false };
+  // Fetches the start view's tiles ahead of OpenLayers (first-tiles.js, `prefetch` below).
+  const tileLoader = createTileLoader(doFetch);
   const layer = new VectorTileLayer({
     background: background ? background.paint['background-color'] : undefined,
     renderMode: 'hybrid',
@@ -207,6 +210,7 @@ export async function basemapLayer(styleUrl, options = {}) {
       // URL templates keep their {z}/{x}/{y} braces; URL() would escape them.
       url: decodeURI(template.href),
       format: new MVT(),
+      tileLoadFunction: tileLoader.load,
       tileGrid: createXYZ({ tileSize: 512, maxZoom, minZoom: tilejson.minzoom ?? 0 }),
       attributions: tilejson.attribution || source.attribution,
       extent: bounds
@@ -216,6 +220,9 @@ export async function basemapLayer(styleUrl, options = {}) {
     }),
     style: styleFunction(style, labels),
   });
+  // Whether labels are drawn yet, for whoever times the map (map-view.js's `labelled`).
+  layer.set('labels', labels);
+  layer.set('prefetch', tileLoader.prefetch);
   // Bold and the latin-ext letters once the first tiles and labels are on screen (no tile
   // loading), so they do not compete with them on a slow network; then draw again.
   let pending = 0;
