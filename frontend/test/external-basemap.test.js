@@ -49,3 +49,18 @@ describe('external basemap', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('reprojection between the two grids', () => {
+  it('links EPSG:3006 and EPSG:3857 (through EPSG:4326) once a basemap is made', async () => {
+    const { transform } = await import('ol/proj.js');
+    externalBasemapLayer({ kind: 'xyz', url: 'https://t.example.se/{z}/{x}/{y}.png', crs: 3857, attribution: 'x' });
+    // Sundsvall's centre, E 617 000 N 6 920 000, and back.
+    const mercator = transform([617000, 6920000], 'EPSG:3006', 'EPSG:3857');
+    const lonLat = transform(mercator, 'EPSG:3857', 'EPSG:4326');
+    expect(lonLat[0]).toBeCloseTo(17.3, 1);
+    expect(lonLat[1]).toBeCloseTo(62.4, 1);
+    const back = transform(mercator, 'EPSG:3857', 'EPSG:3006');
+    expect(back[0]).toBeCloseTo(617000, 2);
+    expect(back[1]).toBeCloseTo(6920000, 2);
+  });
+});

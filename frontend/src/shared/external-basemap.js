@@ -20,6 +20,7 @@
  * CORS headers, and nothing reads their pixels.
  */
 import TileLayer from 'ol/layer/Tile.js';
+import { addCoordinateTransforms, get as getProjection, getTransformFromProjections, transform } from 'ol/proj.js';
 import XYZ from 'ol/source/XYZ.js';
 import TileGrid from 'ol/tilegrid/TileGrid.js';
 import { SWEREF_GRID_EXTENT, SWEREF_GRID_RESOLUTIONS, swerefProjection } from './map-projection.js';
@@ -30,6 +31,23 @@ const WMTS_NAMES = { '{TileMatrix}': '{z}', '{TileRow}': '{y}', '{TileCol}': '{x
 const MERCATOR_MAX_ZOOM = 20;
 
 const described = new Map();
+
+/**
+ * EPSG:3006 ⇄ EPSG:3857 for raster reprojection. OpenLayers chains transforms through EPSG:4326
+ * only with proj4 loaded, which the widget does without (map-projection.js); the chain is
+ * registered here, once, the first time a basemap is in the other CRS than the map's.
+ */
+function linkSwerefAndMercator() {
+  const sweref = swerefProjection();
+  const mercator = getProjection('EPSG:3857');
+  if (getTransformFromProjections(sweref, mercator)) return;
+  addCoordinateTransforms(
+    sweref,
+    mercator,
+    (xy) => transform(transform(xy, sweref, 'EPSG:4326'), 'EPSG:4326', mercator),
+    (xy) => transform(transform(xy, mercator, 'EPSG:4326'), 'EPSG:4326', sweref),
+  );
+}
 
 /**
  * The municipality's public description (`GET {base}api/municipalities/{code}`), read once per
@@ -69,6 +87,7 @@ export function escapeHtml(text) {
  */
 export function externalBasemapLayer(basemap) {
   const sweref = Number(basemap.crs) === 3006;
+  linkSwerefAndMercator();
   const grid = sweref
     ? {
         projection: swerefProjection(),
