@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,14 +43,32 @@ _MAX_DEFAULT_LAYERS = 20
 _TEXT_LIMIT = 100
 _URL_LIMIT = 2000
 
-#: What an external basemap's URL template must name, by kind: XYZ tiles or a WMTS RESTful URL.
+#: What an external basemap's URL template must name, by kind: XYZ tiles or a WMTS RESTful URL
+#: (the matrix set and style are written out in the URL, not placeholders).
 BASEMAP_PLACEHOLDERS: Mapping[str, tuple[str, ...]] = {
     "xyz": ("{z}", "{x}", "{y}"),
     "wmts": ("{TileMatrix}", "{TileRow}", "{TileCol}"),
 }
+#: Every placeholder each kind may use (``{-y}``: TMS rows, counted from the bottom).
+_ALLOWED_PLACEHOLDERS: Mapping[str, re.Pattern[str]] = {
+    "xyz": re.compile(r"\{(z|x|y|-y)\}"),
+    "wmts": re.compile(r"\{(TileMatrix|TileRow|TileCol)\}"),
+}
 #: The tile grids an external basemap may be in: Web Mercator or SWEREF 99 TM.
 BASEMAP_CRS = (3857, 3006)
-_KNOWN_PLACEHOLDER = re.compile(r"\{(z|x|y|-y|s|TileMatrix|TileRow|TileCol|TileMatrixSet|Style)\}")
+#: A public DNS name in ASCII (an IDN in its xn-- form): labels of letters, digits and hyphens,
+#: at least two of them, the last not all digits. Nothing else can reach the CSP header.
+_DNS_NAME = re.compile(
+    r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
+)
+#: What a basemap URL may contain at all: RFC 3986's characters and the placeholders' braces;
+#: no space, quote, backslash, angle bracket or anything outside ASCII.
+_URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%{}]+$")
+_AUTHORITY = re.compile(
+    r"^(?P<scheme>https?)://(?P<host>[^/:?#]+)(?::(?P<port>[0-9]{1,5}))?(?=[/?#]|$)"
+)
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 class MunicipalityExists(LayerError):
@@ -243,11 +261,50 @@ def check_colour(colour: str) -> str:
     return colour.lower()
 
 
-def check_basemap(value: Mapping[str, Any]) -> dict[str, Any]:
+def basemap_origin(url: str, insecure_hosts: Collection[str] = ()) -> str:
+    """The origin (``https://host[:port]``) an external basemap's tiles come from: the one
+    source a page that draws it adds to its Content-Security-Policy.
+
+    Strict on purpose, as the result goes into a header: https, a DNS name (no address, no
+    wildcard, no user or password), an explicit port only as digits. ``insecure_hosts`` may
+    name loopback hosts whose plain http is accepted too (``WEBMAP_INSECURE_BASEMAP_HOSTS``,
+    for tests and development only; anything not loopback in it is ignored)."""
+    if not _URL_CHARS.fullmatch(url):
+        raise InvalidInput(
+            "The basemap url has a character a URL cannot (a space, quote, backslash, or "
+            "letters outside ASCII: write a host name in its xn-- form)."
+        )
+    found = _AUTHORITY.match(url)
+    if found is None:
+        raise InvalidInput(
+            "The basemap url is https://host[:port]/path, without user, password or "
+            "placeholders ({s} subdomains included) in the host."
+        )
+    scheme, host, port = found["scheme"], found["host"].lower(), found["port"]
+    loopback = host in _LOOPBACK and host in {h.strip().lower() for h in insecure_hosts}
+    if not loopback:
+        if scheme != "https":
+            raise InvalidInput("The basemap url is an https:// URL.")
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            pass
+        else:
+            raise InvalidInput("The basemap host is a DNS name, not an IP address.")
+        if not _DNS_NAME.fullmatch(host):
+            raise InvalidInput(f"The basemap host {host[:80]!r} is not a DNS name.")
+    default = "443" if scheme == "https" else "80"
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise InvalidInput("The basemap url's port is 1–65535.")
+    shown = f":{int(port)}" if port is not None and str(int(port)) != default else ""
+    return f"{scheme}://{host}{shown}"
+
+
+def check_basemap(value: Mapping[str, Any], insecure_hosts: Collection[str] = ()) -> dict[str, Any]:
     """An external raster basemap: ``{"kind": "xyz"|"wmts", "url": https template, "crs":
     3857|3006, "attribution": text}``. The template must carry the kind's placeholders and no
-    others, and its host must be a public DNS name (not an address: the widget's CSP will name
-    exactly this host)."""
+    others, and its host must be a public DNS name (:func:`basemap_origin`: the widget's CSP
+    names exactly this host)."""
     extra = set(value) - {"kind", "url", "crs", "attribution"}
     if extra:
         raise InvalidInput(f"A basemap has kind, url, crs and attribution, not {sorted(extra)}.")
@@ -255,27 +312,20 @@ def check_basemap(value: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(kind, str) or kind not in BASEMAP_PLACEHOLDERS:
         raise InvalidInput("The basemap kind is xyz or wmts.")
     url = value.get("url")
-    if not isinstance(url, str) or not 1 <= len(url) <= _URL_LIMIT or not url.isprintable():
+    if not isinstance(url, str) or not 1 <= len(url) <= _URL_LIMIT:
         raise InvalidInput(f"The basemap url is a URL template of at most {_URL_LIMIT} characters.")
-    parts = urlsplit(url.replace("{", "%7B").replace("}", "%7D"))
-    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
-        raise InvalidInput("The basemap url is an https:// URL without user or password.")
-    if "%7B" in parts.netloc:
-        raise InvalidInput("The basemap host cannot be a placeholder ({s} subdomains included).")
-    try:
-        ipaddress.ip_address(parts.hostname.strip("[]"))
-    except ValueError:
-        pass
-    else:
-        raise InvalidInput("The basemap host is a DNS name, not an IP address.")
-    missing = [p for p in BASEMAP_PLACEHOLDERS[kind] if p not in url]
+    basemap_origin(url, insecure_hosts)
+    needed = BASEMAP_PLACEHOLDERS[kind]
+    if kind == "xyz" and "{-y}" in url:
+        needed = ("{z}", "{x}")
+    missing = [p for p in needed if p not in url]
     if missing:
         raise InvalidInput(f"A {kind} basemap url needs the placeholders {', '.join(missing)}.")
-    leftover = _KNOWN_PLACEHOLDER.sub("", url)
+    leftover = _ALLOWED_PLACEHOLDERS[kind].sub("", url)
     if "{" in leftover or "}" in leftover:
         raise InvalidInput(
             "The basemap url has an unknown placeholder; "
-            f"{kind} uses {', '.join(BASEMAP_PLACEHOLDERS[kind])}."
+            f"{kind} uses {', '.join(BASEMAP_PLACEHOLDERS[kind])} (write the rest out)."
         )
     crs = value.get("crs")
     if isinstance(crs, str) and crs.upper().startswith("EPSG:"):
@@ -306,12 +356,17 @@ def _layer_names(conn: psycopg.Connection[Any], names: Iterable[str]) -> list[st
 
 
 def update_settings(
-    conn: psycopg.Connection[Any], code: str, change: SettingsChange
+    conn: psycopg.Connection[Any],
+    code: str,
+    change: SettingsChange,
+    insecure_basemap_hosts: Collection[str] = (),
 ) -> Municipality:
     """Validate and store ``change`` for tenant ``code``; returns the tenant as it is now.
 
     Default layers must be public layers of this municipality or instance-wide ones: a picker
-    on a citizen's phone cannot show another municipality's or a private layer."""
+    on a citizen's phone cannot show another municipality's or a private layer.
+    ``insecure_basemap_hosts``: loopback hosts allowed in a plain-http basemap (tests only,
+    :func:`basemap_origin`)."""
     check_code(code)
     sets: dict[str, Any] = {}
     if change.display_name is not None:
@@ -325,7 +380,9 @@ def update_settings(
             raise InvalidInput(f"At most {_MAX_ORIGINS} embedding origins per municipality.")
         sets["embed_origins"] = origins
     if change.basemap is not None:
-        sets["basemap"] = Jsonb(check_basemap(change.basemap)) if change.basemap else None
+        sets["basemap"] = (
+            Jsonb(check_basemap(change.basemap, insecure_basemap_hosts)) if change.basemap else None
+        )
     with conn.transaction():
         if change.default_layers is not None:
             names = _layer_names(conn, change.default_layers)

@@ -114,6 +114,11 @@ def _broken(tmp_path: Path) -> dict[str, tuple[dict[str, str], str, str]]:
             "embed-origins",
             "entries that are not origins: e-tjanst.example.se/ansokan",
         ),
+        "plain-http basemap hosts": (
+            {"WEBMAP_INSECURE_BASEMAP_HOSTS": "localhost"},
+            "basemap-hosts",
+            "is for tests and development",
+        ),
         "unreachable database": (
             {"WEBMAP_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/webmap"},
             "database",
@@ -139,6 +144,7 @@ def _broken(tmp_path: Path) -> dict[str, tuple[dict[str, str], str, str]]:
         "unreachable redis",
         "unwritable raster folder",
         "malformed origin",
+        "plain-http basemap hosts",
         "unreachable database",
         "insecure cookies behind TLS",
         "invalid setting",

@@ -150,6 +150,12 @@ class Settings(BaseSettings):
         description="Comma-separated origins (e.g. https://e-tjanst.example.se) of e-services "
         "allowed to use the widget: CORS on lookups, style and tiles; /embed framing and messages.",
     )
+    insecure_basemap_hosts: str = Field(
+        default="",
+        description="For tests and development only: comma-separated loopback hosts (localhost,"
+        " 127.0.0.1) whose plain-http URLs a municipality's external basemap may use; production"
+        " leaves it empty, and only https on a DNS name is accepted (docs/layers.md).",
+    )
     session_idle_seconds: int = Field(
         default=8 * 3600, ge=1, description="A staff session ends after this long unused."
     )
@@ -184,6 +190,21 @@ class Settings(BaseSettings):
             if part.strip():
                 ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the part
         return value
+
+    @field_validator("insecure_basemap_hosts")
+    @classmethod
+    def _loopback_only(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip() and part.strip().lower() not in {"localhost", "127.0.0.1", "::1"}:
+                raise ValueError(
+                    f"WEBMAP_INSECURE_BASEMAP_HOSTS: {part.strip()!r} is not a loopback host"
+                )
+        return value
+
+    @property
+    def insecure_basemap_host_list(self) -> tuple[str, ...]:
+        """``WEBMAP_INSECURE_BASEMAP_HOSTS`` as a tuple (empty in production)."""
+        return tuple(p.strip().lower() for p in self.insecure_basemap_hosts.split(",") if p.strip())
 
     @field_validator("tile_archives")
     @classmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from layers.municipalities import (
@@ -173,7 +173,8 @@ def update_municipality(code: str) -> Response:
         basemap=sent.get("basemap"),
     )
     with get_pool().connection() as conn:
-        found = update_settings(conn, code, change)
+        insecure = current_app.config["WEBMAP_SETTINGS"].insecure_basemap_host_list
+        found = update_settings(conn, code, change, insecure)
     tenant_origins.forget()
     return _json(_staff_view(found), "no-store")
 

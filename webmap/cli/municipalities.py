@@ -164,7 +164,7 @@ def municipalities_set(
     )
     try:
         with _connect() as conn:
-            found = update_settings(conn, code, change)
+            found = update_settings(conn, code, change, _settings().insecure_basemap_host_list)
     except LayerError as exc:
         raise click.ClickException(exc.detail) from exc
     _show(found)

@@ -9,6 +9,11 @@
   CSP level 2) on everything, except a page whose view called :func:`allow_framing`: only
   ``/embed`` does, for origins on the allow-list (``WEBMAP_EMBED_ORIGINS``). X-Frame-Options
   cannot name several origins, so such a page sends no X-Frame-Options at all.
+- **A municipality's external basemap.** A page that draws one (``/demo?municipality=…``,
+  ``/embed?municipality=…``) calls :func:`allow_basemap`: that basemap's origin, and no other
+  host, is added to ``img-src`` and ``connect-src`` of that page only. The origin is rebuilt
+  from the stored URL by :func:`layers.municipalities.basemap_origin` on every page, so a value
+  that is not a plain ``https://dns-name[:port]`` never reaches the header.
 - **X-Content-Type-Options: nosniff** on every response: a tile, an upload's report or a problem
   JSON is never run as script or rendered as HTML because its bytes look like it.
 - **Referrer-Policy: same-origin**: our own pages get the full referrer (logs, debugging); other
@@ -23,6 +28,8 @@ from collections.abc import Iterable
 from flask import Flask, current_app, g
 from werkzeug.wrappers import Response
 
+from layers.errors import InvalidInput
+from layers.municipalities import basemap_origin
 from webmap.http.tenant_origins import tenant_origins
 
 HTML_POLICY = (
@@ -33,6 +40,7 @@ HTML_POLICY = (
 OTHER_POLICY = "default-src 'none'"
 REFERRER_POLICY = "same-origin"
 _FRAMING_KEY = "webmap_frame_ancestors"
+_BASEMAP_KEY = "webmap_basemap_origin"
 
 
 def embed_origins(municipality: str | None = None) -> list[str]:
@@ -55,6 +63,33 @@ def allow_framing(origins: Iterable[str]) -> None:
     setattr(g, _FRAMING_KEY, tuple(origins))
 
 
+def allow_basemap(basemap: dict[str, object] | None) -> str | None:
+    """Let this request's page load the tiles of a municipality's external ``basemap`` (as
+    stored: ``{"url": …}``): its origin joins ``img-src`` and ``connect-src``. Returns the
+    origin, or None when there is no basemap or its URL is not one the validator accepts now
+    (the widget then falls back to webmap's own basemap, see docs/widget.md)."""
+    url = basemap.get("url") if basemap else None
+    if not isinstance(url, str):
+        return None
+    insecure = current_app.config["WEBMAP_SETTINGS"].insecure_basemap_host_list
+    try:
+        origin = basemap_origin(url, insecure)
+    except InvalidInput:
+        return None
+    setattr(g, _BASEMAP_KEY, origin)
+    return origin
+
+
+def html_policy() -> str:
+    """:data:`HTML_POLICY`, with this request's external basemap origin if it has one."""
+    origin: str | None = getattr(g, _BASEMAP_KEY, None)
+    if origin is None:
+        return HTML_POLICY
+    return HTML_POLICY.replace(
+        "img-src 'self' data: blob:;", f"img-src 'self' data: blob: {origin};"
+    ).replace("connect-src 'self';", f"connect-src 'self' {origin};")
+
+
 def frame_ancestors() -> str:
     """The ``frame-ancestors`` sources of this request's response: ``'none'`` unless allowed."""
     origins: tuple[str, ...] = getattr(g, _FRAMING_KEY, ())
@@ -63,7 +98,7 @@ def frame_ancestors() -> str:
 
 def _secure(response: Response) -> Response:
     ancestors = frame_ancestors()
-    policy = HTML_POLICY if response.mimetype == "text/html" else OTHER_POLICY
+    policy = html_policy() if response.mimetype == "text/html" else OTHER_POLICY
     response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors {ancestors}"
     if ancestors == "'none'":
         response.headers["X-Frame-Options"] = "DENY"

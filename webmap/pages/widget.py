@@ -25,7 +25,7 @@ from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
-from layers.errors import InvalidInput, LayerNotFound
+from layers.errors import DatabaseNotReady, InvalidInput, LayerNotFound
 from layers.lookup.resolve import resolve_text
 from layers.municipalities import Municipality, get_municipality
 from tiles.preload import first_tiles
@@ -44,7 +44,7 @@ from webmap.http.contracts import (
 )
 from webmap.http.models import LANGUAGE, PageLanguage
 from webmap.http.receipt_map import receipt_map
-from webmap.http.security_headers import allow_framing, embed_origins
+from webmap.http.security_headers import allow_basemap, allow_framing, embed_origins
 from webmap.http.tilesets import tile_url_template
 from webmap.i18n import with_place_label
 from webmap.services import services
@@ -263,6 +263,8 @@ def _demo(template: str, zoom: int, municipality: Municipality | None = None) ->
     params = parse_query(DemoPage)
     center = DEMO_CENTER
     if municipality is not None:
+        # Its external basemap's host, and only that one, joins this page's CSP.
+        allow_basemap(municipality.basemap)
         # Until the picker reads municipality="…" itself: open on the boundary's middle.
         west, south, east, north = municipality.bbox_wgs84
         center, zoom = (round((west + east) / 2, 5), round((south + north) / 2, 5)), 9
@@ -410,6 +412,17 @@ def demo_receipt() -> Response:
     return _page(html)
 
 
+def _basemap_of(code: str) -> dict[str, Any] | None:
+    """The external basemap of municipality ``code`` for the embed page's CSP; none for an
+    unknown municipality or while the database is unreachable (the page still works, on
+    webmap's own basemap: the widget's own read of the municipality fails the same way)."""
+    try:
+        with reads().connection() as conn:
+            return get_municipality(conn, code).basemap
+    except (psycopg.Error, PoolTimeout, LayerNotFound, DatabaseNotReady):
+        return None
+
+
 @blueprint.get("/embed")
 @contract(
     "embed",
@@ -428,6 +441,8 @@ def embed_page() -> Response:
         raise InvalidInput(f"origin {origin!r} is not allowed to embed this map.")
     # Framed only by the parent that receives the value, or (no ?origin) by any allowed one.
     allow_framing([origin] if origin else allowed)
+    if params.municipality:
+        allow_basemap(_basemap_of(params.municipality))
     lang = _lang()
     start = _start_view(EMBED_CENTER, 16, lang)
     html = render_template(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from webmap.setup_checks.configuration import (
     embed_origins,
+    insecure_basemap_hosts,
     proxy,
     secret_key,
     secure_cookies,
@@ -33,6 +34,7 @@ CHECKS: tuple[Callable[[Deployment], Finding | Iterator[Finding]], ...] = (
     secure_cookies,
     proxy,
     embed_origins,
+    insecure_basemap_hosts,
     redis,
     raster_folder,
     nginx,

@@ -1,4 +1,5 @@
-"""Checks of the settings alone: names, secret key, cookies, proxy hops, embed origins."""
+"""Checks of the settings alone: names, secret key, cookies, proxy hops, embed origins, basemap
+hosts."""
 
 from __future__ import annotations
 
@@ -145,6 +146,19 @@ def embed_origins(d: Deployment) -> Finding:
             "E-services on the internet should be https:// origins.",
         )
     return ok("embed-origins", f"{len(origins)} e-service origin(s), all well-formed")
+
+
+def insecure_basemap_hosts(d: Deployment) -> Finding:
+    hosts = d.settings.insecure_basemap_host_list
+    if hosts:
+        return Finding(
+            "basemap-hosts",
+            "error",
+            f"WEBMAP_INSECURE_BASEMAP_HOSTS={','.join(hosts)} is for tests and development: "
+            "a municipality's external basemap may then be plain http on this machine.",
+            "Leave WEBMAP_INSECURE_BASEMAP_HOSTS empty in production (docs/layers.md).",
+        )
+    return ok("basemap-hosts", "external basemaps only over https on public DNS names")
 
 
 def _local(origin: str) -> bool:

@@ -6,6 +6,7 @@
  * when the map cannot start, which element.js turns into the text fallback).
  */
 import { initialView, overlayUrls } from './attributes.js';
+import { addExternalBasemap } from '../shared/external-basemap.js';
 import { mapProjection } from '../shared/map-projection.js';
 import { createMarker } from './marker.js';
 import { takePreview } from './preview.js';
@@ -41,6 +42,10 @@ export function openMap(createMapView, element, parts) {
     onTwoFingerPan: () => hint.showing && hint.dismiss(),
   });
   const marker = createMarker(view.map);
+  // municipality="…" with its own licensed raster basemap: drawn under our layers.
+  addExternalBasemap(view.map, base, element.getAttribute('municipality'), {
+    onError: (error) => parts.onOverlayError?.('basemap', error),
+  });
   drawing?.attach(view);
   const ready = view.ready.then(
     () => {
