@@ -6,7 +6,7 @@ to several blueprints.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
 from webmap.http.security_headers import embed_origins
@@ -37,9 +37,14 @@ def _cors_for_allowed_origins(response: Response) -> Response:
         return response
     vary = response.headers.get("Vary")
     response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
-    if origin in embed_origins():
+    if allows_origin(current_app, origin):
         response.headers["Access-Control-Allow-Origin"] = origin
     return response
+
+
+def allows_origin(app: Flask, origin: str) -> bool:
+    """Whether ``origin`` (no trailing slash) is an e-service origin ``app`` shares reads with."""
+    return origin in embed_origins(app)
 
 
 def init_app(app: Flask) -> None:

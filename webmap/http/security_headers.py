@@ -33,12 +33,14 @@ REFERRER_POLICY = "same-origin"
 _FRAMING_KEY = "webmap_frame_ancestors"
 
 
-def embed_origins() -> list[str]:
+def embed_origins(app: Flask | None = None) -> list[str]:
     """Allowed e-service origins: the ``embed_origins`` setting (``WEBMAP_EMBED_ORIGINS``,
-    comma-separated), plus ``WEBMAP_EMBED_ORIGINS`` in the app config (tests set it there)."""
-    settings = current_app.config["WEBMAP_SETTINGS"]
+    comma-separated), plus ``WEBMAP_EMBED_ORIGINS`` in the app config (tests set it there);
+    of ``app``, else of the current app."""
+    config = (app or current_app).config
+    settings = config["WEBMAP_SETTINGS"]
     configured: list[str] = list(settings.embed_origins.split(","))
-    extra = current_app.config.get("WEBMAP_EMBED_ORIGINS", [])
+    extra = config.get("WEBMAP_EMBED_ORIGINS", [])
     configured += extra.split(",") if isinstance(extra, str) else list(extra)
     return [origin.strip().rstrip("/") for origin in configured if origin.strip()]
 
