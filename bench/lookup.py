@@ -123,12 +123,12 @@ def _time(call: Callable[[], Any]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _create_database() -> str:
+def _create_database(database: str) -> str:
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
+        name = sql.Identifier(database)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    url = f"{SERVER}/{DATABASE}"
+    url = f"{SERVER}/{database}"
     upgrade(url)
     return url
 
@@ -225,16 +225,32 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients")
     parser.add_argument("--seconds", type=float, default=20.0, help="HTTP load duration")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--database", default=DATABASE, help="name of the scratch database (dropped first)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the kept --database as it is (no import)"
+    )
+    parser.add_argument(
+        "--csv", type=Path, default=MALMO_CSV, help="Malmö's address register (shared data)"
+    )
     args = parser.parse_args()
-    if not MALMO_CSV.exists():
-        print(f"needs {MALMO_CSV} (shared sample data), which is absent", file=sys.stderr)
+    if not args.reuse and not args.csv.exists():
+        print(f"needs {args.csv} (shared sample data), which is absent", file=sys.stderr)
         return 2
-    url = _create_database()
+    if args.reuse:
+        url = f"{SERVER}/{args.database}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            _measure(conn, "kept database", args.rounds)
+        _through_nginx(url, args.clients, args.seconds)
+        print(f"\n{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")
+        return 0
+    url = _create_database(args.database)
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             started = time.perf_counter()
             load_municipalities(conn, PROJECT / "data" / "lantmateriet" / "ak_riks.zip")
-            source = read_csv_addresses(MALMO_CSV)
+            source = read_csv_addresses(args.csv)
             report = import_addresses(conn, source.rows, source.srid, "malmo", municipality="1280")
             print(f"Malmö import: {report.stored:,} addresses in "
                   f"{time.perf_counter() - started:.1f} s (incl. municipalities)")  # fmt: skip
@@ -255,7 +271,7 @@ def main() -> int:
             with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(DATABASE)
+                        sql.Identifier(args.database)
                     )
                 )
     return 0

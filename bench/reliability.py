@@ -121,9 +121,9 @@ def warm(base_url: str, paths: list[str]) -> None:
             answer.read()
 
 
-def gunicorn_workers(server: ProductionServer) -> list[int]:
-    assert server.gunicorn_process is not None
-    master = server.gunicorn_process.pid
+def app_workers(server: ProductionServer) -> list[int]:
+    assert server.app_process is not None
+    master = server.app_process.pid
     found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
     return [int(pid) for pid in found.stdout.split()]
 
@@ -192,7 +192,7 @@ def main() -> int:
                 row(f"steady, {clients} clients", rec)
 
             def kill_worker() -> None:
-                workers = gunicorn_workers(server)
+                workers = app_workers(server)
                 if workers:
                     os.kill(workers[0], signal.SIGKILL)
 

@@ -77,7 +77,7 @@ class NginxConfig:
     """Everything the nginx template needs; :meth:`render` fills it in."""
 
     runtime_dir: Path
-    upstream: str  # "unix:/path/to/gunicorn.sock" or "127.0.0.1:9000"
+    upstream: str  # "unix:/path/to/app.sock" or "127.0.0.1:9000"
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = Settings.model_fields["max_upload_bytes"].default
