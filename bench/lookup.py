@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,38 +75,63 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _through_nginx(url: str, clients: int, seconds: float) -> None:
-    """The queries as /api/search requests from ``clients`` closed-loop clients via nginx."""
+def _through_nginx(url: str, clients: int, seconds: float, servers: list[str]) -> None:
+    """The queries as /api/search requests from ``clients`` closed-loop clients via nginx.
+
+    With several app servers (``servers``, e.g. granian and gunicorn) each runs behind its own
+    nginx, all started at once, and the load alternates between them in slices of a few
+    seconds, so what else the machine is doing falls on each alike (an A/B in one run).
+    """
     paths = [f"/api/search?q={urllib.parse.quote(q)}" for q in QUERIES]
     paths += [p + "&near=13.0,55.6" for p in paths]
-    runtime = Path(tempfile.mkdtemp(prefix="webmap-bench-lookup-"))
-    log = runtime.parent / f"{runtime.name}.log"
-    keep = os.dup(1)  # gunicorn and nginx inherit fds 1 and 2: their logs go to the file
+    runtimes = [Path(tempfile.mkdtemp(prefix="webmap-bench-lookup-")) for _ in servers]
+    log = runtimes[0].parent / f"{runtimes[0].name}.log"
+    keep = os.dup(1)  # the servers and nginx inherit fds 1 and 2: their logs go to the file
     handle = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     sys.stdout.flush()
     os.dup2(handle, 1)
     os.dup2(handle, 2)
+    answers: dict[str, list[Any]] = {name: [] for name in servers}
+    slices = max(1, round(seconds / 5))
+    load_before = os.getloadavg()[0]
     try:
-        server = ProductionServer(
-            port=_free_port(), runtime_dir=runtime, env={"WEBMAP_DATABASE_URL": url}
-        )
-        with server:
-            for path in paths:  # each worker's connections prepare their statements
-                with urllib.request.urlopen(server.base_url + path, timeout=30) as answer:
-                    answer.read()
-            asyncio.run(run_load(server.port, paths, clients, 3.0))  # warm-up, not counted
-            recording = asyncio.run(run_load(server.port, paths, clients, seconds))
+        with contextlib.ExitStack() as stack:
+            running = [
+                stack.enter_context(
+                    ProductionServer(
+                        port=_free_port(),
+                        runtime_dir=runtime,
+                        env={"WEBMAP_DATABASE_URL": url},
+                        app_server=name,
+                    )
+                )
+                for name, runtime in zip(servers, runtimes, strict=True)
+            ]
+            for server in running:
+                for path in paths:  # each worker's connections prepare their statements
+                    with urllib.request.urlopen(server.base_url + path, timeout=30) as answer:
+                        answer.read()
+                asyncio.run(run_load(server.port, paths, clients, 3.0))  # warm-up, not counted
+            for _ in range(slices):
+                for name, server in zip(servers, running, strict=True):
+                    recording = asyncio.run(run_load(server.port, paths, clients, seconds / slices))
+                    answers[name] += recording.answers
     finally:
         os.dup2(keep, 1)
         os.dup2(keep, 2)
         os.close(handle)
-    answers = recording.answers
-    errors = sum(1 for a in answers if a.status != 200)
-    p50, p95, p99 = _percentiles([a.latency * 1000 for a in answers])
-    print(f"\n== through nginx + gunicorn ({server.workers} workers × {server.threads} threads), "
-          f"{clients} clients, {seconds:.0f} s ==")  # fmt: skip
-    print(f"  /api/search  n={len(answers)}  {len(answers) / seconds:.0f} req/s  "
-          f"p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f} ms  errors {errors}")  # fmt: skip
+        for runtime in runtimes:
+            shutil.rmtree(runtime, ignore_errors=True)
+    print(f"\n== through nginx, {clients} clients, {seconds:.0f} s per server in {slices} "
+          f"alternating slices; load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after ==")  # fmt: skip
+    for name in servers:
+        got = answers[name]
+        errors = sum(1 for a in got if a.status != 200)
+        p50, p95, p99 = _percentiles([a.latency * 1000 for a in got])
+        print(f"  {name:<9} (2 workers × 4 threads) /api/search  n={len(got)}  "
+              f"{len(got) / seconds:.0f} req/s  p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f} ms  "
+              f"errors {errors}")  # fmt: skip
     print(f"  (server logs: {log})")
 
 
@@ -229,6 +256,11 @@ def main() -> int:
         "--database", default=DATABASE, help="name of the scratch database (dropped first)"
     )
     parser.add_argument(
+        "--servers",
+        default="granian",
+        help="app servers behind nginx, alternated: e.g. granian,gunicorn (an A/B in one run)",
+    )
+    parser.add_argument(
         "--reuse", action="store_true", help="measure the kept --database as it is (no import)"
     )
     parser.add_argument(
@@ -242,7 +274,7 @@ def main() -> int:
         url = f"{SERVER}/{args.database}"
         with psycopg.connect(url, autocommit=True) as conn:
             _measure(conn, "kept database", args.rounds)
-        _through_nginx(url, args.clients, args.seconds)
+        _through_nginx(url, args.clients, args.seconds, args.servers.split(","))
         print(f"\n{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")
         return 0
     url = _create_database(args.database)
@@ -264,7 +296,7 @@ def main() -> int:
             _measure(
                 conn, f"replicated register (synthetic: Malmö ×{args.copies + 1})", args.rounds
             )
-        _through_nginx(url, args.clients, args.seconds)
+        _through_nginx(url, args.clients, args.seconds, args.servers.split(","))
         print(f"\n{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         if not args.keep:
