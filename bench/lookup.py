@@ -203,7 +203,7 @@ def _points(conn: psycopg.Connection[Any], count: int) -> list[tuple[float, floa
     return [(x + rng.uniform(-7e-4, 7e-4), y + rng.uniform(-4e-4, 4e-4)) for x, y in rows]
 
 
-def _measure(conn: psycopg.Connection[Any], label: str, rounds: int) -> None:
+def _measure(conn: psycopg.Connection[Any], label: str, rounds: int, naive: bool = True) -> None:
     total = conn.execute("SELECT count(*) FROM lookup.addresses").fetchone()
     streets = conn.execute("SELECT count(*) FROM lookup.streets").fetchone()
     print(f"\n== {label}: {total[0] if total else 0:,} addresses, "
@@ -221,12 +221,18 @@ def _measure(conn: psycopg.Connection[Any], label: str, rounds: int) -> None:
             fast.append(ms)
             per_query[text].append(ms)
             biased.append(_time(lambda query=query: search(conn, query, near)))  # type: ignore[misc]
-    naive = [_time(lambda text=text: _naive_search(conn, text)) for text in QUERIES]  # type: ignore[misc]
+    naive_s = [
+        _time(lambda text=text: _naive_search(conn, text))  # type: ignore[misc]
+        for text in (QUERIES if naive else ())
+    ]
     points = _points(conn, 500)
     for point in points[:50]:
         reverse(conn, point[0], point[1], 4326)
     rev = [_time(lambda p=p: reverse(conn, p[0], p[1], 4326)) for p in points]  # type: ignore[misc]
-    naive_rev = [_time(lambda p=p: _naive_reverse(conn, p)) for p in points[:20]]  # type: ignore[misc]
+    naive_rev = [
+        _time(lambda p=p: _naive_reverse(conn, p))  # type: ignore[misc]
+        for p in (points[:20] if naive else [])
+    ]
 
     def line(name: str, samples: list[float]) -> tuple[float, float, float]:
         p50, p95, p99 = _percentiles(samples)
@@ -236,10 +242,12 @@ def _measure(conn: psycopg.Connection[Any], label: str, rounds: int) -> None:
 
     s = line("search", fast)
     line("search near=13.0,55.6", biased)
-    n = line("naive LIKE '%…%' (1 round)", naive)
     r = line("reverse", rev)
-    nr = line("naive ORDER BY ST_Distance", naive_rev)
-    print(f"  ratio naive/indexed: search p50 ×{n[0] / s[0]:.1f}, reverse p50 ×{nr[0] / r[0]:.1f}")
+    if naive:
+        n = line("naive LIKE '%…%' (1 round)", naive_s)
+        nr = line("naive ORDER BY ST_Distance", naive_rev)
+        print(f"  ratio naive/indexed: search p50 ×{n[0] / s[0]:.1f}, "
+              f"reverse p50 ×{nr[0] / r[0]:.1f}")  # fmt: skip
     slowest = sorted(per_query.items(), key=lambda kv: -statistics.median(kv[1]))[:4]
     print("  slowest queries (median ms): "
           + ", ".join(f"{q!r} {statistics.median(v):.1f}" for q, v in slowest))  # fmt: skip
@@ -273,7 +281,7 @@ def main() -> int:
     if args.reuse:
         url = f"{SERVER}/{args.database}"
         with psycopg.connect(url, autocommit=True) as conn:
-            _measure(conn, "kept database", args.rounds)
+            _measure(conn, "kept database", args.rounds, naive=False)
         _through_nginx(url, args.clients, args.seconds, args.servers.split(","))
         print(f"\n{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")
         return 0
