@@ -50,6 +50,7 @@ from layers.schema import upgrade
 # The project, not bench/, first on the path: bench/tiles.py would shadow the tiles package.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from bench.loadgen import run_load
+from webmap.cli.nginx_config import TEMPLATE
 from webmap.cli.production import ProductionServer
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -85,6 +86,9 @@ def _through_nginx(url: str, clients: int, seconds: float, servers: list[str]) -
     paths = [f"/api/search?q={urllib.parse.quote(q)}" for q in QUERIES]
     paths += [p + "&near=13.0,55.6" for p in paths]
     runtimes = [Path(tempfile.mkdtemp(prefix="webmap-bench-lookup-")) for _ in servers]
+    # NAME or NAME=TEMPLATE: an app server, behind nginx with its own template if given (to
+    # compare nginx configurations too, e.g. an older deploy/nginx/webmap.conf.template).
+    chosen = [(spec.partition("=")[0], spec.partition("=")[2]) for spec in servers]
     log = runtimes[0].parent / f"{runtimes[0].name}.log"
     keep = os.dup(1)  # the servers and nginx inherit fds 1 and 2: their logs go to the file
     handle = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -103,9 +107,10 @@ def _through_nginx(url: str, clients: int, seconds: float, servers: list[str]) -
                         runtime_dir=runtime,
                         env={"WEBMAP_DATABASE_URL": url},
                         app_server=name,
+                        template=Path(template) if template else TEMPLATE,
                     )
                 )
-                for name, runtime in zip(servers, runtimes, strict=True)
+                for (name, template), runtime in zip(chosen, runtimes, strict=True)
             ]
             for server in running:
                 for path in paths:  # each worker's connections prepare their statements
@@ -127,9 +132,11 @@ def _through_nginx(url: str, clients: int, seconds: float, servers: list[str]) -
           f"{os.getloadavg()[0]:.1f} after ==")  # fmt: skip
     for name in servers:
         got = answers[name]
+        app, _, template = name.partition("=")
+        label = f"{app} + {Path(template).name}" if template else app
         errors = sum(1 for a in got if a.status != 200)
         p50, p95, p99 = _percentiles([a.latency * 1000 for a in got])
-        print(f"  {name:<9} (2 workers × 4 threads) /api/search  n={len(got)}  "
+        print(f"  {label:<9} (2 × 4 threads) /api/search  n={len(got)}  "
               f"{len(got) / seconds:.0f} req/s  p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f} ms  "
               f"errors {errors}")  # fmt: skip
     print(f"  (server logs: {log})")
@@ -266,7 +273,8 @@ def main() -> int:
     parser.add_argument(
         "--servers",
         default="granian",
-        help="app servers behind nginx, alternated: e.g. granian,gunicorn (an A/B in one run)",
+        help="app servers behind nginx, alternated: e.g. granian,gunicorn (an A/B in one run); "
+        "NAME=TEMPLATE puts that one behind another nginx template",
     )
     parser.add_argument(
         "--reuse", action="store_true", help="measure the kept --database as it is (no import)"

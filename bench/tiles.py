@@ -12,8 +12,14 @@ the virtualenv ``--tipg-venv``, ``pip install tipg uvicorn`` there, never in thi
 - one client: p50 of the service (uncached), raw SQL and TiPg, and the ratios;
 - 8 and 32 closed-loop clients (bench/loadgen.py) for ``--seconds`` each: requests/s of the
   service (uncached, 2 workers × 4 threads) and of TiPg (uvicorn, 2 workers);
-- the production entry point (nginx in front of gunicorn, ``webmap serve --proxy``) with its
-  caches warm: p50 at one client, requests/s at 32 clients, against TiPg's uncached.
+- the production entry point (nginx in front of the app server, ``webmap serve --proxy``) with
+  its caches warm: p50 at one client, requests/s at 32 clients, against TiPg's uncached.
+
+``--ab granian:fast,gunicorn:flask,…`` [``--nginx``]: an interleaved A/B of app servers (granian
+or gunicorn) with the tile fast path or every tile through Flask (``WEBMAP_TILE_FAST_PATH``),
+uncached, one worker each, alone or behind nginx (``SERVER:PATH=TEMPLATE`` for another nginx
+template): each tile is asked of every server in turn and run as raw SQL, so load from
+elsewhere on the machine falls on all alike; p50 per zoom band and the ratio to raw SQL.
 
 TiPg has no overview columns: it reads the full ``geom`` at every zoom, so its low-zoom tiles
 are bigger and slower for reasons other than overhead. The throughput runs therefore use z13–z16,
@@ -21,6 +27,7 @@ where both read ``geom``; the one-client table shows every zoom and each side's 
 
     .venv/bin/python bench/tiles.py [--rounds 5]
     .venv/bin/python bench/tiles.py --tipg [--tipg-venv /tmp/tipg-venv] [--seconds 10]
+    .venv/bin/python bench/tiles.py --ab gunicorn:flask,granian:fast [--nginx] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -205,7 +212,7 @@ def running_tipg(database_url: str, venv: Path, workers: int = 1) -> Any:
 
 @contextlib.contextmanager
 def quiet_stdout() -> Iterator[None]:
-    """Children started inside write their stdout (gunicorn's access log) to /dev/null."""
+    """Children started inside write their stdout (the app server's access log) to /dev/null."""
     sys.stdout.flush()
     saved = os.dup(1)
     with open(os.devnull, "wb") as devnull:
@@ -275,7 +282,7 @@ def default_mode(database_url: str, rounds: int) -> None:
     raw = raw_sql(database_url, every, rounds)
     with running_service(database_url, cache_bytes=64 * 1024 * 1024) as port:
         cached = one_client(port, paths, rounds)
-    print(f"{rounds} rounds, 1 gunicorn worker, kept-alive connection, p50 per zoom")
+    print(f"{rounds} rounds, 1 app server worker (granian), kept-alive connection, p50 per zoom")
     for name, group in groups.items():
         label = (
             "basemap (composite)"
@@ -352,7 +359,7 @@ def tipg_mode(database_url: str, venv: Path, rounds: int, seconds: float) -> Non
         tipg_32 = b
         print(f"{n:>7} {a:>13.0f} {ap:>7.2f} {b:>11.0f} {bp:>7.2f} {a / b:>12.2f}")
 
-    print("\nProduction entry point (nginx + gunicorn 2 × 4, webmap serve --proxy), caches warm")
+    print("\nProduction entry point (nginx + granian 2 × 4, webmap serve --proxy), caches warm")
     from webmap.cli.production import ProductionServer
 
     runtime = Path(tempfile.mkdtemp(prefix="webmap-bench-"))
@@ -377,17 +384,22 @@ class Variant:
 
     server: str
     fast_path: bool
+    template: str = ""  # behind nginx: this template instead of deploy/'s
 
     @property
     def label(self) -> str:
-        return f"{self.server}+{'fast' if self.fast_path else 'flask'}"
+        label = f"{self.server}+{'fast' if self.fast_path else 'flask'}"
+        return f"{label}+{Path(self.template).stem}" if self.template else label
 
     @classmethod
     def parse(cls, text: str) -> Variant:
-        server, _, path = text.partition(":")
+        spec, _, template = text.partition("=")
+        server, _, path = spec.partition(":")
         if server not in ("granian", "gunicorn") or path not in ("fast", "flask"):
-            raise SystemExit(f"--ab: {text!r} is not SERVER:PATH (granian|gunicorn:fast|flask)")
-        return cls(server, path == "fast")
+            raise SystemExit(
+                f"--ab: {text!r} is not SERVER:PATH[=TEMPLATE] (granian|gunicorn:fast|flask)"
+            )
+        return cls(server, path == "fast", template)
 
 
 @contextlib.contextmanager
@@ -408,8 +420,15 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
         "WEBMAP_TILE_CACHE_BYTES": "0",
         "WEBMAP_TILE_FAST_PATH": str(variant.fast_path).lower(),
     }
+    from webmap.cli.nginx_config import TEMPLATE
+
     server = ProductionServer(
-        port=free_port(), runtime_dir=runtime, env=env, workers=1, app_server=variant.server
+        port=free_port(),
+        runtime_dir=runtime,
+        env=env,
+        workers=1,
+        app_server=variant.server,
+        template=Path(variant.template) if variant.template else TEMPLATE,
     )
     try:
         with quiet_stdout(), server:
@@ -484,7 +503,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="each throughput run")
     parser.add_argument(
         "--ab",
-        help="interleaved A/B of servers, e.g. gunicorn:flask,gunicorn:fast,granian:fast",
+        help="interleaved A/B of servers, e.g. gunicorn:flask,gunicorn:fast,granian:fast; "
+        "with --nginx, SERVER:PATH=TEMPLATE puts one behind another nginx template",
     )
     parser.add_argument("--nginx", action="store_true", help="--ab behind nginx")
     args = parser.parse_args()
