@@ -1,7 +1,7 @@
 """nginx's configuration for ``webmap serve --proxy``: the template in ``deploy/nginx/`` filled
 in with the ports, paths, limits and the problem-JSON answers nginx gives itself.
 
-Apart from :mod:`webmap.cli.production`, which starts nginx and gunicorn with it, so that each
+Apart from :mod:`webmap.cli.production`, which starts nginx and the app server with it, so that each
 module has one job (docs/deploy.md).
 """
 

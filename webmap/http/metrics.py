@@ -2,8 +2,9 @@
 total (docs/deploy.md, "Metrics").
 
 Metric objects live in prometheus-client's default registry, created on first use (not at
-import). Under gunicorn, ``webmap serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder
-before any worker starts, so each worker's values go to files there and ``/metrics``
+import). Under the app server (granian or gunicorn), ``webmap serve`` points
+``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder before any worker starts, so each worker's values
+go to files there and ``/metrics``
 (:mod:`webmap.api.metrics`) sums the files of every worker. In one process (tests, ``flask
 run``) the default registry is read directly.
 
