@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -63,6 +65,7 @@ from layers.schema import upgrade
 # The project, not bench/, first on the path: bench/tiles.py would shadow the tiles package.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from bench.loadgen import run_load
+from webmap.cli.nginx_config import TEMPLATE
 from webmap.cli.production import ProductionServer
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -90,38 +93,69 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _through_nginx(url: str, clients: int, seconds: float) -> None:
-    """The queries as /api/search requests from ``clients`` closed-loop clients via nginx."""
+def _through_nginx(url: str, clients: int, seconds: float, servers: list[str]) -> None:
+    """The queries as /api/search requests from ``clients`` closed-loop clients via nginx.
+
+    With several app servers (``servers``, e.g. granian and gunicorn) each runs behind its own
+    nginx, all started at once, and the load alternates between them in slices of a few
+    seconds, so what else the machine is doing falls on each alike (an A/B in one run).
+    """
     paths = [f"/api/search?q={urllib.parse.quote(q)}" for q in QUERIES]
     paths += [p + "&near=13.0,55.6" for p in paths]
-    runtime = Path(tempfile.mkdtemp(prefix="webmap-bench-lookup-"))
-    log = runtime.parent / f"{runtime.name}.log"
-    keep = os.dup(1)  # gunicorn and nginx inherit fds 1 and 2: their logs go to the file
+    runtimes = [Path(tempfile.mkdtemp(prefix="webmap-bench-lookup-")) for _ in servers]
+    # NAME or NAME=TEMPLATE: an app server, behind nginx with its own template if given (to
+    # compare nginx configurations too, e.g. an older deploy/nginx/webmap.conf.template).
+    chosen = [(spec.partition("=")[0], spec.partition("=")[2]) for spec in servers]
+    log = runtimes[0].parent / f"{runtimes[0].name}.log"
+    keep = os.dup(1)  # the servers and nginx inherit fds 1 and 2: their logs go to the file
     handle = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     sys.stdout.flush()
     os.dup2(handle, 1)
     os.dup2(handle, 2)
+    answers: dict[str, list[Any]] = {name: [] for name in servers}
+    slices = max(1, round(seconds / 5))
+    load_before = os.getloadavg()[0]
     try:
-        server = ProductionServer(
-            port=_free_port(), runtime_dir=runtime, env={"WEBMAP_DATABASE_URL": url}
-        )
-        with server:
-            for path in paths:  # each worker's connections prepare their statements
-                with urllib.request.urlopen(server.base_url + path, timeout=30) as answer:
-                    answer.read()
-            asyncio.run(run_load(server.port, paths, clients, 3.0))  # warm-up, not counted
-            recording = asyncio.run(run_load(server.port, paths, clients, seconds))
+        with contextlib.ExitStack() as stack:
+            running = [
+                stack.enter_context(
+                    ProductionServer(
+                        port=_free_port(),
+                        runtime_dir=runtime,
+                        env={"WEBMAP_DATABASE_URL": url},
+                        app_server=name,
+                        template=Path(template) if template else TEMPLATE,
+                    )
+                )
+                for (name, template), runtime in zip(chosen, runtimes, strict=True)
+            ]
+            for server in running:
+                for path in paths:  # each worker's connections prepare their statements
+                    with urllib.request.urlopen(server.base_url + path, timeout=30) as answer:
+                        answer.read()
+                asyncio.run(run_load(server.port, paths, clients, 3.0))  # warm-up, not counted
+            for _ in range(slices):
+                for name, server in zip(servers, running, strict=True):
+                    recording = asyncio.run(run_load(server.port, paths, clients, seconds / slices))
+                    answers[name] += recording.answers
     finally:
         os.dup2(keep, 1)
         os.dup2(keep, 2)
         os.close(handle)
-    answers = recording.answers
-    errors = sum(1 for a in answers if a.status != 200)
-    p50, p95, p99 = _percentiles([a.latency * 1000 for a in answers])
-    print(f"\n== through nginx + gunicorn ({server.workers} workers × {server.threads} threads), "
-          f"{clients} clients, {seconds:.0f} s ==")  # fmt: skip
-    print(f"  /api/search  n={len(answers)}  {len(answers) / seconds:.0f} req/s  "
-          f"p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f} ms  errors {errors}")  # fmt: skip
+        for runtime in runtimes:
+            shutil.rmtree(runtime, ignore_errors=True)
+    print(f"\n== through nginx, {clients} clients, {seconds:.0f} s per server in {slices} "
+          f"alternating slices; load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after ==")  # fmt: skip
+    for name in servers:
+        got = answers[name]
+        app, _, template = name.partition("=")
+        label = f"{app} + {Path(template).name}" if template else app
+        errors = sum(1 for a in got if a.status != 200)
+        p50, p95, p99 = _percentiles([a.latency * 1000 for a in got])
+        print(f"  {label:<9} (2 × 4 threads) /api/search  n={len(got)}  "
+              f"{len(got) / seconds:.0f} req/s  p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f} ms  "
+              f"errors {errors}")  # fmt: skip
     print(f"  (server logs: {log})")
 
 
@@ -193,7 +227,7 @@ def _points(conn: psycopg.Connection[Any], count: int) -> list[tuple[float, floa
     return [(x + rng.uniform(-7e-4, 7e-4), y + rng.uniform(-4e-4, 4e-4)) for x, y in rows]
 
 
-def _measure(conn: psycopg.Connection[Any], label: str, rounds: int) -> None:
+def _measure(conn: psycopg.Connection[Any], label: str, rounds: int, naive: bool = True) -> None:
     total = conn.execute("SELECT count(*) FROM lookup.addresses").fetchone()
     streets = conn.execute("SELECT count(*) FROM lookup.streets").fetchone()
     print(f"\n== {label}: {total[0] if total else 0:,} addresses, "
@@ -211,12 +245,18 @@ def _measure(conn: psycopg.Connection[Any], label: str, rounds: int) -> None:
             fast.append(ms)
             per_query[text].append(ms)
             biased.append(_time(lambda query=query: search(conn, query, near)))  # type: ignore[misc]
-    naive = [_time(lambda text=text: _naive_search(conn, text)) for text in QUERIES]  # type: ignore[misc]
+    naive_s = [
+        _time(lambda text=text: _naive_search(conn, text))  # type: ignore[misc]
+        for text in (QUERIES if naive else ())
+    ]
     points = _points(conn, 500)
     for point in points[:50]:
         reverse(conn, point[0], point[1], 4326)
     rev = [_time(lambda p=p: reverse(conn, p[0], p[1], 4326)) for p in points]  # type: ignore[misc]
-    naive_rev = [_time(lambda p=p: _naive_reverse(conn, p)) for p in points[:20]]  # type: ignore[misc]
+    naive_rev = [
+        _time(lambda p=p: _naive_reverse(conn, p))  # type: ignore[misc]
+        for p in (points[:20] if naive else [])
+    ]
 
     def line(name: str, samples: list[float]) -> tuple[float, float, float]:
         p50, p95, p99 = _percentiles(samples)
@@ -226,10 +266,12 @@ def _measure(conn: psycopg.Connection[Any], label: str, rounds: int) -> None:
 
     s = line("search", fast)
     line("search near=13.0,55.6", biased)
-    n = line("naive LIKE '%…%' (1 round)", naive)
     r = line("reverse", rev)
-    nr = line("naive ORDER BY ST_Distance", naive_rev)
-    print(f"  ratio naive/indexed: search p50 ×{n[0] / s[0]:.1f}, reverse p50 ×{nr[0] / r[0]:.1f}")
+    if naive:
+        n = line("naive LIKE '%…%' (1 round)", naive_s)
+        nr = line("naive ORDER BY ST_Distance", naive_rev)
+        print(f"  ratio naive/indexed: search p50 ×{n[0] / s[0]:.1f}, "
+              f"reverse p50 ×{nr[0] / r[0]:.1f}")  # fmt: skip
     slowest = sorted(per_query.items(), key=lambda kv: -statistics.median(kv[1]))[:4]
     print("  slowest queries (median ms): "
           + ", ".join(f"{q!r} {statistics.median(v):.1f}" for q, v in slowest))  # fmt: skip
@@ -340,18 +382,40 @@ def main() -> int:
         action="store_true",
         help="with --properties: measure the register a --keep run left (no rebuild)",
     )
+    parser.add_argument(
+        "--database", default=DATABASE, help="name of the scratch database (dropped first)"
+    )
+    parser.add_argument(
+        "--servers",
+        default="granian",
+        help="app servers behind nginx, alternated: e.g. granian,gunicorn (an A/B in one run); "
+        "NAME=TEMPLATE puts that one behind another nginx template",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the kept --database as it is (no import)"
+    )
+    parser.add_argument(
+        "--csv", type=Path, default=MALMO_CSV, help="Malmö's address register (shared data)"
+    )
     args = parser.parse_args()
     if args.properties:
         return _properties_main(args.properties, args.rounds, args.keep, args.again)
-    if not MALMO_CSV.exists():
-        print(f"needs {MALMO_CSV} (shared sample data), which is absent", file=sys.stderr)
+    if not args.reuse and not args.csv.exists():
+        print(f"needs {args.csv} (shared sample data), which is absent", file=sys.stderr)
         return 2
-    url = _create_database()
+    if args.reuse:
+        url = f"{SERVER}/{args.database}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            _measure(conn, "kept database", args.rounds, naive=False)
+        _through_nginx(url, args.clients, args.seconds, args.servers.split(","))
+        print(f"\n{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")
+        return 0
+    url = _create_database(args.database)
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             started = time.perf_counter()
             load_municipalities(conn, PROJECT / "data" / "lantmateriet" / "ak_riks.zip")
-            source = read_csv_addresses(MALMO_CSV)
+            source = read_csv_addresses(args.csv)
             report = import_addresses(conn, source.rows, source.srid, "malmo", municipality="1280")
             print(f"Malmö import: {report.stored:,} addresses in "
                   f"{time.perf_counter() - started:.1f} s (incl. municipalities)")  # fmt: skip
@@ -365,14 +429,14 @@ def main() -> int:
             _measure(
                 conn, f"replicated register (synthetic: Malmö ×{args.copies + 1})", args.rounds
             )
-        _through_nginx(url, args.clients, args.seconds)
+        _through_nginx(url, args.clients, args.seconds, args.servers.split(","))
         print(f"\n{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         if not args.keep:
             with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(DATABASE)
+                        sql.Identifier(args.database)
                     )
                 )
     return 0

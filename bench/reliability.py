@@ -2,11 +2,11 @@
 
 Everything runs on 127.0.0.1 and is thrown away afterwards: a PostgreSQL cluster of its own
 (``tests/throwaway_pg.py``, never the shared server on 5432) with the sample data, a Redis of its
-own on a free port (the tile cache shared by the workers), and nginx in front of gunicorn
+own on a free port (the tile cache shared by the workers), and nginx in front of the app server
 (``webmap.cli.production.ProductionServer``, what ``scripts/start.sh`` runs). Then:
 
 1. steady mixed traffic (tiles, search, reverse, TileJSON) at 16, 64 and 200 clients;
-2. one gunicorn worker killed with SIGKILL mid-load;
+2. one app server worker killed with SIGKILL mid-load;
 3. the database stopped for 10 s mid-load, then started again;
 4. Redis stopped mid-load;
 5. 64 slow-header clients (one header line every 2 s) next to 16 normal clients.
@@ -121,9 +121,9 @@ def warm(base_url: str, paths: list[str]) -> None:
             answer.read()
 
 
-def gunicorn_workers(server: ProductionServer) -> list[int]:
-    assert server.gunicorn_process is not None
-    master = server.gunicorn_process.pid
+def app_workers(server: ProductionServer) -> list[int]:
+    assert server.app_process is not None
+    master = server.app_process.pid
     found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
     return [int(pid) for pid in found.stdout.split()]
 
@@ -137,7 +137,7 @@ def say(text: str = "") -> None:
 
 
 def quiet_children(log: Path) -> None:
-    """Send this process's fd 1 and 2 (inherited by gunicorn and nginx) to ``log``."""
+    """Send this process's fd 1 and 2 (inherited by the app server and nginx) to ``log``."""
     global OUT
     OUT = os.fdopen(os.dup(1), "w")
     handle = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -157,7 +157,7 @@ def row(name: str, recording: Recording, start: float = 0.0, end: float = 1e9) -
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each load phase")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="app server workers")
     args = parser.parse_args()
     phase = args.seconds
 
@@ -183,7 +183,7 @@ def main() -> int:
             warm(server.base_url, paths)
             port = server.port
             load = os.cpu_count() or 1
-            say(f"{len(set(paths))} distinct URLs; {args.workers} gunicorn workers; {load} cores")
+            say(f"{len(set(paths))} distinct URLs; {args.workers} app server workers; {load} cores")
             say()
             say("| phase | requests | non-2xx | by status | p50 ms | p99 ms | max ms |")
             say("|---|---|---|---|---|---|---|")
@@ -192,7 +192,7 @@ def main() -> int:
                 row(f"steady, {clients} clients", rec)
 
             def kill_worker() -> None:
-                workers = gunicorn_workers(server)
+                workers = app_workers(server)
                 if workers:
                     os.kill(workers[0], signal.SIGKILL)
 

@@ -12,8 +12,14 @@ the virtualenv ``--tipg-venv``, ``pip install tipg uvicorn`` there, never in thi
 - one client: p50 of the service (uncached), raw SQL and TiPg, and the ratios;
 - 8 and 32 closed-loop clients (bench/loadgen.py) for ``--seconds`` each: requests/s of the
   service (uncached, 2 workers × 4 threads) and of TiPg (uvicorn, 2 workers);
-- the production entry point (nginx in front of gunicorn, ``webmap serve --proxy``) with its
-  caches warm: p50 at one client, requests/s at 32 clients, against TiPg's uncached.
+- the production entry point (nginx in front of the app server, ``webmap serve --proxy``) with
+  its caches warm: p50 at one client, requests/s at 32 clients, against TiPg's uncached.
+
+``--ab granian:fast,gunicorn:flask,…`` [``--nginx``]: an interleaved A/B of app servers (granian
+or gunicorn) with the tile fast path or every tile through Flask (``WEBMAP_TILE_FAST_PATH``),
+uncached, one worker each, alone or behind nginx (``SERVER:PATH=TEMPLATE`` for another nginx
+template): each tile is asked of every server in turn and run as raw SQL, so load from
+elsewhere on the machine falls on all alike; p50 per zoom band and the ratio to raw SQL.
 
 TiPg has no overview columns: it reads the full ``geom`` at every zoom, so its low-zoom tiles
 are bigger and slower for reasons other than overhead. The throughput runs therefore use z13–z16,
@@ -21,6 +27,7 @@ where both read ``geom``; the one-client table shows every zoom and each side's 
 
     .venv/bin/python bench/tiles.py [--rounds 5]
     .venv/bin/python bench/tiles.py --tipg [--tipg-venv /tmp/tipg-venv] [--seconds 10]
+    .venv/bin/python bench/tiles.py --ab gunicorn:flask,granian:fast [--nginx] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -167,16 +174,25 @@ def _process(command: list[str], env: dict[str, str], ready: str) -> Iterator[in
             server.wait(20)
 
 
-def running_service(database_url: str, cache_bytes: int, workers: int = 1) -> Any:
-    """``webmap serve`` (gunicorn, 4 threads per worker) on a free port; yields the port."""
+def running_service(
+    database_url: str,
+    cache_bytes: int,
+    workers: int = 1,
+    server: str = "granian",
+    fast_path: bool = True,
+) -> Any:
+    """``webmap serve`` (``server``: granian or gunicorn, 4 threads per worker) on a free port;
+    yields the port. ``fast_path``: WEBMAP_TILE_FAST_PATH."""
     env = dict(
         os.environ,
         WEBMAP_DATABASE_URL=database_url,
         WEBMAP_TILE_CACHE_BYTES=str(cache_bytes),
         WEBMAP_PRERENDER="false",  # every request renders: this measures rendering
+        WEBMAP_TILE_FAST_PATH=str(fast_path).lower(),
     )
     command = [sys.executable, "-m", "webmap.cli", "serve", "--port", "{port}"]
-    return _process([*command, "--workers", str(workers)], env, "/healthz")
+    command += ["--workers", str(workers), "--server", server]
+    return _process(command, env, "/healthz")
 
 
 def running_tipg(database_url: str, venv: Path, workers: int = 1) -> Any:
@@ -196,7 +212,7 @@ def running_tipg(database_url: str, venv: Path, workers: int = 1) -> Any:
 
 @contextlib.contextmanager
 def quiet_stdout() -> Iterator[None]:
-    """Children started inside write their stdout (gunicorn's access log) to /dev/null."""
+    """Children started inside write their stdout (the app server's access log) to /dev/null."""
     sys.stdout.flush()
     saved = os.dup(1)
     with open(os.devnull, "wb") as devnull:
@@ -266,7 +282,7 @@ def default_mode(database_url: str, rounds: int) -> None:
     raw = raw_sql(database_url, every, rounds)
     with running_service(database_url, cache_bytes=64 * 1024 * 1024) as port:
         cached = one_client(port, paths, rounds)
-    print(f"{rounds} rounds, 1 gunicorn worker, kept-alive connection, p50 per zoom")
+    print(f"{rounds} rounds, 1 app server worker (granian), kept-alive connection, p50 per zoom")
     for name, group in groups.items():
         label = (
             "basemap (composite)"
@@ -343,7 +359,7 @@ def tipg_mode(database_url: str, venv: Path, rounds: int, seconds: float) -> Non
         tipg_32 = b
         print(f"{n:>7} {a:>13.0f} {ap:>7.2f} {b:>11.0f} {bp:>7.2f} {a / b:>12.2f}")
 
-    print("\nProduction entry point (nginx + gunicorn 2 × 4, webmap serve --proxy), caches warm")
+    print("\nProduction entry point (nginx + granian 2 × 4, webmap serve --proxy), caches warm")
     from webmap.cli.production import ProductionServer
 
     runtime = Path(tempfile.mkdtemp(prefix="webmap-bench-"))
@@ -362,17 +378,143 @@ def tipg_mode(database_url: str, venv: Path, rounds: int, seconds: float) -> Non
     )
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One server of an A/B run: ``server`` (granian or gunicorn), Flask or the fast path."""
+
+    server: str
+    fast_path: bool
+    template: str = ""  # behind nginx: this template instead of deploy/'s
+
+    @property
+    def label(self) -> str:
+        label = f"{self.server}+{'fast' if self.fast_path else 'flask'}"
+        return f"{label}+{Path(self.template).stem}" if self.template else label
+
+    @classmethod
+    def parse(cls, text: str) -> Variant:
+        spec, _, template = text.partition("=")
+        server, _, path = spec.partition(":")
+        if server not in ("granian", "gunicorn") or path not in ("fast", "flask"):
+            raise SystemExit(
+                f"--ab: {text!r} is not SERVER:PATH[=TEMPLATE] (granian|gunicorn:fast|flask)"
+            )
+        return cls(server, path == "fast", template)
+
+
+@contextlib.contextmanager
+def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterator[int]:
+    """One uncached server of ``variant`` (one worker), alone or behind nginx; yields its port."""
+    if not nginx:
+        with running_service(
+            database_url, 0, server=variant.server, fast_path=variant.fast_path
+        ) as port:
+            yield port
+        return
+    from webmap.cli.production import ProductionServer
+
+    runtime = Path(tempfile.mkdtemp(prefix="webmap-bench-"))
+    env = {
+        "WEBMAP_DATABASE_URL": database_url,
+        "WEBMAP_PRERENDER": "false",
+        "WEBMAP_TILE_CACHE_BYTES": "0",
+        "WEBMAP_TILE_FAST_PATH": str(variant.fast_path).lower(),
+    }
+    from webmap.cli.nginx_config import TEMPLATE
+
+    server = ProductionServer(
+        port=free_port(),
+        runtime_dir=runtime,
+        env=env,
+        workers=1,
+        app_server=variant.server,
+        template=Path(variant.template) if variant.template else TEMPLATE,
+    )
+    try:
+        with quiet_stdout(), server:
+            yield server.port
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def ab_mode(database_url: str, variants: Sequence[Variant], rounds: int, nginx: bool) -> None:
+    """Interleaved A/B: each tile asked of every variant in turn, then run as raw SQL, so load
+    from elsewhere on the machine falls on all of them alike."""
+    with psycopg.connect(database_url) as conn:
+        work = cases(load_catalog(conn), SINGLE_LAYERS)
+    # Behind nginx: unversioned URLs (cached a minute by browsers, never stored by nginx), so
+    # every request reaches the app and renders.
+    paths = {c.path: c.path.split("?")[0] if nginx else c.path for c in work}
+    load_before = os.getloadavg()
+    with contextlib.ExitStack() as stack:
+        clients = {
+            v.label: http.client.HTTPConnection(
+                "127.0.0.1", stack.enter_context(running_variant(database_url, v, nginx)), 60
+            )
+            for v in variants
+        }
+        sql = stack.enter_context(
+            psycopg.connect(database_url, autocommit=True, options="-c jit=off")
+        )
+
+        def raw(case: Case) -> float:
+            started = time.perf_counter()
+            sql.execute(case.query, case.params).fetchone()
+            return time.perf_counter() - started
+
+        for case in work:  # warm: connections, prepared statements, the catalog
+            for client in clients.values():
+                fetch(client, paths[case.path])
+            raw(case)
+        seconds: dict[str, dict[str, list[float]]] = {n: defaultdict(list) for n in clients}
+        seconds["raw SQL"] = defaultdict(list)
+        for _ in range(rounds):
+            for case in work:
+                for name, client in clients.items():
+                    seconds[name][case.path].append(fetch(client, paths[case.path])[0])
+                seconds["raw SQL"][case.path].append(raw(case))
+    load_after = os.getloadavg()
+    where = "behind nginx (webmap serve --proxy)" if nginx else "alone on a TCP port"
+    print(
+        f"Interleaved A/B: single-layer tiles ({', '.join(SINGLE_LAYERS)}), {len(work)} tiles "
+        f"z5–z16 × {rounds} rounds, uncached, one client each, one worker {where}; "
+        f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
+    )
+    names = [*clients, "raw SQL"]
+    print(f"{'zooms':>7} " + " ".join(f"{n:>22}" for n in names))
+    for label, low, high in (("5-8", 5, 8), ("9-12", 9, 12), ("13-16", 13, 16), ("all", 0, 99)):
+        chosen = [c.path for c in work if low <= c.tile.z <= high]
+        r = median_ms([t for p in chosen for t in seconds["raw SQL"][p]])
+        cells = []
+        for name in names:
+            ms = median_ms([t for p in chosen for t in seconds[name][p]])
+            cells.append(
+                f"{ms:>8.2f} ms ({ms / r:>5.2f}×)" if name != "raw SQL" else f"{ms:>8.2f} ms"
+            )
+        print(f"{label:>7} " + " ".join(f"{c:>22}" for c in cells))
+    print("(× = p50 over raw SQL's p50 for the same tiles; the aim is ≤ 1.5×)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tipg", action="store_true", help="side by side with TiPg")
     parser.add_argument("--tipg-venv", type=Path, default=Path("/tmp/tipg-venv"))
     parser.add_argument("--seconds", type=float, default=10.0, help="each throughput run")
+    parser.add_argument(
+        "--ab",
+        help="interleaved A/B of servers, e.g. gunicorn:flask,gunicorn:fast,granian:fast; "
+        "with --nginx, SERVER:PATH=TEMPLATE puts one behind another nginx template",
+    )
+    parser.add_argument("--nginx", action="store_true", help="--ab behind nginx")
     args = parser.parse_args()
     database_url = os.environ.get(
         "WEBMAP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/webmap"
     )
-    if args.tipg:
+    if args.ab:
+        variants = [Variant.parse(part) for part in args.ab.split(",")]
+        ab_mode(database_url, variants, args.rounds, args.nginx)
+    elif args.tipg:
         tipg_mode(database_url, args.tipg_venv, args.rounds, args.seconds)
     else:
         default_mode(database_url, args.rounds)

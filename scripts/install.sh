@@ -78,7 +78,7 @@ frontend_build() {
 
 install_all() {
   # PostGIS for the database, gdal-bin for ogr2ogr in the ingest benchmark, Chromium for browser
-  # tests, DejaVu for the å, ä and ö of static map attributions, nginx in front of gunicorn
+  # tests, DejaVu for the å, ä and ö of static map attributions, nginx in front of the app server
   # (docs/deploy.md), Redis for the shared tile cache and rate limits.
   apt_install postgresql-15-postgis-3 gdal-bin chromium fonts-dejavu-core nginx redis-server
   start_postgres

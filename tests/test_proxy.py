@@ -458,9 +458,9 @@ def test_gateway_errors_are_problem_json_and_cached_tiles_survive(
     Last in this file: it leaves the module's gunicorn stopped (restarting it costs seconds).
     """
     assert fetch(proxy.base_url, tile_path).headers["x-cache-status"] == "HIT"
-    assert len(proxy.gunicorn_workers()) == 1
-    proxy.stop_gunicorn()
-    assert proxy.gunicorn_workers() == []
+    assert len(proxy.app_workers()) == 1
+    proxy.stop_app_server()
+    assert proxy.app_workers() == []
     down = fetch(proxy.base_url, "/healthz")
     assert_problem(down.status, down.headers, down.body, 502)
     assert down.headers["retry-after"] == "5"

@@ -28,13 +28,26 @@ def parse_tile(z: str, x: str, y: str, tms: TileMatrixSet = WEB_MERCATOR_QUAD) -
     zoom, column, row = whole_number("z", z), whole_number("x", x), whole_number("y", y)
     if zoom > MAX_ZOOM:
         raise InvalidTileAddress(f"z must be between 0 and {MAX_ZOOM}, got {zoom}.")
-    matrix = tms.matrix(zoom)
-    if column >= matrix.matrixWidth or row >= matrix.matrixHeight:
+    width, height = _matrix_size(tms, zoom)
+    if column >= width or row >= height:
         raise InvalidTileAddress(
-            f"At z={zoom}, x must be below {matrix.matrixWidth} and y below "
-            f"{matrix.matrixHeight}; got x={column}, y={row}."
+            f"At z={zoom}, x must be below {width} and y below {height}; got x={column}, y={row}."
         )
     return Tile(column, row, zoom)
+
+
+#: Matrix width and height by (matrix set, zoom): morecantile builds a pydantic model per call,
+#: which costs more than the rest of parsing a tile address (issue 11 §2).
+_SIZES: dict[tuple[int, int], tuple[int, int]] = {}
+
+
+def _matrix_size(tms: TileMatrixSet, zoom: int) -> tuple[int, int]:
+    key = (id(tms), zoom)  # matrix sets are module-level objects that live as long as this
+    found = _SIZES.get(key)
+    if found is None:
+        matrix = tms.matrix(zoom)
+        found = _SIZES[key] = (int(matrix.matrixWidth), int(matrix.matrixHeight))
+    return found
 
 
 def tile_envelope(tile: Tile, tms: TileMatrixSet = WEB_MERCATOR_QUAD) -> tuple[float, ...]:

@@ -35,7 +35,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         staticmap,
         tiles,
     )
-    from webmap.http import auth, cors, problems, security_headers
+    from webmap.http import auth, cors, problems, security_headers, tile_fast_path
     from webmap.http import metrics as request_metrics
     from webmap.http.json_input import JSONProvider
     from webmap.pages import eplatform, login, viewer, widget
@@ -84,4 +84,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
+    # Plain public tile requests answered without Flask's machinery, same bytes and headers
+    # (webmap/http/tile_fast_path.py; issue 11 §2). Off with WEBMAP_TILE_FAST_PATH=false.
+    if settings.tile_fast_path:
+        tile_fast_path.init_app(app)
     return app

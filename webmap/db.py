@@ -1,7 +1,7 @@
 """The database connections of one process: a psycopg pool behind a small circuit breaker.
 
 The pool is created on first use, so importing or building the app does not connect, and
-gunicorn workers each open their own pool after the fork.
+app server workers (granian or gunicorn) each open their own pool after the fork.
 
 When PostgreSQL cannot be reached, requests must not each wait out the pool timeout, and when it
 comes back, no request may be handed a connection that died with the old server. So:

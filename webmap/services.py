@@ -133,5 +133,10 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 def services() -> Services:
     """The services of the current app."""
-    found: Services = current_app.extensions[_KEY]
+    return services_of(current_app)
+
+
+def services_of(app: Flask) -> Services:
+    """The services of ``app`` (outside Flask's request context: the tile fast path)."""
+    found: Services = app.extensions[_KEY]
     return found

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         ge=0,
         description="In-process tile cache size in bytes; 0 turns the cache off (benchmarks).",
     )
+    tile_fast_path: bool = Field(
+        default=True,
+        description="Answer plain public vector tile requests without Flask's request "
+        "machinery (same bytes and headers; off: every tile goes through Flask, for A/B runs).",
+    )
     tile_max_features: int = Field(
         default=20_000, ge=1, description="Feature budget per source layer in one tile."
     )

@@ -2,8 +2,9 @@
 
 When on, a scraper proves itself by a staff API token (any scope: ``Authorization: Bearer …``)
 or by its address being in ``WEBMAP_METRICS_ALLOW``; behind the shipped nginx the address is
-the client's as nginx saw it (``WEBMAP_PROXY_HOPS``), which a client cannot forge. Under gunicorn
-the answer sums every worker's values (``PROMETHEUS_MULTIPROC_DIR``, set by ``webmap serve``).
+the client's as nginx saw it (``WEBMAP_PROXY_HOPS``), which a client cannot forge. Under the app
+server the answer sums every worker's values (``PROMETHEUS_MULTIPROC_DIR``, set by ``webmap
+serve``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _exposition() -> tuple[bytes, str]:
     )
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Several gunicorn workers: sum the files each one writes.
+        # Several app server workers: sum the files each one writes.
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import click
 import psycopg
@@ -17,6 +14,8 @@ from flask.cli import FlaskGroup
 from layers.lookup.sample import load_lookup_sample
 from layers.schema import ensure_database, upgrade
 from webmap import create_app
+from webmap.cli.app_server import DEFAULT_SERVER, SERVERS
+from webmap.cli.app_server import run as run_app_server
 from webmap.cli.doctor import doctor
 from webmap.cli.layers import layers_group
 from webmap.cli.lookup import addresses_group, properties_group
@@ -136,16 +135,26 @@ def load_sample_command(only: tuple[str, ...], data_dir: Path | None, force: boo
 
 
 # No app context: the master must not build the app (and import prometheus_client) before
-# serve() has set PROMETHEUS_MULTIPROC_DIR; each gunicorn worker builds its own app.
+# serve() has set PROMETHEUS_MULTIPROC_DIR; each worker builds its own app.
 @main.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
 @click.option(
+    "--server",
+    "app_server",
+    type=click.Choice(SERVERS),
+    default=DEFAULT_SERVER,
+    show_default=True,
+    envvar="WEBMAP_APP_SERVER",
+    help='The WSGI server the app runs in (docs/deploy.md, "The app server").',
+)
+@click.option(
     "--proxy",
     is_flag=True,
-    help="Production: nginx on HOST:PORT in front of gunicorn on a unix socket (docs/deploy.md).",
+    help="Production: nginx on HOST:PORT in front of the app server on a unix socket "
+    "(docs/deploy.md).",
 )
 @click.option(
     "--runtime-dir",
@@ -163,21 +172,22 @@ def load_sample_command(only: tuple[str, ...], data_dir: Path | None, force: boo
     default=True,
     show_default=True,
     help="With --proxy: run the pre-render worker (`webmap tiles prerender --worker`) beside "
-    "gunicorn, so published versions' low zooms are rendered before anyone asks.",
+    "the app server, so published versions' low zooms are rendered before anyone asks.",
 )
-@click.option("--socket", "unix_socket", help="Bind gunicorn to this unix socket instead.")
+@click.option("--socket", "unix_socket", help="Bind the app server to this unix socket instead.")
 def serve(
     host: str,
     port: int,
     workers: int,
     threads: int,
+    app_server: str,
     proxy: bool,
     runtime_dir: Path | None,
     nginx_template: Path | None,
     prerender: bool,
     unix_socket: str | None,
 ) -> None:
-    """Run the production server: gunicorn alone, or behind nginx with --proxy."""
+    """Run the production server: the app server alone, or behind nginx with --proxy."""
     if proxy:
         from webmap.cli.nginx_config import TEMPLATE
         from webmap.cli.production import ProductionServer, ServerError
@@ -188,6 +198,7 @@ def serve(
             runtime_dir=runtime_dir,
             workers=workers,
             threads=threads,
+            app_server=app_server,
             template=nginx_template or TEMPLATE,
             prerender=prerender,
         )
@@ -195,67 +206,10 @@ def serve(
             code = server.run_forever()
         except ServerError as exc:
             raise click.ClickException(str(exc)) from exc
-        # nginx and gunicorn are stopped: leave now. Tearing down this interpreter (GDAL, PROJ,
-        # everything the CLI imports) took seconds on a busy machine, and systemd restarts the
-        # service only once this process is gone (deploy/systemd/webmap.service).
+        # nginx and the app server are stopped: leave now. Tearing down this interpreter (GDAL,
+        # PROJ, everything the CLI imports) took seconds on a busy machine, and systemd restarts
+        # the service only once this process is gone (deploy/systemd/webmap.service).
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-    metrics_dir = _fresh_metrics_dir(unix_socket)
-    from gunicorn.app.base import BaseApplication
-
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            options: dict[str, Any] = {
-                "bind": f"unix:{unix_socket}" if unix_socket else f"{host}:{port}",
-                "workers": workers,
-                "threads": threads,
-                "worker_class": "gthread",
-                # Behind nginx (a unix socket, `serve --proxy`) nginx logs every request, with
-                # its cache status; a second line per request from gunicorn costs each request
-                # a formatted line and a write (bench/tiles.py, README "Vector tiles").
-                "accesslog": None if unix_socket else "-",
-                # Query strings can carry a citizen's coordinates: log the path only.
-                "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
-                "child_exit": _metrics_child_exit,
-            }
-            if unix_socket and "control_socket" in self.cfg.settings:  # gunicorn >= 25.1
-                # Its own control socket (gunicornc), not one shared by every gunicorn of the user.
-                options["control_socket"] = str(Path(unix_socket).with_suffix(".ctl"))
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            return create_app()
-
-    master = os.getpid()
-    try:
-        _Server().run()
-    finally:
-        # Workers are forks of this frame and leave through it too (a reload, max requests):
-        # only the master may remove the folder, or the next workers find it gone.
-        if os.getpid() == master:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
-
-
-def _fresh_metrics_dir(unix_socket: str | None) -> Path:
-    """An empty folder for the workers' metric files, named in ``PROMETHEUS_MULTIPROC_DIR``.
-
-    Fresh on every start: files left by an earlier run would be summed into this one's counters.
-    Beside the socket (the runtime folder of ``serve --proxy``), else a private temp folder.
-    """
-    if unix_socket:
-        folder = Path(unix_socket).resolve().parent / "prometheus"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(mode=0o700, parents=True)
-    else:
-        folder = Path(tempfile.mkdtemp(prefix="webmap-prometheus-"))
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # the workers inherit it
-    return folder
-
-
-def _metrics_child_exit(_server: Any, worker: Any) -> None:
-    """gunicorn hook: a dead worker's live gauges leave the sum (counters stay counted)."""
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    run_app_server(app_server, host, port, unix_socket, workers, threads)

@@ -1,4 +1,4 @@
-"""``python -m webmap.cli``: the ``webmap`` command (the production server starts gunicorn so)."""
+"""``python -m webmap.cli``: the ``webmap`` command (the production server starts the app so)."""
 
 from webmap.cli import main
 

@@ -1,7 +1,7 @@
 """nginx's configuration for ``webmap serve --proxy``: the template in ``deploy/nginx/`` filled
 in with the ports, paths, limits and the problem-JSON answers nginx gives itself.
 
-Apart from :mod:`webmap.cli.production`, which starts nginx and gunicorn with it, so that each
+Apart from :mod:`webmap.cli.production`, which starts nginx and the app server with it, so that each
 module has one job (docs/deploy.md).
 """
 
@@ -77,7 +77,7 @@ class NginxConfig:
     """Everything the nginx template needs; :meth:`render` fills it in."""
 
     runtime_dir: Path
-    upstream: str  # "unix:/path/to/gunicorn.sock" or "127.0.0.1:9000"
+    upstream: str  # "unix:/path/to/app.sock" or "127.0.0.1:9000"
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = Settings.model_fields["max_upload_bytes"].default

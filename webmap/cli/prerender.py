@@ -3,7 +3,7 @@
 - ``webmap tiles prerender [LAYER]``: queue jobs for what is live, render what is waiting (only
   LAYER's, or the basemap's with ``basemap``) and exit; resumes whatever an earlier run left.
 - ``webmap tiles prerender --worker``: keep doing that, woken by each publish; this is what
-  ``webmap serve --proxy`` runs beside gunicorn, and what a node without it runs as a service.
+  ``webmap serve --proxy`` runs beside the app server, and what a node without it runs as a service.
 - ``webmap tiles prerender [LAYER] --status``: each job's state and tiles done of total.
 
 A command of its own module, added to the ``tiles`` group in :mod:`webmap.cli`.

@@ -1,4 +1,4 @@
-"""The production entry point: nginx in front of gunicorn, started and stopped together.
+"""The production entry point: nginx in front of the app server, started and stopped together.
 
 ``webmap serve --proxy`` (and ``scripts/start.sh``) run :class:`ProductionServer` in the
 foreground; tests and benchmarks use it as a context manager::
@@ -7,8 +7,9 @@ foreground; tests and benchmarks use it as a context manager::
         requests.get(f"{server.base_url}/healthz")
 
 nginx's configuration is ``deploy/nginx/webmap.conf.template``, rendered here with the ports,
-paths and upload limit into a runtime folder of its own (never ``/etc/nginx``); gunicorn listens
-on a unix socket in that folder, reachable only through nginx. See docs/deploy.md.
+paths and upload limit into a runtime folder of its own (never ``/etc/nginx``); the app server
+(granian, or gunicorn: :mod:`webmap.cli.app_server`) listens on a unix socket in that folder,
+reachable only through nginx. See docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from webmap.cli.app_server import DEFAULT_SERVER
 from webmap.cli.nginx_config import PROJECT, TEMPLATE, NginxConfig
 
 
@@ -37,12 +39,13 @@ def _die_with_parent() -> None:  # pragma: no cover (runs in the child between f
 
 
 class ServerError(RuntimeError):
-    """nginx or gunicorn did not start (the message carries their error output)."""
+    """nginx or the app server did not start (the message carries their error output)."""
 
 
 @dataclass
 class ProductionServer:
-    """nginx on ``host:port`` in front of gunicorn on a unix socket in ``runtime_dir``.
+    """nginx on ``host:port`` in front of the app server (``app_server``: granian or gunicorn)
+    on a unix socket in ``runtime_dir``.
 
     ``env`` adds ``WEBMAP_*`` settings for the app (e.g. ``WEBMAP_DATABASE_URL``) on top of this
     process's environment. ``WEBMAP_PROXY_HOPS`` is at least 1 (the app trusts nginx's
@@ -60,6 +63,7 @@ class ProductionServer:
     env: Mapping[str, str] = field(default_factory=dict)
     workers: int = 2
     threads: int = 4
+    app_server: str = DEFAULT_SERVER
     nginx: str = "nginx"
     error_log: str = ""
     access_log: str = ""
@@ -68,7 +72,7 @@ class ProductionServer:
     prerender: bool = False
     prerender_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     prerender_started: float = field(default=0.0, init=False)
-    gunicorn_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    app_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     nginx_process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -84,7 +88,7 @@ class ProductionServer:
     @property
     def socket_path(self) -> Path:
         assert self.runtime_dir is not None
-        return self.runtime_dir / "gunicorn.sock"
+        return self.runtime_dir / "app.sock"
 
     @property
     def config_path(self) -> Path:
@@ -92,7 +96,7 @@ class ProductionServer:
         return self.runtime_dir / "nginx.conf"
 
     def app_env(self) -> dict[str, str]:
-        """The environment gunicorn runs with."""
+        """The environment the app server runs with."""
         env = {**os.environ, **self.env}
         hops = env.get("WEBMAP_PROXY_HOPS", "")
         env["WEBMAP_PROXY_HOPS"] = hops if hops.isdigit() and int(hops) >= 1 else "1"
@@ -130,12 +134,12 @@ class ProductionServer:
             (self.runtime_dir / "error.log").write_text("", encoding="utf-8")
 
     def start(self) -> ProductionServer:
-        """Render the configuration, start gunicorn, then nginx; wait until both answer."""
+        """Render the configuration, start the app server, then nginx; wait until both answer."""
         self.prepare()
         if _listening(self.host, self.port):
             raise ServerError(f"something already listens on {self.listen()}")
         try:
-            self.start_gunicorn()
+            self.start_app_server()
             self.start_nginx()
             self.start_prerender()
         except BaseException:
@@ -143,20 +147,23 @@ class ProductionServer:
             raise
         return self
 
-    def start_gunicorn(self, timeout: float = 60.0) -> None:
-        """Start gunicorn on the socket and wait until a worker answers (any HTTP status)."""
+    def start_app_server(self, timeout: float = 60.0) -> None:
+        """Start the app server on the socket and wait until a worker answers (any status)."""
         self.socket_path.unlink(missing_ok=True)
         command = [sys.executable, "-m", "webmap.cli", "serve", "--socket", str(self.socket_path)]
         command += ["--workers", str(self.workers), "--threads", str(self.threads)]
-        self.gunicorn_process = subprocess.Popen(  # noqa: S603 (our own interpreter and paths)
+        command += ["--server", self.app_server]
+        self.app_process = subprocess.Popen(  # noqa: S603 (our own interpreter and paths)
             command, env=self.app_env(), preexec_fn=_die_with_parent
         )
         deadline = time.monotonic() + timeout
         while not self._app_answers():
-            if self.gunicorn_process.poll() is not None:
-                raise ServerError(f"gunicorn exited with {self.gunicorn_process.returncode}")
+            if self.app_process.poll() is not None:
+                raise ServerError(f"{self.app_server} exited with {self.app_process.returncode}")
             if time.monotonic() > deadline:
-                raise ServerError(f"gunicorn did not answer on {self.socket_path} in {timeout} s")
+                raise ServerError(
+                    f"{self.app_server} did not answer on {self.socket_path} in {timeout} s"
+                )
             time.sleep(0.1)
 
     def start_prerender(self) -> None:
@@ -215,11 +222,11 @@ class ProductionServer:
     def listen(self) -> str:
         return self.nginx_config().listen()
 
-    def gunicorn_workers(self) -> list[int]:
-        """Pids of gunicorn's worker processes (Linux /proc), e.g. to kill one mid-load."""
-        if self.gunicorn_process is None or self.gunicorn_process.poll() is not None:
+    def app_workers(self) -> list[int]:
+        """Pids of the app server's worker processes (Linux /proc), e.g. to kill one mid-load."""
+        if self.app_process is None or self.app_process.poll() is not None:
             return []
-        master = self.gunicorn_process.pid
+        master = self.app_process.pid
         workers = []
         for entry in Path("/proc").iterdir():
             try:
@@ -230,16 +237,16 @@ class ProductionServer:
                 workers.append(int(entry.name))
         return sorted(workers)
 
-    def stop_gunicorn(self, timeout: float = 15.0) -> None:
-        """Stop gunicorn gracefully (SIGTERM), killing it after ``timeout`` seconds."""
-        _stop(self.gunicorn_process, timeout)
+    def stop_app_server(self, timeout: float = 15.0) -> None:
+        """Stop the app server gracefully (SIGTERM), killing it after ``timeout`` seconds."""
+        _stop(self.app_process, timeout)
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop nginx (fast shutdown), gunicorn (graceful) and the pre-render worker (after the
-        tile in hand); idempotent."""
+        """Stop nginx (fast shutdown), the app server (graceful) and the pre-render worker
+        (after the tile in hand); idempotent."""
         _stop(self.prerender_process, timeout)
         _stop(self.nginx_process, timeout)
-        _stop(self.gunicorn_process, timeout)
+        _stop(self.app_process, timeout)
 
     def __enter__(self) -> ProductionServer:
         return self.start()
@@ -254,11 +261,13 @@ class ProductionServer:
 
     def reload(self) -> None:
         """Graceful reload (SIGHUP, ``systemctl reload webmap``): nginx.conf is rendered again
-        from the template (a renewed certificate, a changed limit) and nginx re-reads it; gunicorn
-        starts new workers and lets the old ones finish their requests. No request is dropped.
+        from the template (a renewed certificate, a changed limit) and nginx re-reads it; the app
+        server starts new workers and lets the old ones finish their requests (granian one worker
+        after another, a few seconds apart). No request is dropped.
 
         Not for a new package version: gunicorn's master keeps the modules it imported and its
-        new workers inherit them, so new code needs a restart (docs/operations.md).
+        new workers inherit them, so new code needs a restart (docs/operations.md); do the same
+        under granian.
         """
         try:
             self.config_path.write_text(self.nginx_config().render(), encoding="utf-8")
@@ -266,7 +275,7 @@ class ProductionServer:
             print(f"webmap: nginx.conf not rendered, nginx keeps its own: {exc}", file=sys.stderr)
         else:
             _hangup(self.nginx_process)  # nginx checks the new file and keeps the old on error
-        _hangup(self.gunicorn_process)
+        _hangup(self.app_process)
 
     def run_forever(self) -> int:
         """Run until SIGTERM or SIGINT (then stop both, exit 0) or until one child dies (1);
@@ -284,16 +293,17 @@ class ProductionServer:
         previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hangup)
         try:
             self.start()
-            print(f"webmap: nginx on {self.base_url}, gunicorn on {self.socket_path}", flush=True)
+            served = f"nginx on {self.base_url}, {self.app_server} on {self.socket_path}"
+            print(f"webmap: {served}", flush=True)
             while not stopping:
                 self.start_prerender()  # a worker that died (say, a bug) is not fatal: restart
                 if reloading:
                     reloading.clear()
-                    print("webmap: reloading nginx and gunicorn", flush=True)
+                    print(f"webmap: reloading nginx and {self.app_server}", flush=True)
                     self.reload()
                 for name, process in (
                     ("nginx", self.nginx_process),
-                    ("gunicorn", self.gunicorn_process),
+                    (self.app_server, self.app_process),
                 ):
                     if process is not None and process.poll() is not None:
                         print(
@@ -341,8 +351,8 @@ def _tail(path: str, lines: int = 20) -> str:
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP over a unix socket (gunicorn's), for the readiness check (and tests that talk to
-    gunicorn behind nginx's back)."""
+    """HTTP over a unix socket (the app server's), for the readiness check (and tests that talk to
+    the app server behind nginx's back)."""
 
     def __init__(self, path: str, timeout: float) -> None:
         super().__init__("localhost", timeout=timeout)

@@ -70,6 +70,16 @@ def _cors_for_allowed_origins(response: Response) -> Response:
     return response
 
 
+def allows_shared_read(app: Flask, origin: str) -> bool:
+    """Whether ``origin`` (no trailing slash) may read a tile or style of ``app`` outside a
+    request context (the tile fast path, webmap/http/tile_fast_path.py): the same rule as
+    :func:`allowed_origin` for the reads every municipality's widget shares."""
+    with app.app_context():
+        if origin in embed_origins():
+            return True
+        return any(origin in origins for origins in tenant_origins().values())
+
+
 def init_app(app: Flask) -> None:
     """Add the CORS header to every answer that qualifies."""
     app.after_request(_cors_for_allowed_origins)

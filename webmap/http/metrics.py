@@ -2,27 +2,31 @@
 total (docs/deploy.md, "Metrics").
 
 Metric objects live in prometheus-client's default registry, created on first use (not at
-import). Under gunicorn, ``webmap serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder
-before any worker starts, so each worker's values go to files there and ``/metrics``
+import). Under the app server (granian or gunicorn), ``webmap serve`` points
+``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder before any worker starts, so each worker's values
+go to files there and ``/metrics``
 (:mod:`webmap.api.metrics`) sums the files of every worker. In one process (tests, ``flask
 run``) the default registry is read directly.
 
 Labels are bounded: a route *family* (never a path or query string), a layer name only once the
 catalog has resolved it, a zoom *band*, a status code.
 
-Each request collects durations in ``flask.g`` (``cache``, ``pool``, ``db``, ``render``); tile
-and lookup answers carry them as ``Server-Timing`` so a browser's devtools show where the time
-went. The timers are ``time.perf_counter`` calls, a few per request.
+Each request collects durations in a :class:`RequestRecord` (``cache``, ``pool``, ``db``,
+``render``), held in a context variable rather than ``flask.g``, so that the tile fast path
+(:mod:`webmap.http.tile_fast_path`), which answers without Flask, records the same; tile and
+lookup answers carry them as ``Server-Timing`` so a browser's devtools show where the time went.
+The timers are ``time.perf_counter`` calls, a few per request.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, request
 
 from tiles.cache import CachedTile, TileCache, TileKey
 
@@ -129,24 +133,60 @@ def zoom_band(z: str | int | None) -> str:
 # --- per-request timings -------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class RequestRecord:
+    """What one request has recorded so far: its start, timings (seconds), tile cache result
+    and the catalog-resolved layer (the only layer name used as a label)."""
+
+    started: float
+    timings: dict[str, float] = field(default_factory=dict)
+    cache: str | None = None
+    layer: str = ""
+
+
+#: The record of the request this thread (or task) is answering; ``None`` outside requests.
+_RECORD: ContextVar[RequestRecord | None] = ContextVar("webmap_request_record", default=None)
+
+
+def begin_request() -> RequestRecord:
+    """A fresh record for the request now starting in this context (Flask's hook and the tile
+    fast path call this first)."""
+    record = RequestRecord(time.perf_counter())
+    _RECORD.set(record)
+    return record
+
+
+def end_request() -> None:
+    """Forget this context's record: code outside a request records nothing."""
+    _RECORD.set(None)
+
+
 def add_timing(name: str, seconds: float) -> None:
     """Add ``seconds`` to this request's ``name`` timing (no-op outside a request)."""
-    if has_request_context():
-        timings: dict[str, float] = g.setdefault("webmap_timings", {})
-        timings[name] = timings.get(name, 0.0) + seconds
+    record = _RECORD.get()
+    if record is not None:
+        record.timings[name] = record.timings.get(name, 0.0) + seconds
 
 
 def timing(name: str) -> float:
     """Seconds recorded so far for ``name`` in this request."""
-    if not has_request_context():
-        return 0.0
-    timings: dict[str, float] = g.get("webmap_timings", {})
-    return timings.get(name, 0.0)
+    record = _RECORD.get()
+    return 0.0 if record is None else record.timings.get(name, 0.0)
 
 
 def note_layer(name: str) -> None:
     """The catalog-resolved layer this request is about (the only layer name used as a label)."""
-    g.webmap_layer = name
+    record = _RECORD.get()
+    if record is not None:
+        record.layer = name
+
+
+def note_cache(result: str, far: bool) -> None:
+    """The tile cache's answer for this request: a miss is kept only if nothing was said yet,
+    a hit (``far``: from a level further out) overrides a nearer miss."""
+    record = _RECORD.get()
+    if record is not None and (far or record.cache is None):
+        record.cache = result
 
 
 def observe_pool_wait(seconds: float) -> None:
@@ -185,12 +225,10 @@ class CountedTileCache:
         add_timing("cache", time.perf_counter() - started)
         if found is None:
             self._misses.inc()
-            if has_request_context() and "webmap_cache" not in g:
-                g.webmap_cache = "miss"
+            note_cache("miss", far=False)
         else:
             self._hits.inc()
-            if has_request_context():
-                g.webmap_cache = f"hit-{self.level}"  # a far hit overrides the near miss
+            note_cache(f"hit-{self.level}", far=True)  # a far hit overrides the near miss
         return found
 
     def put(self, key: TileKey, tile: CachedTile) -> None:
@@ -213,7 +251,7 @@ def family() -> str:
 
 
 def _start() -> None:
-    g.webmap_started = time.perf_counter()
+    g.webmap_record = begin_request()
 
 
 def server_timing(timings: dict[str, float], cache: str | None, total: float) -> str:
@@ -229,23 +267,35 @@ def server_timing(timings: dict[str, float], cache: str | None, total: float) ->
 
 
 def _finish(response: Response) -> Response:
-    started = g.get("webmap_started")
-    if started is None:
+    record: RequestRecord | None = g.get("webmap_record")
+    if record is None:
         return response
-    elapsed = time.perf_counter() - started
     kind = family()
+    z = (request.view_args or {}).get("z") if kind == TILES else None
+    timing_header = finish_request(record, kind, z, response.status_code)
+    if timing_header is not None:
+        response.headers["Server-Timing"] = timing_header
+    return response
+
+
+def finish_request(record: RequestRecord, kind: str, z: str | None, status: int) -> str | None:
+    """Count and time the request of ``record`` (route family ``kind``, tile zoom ``z``);
+    the ``Server-Timing`` value for the families that carry it, else ``None``."""
+    elapsed = time.perf_counter() - record.started
     layer = zoom = ""
     if kind == TILES:
-        layer = g.get("webmap_layer", "") or "unknown"
-        zoom = zoom_band((request.view_args or {}).get("z"))
+        layer = record.layer or "unknown"
+        zoom = zoom_band(z)
     metrics = _metrics()
-    metrics.requests.labels(family=kind, layer=layer, zoom=zoom, status=response.status_code).inc()
+    metrics.requests.labels(family=kind, layer=layer, zoom=zoom, status=status).inc()
     metrics.latency.labels(family=kind, layer=layer, zoom=zoom).observe(elapsed)
     if kind in _TIMED:
-        response.headers["Server-Timing"] = server_timing(
-            g.get("webmap_timings", {}), g.get("webmap_cache"), elapsed
-        )
-    return response
+        return server_timing(record.timings, record.cache, elapsed)
+    return None
+
+
+def _forget(_error: BaseException | None) -> None:
+    end_request()
 
 
 def init_app(app: Flask) -> None:
@@ -253,3 +303,4 @@ def init_app(app: Flask) -> None:
     _metrics()
     app.before_request(_start)
     app.after_request(_finish)
+    app.teardown_request(_forget)

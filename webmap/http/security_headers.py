@@ -47,9 +47,10 @@ def embed_origins(municipality: str | None = None) -> list[str]:
     """Allowed e-service origins: the ``embed_origins`` setting (``WEBMAP_EMBED_ORIGINS``,
     comma-separated), plus ``WEBMAP_EMBED_ORIGINS`` in the app config (tests set it there),
     plus, for ``municipality``'s widget, that municipality's own origins (only for it)."""
-    settings = current_app.config["WEBMAP_SETTINGS"]
+    config = current_app.config
+    settings = config["WEBMAP_SETTINGS"]
     configured: list[str] = list(settings.embed_origins.split(","))
-    extra = current_app.config.get("WEBMAP_EMBED_ORIGINS", [])
+    extra = config.get("WEBMAP_EMBED_ORIGINS", [])
     configured += extra.split(",") if isinstance(extra, str) else list(extra)
     if municipality:
         configured += tenant_origins().get(municipality, ())

@@ -113,7 +113,7 @@ def proxy(d: Deployment) -> Finding:
             "WEBMAP_PROXY_HOPS=0 with WEBMAP_METRICS_ALLOW: unless `webmap serve --proxy` runs "
             "the app (it trusts nginx, one hop), every request through a proxy carries the "
             "proxy's address and may read /metrics.",
-            "Set WEBMAP_PROXY_HOPS=1 when a proxy is in front of gunicorn.",
+            "Set WEBMAP_PROXY_HOPS=1 when a proxy is in front of the app server.",
         )
     return ok(
         "proxy",
