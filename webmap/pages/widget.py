@@ -216,15 +216,14 @@ def _demo(template: str, zoom: int, municipality: Municipality | None = None) ->
     # The hints are Web Mercator tiles: no use to a map in SWEREF 99 TM.
     preloads = [] if sweref else _tile_preloads(zoom)
     if municipality is not None:
-        # Until the picker reads municipality="…" itself: open on the boundary's middle.
-        west, south, east, north = municipality.bbox_wgs84
-        center = f"{(west + east) / 2:.5f},{(south + north) / 2:.5f}"
-        zoom, preloads = 9, []
+        # The picker opens on the municipality itself (municipality="…", its boundary's
+        # extent): no center or zoom, and Östermalm's tiles would be no use to it.
+        preloads = []
     return _page(
         render_template(
             template,
             lang=params.lang,
-            center=center,
+            center=None if municipality else center,
             zoom=zoom,
             projection=params.projection if sweref else None,
             tile_preloads=preloads,
