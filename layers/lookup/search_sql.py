@@ -119,7 +119,10 @@ def _head_keys(letters: int, options: SearchOptions) -> sql.Composable:
     if options.municipality:
         # The municipality's own biggest streets of the head too: inside ranks first, so they
         # must be among the candidates even where the country's biggest are elsewhere.
-        branches.append(biggest.replace("{own}", "AND h.municipality_code = %(municipality)s"))
+        # (The one-letter head again, so that a two-letter prefix can take the municipality's
+        # own head index, migration 0010, rather than filter the country's whole head.)
+        own = "AND h.municipality_code = %(municipality)s AND left(h.key, 1) = left({s}, 1)"
+        branches.append(biggest.replace("{own}", own))
     if options.near is not None:
         branches.append(
             "(SELECT h.* FROM lookup.street_keys h WHERE {near_head} "
