@@ -231,3 +231,30 @@ def test_the_embed_page_opens_on_the_municipality(
     tiles = [tuple(int(v) for v in m.groups()) for u in traffic.urls if (m := TILE.search(u))]
     w, s, e, n = _tile_bounds(*tiles[0])  # type: ignore[arg-type]
     assert w < east and e > west and s < north and n > south
+
+
+def test_in_sweref_99_tm_it_opens_on_the_municipality_too(
+    page: Page, live_server: str, traffic: Traffic, sundsvall: tuple[float, float, float, float]
+) -> None:
+    """``projection="EPSG:3006"``: the same start, in Lantmäteriet's grid (origin E −1 200 000,
+    N 8 500 000; 4096 m cells at level 0, 256-px tiles)."""
+    open_demo(page, live_server, f"?municipality={SUNDSVALL}&projection=EPSG:3006")
+    urls = traffic.matching("/ogc/collections/basemap/tiles/SWEREF99TM/")
+    assert urls
+    tiles = [
+        tuple(int(v) for v in u.split("/SWEREF99TM/")[1].split("?")[0].split("/")) for u in urls
+    ]
+    level = min(t[0] for t in tiles)
+    size = 4096 / 2**level * 256
+
+    # Central Sundsvall (SWEREF 99 TM) is in one of the first level's tiles; Stockholm is not.
+    def covers(e: float, n: float) -> bool:
+        return any(
+            z == level
+            and -1_200_000 + col * size <= e < -1_200_000 + (col + 1) * size
+            and 8_500_000 - (row + 1) * size < n <= 8_500_000 - row * size
+            for z, row, col in tiles
+        )
+
+    assert covers(617_300, 6_919_900), tiles
+    assert not covers(674_900, 6_581_500), tiles
