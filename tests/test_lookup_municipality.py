@@ -156,6 +156,9 @@ def test_reverse_says_whether_the_point_is_inside(client: FlaskClient) -> None:
     assert outside["municipality"]["code"] == STOCKHOLM
     assert outside["in_requested_municipality"] is False
     assert outside["requested_municipality"]["name"] == "Sundsvall"
+    assert outside["message"] == "The point is in Stockholm, outside the municipality Sundsvall."
+    assert outside["message_sv"] == "Platsen ligger i Stockholm, utanför kommunen Sundsvall."
+    assert inside["message"] is None
     at_sea = client.get(
         "/api/reverse", query_string={"lon": 19.5, "lat": 61.0, "municipality": SUNDSVALL}
     ).get_json()
