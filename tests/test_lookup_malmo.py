@@ -224,7 +224,9 @@ def test_search_statements_use_their_indexes(malmo: Malmo) -> None:
 def test_reverse_uses_knn_and_spatial_indexes(malmo: Malmo) -> None:
     with psycopg.connect(malmo.url) as conn:
         plan = _plan(
-            conn, sql.SQL(REVERSE_SQL), {"x": 13.0, "y": 55.6, "srid": 4326, "radius": 250.0}
+            conn,
+            sql.SQL(REVERSE_SQL),
+            {"x": 13.0, "y": 55.6, "srid": 4326, "radius": 250.0, "municipality": None},
         )
     assert "addresses_geom_idx" in plan and "Order By" in plan  # KNN <-> on the GiST index
     assert "municipality_parts_geom_idx" in plan

@@ -124,6 +124,10 @@ CASES = [
     ("s", SearchOptions(near=NEAR)),
     ("q", SearchOptions(near=NEAR)),
     ("st", SearchOptions(municipality="9007")),
+    ("s", SearchOptions(municipality="9007")),
+    ("kungs", SearchOptions(municipality="9007")),
+    ("storgatan 3", SearchOptions(municipality="9007", near=NEAR)),
+    ("drotninggatan", SearchOptions(municipality="9007")),
     ("storgatan", SearchOptions()),
     ("storgatan ", SearchOptions()),
     ("storgatan 3", SearchOptions(near=NEAR)),
@@ -201,3 +205,28 @@ def test_short_prefixes_rank_as_if_every_key_were_read(big: str, text: str) -> N
             ]
         assert len(hits) == 10
         assert [(round(h.score, 6), size) for h, size in zip(hits, sizes, strict=True)] == expected
+
+
+@pytest.mark.parametrize("text", ["s", "st", "ö"])
+def test_a_municipality_reads_a_bounded_number_of_keys_too(big: str, text: str) -> None:
+    """With ``municipality`` a short prefix also reads the municipality's own biggest streets of
+    the head (one more index scan with a LIMIT), and its streets come first."""
+    options = SearchOptions(municipality="9007")
+    nodes = _analyse(big, text, options)
+    read = sum(
+        (int(n["Actual Rows"]) + int(n.get("Rows Removed by Filter", 0))) * int(n["Actual Loops"])
+        for n in nodes
+        if n.get("Relation Name") == "street_keys" and "Scan" in n["Node Type"]
+    )
+    # The country's head and the municipality's own (migration 0010), each at most a LIMIT.
+    assert read <= 3 * HEAD_CANDIDATES + 50, read
+    with psycopg.connect(big) as conn:
+        # The code must name a municipality (the synthetic register has only codes).
+        conn.execute(
+            "INSERT INTO lookup.municipalities (code, name, geom) VALUES ('9007', 'Ort 7', "
+            "ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 3006))) ON CONFLICT DO NOTHING"
+        )
+        hits = search(conn, parse_query(text), options)
+    assert hits and hits[0].municipality_code == "9007"
+    inside = [h.municipality_code == "9007" for h in hits]
+    assert inside == sorted(inside, reverse=True)

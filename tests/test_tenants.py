@@ -366,6 +366,11 @@ def test_the_demo_plays_a_municipality(http: FlaskClient, tenants: Tenants) -> N
     page = http.get(f"/demo?municipality={HARNOSAND}").get_data(as_text=True)
     assert "Härnösands kommun e-tjänster" in page
     assert f'municipality="{HARNOSAND}"' in page
+    # The picker opens on the municipality by itself: no center or zoom to override it, and
+    # its description is preloaded with the script.
+    assert "center=" not in page and " zoom=" not in page
+    assert f'href="/api/municipalities/{HARNOSAND}"' in page
+    assert 'center="' in http.get("/demo").get_data(as_text=True)
     theme = http.get(f"/api/municipalities/{HARNOSAND}/theme.css")
     assert theme.mimetype == "text/css"
     # Gold is light: the header text must be dark to stay readable (WCAG 1.4.3).

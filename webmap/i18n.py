@@ -108,7 +108,14 @@ def size(count: int) -> str:
 
 
 def reverse_message(result: ReverseResult) -> str | None:
-    """Why part of a reverse lookup is missing, in the current language (``None``: nothing is)."""
+    """Why part of a reverse lookup is missing, or that the point is outside the municipality
+    asked about (``?municipality=``), in the current language (``None``: nothing to say)."""
+    if result.asked is not None and result.municipality_name and not result.inside_asked:
+        return gettext(
+            "The point is in %(place)s, outside the municipality %(asked)s.",
+            place=result.municipality_name,
+            asked=result.asked[1],
+        )
     if result.reason is NotFound.OUTSIDE_MUNICIPALITIES:
         return gettext("The point is outside every Swedish municipality (at sea or abroad).")
     if result.reason is NotFound.NO_ADDRESS_NEARBY:

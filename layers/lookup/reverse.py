@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from layers.errors import InvalidInput
 from layers.lookup.normalize import address_label, format_postcode
 from layers.lookup.properties import property_label
 
@@ -24,7 +25,9 @@ REVERSE_SQL = """
 WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), 3006) AS g)
 SELECT ST_X(p.g), ST_Y(p.g), ST_X(ST_Transform(p.g, 4326)), ST_Y(ST_Transform(p.g, 4326)),
     a.street, a.number, a.letter, a.entrance, a.postcode, a.city, a.distance, a.district,
-    pr.designation, pr.fictional, m.code, m.name, pr.attribution
+    pr.designation, pr.fictional, m.code, m.name, pr.attribution,
+    coalesce((SELECT am.name FROM lookup.municipalities am WHERE am.code = %(municipality)s),
+             (SELECT t.name FROM webmap.tenants t WHERE t.code = %(municipality)s))
 FROM p
 LEFT JOIN LATERAL (
     SELECT a.street, a.number, a.letter, a.entrance, a.postcode, a.city, a.district,
@@ -83,6 +86,15 @@ class ReverseResult:
     radius_m: float = DEFAULT_RADIUS_M
     #: Whose property data this is, when its licence asks to say so ("© Lantmäteriet …").
     property_attribution: str | None = None
+    #: The municipality the caller asked about (``?municipality=``): its code and name.
+    asked: tuple[str, str] | None = None
+
+    @property
+    def inside_asked(self) -> bool | None:
+        """Whether the point lies in the asked municipality (``None``: none was asked)."""
+        if self.asked is None:
+            return None
+        return self.municipality_code == self.asked[0]
 
     @property
     def property_label(self) -> str | None:
@@ -111,12 +123,27 @@ def reverse(
     y: float,
     srid: int,
     radius: float = DEFAULT_RADIUS_M,
+    municipality: str | None = None,
 ) -> ReverseResult:
-    """What is at (x, y) in ``srid`` (x = lon or easting, y = lat or northing)."""
-    row = conn.execute(REVERSE_SQL, {"x": x, "y": y, "srid": srid, "radius": radius}).fetchone()
+    """What is at (x, y) in ``srid`` (x = lon or easting, y = lat or northing).
+
+    ``municipality`` (a code): the answer also says whether the point is in it, by the same
+    polygons that name the point's municipality; a code no municipality has is
+    :class:`InvalidInput`, checked by the same statement.
+    """
+    values = {"x": x, "y": y, "srid": srid, "radius": radius, "municipality": municipality}
+    row = conn.execute(REVERSE_SQL, values).fetchone()
     assert row is not None  # the statement always returns one row
     e, n, lon, lat, street, number, letter, entrance, postcode, city, distance = row[:11]
-    district, designation, fictional, code, name, property_attribution = row[11:]
+    district, designation, fictional, code, name, property_attribution, asked_name = row[11:]
+    asked = None
+    if municipality is not None:
+        if asked_name is None:
+            raise InvalidInput(
+                f"No municipality has the code {municipality}: give an SCB kommunkod, "
+                "e.g. 2281 (Sundsvall)."
+            )
+        asked = (municipality, str(asked_name))
     address = None
     if street is not None:
         address = NearestAddress(
@@ -142,4 +169,5 @@ def reverse(
         municipality_name=name,
         radius_m=radius,
         property_attribution=property_attribution,
+        asked=asked,
     )

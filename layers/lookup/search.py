@@ -11,7 +11,9 @@ Ranking is a small score, lower is better, in the order a citizen would judge a 
   +0.5 the match starts inside the name ("eriksg" in S:t Eriksgatan)
   +0…1.5 distance to ``near``, saturating: 1.5·d/(d + 5 km)
 so a whole-name match anywhere (≤ 2.5) always beats a nearby partial one (≥ 3).
-Fuzzy matches score 6 and up, after every exact one.
+Fuzzy matches score 6 and up, after every exact one. With a municipality, every place inside
+it comes before every place outside it (each part of the statement ranks inside first too, and
+short prefixes also take the municipality's own biggest streets as candidates).
 
 A one- or two-letter prefix ranks a bounded set of candidates rather than every matching key:
 the 200 key rows of the biggest streets with that head, the exact key, and with ``near`` the
@@ -26,12 +28,21 @@ from typing import Any
 import psycopg
 
 from layers.crs import SWEREF99_TM, transformer
+from layers.errors import InvalidInput
 from layers.lookup.normalize import address_label, fold, format_postcode
 from layers.lookup.properties import parse_property_query, property_label
 from layers.lookup.query import SearchQuery
 from layers.lookup.search_sql import DEFAULT_LIMIT, MAX_LIMIT, SearchOptions, search_sql
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SearchHit", "SearchOptions", "search"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "SearchAnswer",
+    "SearchHit",
+    "SearchOptions",
+    "search",
+    "search_answer",
+]
 
 
 @dataclass(frozen=True)
@@ -135,17 +146,58 @@ def _hit(row: tuple[Any, ...]) -> SearchHit:
     )
 
 
-def search(
+@dataclass(frozen=True)
+class SearchAnswer:
+    """The hits, and the municipality the search was biased to (its code and name)."""
+
+    hits: list[SearchHit]
+    municipality: tuple[str, str] | None = None
+
+    def inside(self, hit: SearchHit) -> bool | None:
+        """Whether ``hit`` lies in the asked municipality (``None`` when none was asked)."""
+        if self.municipality is None:
+            return None
+        return hit.municipality_code == self.municipality[0]
+
+
+def search_answer(
     conn: psycopg.Connection[Any], query: SearchQuery, options: SearchOptions
-) -> list[SearchHit]:
+) -> SearchAnswer:
     """The best ``options.limit`` hits for ``query``: streets or addresses, and properties.
 
     One round trip: the stages run inside one statement (:mod:`layers.lookup.search_sql`).
+    With ``options.municipality`` the places inside it come first (each hit's municipality is
+    the one stored with it: the register's kommunkod, or the polygon its point fell in when it
+    was imported), the others after them, still found; a code no municipality has is
+    :class:`InvalidInput`, checked by the same statement.
     """
     statement, params = search_statement(query, options)
-    hits = [_hit(row) for row in conn.execute(statement, params)]
+    hits: list[SearchHit] = []
+    asked: tuple[str, str] | None = None
+    for row in conn.execute(statement, params):
+        if row[0] == "municipality":
+            if row[10] is None:
+                raise InvalidInput(
+                    f"No municipality has the code {row[1]}: give an SCB kommunkod, "
+                    "e.g. 2281 (Sundsvall)."
+                )
+            asked = (row[1], row[10])
+        else:
+            hits.append(_hit(row))
     kind_rank = {"address": 0, "street": 0, "property": 1}
-    ranked = sorted(
-        enumerate(hits), key=lambda pair: (pair[1].score, kind_rank[pair[1].kind], pair[0])
-    )
-    return [hit for _index, hit in ranked][: options.limit]
+    code = options.municipality
+
+    def order(pair: tuple[int, SearchHit]) -> tuple[bool, float, int, int]:
+        index, hit = pair
+        outside = code is not None and hit.municipality_code != code
+        return (outside, hit.score, kind_rank[hit.kind], index)
+
+    ranked = [hit for _index, hit in sorted(enumerate(hits), key=order)]
+    return SearchAnswer(ranked[: options.limit], asked)
+
+
+def search(
+    conn: psycopg.Connection[Any], query: SearchQuery, options: SearchOptions
+) -> list[SearchHit]:
+    """The hits of :func:`search_answer`."""
+    return search_answer(conn, query, options).hits

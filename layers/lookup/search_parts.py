@@ -24,6 +24,16 @@ HIT_COLUMNS = (
     "kind, uid, name, number, letter, entrance, postcode, postcodes, city, municipality_code, "
     "municipality, district, fictional, lon, lat, e, n, score, attribution"
 )
+#: The last row of a search with a municipality: the asked code and its name (NULL when no
+#: municipality has that code), so one statement also checks the code.
+ASKED_ROW = sql.SQL(
+    "'municipality', %(municipality)s::text, NULL, NULL::int, NULL, NULL, NULL, NULL::text[], "
+    "NULL, %(municipality)s::text, coalesce("
+    "(SELECT m.name FROM lookup.municipalities m WHERE m.code = %(municipality)s), "
+    "(SELECT t.name FROM webmap.tenants t WHERE t.code = %(municipality)s)), NULL, "
+    "NULL::boolean, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, "
+    "NULL::text"
+)
 _TEXT = sql.SQL("(SELECT text FROM q)")
 
 
@@ -160,11 +170,6 @@ def _number_filter(typed: PropertyQuery) -> sql.Composable:
 def _units(heads: str, options: SearchOptions, typed: PropertyQuery) -> sql.Composed:
     """The units of ``heads`` (rows with ord, head_fold, score) matching the typed number, in
     natural order (block, unit) from ``properties_head_idx``; at most ``limit`` per head."""
-    municipality = (
-        sql.SQL("AND p.municipality_code = %(municipality)s")
-        if options.municipality
-        else sql.SQL("")
-    )
     return sql.SQL(
         """
         SELECT h.ord, p.block, p.unit, p.uid, p.designation, p.fictional, p.municipality_code,
@@ -174,7 +179,7 @@ def _units(heads: str, options: SearchOptions, typed: PropertyQuery) -> sql.Comp
         FROM {heads} h
         CROSS JOIN LATERAL (
             SELECT * FROM lookup.properties p
-            WHERE p.head_fold = h.head_fold {number} {municipality}
+            WHERE p.head_fold = h.head_fold {number}
             ORDER BY p.block, p.unit
             LIMIT %(limit)s
         ) p"""
@@ -182,7 +187,6 @@ def _units(heads: str, options: SearchOptions, typed: PropertyQuery) -> sql.Comp
         heads=sql.Identifier(heads),
         near=near("p.point", options),
         number=_number_filter(typed),
-        municipality=municipality,
     )
 
 
@@ -198,7 +202,27 @@ def props_ctes(options: SearchOptions, typed: PropertyQuery) -> list[sql.Composa
     whole-word similarity ("skonsbrg" → "sundsvall skonsberg"), and
     ``pfuzzy_units``. ``props`` is both, in stage, head and natural order.
     """
-    own = sql.SQL("AND k.municipality_code = %(municipality)s" if options.municipality else "")
+    first_keys = (
+        "(SELECT * FROM lookup.property_head_keys k WHERE length({h}) >= 2 AND k.key ~>=~ {h} "
+        "AND k.key ~<~ (SELECT head_end FROM pq) {own} ORDER BY k.key LIMIT {keys})"
+    )
+    branches = [
+        sql.SQL(first_keys).format(h=_PHEAD, own=sql.SQL(""), keys=sql.Literal(PROPERTY_HEAD_KEYS))
+    ]
+    if options.municipality:
+        # The municipality's own heads too, so that inside-first ranking has them to rank.
+        branches.append(
+            sql.SQL(first_keys).format(
+                h=_PHEAD,
+                own=sql.SQL("AND k.municipality_code = %(municipality)s"),
+                keys=sql.Literal(PROPERTY_HEAD_KEYS),
+            )
+        )
+    inside = (
+        sql.SQL("k.municipality_code IS NOT DISTINCT FROM %(municipality)s")
+        if options.municipality
+        else sql.SQL("true")
+    )
     return [
         sql.SQL(
             "pq AS MATERIALIZED (SELECT f.h AS head, f.h || chr(1114111) AS head_end "
@@ -207,24 +231,23 @@ def props_ctes(options: SearchOptions, typed: PropertyQuery) -> list[sql.Composa
         sql.SQL(
             """
         pheads AS MATERIALIZED (
-            SELECT row_number() OVER (ORDER BY m.score, m.head_fold) AS ord, m.head_fold, m.score
+            SELECT row_number() OVER (ORDER BY m.inside DESC, m.score, m.head_fold) AS ord,
+                m.head_fold, m.score
             FROM (
                 SELECT k.head_fold,
                     min(CASE WHEN k.key = {h} THEN 0 ELSE 3 END
-                        + CASE WHEN k.word_start THEN 0 ELSE 0.5 END)::float8 AS score
-                FROM (SELECT * FROM lookup.property_head_keys k
-                      WHERE length({h}) >= 2 AND k.key ~>=~ {h}
-                        AND k.key ~<~ (SELECT head_end FROM pq) {own}
-                      ORDER BY k.key LIMIT {keys}) k
+                        + CASE WHEN k.word_start THEN 0 ELSE 0.5 END)::float8 AS score,
+                    bool_and({inside}) AS inside
+                FROM ({branches}) k
                 GROUP BY k.head_fold
-                ORDER BY score, k.head_fold
+                ORDER BY inside DESC, score, k.head_fold
                 LIMIT %(limit)s
             ) m
         )"""
         ).format(
             h=_PHEAD,
-            own=own,
-            keys=sql.Literal(PROPERTY_HEAD_KEYS),
+            inside=inside,
+            branches=sql.SQL(" UNION ALL ").join(branches),
         ),
         sql.SQL("pexact AS MATERIALIZED ({u})").format(u=_units("pheads", options, typed)),
         sql.SQL(

@@ -33,6 +33,7 @@ from layers.lookup.properties import parse_property_query
 from layers.lookup.query import SearchQuery
 from layers.lookup.search_parts import (
     ADDRESS_ROW,
+    ASKED_ROW,
     DEFAULT_LIMIT,
     HIT_COLUMNS,
     MAX_LIMIT,
@@ -66,10 +67,16 @@ _STREET_END = sql.SQL("(SELECT street_end FROM q)")
 _TOWN = sql.SQL("(SELECT town FROM q)")
 
 
+def inside(column: str, options: SearchOptions) -> sql.Composable:
+    """Whether ``column`` (a municipality code) is the asked municipality's; always true
+    without one. Sorted descending it puts a municipality's own places first."""
+    if not options.municipality:
+        return sql.SQL("true")
+    return sql.SQL("({c} IS NOT DISTINCT FROM %(municipality)s)").format(c=sql.SQL(column))
+
+
 def _street_filters(query: SearchQuery, options: SearchOptions) -> sql.Composable:
     parts: list[sql.Composable] = [sql.SQL("true")]
-    if options.municipality:
-        parts.append(sql.SQL("s.municipality_code = %(municipality)s"))
     if query.town:
         parts.append(
             sql.SQL("(starts_with(s.city_fold, {t}) OR starts_with(s.municipality_fold, {t}))")
@@ -95,31 +102,36 @@ def _head_keys(letters: int, options: SearchOptions) -> sql.Composable:
     Each branch is an index scan with a LIMIT (head index backwards, key index by equality,
     GiST KNN on head and point), so a one-letter prefix reads a few hundred entries at any size.
     """
-    own = sql.SQL("AND h.municipality_code = %(municipality)s" if options.municipality else "")
     head = sql.SQL("left(h.key, {n}) = left({s}, {n})").format(n=sql.Literal(letters), s=_STREET)
     # The same head, written as the GiST (head, point) index has it: the btree head index
     # cannot serve it, so the nearest come by KNN instead of sorting the whole head by distance.
     near_head = sql.SQL("substr(h.key, 1, {n}) = left({s}, {n})").format(
         n=sql.Literal(letters), s=_STREET
     )
+    biggest = (
+        "(SELECT h.* FROM lookup.street_keys h WHERE {head} {own} "
+        "ORDER BY h.word_start DESC, h.address_count DESC LIMIT {k})"
+    )
     branches = [
-        sql.SQL(
-            "(SELECT h.* FROM lookup.street_keys h WHERE {head} {own} "
-            "ORDER BY h.word_start DESC, h.address_count DESC LIMIT {k})"
-        ),
-        sql.SQL("(SELECT h.* FROM lookup.street_keys h WHERE h.key = {s} {own})"),
+        biggest.replace("{own}", ""),
+        "(SELECT h.* FROM lookup.street_keys h WHERE h.key = {s})",
     ]
+    if options.municipality:
+        # The municipality's own biggest streets of the head too: inside ranks first, so they
+        # must be among the candidates even where the country's biggest are elsewhere.
+        # (The one-letter head again, so that a two-letter prefix can take the municipality's
+        # own head index, migration 0010, rather than filter the country's whole head.)
+        own = "AND h.municipality_code = %(municipality)s AND left(h.key, 1) = left({s}, 1)"
+        branches.append(biggest.replace("{own}", own))
     if options.near is not None:
         branches.append(
-            sql.SQL(
-                "(SELECT h.* FROM lookup.street_keys h WHERE {near_head} {own} "
-                "ORDER BY point(h.e, h.n) <-> point(%(near_e)s, %(near_n)s) LIMIT {k})"
-            )
+            "(SELECT h.* FROM lookup.street_keys h WHERE {near_head} "
+            "ORDER BY point(h.e, h.n) <-> point(%(near_e)s, %(near_n)s) LIMIT {k})"
         )
     return sql.SQL("({})").format(
         sql.SQL(" UNION ALL ").join(
-            b.format(head=head, near_head=near_head, own=own, s=_STREET,
-                     k=sql.Literal(HEAD_CANDIDATES))
+            sql.SQL(b).format(head=head, near_head=near_head, s=_STREET,
+                              k=sql.Literal(HEAD_CANDIDATES))
             for b in branches
         )
     )  # fmt: skip
@@ -136,11 +148,11 @@ def _exact_cte(query: SearchQuery, options: SearchOptions, n: int, letters: int)
     keys = (
         _head_keys(letters, options) if letters <= HEAD_LETTERS else sql.SQL("lookup.street_keys")
     )
-    own = sql.SQL("AND k.municipality_code = %(municipality)s" if options.municipality else "")
     return sql.SQL(
         """
         exact AS MATERIALIZED (
-            SELECT row_number() OVER (ORDER BY m.score, m.address_count DESC, m.name_lower, s.uid)
+            SELECT row_number() OVER (ORDER BY m.inside DESC, m.score, m.address_count DESC,
+                                               m.name_lower, s.uid)
                 AS ord, s.uid, s.name, s.city, s.municipality_code, s.municipality_name,
                 s.postcodes, s.geom, m.score
             FROM (
@@ -149,11 +161,12 @@ def _exact_cte(query: SearchQuery, options: SearchOptions, n: int, letters: int)
                          + CASE WHEN strpos(k.name_lower, %(street)s) > 0 THEN 0 ELSE 1 END
                          + CASE WHEN k.word_start THEN 0 ELSE 0.5 END) + min({near}))::float8
                         AS score,
-                    max(k.address_count) AS address_count, min(k.name_lower) AS name_lower
+                    max(k.address_count) AS address_count, min(k.name_lower) AS name_lower,
+                    bool_and({inside}) AS inside
                 FROM {keys} k
-                WHERE {in_range} {own}
+                WHERE {in_range}
                 GROUP BY k.street_uid
-                ORDER BY score, address_count DESC, name_lower, k.street_uid
+                ORDER BY inside DESC, score, address_count DESC, name_lower, k.street_uid
                 LIMIT {n}
             ) m JOIN lookup.streets s ON s.uid = m.street_uid
         )"""
@@ -162,7 +175,7 @@ def _exact_cte(query: SearchQuery, options: SearchOptions, n: int, letters: int)
         near=near_xy(options),
         keys=keys,
         in_range=_in_range("k.key"),
-        own=own,
+        inside=inside("k.municipality_code", options),
         n=sql.Literal(n),
     )
 
@@ -172,11 +185,12 @@ def _joined_exact_cte(query: SearchQuery, options: SearchOptions, n: int) -> sql
     return sql.SQL(
         """
         exact AS MATERIALIZED (
-            SELECT row_number() OVER (ORDER BY c.score, c.address_count DESC, c.name, c.uid)
+            SELECT row_number() OVER (ORDER BY c.inside DESC, c.score, c.address_count DESC,
+                                               c.name, c.uid)
                 AS ord, c.uid, c.name, c.city, c.municipality_code, c.municipality_name,
                 c.postcodes, c.geom, c.score
             FROM (
-                SELECT s.*,
+                SELECT s.*, {inside} AS inside,
                     (CASE WHEN s.name_fold = {street} THEN 0 ELSE 3 END
                      + CASE WHEN strpos(lower(s.name), %(street)s) > 0 THEN 0 ELSE 1 END
                      + CASE WHEN m.word_start THEN 0 ELSE 0.5 END + {near})::float8 AS score
@@ -189,12 +203,13 @@ def _joined_exact_cte(query: SearchQuery, options: SearchOptions, n: int) -> sql
                     SELECT * FROM lookup.streets s WHERE s.uid = m.street_uid LIMIT 1
                 ) s
                 WHERE {filters}
-                ORDER BY score, s.address_count DESC, s.name, s.uid
+                ORDER BY inside DESC, score, s.address_count DESC, s.name, s.uid
                 LIMIT {n}
             ) c
         )"""
     ).format(
         street=_STREET,
+        inside=inside("s.municipality_code", options),
         near=near("s.geom", options),
         in_range=_in_range("k.key"),
         filters=_street_filters(query, options),
@@ -225,18 +240,19 @@ def _fuzzy_ctes(
             ) c GROUP BY c.name_fold
         ),
         fuzzy AS MATERIALIZED (
-            SELECT row_number() OVER (ORDER BY f.score, f.address_count DESC, f.name, f.uid)
+            SELECT row_number() OVER (ORDER BY f.inside DESC, f.score, f.address_count DESC,
+                                               f.name, f.uid)
                 AS ord, f.uid, f.name, f.city, f.municipality_code, f.municipality_name,
                 f.postcodes, f.geom, f.score
             FROM (
                 SELECT s.*, ({base} - names.sim + s.near)::float8 AS score
                 FROM names CROSS JOIN LATERAL (
-                    SELECT s.*, {near} AS near FROM lookup.streets s
+                    SELECT s.*, {near} AS near, {inside} AS inside FROM lookup.streets s
                     WHERE s.name_fold = names.name_fold AND {filters}
-                    ORDER BY near, s.address_count DESC, s.name, s.uid
+                    ORDER BY inside DESC, near, s.address_count DESC, s.name, s.uid
                     LIMIT {n}
                 ) s
-                ORDER BY score, s.address_count DESC, s.name, s.uid
+                ORDER BY s.inside DESC, score, s.address_count DESC, s.name, s.uid
                 LIMIT {n}
             ) f
         )"""
@@ -246,6 +262,7 @@ def _fuzzy_ctes(
         k=sql.Literal(FUZZY_NAMES),
         base=sql.Literal(FUZZY_BASE),
         near=near("s.geom", options),
+        inside=inside("s.municipality_code", options),
         filters=_street_filters(query, options),
         n=sql.Literal(n),
     )
@@ -312,6 +329,8 @@ def search_sql(query: SearchQuery, options: SearchOptions, letters: int) -> sql.
     if not query.town and not query.postcode:
         ctes += props_ctes(options, parse_property_query(query.text))
         parts.append(sql.SQL("SELECT 4, seq, {r} FROM props").format(r=PROPERTY_ROW))
+    if options.municipality:
+        parts.append(sql.SQL("SELECT 9, 0, {r}").format(r=ASKED_ROW))
     return sql.SQL(
         "WITH {ctes}\nSELECT {cols} FROM ({parts}) hits ({all}) ORDER BY part, seq"
     ).format(

@@ -181,6 +181,15 @@ street_keys = Table(
         )
         for length in (1, 2)
     ),
+    # 0010_municipality_search: a municipality's own biggest streets of a one-letter head.
+    Index(
+        "street_keys_own_head_idx",
+        "municipality_code",
+        text("left(key, 1)"),
+        "word_start",
+        "address_count",
+        postgresql_include=["key", "street_uid", "name_lower", "e", "n"],
+    ),
     *(
         Index(
             f"street_keys_near{length}_idx",

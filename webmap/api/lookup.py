@@ -20,7 +20,13 @@ from layers.lookup.attribution import address_attributions, answer_attributions
 from layers.lookup.query import check_query
 from layers.lookup.query import parse_query as parse_search_text
 from layers.lookup.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, reverse
-from layers.lookup.search import DEFAULT_LIMIT, MAX_LIMIT, SearchHit, SearchOptions, search
+from layers.lookup.search import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    SearchHit,
+    SearchOptions,
+    search_answer,
+)
 from webmap.db_routing import reads
 from webmap.http.contracts import (
     ANYONE,
@@ -40,6 +46,24 @@ from webmap.i18n import in_lang, reverse_message
 blueprint = Blueprint("lookup", __name__)
 
 
+_CODE = "^[0-9]{4}$"
+_MUNICIPALITY_SEARCH = Field(
+    None,
+    pattern=_CODE,
+    description="A municipality's 4-digit SCB code (e.g. 2281): places inside it rank first; "
+    "the others follow, each hit saying in `in_requested_municipality` whether it is inside. "
+    "A code no municipality has: 400.",
+    examples=["0180"],
+)
+_MUNICIPALITY_REVERSE = Field(
+    None,
+    pattern=_CODE,
+    description="A municipality's 4-digit SCB code: the answer says in "
+    "`in_requested_municipality` whether the point is in it. A code no municipality has: 400.",
+    examples=["2281"],
+)
+
+
 class SearchParams(BaseModel):
     """The query of ``/api/search``."""
 
@@ -57,9 +81,7 @@ class SearchParams(BaseModel):
         examples=["18.07,59.33"],
         json_schema_extra={"pattern": "^-?[0-9.]+,-?[0-9.]+$"},
     )
-    municipality: str | None = Field(
-        None, pattern="^[0-9]{4}$", description="4-digit municipality code, e.g. 0180."
-    )
+    municipality: str | None = _MUNICIPALITY_SEARCH
     srid: Srid = SWEREF99_TM
 
 
@@ -84,6 +106,7 @@ class ReverseParams(BaseModel):
     radius: WholeNumber(1, int(MAX_RADIUS_M)) = Field(  # type: ignore[valid-type]
         int(DEFAULT_RADIUS_M), description="Metres to look for the nearest address."
     )
+    municipality: str | None = _MUNICIPALITY_REVERSE
 
 
 class HitProperties(BaseModel):
@@ -94,6 +117,11 @@ class HitProperties(BaseModel):
     id: str
     number: int | None = None
     sweref: SwerefPoint
+    municipality_code: str | None = Field(description="The place's municipality (SCB code).")
+    municipality: str | None = Field(description="Its name.")
+    in_requested_municipality: bool | None = Field(
+        None, description="With `?municipality=`: whether the place is in that municipality."
+    )
     fictional: bool | None = None
     attribution: str | None = None
 
@@ -108,10 +136,17 @@ class HitFeature(BaseModel):
 
 
 ATTRIBUTION_DESCRIPTION = (
-    "Credits the licences of the address data behind the answer ask for, e.g. "
-    '"© Lantmäteriet (CC BY 4.0)"; empty when no address or street is in the answer. Show '
-    "them with the answer."
+    "Credits the licences of the address and property data behind the answer ask for, e.g. "
+    '"© Lantmäteriet (CC BY 4.0)"; empty when no credited address, street or property unit '
+    "is in the answer. Show them with the answer."
 )
+
+
+class Municipality(BaseModel):
+    """A municipality (kommun)."""
+
+    code: str
+    name: str
 
 
 class SearchResults(BaseModel):
@@ -120,6 +155,9 @@ class SearchResults(BaseModel):
     type: Literal["FeatureCollection"]
     features: list[HitFeature]
     attribution: list[str] = Field(description=ATTRIBUTION_DESCRIPTION)
+    requested_municipality: Municipality | None = Field(
+        None, description="With `?municipality=`: that municipality's code and name."
+    )
 
 
 class LonLat(BaseModel):
@@ -127,13 +165,6 @@ class LonLat(BaseModel):
 
     lon: float
     lat: float
-
-
-class Municipality(BaseModel):
-    """A municipality (kommun)."""
-
-    code: str
-    name: str
 
 
 class ReverseResult(BaseModel):
@@ -145,6 +176,12 @@ class ReverseResult(BaseModel):
     property: dict[str, Any] | None
     municipality: Municipality | None
     inside_municipality: bool
+    requested_municipality: Municipality | None = Field(
+        None, description="With `?municipality=`: that municipality's code and name."
+    )
+    in_requested_municipality: bool | None = Field(
+        None, description="With `?municipality=`: whether the point is in that municipality."
+    )
     message: str | None
     message_sv: str | None
     attribution: list[str] = Field(description=ATTRIBUTION_DESCRIPTION)
@@ -164,7 +201,7 @@ def _sweref(e: float, n: float, srid: int) -> dict[str, Any]:
     return {"srid": srid, "e": round(e, 3), "n": round(n, 3), "axis_order": "n,e"}
 
 
-def _feature(hit: SearchHit, srid: int) -> dict[str, Any]:
+def _feature(hit: SearchHit, srid: int, inside: bool | None = None) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "label": hit.label,
         "kind": hit.kind,
@@ -180,6 +217,8 @@ def _feature(hit: SearchHit, srid: int) -> dict[str, Any]:
         "municipality": hit.municipality,
         "sweref": _sweref(hit.e, hit.n, srid),
     }
+    if inside is not None:
+        properties["in_requested_municipality"] = inside
     if hit.kind == "property":
         properties.update(
             designation=hit.designation,
@@ -211,15 +250,19 @@ def search_endpoint() -> Response:
     query = parse_search_text(params.q)
     options = _search_options(params)
     with reads().connection() as conn:
-        hits = search(conn, query, options)
+        answer = search_answer(conn, query, options)
+        hits = answer.hits
         uses_addresses = any(hit.kind in ("street", "address") for hit in hits)
         address_credits = address_attributions(conn) if uses_addresses else []
     attribution = answer_attributions(address_credits, *(hit.attribution for hit in hits))
-    body = {
+    body: dict[str, Any] = {
         "type": "FeatureCollection",
-        "features": [_feature(hit, options.srid) for hit in hits],
+        "features": [_feature(hit, options.srid, answer.inside(hit)) for hit in hits],
         "attribution": attribution,
     }
+    if answer.municipality is not None:
+        code, name = answer.municipality
+        body["requested_municipality"] = {"code": code, "name": name}
     response = jsonify(body)
     response.mimetype = GEOJSON
     response.headers["Cache-Control"] = "public, max-age=60"
@@ -287,11 +330,23 @@ def _reverse_body(result: lookup_reverse.ReverseResult, attribution: list[str]) 
         "property": found_property,
         "municipality": municipality,
         "inside_municipality": municipality is not None,
+        **_asked(result),
         "message": message,
         "message_sv": message_sv,
         "attribution": answer_attributions(
             attribution if address is not None else [], result.property_attribution
         ),
+    }
+
+
+def _asked(result: lookup_reverse.ReverseResult) -> dict[str, Any]:
+    """The members a ``?municipality=`` adds: which one was asked, and is the point in it."""
+    if result.asked is None:
+        return {}
+    code, name = result.asked
+    return {
+        "requested_municipality": {"code": code, "name": name},
+        "in_requested_municipality": result.inside_asked,
     }
 
 
@@ -312,7 +367,7 @@ def reverse_endpoint() -> Response:
     params = parse_query(ReverseParams)
     x, y, srid = _reverse_point(params)
     with reads().connection() as conn:
-        result = reverse(conn, x, y, srid, float(params.radius))
+        result = reverse(conn, x, y, srid, float(params.radius), params.municipality)
         attribution = address_attributions(conn) if result.address is not None else []
     response = jsonify(_reverse_body(result, attribution))
     response.headers["Cache-Control"] = "no-store"

@@ -224,6 +224,12 @@ class StartView:
     preview: Preview | None
 
 
+# A picker with municipality="…" opens on the municipality itself (municipality.js: its
+# boundary's extent), so its page names no center or zoom, and Östermalm's tiles and preview
+# would be no use to it.
+_MUNICIPALITY_START = StartView("", 0, [], None)
+
+
 def _start_view(center: tuple[float, float], zoom: int, lang: str) -> StartView:
     """The first basemap tiles a map at ``center``/``zoom`` asks for, and its preview.
 
@@ -261,18 +267,16 @@ def _start_view(center: tuple[float, float], zoom: int, lang: str) -> StartView:
 
 def _demo(template: str, zoom: int, municipality: Municipality | None = None) -> Response:
     params = parse_query(DemoPage)
-    center = DEMO_CENTER
+    sweref = params.projection == "EPSG:3006"
     if municipality is not None:
         # Its external basemap's host, and only that one, joins this page's CSP.
         allow_basemap(municipality.basemap)
-        # Until the picker reads municipality="…" itself: open on the boundary's middle.
-        west, south, east, north = municipality.bbox_wgs84
-        center, zoom = (round((west + east) / 2, 5), round((south + north) / 2, 5)), 9
-    start = _start_view(center, zoom, params.lang)
-    sweref = params.projection == "EPSG:3006"
-    if sweref:
-        # The hints and the preview are Web Mercator: no use to a map in SWEREF 99 TM.
-        start = StartView(start.center, start.zoom, [], None)
+        start = _MUNICIPALITY_START
+    else:
+        start = _start_view(DEMO_CENTER, zoom, params.lang)
+        if sweref:
+            # The hints and the preview are Web Mercator: no use to a map in SWEREF 99 TM.
+            start = StartView(start.center, start.zoom, [], None)
     return _page(
         render_template(
             template,
@@ -444,7 +448,7 @@ def embed_page() -> Response:
     if params.municipality:
         allow_basemap(_basemap_of(params.municipality))
     lang = _lang()
-    start = _start_view(EMBED_CENTER, 16, lang)
+    start = _MUNICIPALITY_START if params.municipality else _start_view(EMBED_CENTER, 16, lang)
     html = render_template(
         "embed.html", lang=lang, origin=origin, start=start, municipality=params.municipality
     )

@@ -36,13 +36,14 @@ export function createLookup(server, options = {}) {
     /** Base URL of the service (for the style and tiles too). */
     base,
     /**
-     * Addresses, streets and properties matching `q` (å, ä, ö are sent as typed, UTF-8).
+     * Addresses, streets and properties matching `q` (å, ä, ö are sent as typed, UTF-8);
+     * with `municipality` (a code) those inside it first, each saying whether it is.
      * @returns {Promise<object[]>} GeoJSON Point features
      */
-    async search(q, { limit = 8, near, signal } = {}) {
+    async search(q, { limit = 8, near, municipality, signal } = {}) {
       const body = await getJson(
         'api/search',
-        { q, limit, near: near ? near.map((v) => v.toFixed(5)).join(',') : undefined },
+        { q, limit, near: near ? near.map((v) => v.toFixed(5)).join(',') : undefined, municipality },
         signal,
       );
       const features = Array.isArray(body.features) ? body.features : [];

@@ -8,7 +8,9 @@
  * refusal's words), mode (point | line | polygon), search-placeholder (the search field's examples),
  * fields (how the value is posted: JSON under `name` by default, or `open-eplatform`: Open
  * ePlatform's map query fields with `name` as the query's prefix, see eplatform-fields.js) and
- * eplatform-base-layer (what those fields say in `_baseLayer`).
+ * eplatform-base-layer (what those fields say in `_baseLayer`), and municipality (an SCB code: the
+ * picker of that municipality's e-service — its start view, layers, search bias and allowed area,
+ * see municipality.js).
  */
 import { OSTERMALM } from '../shared/geo.js';
 
@@ -40,8 +42,12 @@ export function initialView(element) {
 
 /** The TileJSON URLs of the catalog layers named in `layers` (names that could be one only). */
 export function overlayUrls(element, base) {
-  return (element.getAttribute('layers') || '')
-    .split(',')
+  return layerUrls((element.getAttribute('layers') || '').split(','), base);
+}
+
+/** The TileJSON URLs of catalog layers by name (names that could be one only). */
+export function layerUrls(names, base) {
+  return names
     .map((name) => name.trim())
     .filter((name) => /^[\w-]+$/u.test(name))
     .map((name) => new URL(`tiles/${encodeURIComponent(name)}.json`, base).href);

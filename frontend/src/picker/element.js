@@ -24,6 +24,7 @@ import { locate } from './geolocate.js';
 import { createHint } from './gesture-hint.js';
 import { createHelp } from './help.js';
 import { showMapFailed } from './map-failure.js';
+import * as municipal from './municipality.js';
 import { openMap } from './map-start.js';
 import { createNarration } from './narration.js';
 import { createSearch } from './search.js';
@@ -73,6 +74,9 @@ export function definePicker(stylesheets, createMapView) {
     #narration = null;
     #refusal = null;
     #writer;
+    /** municipality="…": its description (null until loaded, or without one) and the load. */
+    #municipality = null;
+    #municipalityLoad = Promise.resolve(null);
 
     constructor() {
       super();
@@ -114,6 +118,14 @@ export function definePicker(stylesheets, createMapView) {
       this.#hint = createHint(refs.gestureHint, { t: this.#t, announce });
       this.#help = createHelp(refs);
       this.#lookup = createLookup(this.getAttribute('server'));
+      this.#municipalityLoad = municipal.loadMunicipality(municipal.municipalityCode(this), this.#lookup.base).then(
+        (found) => (this.#municipality = found),
+        (error) => {
+          // The map then opens on its usual view; refusals still go by the code.
+          emit(this, ERROR, { kind: 'municipality', message: error.message });
+          return null;
+        },
+      );
       this.#narration = createNarration({
         whereabouts: createWhereabouts({
           reverse: (lon, lat, options) => this.#lookup.reverse(lon, lat, options),
@@ -147,7 +159,10 @@ export function definePicker(stylesheets, createMapView) {
         input: refs.input,
         listbox: refs.listbox,
         t: this.#t,
-        search: (q, signal) => this.#lookup.search(q, { signal, near: this.#mapView?.state().center }),
+        search: (q, signal) =>
+          this.#lookup.search(q, { signal, near: this.#mapView?.state().center, municipality: this.#municipality?.code }),
+        mark: (feature) => municipal.outsideMark(feature.properties || {}, this.#municipality, this.#t),
+        summary: (results) => municipal.outsideSummary(results, this.#municipality, this.#t),
         onPick: (feature) => this.#pickResult(feature),
         announce: (text) => this.#announcer.announce(text, USER),
         onError: (error) => this.#failed('search', error),
@@ -187,7 +202,11 @@ export function definePicker(stylesheets, createMapView) {
 
     async #startMap() {
       try {
+        const municipality = await this.#municipalityLoad;
+        const size = [this.#refs.map.clientWidth || 320, this.#refs.map.clientHeight || 320];
         const { view, marker, ready } = openMap(createMapView, this, {
+          start: municipal.startView(this, municipality, size),
+          layers: municipal.layerNames(this, municipality),
           container: this.#refs.map,
           base: this.#lookup.base,
           drawing: this.#drawing,
@@ -292,15 +311,17 @@ export function definePicker(stylesheets, createMapView) {
     }
 
     #accept(value, looked) {
+      // `allowed-area`, else the picker's municipality.
+      const area = municipal.allowedArea(this, municipal.municipalityCode(this), this.#municipality);
       const reason = refusal({
         zoom: Infinity,
         minZoom: 0,
         municipalityCode: value.properties.municipality?.code ?? null,
-        allowedArea: this.getAttribute('allowed-area'),
+        allowedArea: area.code,
         looked,
       });
       if (reason === 'outside') {
-        this.#refusal.show(outsideRefusal(value, this.getAttribute('allowed-area-name'), this.#t), 'outside');
+        this.#refusal.show(outsideRefusal(value, area.name, this.#t), 'outside');
         return;
       }
       const missing = fieldsRefusal(this, value, looked, this.#t);

@@ -5,7 +5,7 @@
  * keyboard works while the first tiles load; `ready` settles when they are drawn (or rejects
  * when the map cannot start, which element.js turns into the text fallback).
  */
-import { initialView, overlayUrls } from './attributes.js';
+import { initialView, layerUrls, overlayUrls } from './attributes.js';
 import { addExternalBasemap } from '../shared/external-basemap.js';
 import { mapProjection } from '../shared/map-projection.js';
 import { createMarker } from './marker.js';
@@ -15,20 +15,23 @@ import { takePreview } from './preview.js';
  * @param {Function} createMapView map-view.js's factory (or the embed's)
  * @param {HTMLElement} element the <webmap-picker>
  * @param {{container: HTMLElement, base: URL, drawing: object|null, help: object, hint: object,
- *   onOverlayError: Function, onMoveEnd: Function, onChoose: Function, onPoint: Function}} parts
+ *   onOverlayError: Function, onMoveEnd: Function, onChoose: Function, onPoint: Function,
+ *   start?: {center: [number, number], zoom: number} | null, layers?: string[] | null}} parts
  */
 export function openMap(createMapView, element, parts) {
   const { container, base, drawing, help, hint } = parts;
   // The page's picture of the start view stays until the map has drawn (preview.js); a map that
   // cannot start at all hides it by CSS (.map-area.failed).
   const preview = takePreview(element);
+  // `start` and `layers`: what the picker's municipality asks for (municipality.js), if anything.
+  const start = parts.start || initialView(element);
   const view = createMapView(container, {
     styleUrl: new URL('styles/basemap.json', base).href,
-    overlays: overlayUrls(element, base),
+    overlays: parts.layers ? layerUrls(parts.layers, base) : overlayUrls(element, base),
     onOverlayError: parts.onOverlayError,
-    ...initialView(element),
+    ...start,
     // projection="EPSG:3006": the same map in SWEREF 99 TM (map-projection.js).
-    projection: mapProjection(element.getAttribute('projection'), initialView(element).center[1]),
+    projection: mapProjection(element.getAttribute('projection'), start.center[1]),
     onMoveEnd: parts.onMoveEnd,
     onChoose: () => (drawing ? drawing.add() : parts.onChoose()),
     onPoint: parts.onPoint,

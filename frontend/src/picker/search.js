@@ -16,7 +16,9 @@ const MIN_LENGTH = 2;
  *   search: (q: string, signal: AbortSignal) => Promise<object[]>,
  *   onPick: (feature: object) => void, announce: (text: string) => void,
  *   onError?: (error: Error) => void, setTimeout?: typeof setTimeout,
- *   clearTimeout?: typeof clearTimeout}} options
+ *   clearTimeout?: typeof clearTimeout, mark?: (feature: object) => string | null,
+ *   summary?: (results: object[]) => string}} options `mark`: words shown (and read) in a
+ *   result's option, e.g. that it is in another municipality; `summary`: said after the count
  */
 export function createSearch(options) {
   const { input, listbox, t } = options;
@@ -76,6 +78,14 @@ export function createSearch(options) {
         detail.className = 'option-detail';
         detail.textContent = [t.kinds[p.kind], p.municipality].filter(Boolean).join(' · ');
         option.append(label, detail);
+        // Outside the municipality the search is biased to: said in the option's own words.
+        const mark = options.mark?.(feature);
+        if (mark) {
+          const note = document.createElement('span');
+          note.className = 'option-mark';
+          note.textContent = mark;
+          option.append(note);
+        }
         // mousedown would move focus out of the input and close the list before the click.
         option.addEventListener('mousedown', (event) => event.preventDefault());
         option.addEventListener('click', () => pick(index));
@@ -108,7 +118,8 @@ export function createSearch(options) {
       return;
     }
     render();
-    options.announce(results.length ? t.results(results.length) : t.noResults);
+    const extra = results.length ? options.summary?.(results) : '';
+    options.announce(results.length ? `${t.results(results.length)}${extra ? ` ${extra}` : ''}` : t.noResults);
   }
 
   function onInput() {

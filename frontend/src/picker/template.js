@@ -38,7 +38,7 @@ export function buildPicker(t, label, mode = 'point') {
     el('label', { for: 'q', class: 'label' }, t.searchLabel),
     el('p', { id: 'q-hint', class: 'hint' }, t.searchHint),
     el('div', { class: 'combo' },
-      keep('input', el('input', { id: 'q', type: 'text', part: 'input', 'aria-describedby': 'q-hint error', placeholder: t.searchPlaceholder, enterkeyhint: 'search' })),
+      keep('input', el('input', { id: 'q', type: 'text', part: 'input', 'aria-describedby': 'q-hint error refusal', placeholder: t.searchPlaceholder, enterkeyhint: 'search' })),
       keep('listbox', el('ul', { id: 'results', class: 'results', part: 'listbox' }))),
     // The field's error sits under the field, where focus lands when the form reports it.
     keep('error', el('p', { id: 'error', class: 'error', part: 'error', hidden: true }))));

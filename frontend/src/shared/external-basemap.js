@@ -60,7 +60,9 @@ export function municipalityDescription(base, code, doFetch = (...args) => fetch
   if (!/^[0-9]{4}$/u.test(code || '')) return Promise.resolve(null);
   const url = new URL(`api/municipalities/${code}`, base).href;
   if (!described.has(url)) {
-    const reading = doFetch(url, { credentials: 'omit' }).then((response) => {
+    // Credentials as the page's `<link rel=preload crossorigin=anonymous>` (same-origin), so the
+    // preloaded answer is the one used.
+    const reading = doFetch(url, { credentials: 'same-origin' }).then((response) => {
       if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
       return response.json();
     });

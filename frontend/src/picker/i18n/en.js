@@ -89,6 +89,13 @@ export default {
       : `The map now shows ${place}. Draw the line there: add points and press Done when the line is drawn.`,
   outsideInvalid: 'The chosen place is outside the municipality. Choose another place.',
   kinds: { street: 'Street', address: 'Address', property: 'Property' },
+  // municipality="2281": a search result in another municipality, and how many there are.
+  resultOutside: (place, asked) =>
+    place ? `In ${place} municipality, outside ${asked} municipality` : `Outside ${asked} municipality`,
+  resultsOutside: (outside, total, asked) =>
+    total === 1
+      ? `It is outside ${asked} municipality.`
+      : `${outside === total ? 'All' : `${outside} of them`} ${outside === 1 ? 'is' : 'are'} outside ${asked} municipality.`,
   // Drawing lines and areas (mode="line" | "polygon").
   addVertex: 'Add point here',
   removeVertex: 'Remove last point',

@@ -99,6 +99,13 @@ export default {
       : `Kartan visar nu ${place}. Rita linjen där: lägg till punkter och tryck Klar när linjen är ritad.`,
   outsideInvalid: 'Den valda platsen ligger utanför kommunen. Välj en annan plats.',
   kinds: { street: 'Gata', address: 'Adress', property: 'Fastighet' },
+  // municipality="2281": a search result in another municipality, and how many there are.
+  resultOutside: (place, asked) =>
+    place ? `I ${municipality(place)}, utanför ${municipality(asked)}` : `Utanför ${municipality(asked)}`,
+  resultsOutside: (outside, total, asked) =>
+    total === 1
+      ? `Det ligger utanför ${municipality(asked)}.`
+      : `${outside === total ? 'Alla' : `${outside} av dem`} ligger utanför ${municipality(asked)}.`,
   // Drawing lines and areas (mode="line" | "polygon").
   addVertex: 'Lägg till punkt här',
   removeVertex: 'Ta bort senaste punkten',
