@@ -63,6 +63,10 @@ def servers(
     with psycopg.connect(sample_database, autocommit=True) as conn:
         ensure_municipalities(conn)
         e0, n0, e1, n1 = get_municipality(conn, SUNDSVALL).bbox_sweref99tm
+    # The picker opens on the whole municipality, so the map shows more than its bounding box:
+    # the raster covers that box and as much again on every side.
+    margin = max(e1 - e0, n1 - n0)
+    e0, n0, e1, n1 = e0 - margin, n0 - margin, e1 + margin, n1 + margin
     pixel = 250.0
     size = (int((n1 - n0) / pixel) + 1, int((e1 - e0) / pixel) + 1)
     data = np.stack([np.full(size, c, dtype="uint8") for c in COLOUR])
