@@ -13,6 +13,10 @@ clients see them, and every non-200 answer counted as an error.
 
     .venv/bin/python bench/lookup.py [--copies 18] [--rounds 5] [--clients 32] [--seconds 20]
     .venv/bin/python bench/lookup.py --properties 3000000 [--rounds 5] [--keep] [--again]
+    .venv/bin/python bench/lookup.py --national [N] [--rounds 5] [--keep] [--again]
+
+``--national`` generates a SYNTHETIC national address register in Lantmäteriet's format and
+imports it with ``webmap addresses import`` (bench/national.py).
 
 ``--properties N`` instead measures property search and reverse lookup at N SYNTHETIC register
 units (layers.lookup.synthetic_register: 100 m squares on a grid in southern Sweden, invented
@@ -338,9 +342,17 @@ def main() -> int:
     parser.add_argument(
         "--again",
         action="store_true",
-        help="with --properties: measure the register a --keep run left (no rebuild)",
+        help="with --properties/--national: measure what a --keep run left (no rebuild)",
     )
+    parser.add_argument(
+        "--national", type=int, nargs="?", const=3_700_000, metavar="N",
+        help="SYNTHETIC national register of N addresses (default 3.7 M): bench/national.py",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.national:
+        from bench.national import national_main
+
+        return national_main(args.national, args.rounds, args.keep, args.again)
     if args.properties:
         return _properties_main(args.properties, args.rounds, args.keep, args.again)
     if not MALMO_CSV.exists():
