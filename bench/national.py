@@ -166,9 +166,7 @@ def _recombined(names: list[str]) -> list[str]:
 def _read(path: Path) -> tuple[list[Any], dict[str, Any]]:
     import pyogrio.raw
 
-    meta, _fids, geometries, columns = pyogrio.raw.read(
-        f"/vsizip/{path}", encoding="ISO-8859-1"
-    )
+    meta, _fids, geometries, columns = pyogrio.raw.read(f"/vsizip/{path}", encoding="ISO-8859-1")
     return list(shapely.from_wkb(geometries)), dict(zip(meta["fields"], columns, strict=True))
 
 
