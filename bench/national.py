@@ -25,6 +25,7 @@ server-side (the domain calls the HTTP handlers make) on one client, with the ma
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import random
 import re
@@ -185,11 +186,25 @@ def municipalities() -> list[Municipality]:
     for m in result.values():
         shapely.prepare(m.geom)
     areas, built = _read(BUILT_UP_ZIP)
-    for geom, people, name in zip(areas, built["BEF"], built["NAMN1"], strict=True):
-        point = geom.point_on_surface()
-        owner = next((m for m in result.values() if m.geom.contains(point)), None)
-        if owner is not None and name:
-            owner.towns.append(Town(str(name), max(float(people or 0), 30.0), geom))
+    # A tätort drawn as several polygons carries its whole population on each, and one
+    # polygon may span municipalities (Stockholm's): share people out by area, and give each
+    # municipality its part of the polygon.
+    whole: dict[tuple[Any, str], float] = defaultdict(float)
+    keys = [(n if n > 0 else -i, str(name)) for i, (n, name) in enumerate(
+        zip(built["TATNR"], built["NAMN1"], strict=True))]  # fmt: skip
+    for geom, key in zip(areas, keys, strict=True):
+        whole[key] += geom.area
+    owners = list(result.values())
+    tree = shapely.STRtree([m.geom for m in owners])
+    for geom, people, key in zip(areas, built["BEF"], keys, strict=True):
+        if key[1] in ("", "None") or not whole[key]:
+            continue
+        for index in tree.query(geom, predicate="intersects"):
+            part = shapely.intersection(owners[index].geom, geom)
+            if part.area < 1.0:
+                continue
+            share = float(people or 0) * part.area / whole[key]
+            owners[index].towns.append(Town(key[1], max(share, 30.0), part))
     for m in result.values():
         m.towns.sort(key=lambda t: -t.people)
         if not m.towns:  # no built-up area on the 1:1 million map: the whole municipality
@@ -240,8 +255,9 @@ def national_rows(total: int = NATIONAL, seed: int = 13) -> Iterator[dict[str, A
         used: dict[str, set[str]] = defaultdict(set)
         pool = names[:]
         rng.shuffle(pool)
-        spare = iter(extra[rng.randrange(len(extra)) :] + extra)
-        big = [t for t in m.towns if t.people > 2_000] or m.towns[:1]
+        spare = itertools.cycle(extra[rng.randrange(len(extra)) :] + extra)
+        big = list({t.name: t for t in reversed(m.towns) if t.people > 2_000}.values())
+        big = big[::-1] or m.towns[:1]
         # The common names first, in the bigger towns (Storgatan in most of them).
         planned: list[tuple[str, Town]] = [
             (name, town)
