@@ -484,7 +484,9 @@ def national_main(rows: int, rounds: int, keep: bool, again: bool) -> int:
             print(f"  import (webmap addresses import, {rows:,} rows): {seconds:.0f} s "
                   f"({seconds / 60:.1f} min, {rows / seconds:,.0f} rows/s); load average "
                   f"{os.getloadavg()[0]:.1f}")  # fmt: skip
-        with psycopg.connect(url, autocommit=True) as conn:
+        # As the server's pool connects (webmap/db.py): JIT off, else a statement whose cost
+        # estimate crosses jit_above_cost spends hundreds of ms compiling.
+        with psycopg.connect(url, autocommit=True, options="-c jit=off") as conn:
             load_before = os.getloadavg()[0]
             measure(conn, rounds)
         print(f"\n{os.cpu_count()} cores shared with other work; load average "
