@@ -13,6 +13,10 @@ clients see them, and every non-200 answer counted as an error.
 
     .venv/bin/python bench/lookup.py [--copies 18] [--rounds 5] [--clients 32] [--seconds 20]
     .venv/bin/python bench/lookup.py --properties 3000000 [--rounds 5] [--keep] [--again]
+    .venv/bin/python bench/lookup.py --national [N] [--rounds 5] [--keep] [--again]
+
+``--national`` generates a SYNTHETIC national address register in Lantmäteriet's format and
+imports it with ``webmap addresses import`` (bench/national.py).
 
 ``--properties N`` instead measures property search and reverse lookup at N SYNTHETIC register
 units (layers.lookup.synthetic_register: 100 m squares on a grid in southern Sweden, invented
@@ -72,6 +76,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 MALMO_CSV = PROJECT.parent / "shared" / "data" / "malmo" / "adresser.csv"
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "webmap_bench_lookup"
+# As the service's pool connects (webmap/db.py): JIT off, else a statement whose cost estimate
+# crosses jit_above_cost at 1M rows spends hundreds of ms compiling, which the service never does.
+JIT_OFF = "-c jit=off"
 #: The property benchmark's own scratch database (it may run beside the address benchmark).
 PROPERTY_DATABASE = "webmap_bench_properties"
 
@@ -347,7 +354,7 @@ def _measure_properties(conn: psycopg.Connection[Any], rounds: int) -> None:
 def _properties_main(count: int, rounds: int, keep: bool, again: bool) -> int:
     url = f"{SERVER}/{PROPERTY_DATABASE}" if again else _create_database(PROPERTY_DATABASE)
     try:
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(url, autocommit=True, options=JIT_OFF) as conn:
             if not again:
                 load_municipalities(conn, PROJECT / "data" / "lantmateriet" / "ak_riks.zip")
                 _build_properties(conn, count)
@@ -380,7 +387,7 @@ def main() -> int:
     parser.add_argument(
         "--again",
         action="store_true",
-        help="with --properties: measure the register a --keep run left (no rebuild)",
+        help="with --properties/--national: measure what a --keep run left (no rebuild)",
     )
     parser.add_argument(
         "--database", default=DATABASE, help="name of the scratch database (dropped first)"
@@ -397,7 +404,15 @@ def main() -> int:
     parser.add_argument(
         "--csv", type=Path, default=MALMO_CSV, help="Malmö's address register (shared data)"
     )
+    parser.add_argument(
+        "--national", type=int, nargs="?", const=3_700_000, metavar="N",
+        help="SYNTHETIC national register of N addresses (default 3.7 M): bench/national.py",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.national:
+        from bench.national import national_main
+
+        return national_main(args.national, args.rounds, args.keep, args.again)
     if args.properties:
         return _properties_main(args.properties, args.rounds, args.keep, args.again)
     if not args.reuse and not args.csv.exists():
@@ -405,14 +420,14 @@ def main() -> int:
         return 2
     if args.reuse:
         url = f"{SERVER}/{args.database}"
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(url, autocommit=True, options=JIT_OFF) as conn:
             _measure(conn, "kept database", args.rounds, naive=False)
         _through_nginx(url, args.clients, args.seconds, args.servers.split(","))
         print(f"\n{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")
         return 0
     url = _create_database(args.database)
     try:
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(url, autocommit=True, options=JIT_OFF) as conn:
             started = time.perf_counter()
             load_municipalities(conn, PROJECT / "data" / "lantmateriet" / "ak_riks.zip")
             source = read_csv_addresses(args.csv)

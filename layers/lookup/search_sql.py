@@ -193,7 +193,8 @@ def _joined_exact_cte(query: SearchQuery, options: SearchOptions, n: int) -> sql
                 SELECT s.*, {inside} AS inside,
                     (CASE WHEN s.name_fold = {street} THEN 0 ELSE 3 END
                      + CASE WHEN strpos(lower(s.name), %(street)s) > 0 THEN 0 ELSE 1 END
-                     + CASE WHEN m.word_start THEN 0 ELSE 0.5 END + {near})::float8 AS score
+                     + CASE WHEN m.word_start THEN 0 ELSE 0.5 END + {town} + {near})::float8
+                        AS score
                 FROM (SELECT k.street_uid, bool_or(k.word_start) AS word_start
                       FROM lookup.street_keys k WHERE {in_range}
                       GROUP BY k.street_uid) m
@@ -211,9 +212,25 @@ def _joined_exact_cte(query: SearchQuery, options: SearchOptions, n: int) -> sql
         street=_STREET,
         inside=inside("s.municipality_code", options),
         near=near("s.geom", options),
+        town=_town_term(query),
         in_range=_in_range("k.key"),
         filters=_street_filters(query, options),
         n=sql.Literal(n),
+    )
+
+
+#: Added when the typed town names the street's municipality but not its postort:
+#: "Storgatan 12 Sundsvall" is the one in postort Sundsvall before the one in Matfors (also in
+#: Sundsvall municipality). Less than a completion of the number (search_parts.COMPLETION_*)
+#: would not matter: it orders streets, whose numbers the completion then orders.
+OTHER_POSTORT = 0.25
+
+
+def _town_term(query: SearchQuery) -> sql.Composable:
+    if not query.town:
+        return sql.SQL("0")
+    return sql.SQL("CASE WHEN starts_with(s.city_fold, {t}) THEN 0 ELSE {w} END").format(
+        t=_TOWN, w=sql.Literal(OTHER_POSTORT)
     )
 
 
