@@ -38,7 +38,7 @@ def test_import_list_rollback_and_delete(runner: FlaskCliRunner, shared_data: Pa
         assert done.exit_code == 0, done.output
         assert "290 of 290 features stored" in done.output and '"features_read": 290' in done.output
     listing = runner.invoke(main, ["layers", "list"]).output
-    assert "cli_scb\tv2\tvector\tprivate\t290 features\tKommuner" in listing
+    assert "cli_scb\tv2\tvector\tprivate\tinstance\t290 features\tKommuner" in listing
     back = runner.invoke(main, ["layers", "rollback", "cli_scb"])
     assert back.exit_code == 0 and "cli_scb version 1 is live" in back.output
     assert runner.invoke(main, ["layers", "rollback", "cli_scb", "--to", "7"]).exit_code == 1

@@ -9,7 +9,11 @@ A designation is a head (register area + trakt or kvarter: "Sundsvall Skönsberg
 hundred thousand heads, so search finds heads first (``property_head_keys``: word-start suffixes
 of each head, one btree prefix scan; ``property_heads``: trigram KNN for typos) and then the units
 of a head in natural order from ``properties_head_idx`` (head, block, unit). The old
-``property_keys`` (every suffix of every designation, six million rows at national scale) goes.
+``property_keys`` (every suffix of every designation, six million rows at national scale) is no
+longer read or written by this release, but the previous release reads it during a rolling
+upgrade (docs/operations.md, "Writing migrations": expand only), so it stays, unmaintained and
+without its foreign key (the register import swaps ``lookup.properties``); the next release's
+migration drops it. Old nodes then find the designations of the upgrade's moment, and no error.
 
 ``register_id`` is the register unit's UUID (``registerenhetsreferens``): the areas of a
 multi-part unit share it and are stored as one row. ``attribution`` is what an answer built from
@@ -30,7 +34,9 @@ NUMBER_SQL = r"lower(substring(designation from '(\S+)$'))"
 
 
 def upgrade() -> None:
-    op.execute("DROP TABLE IF EXISTS lookup.property_keys")
+    op.execute(
+        "ALTER TABLE lookup.property_keys DROP CONSTRAINT IF EXISTS property_keys_property_id_fkey"
+    )
     op.execute("ALTER TABLE lookup.properties ALTER COLUMN block DROP NOT NULL")
     op.execute("ALTER TABLE lookup.properties ADD COLUMN register_id text")
     op.execute("ALTER TABLE lookup.properties ADD COLUMN attribution text")
@@ -82,16 +88,10 @@ def downgrade() -> None:
     op.execute("DELETE FROM lookup.properties WHERE block IS NULL")
     op.execute("ALTER TABLE lookup.properties ALTER COLUMN block SET NOT NULL")
     op.execute(
-        """
-        CREATE TABLE lookup.property_keys (
-            key text NOT NULL,
-            property_id bigint NOT NULL REFERENCES lookup.properties (id) ON DELETE CASCADE,
-            word_start boolean NOT NULL
-        )
-        """
+        "DELETE FROM lookup.property_keys k WHERE NOT EXISTS "
+        "(SELECT 1 FROM lookup.properties p WHERE p.id = k.property_id)"
     )
     op.execute(
-        "CREATE INDEX property_keys_key_idx ON lookup.property_keys "
-        "(key text_pattern_ops) INCLUDE (property_id, word_start)"
+        "ALTER TABLE lookup.property_keys ADD CONSTRAINT property_keys_property_id_fkey "
+        "FOREIGN KEY (property_id) REFERENCES lookup.properties (id) ON DELETE CASCADE"
     )
-    op.execute("CREATE INDEX property_keys_property_idx ON lookup.property_keys (property_id)")
