@@ -23,7 +23,6 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from tests.app_helpers import app_with
-from webmap.http.inline_style import csp_hash
 from tests.layers_helpers import token_headers, upload
 from tests.raster_helpers import write_geotiff
 
@@ -114,52 +113,34 @@ def assert_html_page_headers(response: Any, framed_by: str = "'none'") -> None:
     assert_every_response_headers(response, framed_by)
     csp = csp_of(response)
     assert csp["default-src"] == "'self'", where
-    assert csp["script-src"] == "'self'", where
-    # Styles: this origin, plus inline sheets allowed one by one by their hash (inline_style.py).
-    style_sources = csp["style-src"].split()
-    assert style_sources[0] == "'self'", where
-    assert all(s.startswith("'sha256-") for s in style_sources[1:]), where
+    assert csp["script-src"] == "'self'" and csp["style-src"] == "'self'", where
     assert csp["object-src"] == "'none'" and csp["base-uri"] == "'self'", where
     assert set(csp["img-src"].split()) == {"'self'", "data:", "blob:"}, where
     assert csp["connect-src"] == "'self'" and csp["form-action"] == "'self'", where
     assert "unsafe" not in response.headers["Content-Security-Policy"], where
-    found = _ForbiddenMarkup(set(style_sources[1:]))
+    found = _ForbiddenMarkup()
     found.feed(response.get_data(as_text=True))
-    found.close()
     assert found.problems == [], f"{where}: {found.problems}"
 
 
 class _ForbiddenMarkup(HTMLParser):
     """What the page policy would block: inline script or style, handlers, javascript: URLs."""
 
-    def __init__(self, style_hashes: set[str]) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.problems: list[str] = []
-        self.style_hashes = style_hashes
-        self.style: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         names = dict(attrs)
         if tag == "script" and "src" not in names:
             self.problems.append("inline <script>")
         if tag == "style":
-            self.style = []
+            self.problems.append("inline <style>")
         for name, value in attrs:
             if name == "style" or name.startswith("on"):
                 self.problems.append(f"<{tag} {name}=…>")
             if (value or "").strip().lower().startswith("javascript:"):
                 self.problems.append(f"<{tag} {name}=javascript:…>")
-
-    def handle_data(self, data: str) -> None:
-        if self.style is not None:
-            self.style.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        # An inline <style> is allowed only when the policy names its exact text's hash.
-        if tag == "style" and self.style is not None:
-            if csp_hash("".join(self.style)) not in self.style_hashes:
-                self.problems.append("inline <style> the policy does not allow by hash")
-            self.style = None
 
 
 def _sample_url(rule: Rule) -> str:
@@ -369,20 +350,3 @@ def test_attribution_reaches_html_readers_as_text(
     html = page.get_data(as_text=True)
     assert escaped.replace("&quot;", "&#34;") in html or escaped in html
     assert 'href="https://evil.example"' not in html and "<img" not in html
-
-
-def test_demo_pages_inline_their_style_sheet_allowed_by_its_hash(secured_app: Flask) -> None:
-    """/demo and /embed carry demo.css inline (no render-blocking round trip before the
-    preview can paint), and the policy allows exactly that text, nothing else inline."""
-    from webmap.http.inline_style import STATIC, style_hashes
-
-    sheet = (STATIC / "demo.css").read_text(encoding="utf-8")
-    assert csp_hash(sheet) in style_hashes().split()
-    assert csp_hash(sheet + " ") not in style_hashes().split()
-    for path in ("/demo", "/embed"):
-        response = secured_app.test_client().get(path)
-        assert response.status_code == 200, path
-        html = response.get_data(as_text=True)
-        assert f"<style>{sheet}</style>" in html, path
-        assert "demo.css" not in html, path
-        assert csp_hash(sheet) in csp_of(response)["style-src"].split(), path

@@ -1,9 +1,8 @@
 """Security headers on every response, set in one place (an app-wide ``after_request`` hook).
 
 - **Content-Security-Policy.** HTML pages get :data:`HTML_POLICY`: scripts, styles, fonts and
-  fetches from this origin only, no inline script, no inline style but the demo pages' own sheet
-  allowed by its hash (:mod:`webmap.http.inline_style`: their first paint waits for no extra
-  round trip); pages load their code from ``/static`` and ``/widget``; images also from ``data:`` and ``blob:`` (map
+  fetches from this origin only, no inline script or style (the templates have none; pages load
+  their code from ``/static`` and ``/widget``), images also from ``data:`` and ``blob:`` (map
   canvases and icons). Every other response (JSON, tiles, images, scripts) gets
   :data:`OTHER_POLICY`, which lets nothing run should a browser ever render one as a document.
 - **Framing.** ``frame-ancestors 'none'`` plus ``X-Frame-Options: DENY`` (for browsers without
@@ -24,12 +23,10 @@ from collections.abc import Iterable
 from flask import Flask, current_app, g
 from werkzeug.wrappers import Response
 
-from webmap.http.inline_style import inline_style, style_hashes
 from webmap.http.tenant_origins import tenant_origins
 
 HTML_POLICY = (
-    f"default-src 'self'; script-src 'self'; style-src 'self' {style_hashes()}; "
-    "img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'"
 )
@@ -78,7 +75,5 @@ def _secure(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Send the headers on every response, error pages and static files included; let
-    templates inline the style sheets the policy allows by hash."""
+    """Send the headers on every response, error pages and static files included."""
     app.after_request(_secure)
-    app.jinja_env.globals["inline_style"] = inline_style
