@@ -2,7 +2,7 @@
 
 What is named, and from which zoom: counties (z4–7), municipalities (z6–10), built-up areas
 (tätorter, z8–14), kvarter and other places (z15), street names along their lines (z14; paths
-z16), water and park names (z13/z15), named buildings and POIs (z17), house numbers (z18).
+z17), water and park names (z13/z15), named buildings and POIs (z17), house numbers (z18).
 Sizes grow with zoom; every label has a halo in the palette's halo colour.
 
 Kept to what QGIS's style converter (QgsMapBoxGlStyleConverter) and the widget's small renderer
@@ -123,8 +123,11 @@ def label_layers(palette: Palette) -> list[dict[str, Any]]:
             "roads",
             color=p.text,
             palette=p,
-            size=_size(16, 10, 19, 13),
-            minzoom=16,
+            size=_size(17, 11, 19, 13),
+            # From z17, not z16: the picker opens at z16 on a phone, where the many footpath
+            # names cost about as much to draw as all other labels together (bench/widget.py)
+            # and crowd out the street names people orient by.
+            minzoom=17,
             filter_=["all", HAS_NAME, ["==", "class", "path"]],
             layout=along_line,
         ),

@@ -204,7 +204,11 @@ export async function basemapLayer(styleUrl, options = {}) {
   const tileLoader = createTileLoader(doFetch);
   const layer = new VectorTileLayer({
     background: background ? background.paint['background-color'] : undefined,
-    renderMode: 'hybrid',
+    // 'vector', not 'hybrid': hybrid first paints every 512-px tile whole into its own image
+    // (at the device's pixel ratio), though the picker's small box shows a tenth of the 2 × 2
+    // start tiles; drawing only what is in view halved the first frame on a throttled phone
+    // (bench/widget.py, README), and each later frame redraws the decluttered labels anyway.
+    renderMode: 'vector',
     declutter: true,
     source: new VectorTileSource({
       // URL templates keep their {z}/{x}/{y} braces; URL() would escape them.
