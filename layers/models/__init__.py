@@ -17,10 +17,10 @@ Not modelled here:
   the ``lookup.fold()`` SQL function, which the generated ``*_fold`` columns call.
 
 Four lookup tables have no key (``municipality_parts``, ``street_keys``, ``property_keys``,
-``property_head_keys``): they are plain :class:`~sqlalchemy.Table` objects in the same metadata, since an ORM class needs
-an identity those rows do not have. Constraint names follow PostgreSQL's own defaults
-(``layers_pkey``, ``addresses_uid_key``, ...), which is what the migrations' unnamed constraints
-got, so a generated migration names them the same way.
+``property_head_keys``): they are plain :class:`~sqlalchemy.Table` objects in the same
+metadata, since an ORM class needs an identity those rows do not have. Constraint names follow
+PostgreSQL's own defaults (``layers_pkey``, ``addresses_uid_key``, ...), which is what the
+migrations' unnamed constraints got, so a generated migration names them the same way.
 """
 
 from __future__ import annotations
