@@ -9,6 +9,7 @@ there is one, no municipality's origins (the global ``WEBMAP_EMBED_ORIGINS`` sti
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from webmap.db import get_pool
 
 TTL_SECONDS = 5.0
 _KEY = "webmap.tenant_origins"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,8 +51,11 @@ def tenant_origins() -> dict[str, tuple[str, ...]]:
             try:
                 with get_pool().connection() as conn:
                     snap.by_code = embed_origins_of(conn)
-            except (psycopg.Error, PoolTimeout, DatabaseNotReady):
-                pass  # keep the last good copy; retried after TTL_SECONDS
+            except (psycopg.Error, PoolTimeout, DatabaseNotReady) as exc:
+                # Keep the last good copy (CORS and framing go on working from it); the next
+                # read after TTL_SECONDS tries again. Said, so an operator sees why a
+                # municipality's new origin is not in force yet.
+                log.warning("municipalities' embed origins not reloaded: %s", type(exc).__name__)
             snap.loaded_at = time.monotonic()
     return snap.by_code
 
