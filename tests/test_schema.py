@@ -140,3 +140,33 @@ def _indexes(conn: Connection, table: str) -> dict[str, str]:
     )
     # "CREATE INDEX x ON lookup.streets USING btree (...)": the table's schema differs.
     return {str(name): re.sub(r" ON \S+ USING ", " ON - USING ", str(d)) for name, d in rows}
+
+
+def test_the_old_property_keys_are_dropped_and_a_downgrade_rebuilds_them(database_url: str) -> None:
+    """0011 contracts 0009: the suffix index nobody reads is gone at head, and going back to 0010
+    rebuilds it from the properties as the release before 0009 built it (every word start of the
+    folded designation), so a rollback past 0009 finds keys its property search can use."""
+    from layers.lookup.sample import load_lookup_sample
+    from tests.app_helpers import scratch_database
+
+    with scratch_database(database_url, "property_keys") as url:
+        config = alembic_config(url)
+        command.upgrade(config, "head")
+        with psycopg.connect(url, autocommit=True) as conn:
+            load_lookup_sample(conn, PROJECT / "data")
+            assert conn.execute("SELECT to_regclass('lookup.property_keys')").fetchone() == (None,)
+            designation, property_id = conn.execute(
+                "SELECT designation_fold, id FROM lookup.properties ORDER BY id LIMIT 1"
+            ).fetchone()
+        command.downgrade(config, "0010_municipality_search")
+        with psycopg.connect(url, autocommit=True) as conn:
+            keys = {
+                key
+                for (key,) in conn.execute(
+                    "SELECT key FROM lookup.property_keys WHERE property_id = %s", [property_id]
+                )
+            }
+        words = designation.split(" ")
+        assert keys >= {" ".join(words[i:]) for i in range(len(words)) if words[i][:1].isalpha()}
+        assert designation in keys
+        command.upgrade(config, "head")

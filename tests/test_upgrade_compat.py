@@ -36,7 +36,7 @@ from layers.schema import current_revision, newest_revision, upgrade
 from tests.app_helpers import scratch_database
 
 #: The last release nodes may still run while the database is upgraded under them.
-PREVIOUS_RELEASE = "a6279e4"
+PREVIOUS_RELEASE = "e02028e"
 PROJECT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT / "data"
 LAYER = "roads"  # a vector layer of the sample; z15 over Grev Turegatan has streets

@@ -16,7 +16,7 @@ Not modelled here:
 - what is not a table: the extensions (postgis, pg_trgm, unaccent), the schemas themselves and
   the ``lookup.fold()`` SQL function, which the generated ``*_fold`` columns call.
 
-Four lookup tables have no key (``municipality_parts``, ``street_keys``, ``property_keys``,
+Three lookup tables have no key (``municipality_parts``, ``street_keys``,
 ``property_head_keys``): they are plain :class:`~sqlalchemy.Table` objects in the same
 metadata, since an ORM class needs an identity those rows do not have. Constraint names follow
 PostgreSQL's own defaults (``layers_pkey``, ``addresses_uid_key``, ...), which is what the

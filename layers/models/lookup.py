@@ -277,26 +277,6 @@ class PropertyHead(Base):
     municipality_code: Mapped[str | None] = mapped_column(Text)
 
 
-# Release 0006's index of every designation suffix: unread and unmaintained since 0009, kept
-# (without its foreign key) for the previous release during a rolling upgrade; drop it in the
-# next release's migration.
-property_keys = Table(
-    "property_keys",
-    Base.metadata,
-    Column("key", Text, nullable=False),
-    Column("property_id", BigInteger, nullable=False),
-    Column("word_start", Boolean, nullable=False),
-    Index(
-        "property_keys_key_idx",
-        "key",
-        postgresql_ops={"key": "text_pattern_ops"},
-        postgresql_include=["property_id", "word_start"],
-    ),
-    Index("property_keys_property_idx", "property_id"),
-    schema=LOOKUP_SCHEMA,
-)
-
-
 # Every word-start suffix of a folded designation head, for prefix search (0009).
 property_head_keys = Table(
     "property_head_keys",
