@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from layers.municipalities import get_municipality
 from tests.app_helpers import app_with
 from tests.layers_helpers import upload
 from tests.tenant_helpers import (
@@ -378,6 +379,22 @@ def test_the_demo_plays_a_municipality(http: FlaskClient, tenants: Tenants) -> N
     assert http.get("/demo?municipality=0000").status_code == 404
     assert http.get("/demo?municipality=abc").status_code == 400
     assert "Exempelkommunen" in http.get("/demo").get_data(as_text=True)
+
+
+def test_the_viewer_opens_on_a_municipality(
+    http: FlaskClient, tenants: Tenants, sample_database: str
+) -> None:
+    with psycopg.connect(sample_database) as conn:
+        west, south, east, north = get_municipality(conn, SUNDSVALL).bbox_wgs84
+    page = http.get(f"/?municipality={SUNDSVALL}").get_data(as_text=True)
+    assert f'data-municipality="{SUNDSVALL}"' in page
+    assert f'data-bbox="{west},{south},{east},{north}"' in page
+    assert 'aria-label="Karta över Sundsvall' in page and "Bakgrundskarta – Sundsvall" in page
+    plain = http.get("/").get_data(as_text=True)
+    assert "data-municipality" not in plain and "Östermalm" in plain
+    assert http.get("/?municipality=0000").status_code == 404
+    refused = http.get("/?municipality=22810")
+    assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
 
 
 def test_read_only_and_unscoped_credentials(

@@ -11,6 +11,7 @@ loopback host is accepted only because the page's app runs with
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,3 +273,55 @@ def test_the_embed_page_names_the_basemap_host_too(page: Page, servers: Servers)
     plain = page.goto(f"{servers.page}/embed")
     assert plain is not None
     assert origin not in plain.headers["content-security-policy"]
+
+
+def test_the_viewer_opens_on_the_municipality_with_its_basemap(
+    page: Page, servers: Servers, traffic: Traffic
+) -> None:
+    """``/?municipality=``: the viewer shows the municipality's whole extent on its external
+    basemap, says so, and its home button returns there (issue 12: the viewer staff use to
+    check a municipality's map did not draw its basemap)."""
+    origin = _set_basemap(servers, "xyz", 3857)
+    page.emulate_media(reduced_motion="reduce")
+    response = page.goto(f"{servers.page}/?municipality={SUNDSVALL}")
+    assert response is not None and response.status == 200
+    policy = _policy(response.headers["content-security-policy"])
+    assert policy["img-src"][-1] == origin and policy["connect-src"] == ["'self'", origin]
+    viewer = page.locator("#map")
+    expect(viewer).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(viewer).to_have_attribute("data-external-basemap", "drawn", timeout=20_000)
+    with psycopg.connect(servers.database) as conn:
+        sundsvall = get_municipality(conn, SUNDSVALL)
+    west, south, east, north = sundsvall.bbox_wgs84
+    expect(page.locator("#map-status")).to_contain_text(f"Kartan visar {sundsvall.title}.")
+    expect(page.locator("#map .ol-attribution")).to_contain_text(ATTRIBUTION)
+    # Every basemap tile asked for lies over the municipality's box (± a tile): no Östermalm first.
+    zooms_and_tiles = [
+        tuple(int(part) for part in url.split("/tiles/basemap/")[1].split("?")[0][:-4].split("/"))
+        for url in traffic.matching("/tiles/basemap/")
+    ]
+    assert zooms_and_tiles
+    for z, x, y in zooms_and_tiles:
+        lon = x / 2**z * 360 - 180  # the tile's west edge
+        top = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / 2**z))))  # north edge
+        bottom = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 1) / 2**z))))
+        # The window is wider than the box's shape, so the view reaches past it east and west.
+        assert west - 2 * 360 / 2**z <= lon <= east + 360 / 2**z, (z, x, y)
+        assert south - 1 <= bottom and top <= north + 1, (z, x, y)  # Östermalm: 59.3° N
+
+    share = 0.0
+    for _ in range(40):
+        shot = Image.open(io.BytesIO(viewer.screenshot()))
+        rgb = np.asarray(shot.convert("RGB")).astype(int)
+        share = float((np.abs(rgb - np.array(COLOUR)).max(axis=2) <= 12).mean())
+        if share > 0.4:
+            break
+        page.wait_for_timeout(250)
+    assert share > 0.4, f"only {share:.0%} of the viewer is in the basemap's colour"
+
+    page.get_by_role("button", name="Visa hela Sverige").click()
+    expect(page.locator("#map-status")).to_have_text("Kartan visar hela Sverige.")
+    page.get_by_role("button", name=f"Visa {sundsvall.title}").click()
+    expect(page.locator("#map-status")).to_have_text(f"Kartan visar {sundsvall.title}.")
+    assert traffic.failures == [], traffic.failures
+    assert {u.split("/")[2] for u in traffic.foreign()} <= {origin.split("/")[2]}

@@ -14,6 +14,10 @@ export const TEXT_SV = {
   ostermalm: 'Visa Östermalm',
   swedenShown: 'Kartan visar hela Sverige.',
   ostermalmShown: 'Kartan visar Östermalm, Stockholm.',
+  // ?municipality=: the municipality takes Östermalm's place ({name}: its display name).
+  placeReady: 'Kartan visar {name}. Använd piltangenterna för att flytta och + eller − för att zooma när kartan har fokus.',
+  place: 'Visa {name}',
+  placeShown: 'Kartan visar {name}.',
 };
 
 // English for pages in English (the admin preview at /admin/layers/<name>/preview?lang=en).
@@ -28,4 +32,7 @@ export const TEXT_EN = {
   ostermalm: 'Show Östermalm',
   swedenShown: 'The map shows all of Sweden.',
   ostermalmShown: 'The map shows Östermalm, Stockholm.',
+  placeReady: 'The map shows {name}. Use the arrow keys to move and + or − to zoom while the map has focus.',
+  place: 'Show {name}',
+  placeShown: 'The map shows {name}.',
 };

@@ -16,6 +16,7 @@ import ScaleLine from 'ol/control/ScaleLine.js';
 import { defaults as defaultInteractions } from 'ol/interaction/defaults.js';
 import { fromLonLat, transformExtent } from 'ol/proj.js';
 import { loadBasemap } from '../shared/basemap.js';
+import { addExternalBasemap } from '../shared/external-basemap.js';
 import { mapProjection } from '../shared/map-projection.js';
 import { basemapLayer } from '../shared/mini-style.js';
 import { OSTERMALM, SWEDEN_EXTENT, prefersReducedMotion } from '../shared/geo.js';
@@ -38,8 +39,34 @@ function duration() {
   return prefersReducedMotion() ? 0 : 250;
 }
 
+/**
+ * The place the map opens on and returns to: Östermalm, or with `?municipality=` (the page's
+ * data-municipality, data-bbox in WGS 84, data-municipality-name) the municipality's whole extent.
+ */
+function homePlace(element) {
+  const bbox = (element.dataset.bbox || '').split(',').map(Number);
+  const name = element.dataset.municipalityName;
+  if (bbox.length !== 4 || !bbox.every(Number.isFinite) || !name) {
+    return {
+      label: TEXT.ostermalm,
+      shown: TEXT.ostermalmShown,
+      ready: TEXT.ready,
+      show: (view, options = {}) =>
+        view.animate({ center: fromLonLat(OSTERMALM.center, view.getProjection()), zoom: OSTERMALM.zoom, ...options }),
+    };
+  }
+  const named = (text) => text.replace('{name}', name);
+  return {
+    label: named(TEXT.place),
+    shown: named(TEXT.placeShown),
+    ready: named(TEXT.placeReady),
+    show: (view, options = {}) =>
+      view.fit(transformExtent(bbox, 'EPSG:4326', view.getProjection()), { padding: [16, 16, 16, 16], ...options }),
+  };
+}
+
 /** Buttons for zoom and the two places, as one OpenLayers control so they sit over the map. */
-function placeControls(view, announce) {
+function placeControls(view, announce, home) {
   const group = document.createElement('div');
   group.className = 'viewer-controls ol-unselectable';
   group.setAttribute('role', 'group');
@@ -56,9 +83,9 @@ function placeControls(view, announce) {
       });
       announce(TEXT.swedenShown);
     }),
-    button(TEXT.ostermalm, TEXT.ostermalm, () => {
-      view.animate({ center: fromLonLat(OSTERMALM.center, view.getProjection()), zoom: OSTERMALM.zoom, duration: duration() });
-      announce(TEXT.ostermalmShown);
+    button(home.label, home.label, () => {
+      home.show(view, { duration: duration() });
+      announce(home.shown);
     }),
   );
   return new Control({ element: group });
@@ -96,6 +123,7 @@ async function start() {
 
   // data-projection="EPSG:3006": SWEREF 99 TM from the OGC API – Tiles SWEREF99TM tiles, drawn by
   // the widget's renderer (mini-style.js), which takes any tile grid (shared/map-projection.js).
+  const home = homePlace(element);
   const sweref = mapProjection(element.dataset.projection, OSTERMALM.center[1]);
   const projection = sweref ? sweref.projection : 'EPSG:3857';
   const view = new View({
@@ -111,13 +139,16 @@ async function start() {
     controls: [
       new Attribution({ collapsible: false }),
       new ScaleLine(),
-      placeControls(view, announce),
+      placeControls(view, announce, home),
     ],
     // Keyboard pan/zoom listen on the map element itself, so they act only while it has focus
     // (WCAG 2.1.4). The viewer fills the window, so wheel zoom traps no page scroll.
     interactions: defaultInteractions(),
     keyboardEventTarget: element,
   });
+  // Open on the municipality's whole extent (the map has its size once it has its target), so
+  // no tile of Östermalm is asked for first.
+  if (element.dataset.municipality && map.getSize()) home.show(view);
   try {
     if (sweref) {
       const styleUrl = new URL(element.dataset.styleUrl, document.baseURI).href;
@@ -144,6 +175,17 @@ async function start() {
       console.error(error);
     }
   }
+  // A municipality's external basemap (its settings), over webmap's own; when none of its tiles
+  // load, it is removed again and webmap's basemap stays (shared/external-basemap.js).
+  // data-external-basemap says which (loading | drawn | none).
+  if (element.dataset.municipality) {
+    element.dataset.externalBasemap = 'loading';
+    addExternalBasemap(map, new URL('/', document.baseURI), element.dataset.municipality, {
+      onError: (error) => console.warn('External basemap not drawn', error),
+    }).then((layer) => {
+      element.dataset.externalBasemap = layer ? 'drawn' : 'none';
+    });
+  }
   trackTiles(map, element, announce);
   // data-renders counts finished renders (all tiles loaded and drawn), data-zoom the view's zoom:
   // a test or a monitoring script can wait for "drawn after this action" without guessing time.
@@ -153,7 +195,7 @@ async function start() {
     element.dataset.renders = String(renders);
     if (renders === 1) {
       element.dataset.state = 'ready';
-      announce(element.dataset.readyText || TEXT.ready);
+      announce(element.dataset.readyText || home.ready);
     }
   });
   const showZoom = () => {
