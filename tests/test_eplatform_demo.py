@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from webmap.pages.eplatform import platform_verdict
+from webmap.pages.eplatform import drawing_verdict, platform_verdict
 
 COMPLETE = {
     "propertyUnitDesignation": "Stockholm Fiktiva Rönnen 2",
@@ -77,6 +77,52 @@ def test_receipt_problems(client: FlaskClient) -> None:
     assert response.mimetype == "application/problem+json"
     assert client.get("/demo/eplatform?platform-inputs=2").status_code == 400
     assert client.get("/demo/eplatform?lang=fi").status_code == 400
+
+
+SQUARE = "POLYGON((674800 6581700,674820 6581700,674820 6581720,674800 6581720,674800 6581700))"
+EXTENT, EPSG = "674700,6581600,675100,6581850", "EPSG:3006"
+
+
+@pytest.mark.parametrize(
+    ("geometries", "extent", "required", "verdict"),
+    [
+        ([SQUARE], EXTENT, True, None),
+        (
+            [SQUARE + "#{'fill':'red'}", "LINESTRING(674800 6581700,674900 6581700)"],
+            EXTENT,
+            True,
+            None,
+        ),
+        ([], EXTENT, True, "GeometryRequired"),
+        ([], EXTENT, False, None),
+        ([""], EXTENT, True, "GeometryNotValid"),  # why the picker never posts an empty one
+        (["POLYGON((1 2,3"], EXTENT, True, "GeometryNotValid"),
+        ([SQUARE], "", True, "InCompleteMapQuerySubmit"),
+    ],
+)
+def test_the_drawing_querys_checks(
+    geometries: list[str], extent: str, required: bool, verdict: str | None
+) -> None:
+    assert drawing_verdict(geometries, extent, EPSG, required=required)[0] == verdict
+
+
+def test_the_area_step_and_its_receipt(client: FlaskClient) -> None:
+    html = client.get("/demo/eplatform?query=area").get_data(as_text=True)
+    assert 'mode="polygon"' in html and 'name="step" value="area"' in html
+    for suffix in ("extent", "epsg", "baseLayer"):
+        assert f'<input id="q12_{suffix}" type="hidden" name="q12_{suffix}" value="">' in html
+    assert 'id="q12_propertyUnitDesignation" type="hidden"' not in html
+    form = {"step": "area", "q12_geometry": SQUARE, "q12_extent": EXTENT, "q12_epsg": EPSG}
+    receipt = client.post("/demo/eplatform", data=form).get_data(as_text=True)
+    assert 'data-verdict="accepted"' in receipt
+    assert '<li data-kind="Polygon" data-area="400">' in receipt
+    broken = client.post("/demo/eplatform", data={**form, "q12_geometry": "POLYGON((x"})
+    assert broken.status_code == 200 and 'data-verdict="GeometryNotValid"' in broken.text
+    nothing = client.post("/demo/eplatform", data={"step": "area", "q12_extent": EXTENT})
+    assert 'data-verdict="GeometryRequired"' in nothing.text
+    huge = client.post("/demo/eplatform", data={**form, "q12_geometry": "1," * 60_000})
+    assert huge.status_code == 400 and huge.mimetype == "application/problem+json"
+    assert client.get("/demo/eplatform?query=line").status_code == 400
 
 
 @pytest.mark.parametrize("path", ["/demo", "/demo/bygglov", "/"])

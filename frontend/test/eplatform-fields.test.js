@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sv from '../src/picker/i18n/sv.js';
-import { eplatformEntries, fieldsRefusal, swerefOf } from '../src/picker/eplatform-fields.js';
+import { eplatformEntries, fieldsRefusal, shapeWkt, swerefOf } from '../src/picker/eplatform-fields.js';
 import { toSweref99tm } from '../src/shared/sweref99tm.js';
 import { valueFromReverse } from '../src/picker/value.js';
 
@@ -54,5 +54,41 @@ describe('Open ePlatform fields', () => {
     expect(fieldsRefusal(element(null), street, true, sv)).toBeNull();
     const property = valueFromReverse([17.3, 62.39], REVERSE, { t: sv });
     expect(fieldsRefusal(element('open-eplatform'), property, true, sv)).toBeNull();
+  });
+});
+
+describe('Open ePlatform fields for drawn shapes', () => {
+  const triangle = [[17.3, 62.39], [17.301, 62.39], [17.301, 62.391], [17.3, 62.39]];
+  const area = {
+    type: 'Feature',
+    geometry: { type: 'Polygon', coordinates: [triangle] },
+    properties: { ...valueFromReverse([17.3007, 62.3903], { ...REVERSE, property: null }, { t: sv }).properties, centre: [17.3007, 62.3903] },
+  };
+
+  it('writes an area as WKT in SWEREF 99 TM, easting first, to _geometry and _polygon', () => {
+    const entries = Object.fromEntries(eplatformEntries('q5', area, { mode: 'polygon' }));
+    const corners = triangle.map((c) => toSweref99tm(c).map((v) => String(Math.round(v * 1000) / 1000)).join(' '));
+    expect(entries.q5_geometry).toBe(`POLYGON((${corners.join(',')}))`);
+    expect(entries.q5_polygon).toBe(entries.q5_geometry);
+    const [e] = toSweref99tm(triangle[0]);
+    expect(e).toBeGreaterThan(500000); // x is the easting (SWEREF 99 TM's false easting 500 km)
+    expect(entries.q5_epsg).toBe('EPSG:3006');
+    expect(entries.q5_propertyUnitDesignation).toBe('');
+  });
+
+  it('writes a line to _geometry only, and a point to neither', () => {
+    const line = { ...area, geometry: { type: 'LineString', coordinates: triangle.slice(0, 3) } };
+    const names = eplatformEntries('q5', line, { mode: 'line' }).map(([name]) => name);
+    expect(names).toContain('q5_geometry');
+    expect(names).not.toContain('q5_polygon');
+    expect(Object.fromEntries(eplatformEntries('q5', line, { mode: 'line' })).q5_geometry).toMatch(/^LINESTRING\(\d+(\.\d+)? \d+/u);
+    expect(eplatformEntries('q5', valueFromReverse([17.3, 62.39], REVERSE, { t: sv })).length).toBe(6);
+    expect(shapeWkt({ type: 'Point', coordinates: [17.3, 62.39] })).toBeNull();
+  });
+
+  it('empties the shape fields when nothing is drawn, and needs no property for a shape', () => {
+    const entries = Object.fromEntries(eplatformEntries('q5', null, { mode: 'polygon' }));
+    expect([entries.q5_geometry, entries.q5_polygon]).toEqual(['', '']);
+    expect(fieldsRefusal(element('open-eplatform'), area, true, sv)).toBeNull();
   });
 });

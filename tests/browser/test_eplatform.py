@@ -146,6 +146,49 @@ def test_without_javascript_the_designation_reaches_the_platform(
         context.close()
 
 
-def test_the_step_has_no_axe_violations(axe_page: Page, live_server: str) -> None:
-    _open(axe_page, live_server)
+@pytest.mark.parametrize("query", ["", "?query=area"])
+def test_the_step_has_no_axe_violations(axe_page: Page, live_server: str, query: str) -> None:
+    _open(axe_page, live_server, query)
     assert run_axe(axe_page) == []
+
+
+def test_an_area_drawn_by_keyboard_reaches_the_drawing_query(
+    page: Page, live_server: str, traffic: Traffic
+) -> None:
+    """``?query=area``: Open ePlatform's drawing query (GeneralMapQuery). The area is drawn by
+    keyboard, posted as WKT in SWEREF 99 TM under ``q12_geometry`` (and ``q12_polygon``), and
+    the platform's checks accept it; the map's extent, CRS and base layer fill its own inputs."""
+    picker = _open(page, live_server, "?query=area")
+    page.locator("#submit").click()  # nothing drawn: the picker refuses first (required)
+    expect(picker.locator("#error")).to_be_visible()
+    tab_to(page, "map")
+    for key in ("Enter", "ArrowRight", "Enter", "ArrowDown", "Enter"):
+        page.keyboard.press(key)
+        page.wait_for_timeout(350 if key.startswith("Arrow") else 50)
+    tab_to(page, "finish")
+    page.keyboard.press("Enter")
+    expect(picker.locator("[data-action=clear]")).to_be_visible(timeout=10_000)
+    value = picker.evaluate("el => el.value")
+    assert value["geometry"]["type"] == "Polygon"
+    expect(page.locator("#q12_epsg")).to_have_value("EPSG:3006")
+    assert page.locator("#q12_extent").input_value().count(",") == 3
+    page.locator("#submit").click()
+
+    expect(page.locator("#verdict")).to_have_attribute("data-verdict", "accepted")
+    posted = _posted(page)
+    names = sorted(name for name, _ in posted)
+    assert names.count("q12_geometry") == 1 and names.count("q12_polygon") == 1, posted
+    wkt = dict(posted)["q12_geometry"]
+    assert dict(posted)["q12_polygon"] == wkt and wkt.startswith("POLYGON((")
+    corners = [tuple(map(float, pair.split())) for pair in wkt[9:-2].split(",")]
+    ring = value["geometry"]["coordinates"][0]
+    assert len(corners) == len(ring) == 4
+    for (e, n), (lon, lat) in zip(corners, ring, strict=True):
+        want_e, want_n = TO_SWEREF.transform(lon, lat)  # x is the easting
+        assert abs(e - want_e) < 0.02 and abs(n - want_n) < 0.02, (e, n, want_e, want_n)
+    shape = page.locator("#shapes li")
+    expect(shape).to_have_attribute("data-kind", "Polygon")
+    # The platform's shape, measured in SWEREF 99 TM, is the area the picker reported.
+    area = float(shape.get_attribute("data-area") or 0)
+    assert abs(area - value["properties"]["area_m2"]) / area < 0.01, (area, value["properties"])
+    assert traffic.foreign() == [] and traffic.failures == []

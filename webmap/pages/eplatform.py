@@ -11,6 +11,11 @@ the platform's own checks (``BaseMapQueryProviderModule.populate`` and
 ``PUDMapQueryProvider.populate``), so a GIS coordinator sees before going live whether the
 platform would accept the answer.
 
+``?query=area`` is the same step for the platform's drawing query (GeneralMapQuery: "mark the
+area on the map"): ``<webmap-picker mode="polygon">`` adds the area as WKT in ``q12_geometry``
+(and ``q12_polygon``, SinglePolygonMapQuery's name), and the receipt applies
+``GeneralMapQueryProviderModule.populate``'s checks.
+
 Without JavaScript the picker's fallback field posts the typed designation under the
 platform's name; the coordinates need the map, so the platform would ask again. The receipt says
 so, and shows what webmap's server-side resolve (``/api/resolve``) makes of the text.
@@ -23,6 +28,8 @@ from typing import Any, Literal
 
 from flask import Blueprint, render_template, request
 from pydantic import BaseModel, Field
+from shapely import wkt
+from shapely.errors import ShapelyError
 from werkzeug.wrappers import Response
 
 from layers.errors import InvalidInput
@@ -67,6 +74,18 @@ class EplatformForm(BaseModel):
     extent: str | None = Field(None, alias="q12_extent", description="minE,minN,maxE,maxN")
     epsg: str | None = Field(None, alias="q12_epsg", description="EPSG:3006")
     base_layer: str | None = Field(None, alias="q12_baseLayer", description="layerName#printLayer")
+    geometry: str | None = Field(
+        None,
+        alias="q12_geometry",
+        max_length=MAX_FIELD_CHARS * 100,
+        description="The drawing query's shape: WKT in SWEREF 99 TM, optionally #config",
+    )
+    polygon: str | None = Field(
+        None, alias="q12_polygon", max_length=MAX_FIELD_CHARS * 100, description="WKT"
+    )
+    step: Literal["property", "area"] | None = Field(
+        None, description="Which of the demo's steps posted (not a platform field)"
+    )
 
 
 class EplatformPage(BaseModel):
@@ -81,16 +100,50 @@ class EplatformPage(BaseModel):
         description="1: the platform's own six hidden inputs are in the form (as on Open "
         "ePlatform); 0: the picker posts the fields itself.",
     )
+    query: Literal["property", "area"] = Field(
+        "property",
+        description="property: the property map query (PUDMapQuery); area: the drawing query "
+        "(GeneralMapQuery), with the picker in polygon mode.",
+    )
 
 
-def _first(name: str) -> str:
+# The drawing query's inputs in its template (GeneralMapQueryTemplates.xsl): the shapes are
+# rendered one input per saved geometry, so a new step has none of its own.
+AREA_SUFFIXES = ("extent", "epsg", "baseLayer")
+MAX_SHAPE_CHARS = MAX_FIELD_CHARS * 100
+
+
+def _first(name: str, limit: int = MAX_FIELD_CHARS) -> str:
     """The first value of a field, as Java's ``HttpServletRequest.getParameter`` reads it."""
     values = request.form.getlist(name)
     if not values:
         return ""
-    if len(values[0]) > MAX_FIELD_CHARS:
+    if len(values[0]) > limit:
         raise InvalidInput(f"{name} is too long.")
     return values[0]
+
+
+def drawing_verdict(
+    geometries: list[str], extent: str, epsg: str, *, required: bool
+) -> tuple[str | None, list[Any]]:
+    """What Open ePlatform's GeneralMapQuery says to a submit: None (accepted) or its
+    validation error's key, and the shapes it read.
+
+    Mirrors ``GeneralMapQueryProviderModule.populate``: each ``_geometry`` value is "WKT" or
+    "WKT#config" and must parse (``GeometryNotValid``); none when the question is required is
+    ``GeometryRequired``; shapes without extent or epsg are ``InCompleteMapQuerySubmit``.
+    """
+    shapes = []
+    for value in geometries:
+        try:
+            shapes.append(wkt.loads(value.split("#")[0].strip()))
+        except (ShapelyError, ValueError):
+            return "GeometryNotValid", shapes
+    if not shapes:
+        return ("GeometryRequired" if required else None), shapes
+    if not (extent and epsg):
+        return "InCompleteMapQuerySubmit", shapes
+    return None, shapes
 
 
 def _is_double(text: str) -> bool:
@@ -144,7 +197,8 @@ def eplatform_form() -> Response:
             lang=params.lang,
             center=f"{CENTER[0]},{CENTER[1]}",
             prefix=PREFIX,
-            suffixes=SUFFIXES,
+            query=params.query,
+            suffixes=AREA_SUFFIXES if params.query == "area" else SUFFIXES,
             platform_inputs=bool(params.platform_inputs),
             fallback={
                 "epsg": FALLBACK_EPSG,
@@ -168,6 +222,8 @@ def eplatform_receipt() -> Response:
     """The fields as the platform reads them (first value of each name), its verdict, and, when
     the coordinates are missing, what webmap's resolve finds for the typed designation."""
     fields = {suffix: _first(f"{PREFIX}_{suffix}").strip() for suffix in SUFFIXES}
+    if request.form.get("step") == "area":
+        return _drawing_receipt(fields)
     verdict = platform_verdict(fields, required=True)
     resolved: dict[str, Any] | None = None
     if fields["propertyUnitDesignation"] and verdict is not None:
@@ -185,5 +241,28 @@ def eplatform_receipt() -> Response:
             verdict=verdict,
             resolved=resolved,
             posted=posted,
+        )
+    )
+
+
+def _drawing_receipt(fields: dict[str, str]) -> Response:
+    """The drawing step's receipt: the shapes as GeneralMapQuery reads them (every
+    ``_geometry`` value), its verdict, and each shape's kind and size in SWEREF 99 TM."""
+    geometries = request.form.getlist(f"{PREFIX}_geometry")
+    if any(len(value) > MAX_SHAPE_CHARS for value in geometries):
+        raise InvalidInput(f"{PREFIX}_geometry is too long.")
+    verdict, shapes = drawing_verdict(geometries, fields["extent"], fields["epsg"], required=True)
+    return _page(
+        render_template(
+            "demo_eplatform_receipt.html",
+            prefix=PREFIX,
+            fields={key: fields[key] for key in AREA_SUFFIXES},
+            verdict=verdict,
+            shapes=[
+                {"kind": shape.geom_type, "area_m2": round(shape.area), "wkt": text}
+                for shape, text in zip(shapes, geometries, strict=False)
+            ],
+            resolved=None,
+            posted=list(request.form.items(multi=True)),
         )
     )

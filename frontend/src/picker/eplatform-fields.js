@@ -20,12 +20,23 @@
  * webmap writes SWEREF 99 TM (EPSG:3006), the CRS Swedish municipalities' map configurations
  * use: x, y from the server's lookup (to the millimetre), the extent projected here.
  *
+ * Drawn shapes (`mode="line"` or `mode="polygon"`) also answer the platform's drawing queries,
+ * which read the shape as WKT in the map's CRS (JTS's WKTReader; x is the easting):
+ *
+ *   q12_geometry   GeneralMapQuery and MultiGeometryMapQuery: one input per drawn object,
+ *                  "WKT" or "WKT#config" (GeneralMapQueryProviderModule.populate)
+ *   q12_polygon    SinglePolygonMapQuery: the area (SinglePolygonMapQueryProvider.populate)
+ *
+ * An empty `_geometry` would not parse ("GeometryNotValid"), so while nothing is drawn those
+ * inputs are disabled (not posted) rather than emptied.
+ *
  * Where they go: a form that already has inputs of those names (the platform's own hidden
  * inputs, outside the picker) gets them filled in, so each name is posted once; any name the
  * form lacks is posted by the picker itself (ElementInternals.setFormValue with FormData).
  */
 import { toLonLat } from 'ol/proj.js';
 import { toSweref99tm } from '../shared/sweref99tm.js';
+import { modeOf } from './attributes.js';
 import { formValue } from './value.js';
 
 /** The field sets the `fields` attribute knows. */
@@ -41,12 +52,27 @@ export const EPLATFORM_SUFFIXES = [
   'baseLayer',
 ];
 
+/** What a drawn shape adds: `_geometry` for lines and areas, `_polygon` for areas only. */
+export const SHAPE_SUFFIXES = { line: ['geometry'], polygon: ['geometry', 'polygon'] };
+
 /** Written to `_baseLayer` unless `eplatform-base-layer` names the platform's print layer. */
 export const DEFAULT_BASE_LAYER = 'webmap#webmap';
 
 /** A number as Java's Double.parseDouble reads it: a point, never a decimal comma, no exponent. */
 function plain(value, digits) {
   return String(Math.round(value * 10 ** digits) / 10 ** digits);
+}
+
+/**
+ * A drawn line or area as WKT in SWEREF 99 TM, x the easting, to the millimetre, as the
+ * platform's OpenLayers writes it ("POLYGON((617000.1 6920000.2,…))"); null for anything else.
+ * @param {{type: string, coordinates: any}} geometry GeoJSON in WGS 84
+ */
+export function shapeWkt(geometry) {
+  const pairs = (ring) => ring.map((c) => toSweref99tm(c).map((v) => plain(v, 3)).join(' ')).join(',');
+  if (geometry?.type === 'LineString') return `LINESTRING(${pairs(geometry.coordinates)})`;
+  if (geometry?.type === 'Polygon') return `POLYGON(${geometry.coordinates.map((ring) => `(${pairs(ring)})`).join(',')})`;
+  return null;
 }
 
 /**
@@ -60,6 +86,8 @@ function plain(value, digits) {
  */
 export function fieldsRefusal(element, value, looked, t) {
   if (element.getAttribute('fields') !== OPEN_EPLATFORM || value.properties.property?.designation) return null;
+  // A drawn shape answers the drawing queries, which need no property.
+  if (value.geometry?.type !== 'Point') return null;
   return looked ? t.refuseNoProperty : t.refuseNoPropertyLookup;
 }
 
@@ -76,10 +104,11 @@ export function swerefOf(value) {
  * The fields for a value, as [name, text] entries (empty texts when nothing is chosen).
  * @param {string} prefix the element's `name`, the query's prefix ("q12")
  * @param {object | null} value the picker's value (value.js)
- * @param {{extent?: number[] | null, baseLayer?: string}} [context] `extent`: the visible map in
- *   SWEREF 99 TM [minE, minN, maxE, maxN] (its size is kept, centred on the place)
+ * @param {{extent?: number[] | null, baseLayer?: string, mode?: string}} [context] `extent`: the
+ *   visible map in SWEREF 99 TM [minE, minN, maxE, maxN] (its size is kept, centred on the
+ *   place); `mode`: the picker's (point | line | polygon), whose shape fields follow the six
  */
-export function eplatformEntries(prefix, value, { extent = null, baseLayer = DEFAULT_BASE_LAYER } = {}) {
+export function eplatformEntries(prefix, value, { extent = null, baseLayer = DEFAULT_BASE_LAYER, mode = 'point' } = {}) {
   const texts = Object.fromEntries(EPLATFORM_SUFFIXES.map((suffix) => [suffix, '']));
   const point = value ? swerefOf(value) : null;
   if (value && point) {
@@ -94,8 +123,13 @@ export function eplatformEntries(prefix, value, { extent = null, baseLayer = DEF
     texts.epsg = 'EPSG:3006';
     texts.baseLayer = baseLayer;
   }
-  return EPLATFORM_SUFFIXES.map((suffix) => [`${prefix}_${suffix}`, texts[suffix]]);
+  const wkt = value ? shapeWkt(value.geometry) || '' : '';
+  for (const suffix of SHAPE_SUFFIXES[mode] || []) texts[suffix] = wkt;
+  return [...EPLATFORM_SUFFIXES, ...(SHAPE_SUFFIXES[mode] || [])].map((suffix) => [`${prefix}_${suffix}`, texts[suffix]]);
 }
+
+/** Whether a field is one of the shape fields, which are left out (disabled) while empty. */
+const isShapeField = (name) => /_(geometry|polygon)$/u.test(name);
 
 /** The visible map in SWEREF 99 TM [minE, minN, maxE, maxN], or null before it has a size. */
 export function visibleExtent(map) {
@@ -137,11 +171,17 @@ export function createFormWriter(element, internals, map) {
       const entries = eplatformEntries(element.name, value, {
         extent: value ? visibleExtent(map()) : null,
         baseLayer: element.getAttribute('eplatform-base-layer') || DEFAULT_BASE_LAYER,
+        mode: modeOf(element),
       });
       const own = new FormData();
       for (const [name, text] of entries) {
         const controls = pageControls(element, name);
-        for (const control of controls) control.value = text;
+        controls.forEach((control, index) => {
+          control.value = isShapeField(name) && index > 0 ? '' : text;
+          // An empty shape field would not parse on the platform; the picker's value is one
+          // shape, so a second saved `_geometry` input is dropped too.
+          if (isShapeField(name)) control.disabled = !text || index > 0;
+        });
         // Nothing chosen: post nothing of our own (a fallback field with this name may answer).
         if (controls.length === 0 && value) own.append(name, text);
       }
