@@ -85,7 +85,7 @@ PREVIEW_PROBE = """(() => {
     }).observe({ type: 'element', buffered: true });
   } catch (error) { /* no Element Timing */ }
   document.addEventListener('load', (event) => {
-    if (event.target.matches?.('img[slot="preview"]'))
+    if (event.target.matches?.('img[slot="preview"], [slot="preview"] > img'))
       requestAnimationFrame(() => (window.__webmapBench.previewLoad ??= performance.now()));
   }, true);
 })();"""

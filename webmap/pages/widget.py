@@ -195,21 +195,38 @@ EMBED_CENTER = (18.07, 59.338)
 # picker's map gets (picker.css: at most 420 px); drawn at half that (a zoom level less), which
 # keeps it near 16 KB, and shown at 1:1 scale with the live map (``srcset`` 0.5x).
 PREVIEW_SIZE = (800, 420)
+# Phone-width pages (a viewport at most this many CSS pixels wide, so the map's box is no wider):
+# the centre of the same picture, 400 CSS pixels wide, about 9.7 KB instead of 17 KB, which on
+# a slow link shared with the script and the tiles is most of the preview's wait
+# (bench/widget.py). Chosen by <picture>'s media source, not by srcset ``w`` candidates: those
+# are picked by the screen's density and would change the picture's scale.
+PREVIEW_NARROW_WIDTH = 400
+PREVIEW_NARROW_MEDIA = f"(max-width: {PREVIEW_NARROW_WIDTH}px)"
 # The picker's map label (frontend/src/picker/i18n: mapLabel), the preview's alt text: the
 # picture stands in for that map until it has drawn.
 MAP_LABEL = {"sv": "Karta för att välja plats", "en": "Map for choosing a place"}
 
 
 @dataclass(frozen=True)
-class Preview:
-    """A server-drawn picture of a picker's start view, shown until the live map has drawn:
-    ``drawn_width`` image pixels shown ``width`` CSS pixels wide (``srcset``'s ``w`` and
-    ``sizes``), so that it has the live map's scale."""
+class PreviewPicture:
+    """One drawing of the preview: ``drawn_width`` image pixels shown ``width`` CSS pixels wide
+    (``srcset``'s ``w`` and ``sizes``), so that it has the live map's scale."""
 
     src: str
     width: int
-    height: int
     drawn_width: int
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A server-drawn picture of a picker's start view, shown until the live map has drawn: the
+    wide picture, and its centre for phone-width pages (``narrow``, when ``narrow_media``
+    matches), both ``height`` CSS pixels high."""
+
+    wide: PreviewPicture
+    narrow: PreviewPicture
+    narrow_media: str
+    height: int
     alt: str
 
 
@@ -250,18 +267,28 @@ def _start_view(center: tuple[float, float], zoom: int, lang: str) -> StartView:
         for t in first_tiles(*center, zoom, DATA_MAXZOOM)
     ]
     width, height = PREVIEW_SIZE
-    src = url_for(
-        "staticmap.static_map",
-        lon=center[0],
-        lat=center[1],
-        zoom=max(0, zoom - 1),
-        width=width // 2,
-        height=height // 2,
-        marker="false",
-        format="webp",
-        v=tileset.version,
+
+    def picture(css_width: int) -> PreviewPicture:
+        src = url_for(
+            "staticmap.static_map",
+            lon=center[0],
+            lat=center[1],
+            zoom=max(0, zoom - 1),
+            width=css_width // 2,
+            height=height // 2,
+            marker="false",
+            format="webp",
+            v=tileset.version,
+        )
+        return PreviewPicture(src, css_width, css_width // 2)
+
+    preview = Preview(
+        wide=picture(width),
+        narrow=picture(PREVIEW_NARROW_WIDTH),
+        narrow_media=PREVIEW_NARROW_MEDIA,
+        height=height,
+        alt=MAP_LABEL[lang],
     )
-    preview = Preview(src, width, height, width // 2, MAP_LABEL[lang])
     return StartView(where, zoom, tiles, preview)
 
 
