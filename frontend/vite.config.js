@@ -17,6 +17,22 @@ const ENTRIES = {
 const NAMES = { viewer: 'viewer', widget: 'webmap' };
 
 /**
+ * OpenLayers' flat-style compiler left out of the widget (src/shared/no-flat-styles.js says
+ * why): its vector layers' one import of it resolves to a stand-in that refuses flat styles.
+ */
+function withoutFlatStyles() {
+  const standIn = fileURLToPath(new URL('src/shared/no-flat-styles.js', import.meta.url));
+  return {
+    name: 'webmap-no-flat-styles',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      if (source === '../render/canvas/style.js' && importer?.replaceAll('\\', '/').endsWith('/ol/layer/BaseVector.js')) return standIn;
+      return null;
+    },
+  };
+}
+
+/**
  * webmap.js.br beside webmap.js: the widget compressed once, at the strongest Brotli setting
  * (about 105 KB against 125 KB gzipped), for /widget/ to send browsers that accept `br`. On a
  * slow mobile link the script is the last of the map's first bytes to arrive (bench/widget.py),
@@ -44,7 +60,7 @@ export default defineConfig(({ mode }) => {
   return {
     base: './',
     publicDir: false,
-    plugins: mode === 'widget' ? [brotliBeside(`${name}.js`)] : [],
+    plugins: mode === 'widget' ? [withoutFlatStyles(), brotliBeside(`${name}.js`)] : [],
     build: {
       outDir: fileURLToPath(new URL('../webmap/static/dist', import.meta.url)),
       emptyOutDir: false,
