@@ -16,6 +16,10 @@ host and its load average: CPU throttling is relative to the host, so say which 
 is from. Aims (issues 10 and 15): a preview within 1.5 s, first tiles with labels ≤ 3 s.
 
     .venv/bin/python bench/widget.py [--rounds 5] [--url http://127.0.0.1:8000] [--pages /demo]
+    .venv/bin/python bench/widget.py --rounds 6 --url http://127.0.0.1:8701 --url http://127.0.0.1:8702
+
+The second form is an interleaved A/B run of two services (e.g. the main branch and a change,
+over the same database): on a shared host the load changes faster than a whole run takes.
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ PREVIEW_PROBE = """(() => {
     }).observe({ type: 'element', buffered: true });
   } catch (error) { /* no Element Timing */ }
   document.addEventListener('load', (event) => {
-    if (event.target.matches?.('img[slot="preview"]'))
+    if (event.target.matches?.('img[slot="preview"], [slot="preview"] > img'))
       requestAnimationFrame(() => (window.__webmapBench.previewLoad ??= performance.now()));
   }, true);
 })();"""
@@ -99,7 +103,14 @@ WATERFALL = """async () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
   const nav = performance.getEntriesByType('navigation')[0];
   const resources = performance.getEntriesByType('resource');
-  const ends = (test) => resources.filter((r) => test(new URL(r.name))).map((r) => r.responseEnd);
+  const matching = (test) => resources.filter((r) => test(new URL(r.name)));
+  const ends = (test) => matching(test).map((r) => r.responseEnd);
+  const kb = (test) => matching(test).reduce((sum, r) => sum + r.encodedBodySize, 0) / 1024;
+  const isPreview = (u) => u.pathname === '/api/staticmap';
+  const isScript = (u) => /^[/]widget[/].*[.]js$/.test(u.pathname);
+  const isStyle = (u) => u.pathname.startsWith('/styles/');
+  const isTileJSON = (u) => u.pathname === '/tiles/basemap.json';
+  const isFont = (u) => u.pathname.includes('noto-sans-latin-400');
   const last = (list) => (list.length ? Math.max(...list) : null);
   const first = (list) => (list.length ? Math.min(...list) : null);
   const drawn = Number(map.dataset.readyMs);
@@ -108,11 +119,11 @@ WATERFALL = """async () => {
   const names = resources.map((r) => r.name);
   return {
     'HTML': nav.responseEnd,
-    'preview image': last(ends((u) => u.pathname === '/api/staticmap')),
-    'widget script': last(ends((u) => /^[/]widget[/].*[.]js$/.test(u.pathname))),
-    'style': first(ends((u) => u.pathname.startsWith('/styles/'))),
-    'TileJSON': first(ends((u) => u.pathname === '/tiles/basemap.json')),
-    'label font': first(ends((u) => u.pathname.includes('noto-sans-latin-400'))),
+    'preview image': last(ends(isPreview)),
+    'widget script': last(ends(isScript)),
+    'style': first(ends(isStyle)),
+    'TileJSON': first(ends(isTileJSON)),
+    'label font': first(ends(isFont)),
     'first tile': first(tiles),
     'last tile before drawing': last(tiles),
     'DOMContentLoaded': nav.domContentLoadedEventEnd,
@@ -120,6 +131,19 @@ WATERFALL = """async () => {
     'first tiles drawn': drawn,
     'labels drawn': map.dataset.labelsMs ? Number(map.dataset.labelsMs) : null,
     '_fetched twice': names.filter((n, i) => names.indexOf(n) !== i).length,
+    // KB on the wire (compressed body) of each step's files; tiles: those drawn first.
+    '_kb': {
+      'HTML': nav.encodedBodySize / 1024,
+      'preview image': kb(isPreview),
+      'widget script': kb(isScript),
+      'style': kb(isStyle),
+      'TileJSON': kb(isTileJSON),
+      'label font': kb(isFont),
+      'last tile before drawing': resources
+        .filter((r) => new URL(r.name).pathname.startsWith('/tiles/basemap/'))
+        .filter((r) => r.responseEnd <= drawn)
+        .reduce((sum, r) => sum + r.encodedBodySize, 0) / 1024,
+    },
     '_preview painted': probe.previewPaint !== null && probe.previewPaint !== undefined,
   };
 }"""
@@ -186,7 +210,8 @@ def _seconds(values: list[float]) -> str:
 
 
 def print_waterfall(path: str, results: list[dict[str, Any]], sizes: list[int]) -> None:
-    """The steps in the order of their median, with min / median / max seconds."""
+    """The steps in the order of their median, with min / median / max seconds and the KB
+    each step's files weigh on the wire (the link is shared: bytes before a step delay it)."""
     rows = []
     for step in STEPS:
         values = [float(r[step]) for r in results if r.get(step) is not None]
@@ -195,9 +220,11 @@ def print_waterfall(path: str, results: list[dict[str, Any]], sizes: list[int]) 
         f"\n{path}  (Fast 3G, {CPU_SLOWDOWN}x CPU, 360x740, cold cache, {len(results)} rounds; "
         f"transferred median {statistics.median(sizes) / 1024:.0f} KB)"
     )
-    print(f"  {'step, ends at (s)':<28} {'min':>6} {'median':>6} {'max':>6}")
+    print(f"  {'step, ends at (s)':<28} {'min':>6} {'median':>6} {'max':>6} {'KB':>7}")
     for _, step, values in sorted(rows, key=lambda row: row[0]):
-        print(f"  {step:<28} {_seconds(values)}")
+        weights = [float(r["_kb"][step]) for r in results if step in r.get("_kb", {})]
+        weight = f"{statistics.median(weights):7.1f}" if weights else ""
+        print(f"  {step:<28} {_seconds(values)} {weight}")
     twice = max(int(r["_fetched twice"]) for r in results)
     painted = sum(bool(r["_preview painted"]) for r in results)
     drawn = [float(r["first tiles drawn"]) for r in results]
@@ -208,14 +235,35 @@ def print_waterfall(path: str, results: list[dict[str, Any]], sizes: list[int]) 
     )
 
 
+def compare(pages: list[str], bases: list[str], runs: dict[tuple[str, str], Any]) -> None:
+    """Medians of the aims' steps side by side, one column per service (A/B runs)."""
+    print("\nmedians (s), one column per service, rounds alternating between them:")
+    print(f"  {'page, step':<34}" + "".join(f" {base[-24:]:>24}" for base in bases))
+    for path in pages:
+        for step in ("preview shown", "widget script", "DOMContentLoaded", "first tiles drawn"):
+            cells = []
+            for base in bases:
+                values = [float(r[step]) for r in runs[(base, path)][0] if r.get(step) is not None]
+                cells.append(
+                    f"{statistics.median(values) / 1000:24.2f}" if values else f"{'–':>24}"
+                )
+            print(f"  {path + ', ' + step:<34}" + "".join(f" {cell}" for cell in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--url", help="a running service (default: start one)")
+    parser.add_argument(
+        "--url",
+        action="append",
+        help="a running service (default: start one); give it twice or more for an A/B run: "
+        "the rounds alternate between the services (one cold load of each page per round, "
+        "the services' order turning each round) and the medians are printed side by side",
+    )
     parser.add_argument(
         "--pages",
         default="/demo,/embed",
-        help="comma-separated pages (/demo preloads style, TileJSON, first tiles; /embed nothing)",
+        help="comma-separated pages (both preload the preview, style, TileJSON, font, tiles)",
     )
     args = parser.parse_args()
 
@@ -224,29 +272,47 @@ def main() -> None:
         if not (DIST / name).is_file():
             raise SystemExit(f"{DIST / name} is missing: build the frontend (npm run build)")
     for path in [*widget, DIST / "viewer.js"]:
+        brotli = path.with_name(f"{path.name}.br")
         print(
             f"{path.name:<24} {path.stat().st_size / 1024:8.1f} KB raw "
             f"{gzipped_kb(path):7.1f} KB gzip"
+            + (f" {brotli.stat().st_size / 1024:7.1f} KB Brotli (sent)" if brotli.is_file() else "")
         )
     print(f"{'widget, all files':<24} {'':>15} {sum(gzipped_kb(p) for p in widget):7.1f} KB gzip")
 
     server = None
-    base = args.url
-    if base is None:
+    bases = args.url or []
+    if not bases:
         port = free_port()
-        base = f"http://127.0.0.1:{port}"
+        bases = [f"http://127.0.0.1:{port}"]
         server = subprocess.Popen(
             [sys.executable, "-m", "webmap.cli", "serve", "--port", str(port), "--workers", "2"],
             env=dict(os.environ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+    pages = args.pages.split(",")
     try:
-        wait_until_up(base, server)
+        for base in bases:
+            wait_until_up(base, server)
         print(f"host: {socket.gethostname()}, {os.cpu_count()} CPUs, load average {_load()}")
-        for path in args.pages.split(","):
-            results, sizes = waterfalls(base, path, args.rounds)
-            print_waterfall(path, results, sizes)
+        runs: dict[tuple[str, str], tuple[list[dict[str, Any]], list[int]]] = {
+            (base, path): ([], []) for base in bases for path in pages
+        }
+        for round_ in range(args.rounds):
+            turn = round_ % len(bases)
+            for base in bases[turn:] + bases[:turn]:
+                for path in pages:
+                    results, sizes = waterfalls(base, path, 1)
+                    runs[(base, path)][0].extend(results)
+                    runs[(base, path)][1].extend(sizes)
+            if len(bases) > 1:
+                print(f"  round {round_ + 1} of {args.rounds} done, load average {_load()}")
+        for base in bases:
+            for path in pages:
+                print_waterfall(f"{base}{path}" if len(bases) > 1 else path, *runs[(base, path)])
+        if len(bases) > 1:
+            compare(pages, bases, runs)
         print(f"load average after: {_load()}")
     finally:
         if server is not None:

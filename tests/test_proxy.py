@@ -34,6 +34,7 @@ from werkzeug.test import encode_multipart
 from tests.app_helpers import app_with
 from tests.layers_helpers import tile_of, token_headers
 from webmap.cli.production import ProductionServer
+from webmap.pages.widget import DIST
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed (scripts/install.sh installs it)"
@@ -313,7 +314,7 @@ def test_errors_nginx_answers_itself_are_problem_json(proxy: ProductionServer) -
 
 
 def test_static_files_come_from_nginx_with_the_apps_headers(
-    proxy: ProductionServer, sample_database: str
+    proxy: ProductionServer, sample_database: str, tile_path: str
 ) -> None:
     served = fetch(proxy.base_url, "/static/demo.css", Accept_Encoding="gzip")
     assert served.status == 200
@@ -337,6 +338,17 @@ def test_static_files_come_from_nginx_with_the_apps_headers(
             ]
             == "HIT"
         )
+        # A browser that takes Brotli gets the build's Brotli copy, cached as a variant of its
+        # own; the gzip variant above is not handed to it.
+        browser = "gzip, deflate, br, zstd"
+        brotli = fetch(proxy.base_url, "/widget/webmap.js", Accept_Encoding=browser)
+        assert brotli.headers["content-encoding"] == "br"
+        assert brotli.body == (DIST / "webmap.js.br").read_bytes()
+        again = fetch(proxy.base_url, "/widget/webmap.js", Accept_Encoding=browser)
+        assert again.headers["x-cache-status"] == "HIT" and again.body == brotli.body
+        # Tiles are still answered in gzip to the same browser.
+        tile = fetch(proxy.base_url, tile_path, Accept_Encoding=browser)
+        assert tile.headers["content-encoding"] == "gzip"
 
 
 def test_clients_cannot_forge_the_forwarded_headers(proxy: ProductionServer) -> None:

@@ -114,8 +114,11 @@ def test_pages_show_a_preview_of_the_start_view_at_the_live_data_version(
     client: FlaskClient, page: str
 ) -> None:
     html = client.get(page).get_data(as_text=True)
-    img = re.search(r"<img slot=\"preview\"[^>]*>", html)
-    assert img is not None
+    picture = re.search(r"<picture slot=\"preview\".*?</picture>", html, re.S)
+    assert picture is not None
+    img = re.search(r"<img [^>]*>", picture.group(0))
+    source = re.search(r"<source [^>]*>", picture.group(0))
+    assert img is not None and source is not None
     src = unescape(re.search(r' src="([^"]+)"', img.group(0)).group(1))  # type: ignore[union-attr]
     query = dict(parse_qsl(urlsplit(src).query))
     assert query["v"] == client.get("/healthz").get_json()["data_version"]
@@ -123,6 +126,16 @@ def test_pages_show_a_preview_of_the_start_view_at_the_live_data_version(
     assert 'alt="Karta för att välja plats"' in img.group(0)
     assert 'width="800" height="420"' in img.group(0)
     assert f'srcset="{escape(src)} 400w" sizes="800px"' in img.group(0)
+    # Phone-width pages: the centre of the same picture, at the same scale (0.5x), 400 px wide.
+    narrow = unescape(re.search(r' srcset="([^" ]+) 200w"', source.group(0)).group(1))  # type: ignore[union-attr]
+    assert dict(parse_qsl(urlsplit(narrow).query)) == {**query, "width": "200"}
+    assert 'media="(max-width: 400px)"' in source.group(0) and 'sizes="400px"' in source.group(0)
+    # Each picture preloaded where <picture> shows it, and only there.
+    assert f'media="(max-width: 400px)" imagesrcset="{escape(narrow)} 200w"' in html
+    assert f'media="not all and (max-width: 400px)" imagesrcset="{escape(src)} 400w"' in html
+    for picture_src in (src, narrow):
+        response = client.get(picture_src)
+        assert response.status_code == 200 and response.mimetype == "image/webp"
     response = client.get(src)
     assert response.status_code == 200 and response.mimetype == "image/webp"
     assert response.headers["Cache-Control"].endswith("immutable")

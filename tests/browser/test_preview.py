@@ -23,14 +23,14 @@ MAP_LABEL = {"sv": "Karta för att välja plats", "en": "Map for choosing a plac
 TIMELINE = """(() => {
   const t = (window.__preview = { loaded: null, leaving: null, removed: null });
   document.addEventListener('load', (event) => {
-    if (event.target.matches?.('img[slot="preview"]')) t.loaded ??= performance.now();
+    if (event.target.matches?.('[slot="preview"] > img')) t.loaded ??= performance.now();
   }, true);
   new MutationObserver((records) => {
     for (const record of records) {
       if (record.type === 'attributes' && record.target.classList?.contains('leaving'))
         t.leaving ??= performance.now();
       for (const node of record.removedNodes || [])
-        if (node.matches?.('img[slot="preview"]')) t.removed ??= performance.now();
+        if (node.matches?.('[slot="preview"]')) t.removed ??= performance.now();
     }
   }).observe(document, {
     subtree: true, childList: true, attributes: true, attributeFilter: ['class'],
@@ -91,16 +91,28 @@ def test_preview_is_there_before_the_script_in_the_maps_box_with_the_maps_name(
     phone_page: Page, live_server: str, path: str, lang: str
 ) -> None:
     script = Held(phone_page, "**/widget/webmap.js")
+    pictures: list[str] = []
+    phone_page.on("request", lambda r: pictures.append(r.url) if "staticmap" in r.url else None)
     phone_page.goto(
         f"{live_server}{path}", wait_until="commit"
     )  # DOMContentLoaded waits for the script
-    preview = phone_page.locator('webmap-picker > img[slot="preview"]')
+    preview = phone_page.locator('webmap-picker > picture[slot="preview"]')
     expect(preview).to_be_visible()
-    phone_page.wait_for_function("() => document.querySelector('img[slot=preview]').complete")
-    assert preview.get_attribute("alt") == MAP_LABEL[lang]
-    # At the live map's scale: 400 × 210 image pixels stand for 800 × 420 CSS pixels.
-    assert preview.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [800, 420]
-    assert "v=" in (preview.get_attribute("src") or "")
+    image = preview.locator("img")
+    phone_page.wait_for_function("() => document.querySelector('[slot=preview] > img').complete")
+    assert image.get_attribute("alt") == MAP_LABEL[lang]
+    # At the live map's scale: 200 × 210 image pixels stand for 400 × 420 CSS pixels, the centre
+    # of the wide picture (a phone-width page gets the narrow one).
+    assert image.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [400, 420]
+    assert "width=200&height=210" in image.evaluate("(img) => img.currentSrc")
+    assert "v=" in (image.get_attribute("src") or "")
+    # It fills the map's box, centred: no part of the box is left without the picture.
+    fitted = image.evaluate(
+        "(img) => { const s = getComputedStyle(img); const r = img.getBoundingClientRect();"
+        " const p = img.parentElement.getBoundingClientRect();"
+        " return [s.objectFit, Math.round(p.width - r.width), Math.round(p.height - r.height)]; }"
+    )
+    assert fitted == ["none", 4, 4]  # inside the 2 px border
     before = preview.bounding_box()
     assert before is not None and before["height"] >= 160
 
@@ -110,6 +122,7 @@ def test_preview_is_there_before_the_script_in_the_maps_box_with_the_maps_name(
     # The live map, when it is there, has the preview's name and the preview's box.
     assert picker.locator("#map").get_attribute("aria-label") == MAP_LABEL[lang]
     assert picker.evaluate(MAP_AREA_BOX) == [round(before["width"]), round(before["height"])]
+    assert len(pictures) == 1, pictures  # the preload was the picture <picture> chose
 
 
 def test_preview_stays_until_the_map_has_drawn_then_fades_out(
@@ -121,21 +134,24 @@ def test_preview_stays_until_the_map_has_drawn_then_fades_out(
     expect(picker).to_have_js_property("isConnected", True)
     phone_page.wait_for_function(
         "() => customElements.get('webmap-picker')"
-        " && document.querySelector('img[slot=preview]')?.complete"
+        " && document.querySelector('[slot=preview] > img')?.complete"
     )
     phone_page.wait_for_timeout(500)  # the map would have drawn by now, had it its tiles
     # The widget is up, the map has no tiles: the preview shows in the map's box, hidden from
     # assistive technology (the map under it is already there, focusable and named).
-    preview = picker.locator('img[slot="preview"]')
+    preview = picker.locator('[slot="preview"]')
     assert picker.locator("#map").get_attribute("data-state") != "ready"
     expect(preview).to_be_visible()
     assert preview.get_attribute("aria-hidden") == "true"
     slotted = preview.evaluate(
-        "(img) => { const r = img.getBoundingClientRect(); return [Math.round(r.width), "
-        "Math.round(r.height), getComputedStyle(img).objectFit, img.assignedSlot?.name]; }"
+        "(el) => { const r = el.getBoundingClientRect(); const img = el.querySelector('img');"
+        " const i = img.getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height),"
+        " Math.round(i.width), Math.round(i.height), getComputedStyle(img).objectFit,"
+        " el.assignedSlot?.name]; }"
     )
     area = picker.evaluate(MAP_AREA_BOX)
-    assert slotted == [area[0] - 4, area[1] - 4, "none", "preview"]  # inside the 2 px border
+    inside = [area[0] - 4, area[1] - 4]  # inside the 2 px border
+    assert slotted == [*inside, *inside, "none", "preview"]
     # axe in the preview state: nothing to fix.
     assert run_axe(phone_page) == []
 
@@ -162,7 +178,7 @@ def test_reduced_motion_removes_the_preview_without_a_fade(
         page.goto(f"{live_server}/demo")
         picker = page.locator("webmap-picker")
         expect(picker.locator("#map")).to_have_attribute("data-state", "ready", timeout=30_000)
-        expect(picker.locator('img[slot="preview"]')).to_have_count(0)
+        expect(picker.locator('[slot="preview"]')).to_have_count(0)
         ready_ms = float(picker.locator("#map").get_attribute("data-ready-ms") or "nan")
         timeline = _timeline(page)
         assert timeline["leaving"] is None
@@ -191,7 +207,7 @@ def test_without_javascript_there_is_no_picture_of_a_map_only_the_text_field(
         page.route(f"{live_server}/demo", as_without_scripting)
         page.goto(f"{live_server}/demo")
         expect(page.locator("#location-text")).to_be_visible()
-        expect(page.locator('img[slot="preview"]')).to_be_hidden()
+        expect(page.locator('[slot="preview"] > img')).to_be_hidden()
     finally:
         ctx.close()
 
@@ -201,5 +217,28 @@ def test_a_failing_map_takes_the_preview_away_with_it(phone_page: Page, live_ser
     phone_page.goto(f"{live_server}/embed")
     picker = phone_page.locator("webmap-picker")
     expect(picker.locator("#map")).to_have_attribute("data-state", "error", timeout=30_000)
-    expect(picker.locator('img[slot="preview"]')).to_have_count(0)
+    expect(picker.locator('[slot="preview"]')).to_have_count(0)
     expect(phone_page.locator("#location-text")).to_be_visible()
+
+
+def test_a_wide_page_gets_the_wide_preview_fetched_once(browser: Browser, live_server: str) -> None:
+    """Above phone width the box can be up to 800 CSS pixels wide: the whole picture, preloaded
+    and shown from one request (the preload's media query is <picture>'s)."""
+    ctx = browser.new_context(viewport={"width": 1024, "height": 800}, locale="sv-SE")
+    page = ctx.new_page()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url) if "/api/staticmap" in r.url else None)
+    script = Held(page, "**/widget/webmap.js")
+    try:
+        page.goto(f"{live_server}/demo", wait_until="commit")
+        image = page.locator('webmap-picker > picture[slot="preview"] > img')
+        expect(image).to_be_visible()
+        page.wait_for_function("() => document.querySelector('[slot=preview] > img').complete")
+        assert image.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [800, 420]
+        assert "width=400&height=210" in image.evaluate("(img) => img.currentSrc")
+        script.release()
+        picker = page.locator("webmap-picker")
+        expect(picker.locator("#map")).to_have_attribute("data-state", "ready", timeout=30_000)
+        assert len(requested) == 1, requested
+    finally:
+        ctx.close()

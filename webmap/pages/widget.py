@@ -122,11 +122,13 @@ def _page(html: str) -> Response:
 
 @dataclass(frozen=True)
 class _Compressed:
-    """A built file and its gzip, for one modification time of the file."""
+    """A built file, its gzip and the build's Brotli of it (``webmap.js.br``, if there is one
+    from the same build), for one modification time of the file."""
 
     mtime: float
     body: bytes
     gzipped: bytes
+    brotli: bytes | None
 
 
 _COMPRESSED: dict[str, _Compressed] = {}
@@ -134,12 +136,17 @@ _COMPRESSED: dict[str, _Compressed] = {}
 
 def _compressed(path: Path) -> _Compressed:
     """The file gzipped once per build: the bundle is ~4× smaller on the wire, which is most of
-    a phone's wait on a slow network (see bench/widget.py)."""
+    a phone's wait on a slow network (see bench/widget.py). The build also writes it in Brotli
+    (frontend/vite.config.js; ~16 % smaller than gzip, and Python has no Brotli of its own),
+    used only when written after the file itself (the same build)."""
     mtime = path.stat().st_mtime
     cached = _COMPRESSED.get(path.name)
     if cached is None or cached.mtime != mtime:
         body = path.read_bytes()
-        cached = _Compressed(mtime, body, gzip.compress(body, 9, mtime=0))
+        beside = path.with_name(f"{path.name}.br")
+        fresh = beside.is_file() and beside.stat().st_mtime >= mtime
+        brotli = beside.read_bytes() if fresh else None
+        cached = _Compressed(mtime, body, gzip.compress(body, 9, mtime=0), brotli)
         _COMPRESSED[path.name] = cached
     return cached
 
@@ -154,7 +161,7 @@ def _compressed(path: Path) -> _Compressed:
     headers=(IF_NONE_MATCH,),
     responses={
         200: Reply(
-            "The file (gzip when accepted), `Access-Control-Allow-Origin: *`",
+            "The file (Brotli or gzip when accepted), `Access-Control-Allow-Origin: *`",
             {"text/javascript": {"type": "string"}, "application/json": None},
         ),
         304: NOT_MODIFIED,
@@ -162,23 +169,24 @@ def _compressed(path: Path) -> _Compressed:
     },
 )
 def widget_file(filename: str) -> Response:
-    """The widget bundle (and its source map) from the frontend build, gzipped when accepted."""
+    """The widget bundle (and its source map) from the frontend build, compressed when accepted."""
     if filename not in WIDGET_FILES:
         raise LayerNotFound(f"There is no widget file named {filename!r}.")
     path = DIST / filename
     if not path.is_file():
         raise LayerNotFound(f"{filename} is not built yet: run scripts/install.sh (npm run build).")
     built = _compressed(path)
-    use_gzip = "gzip" in request.headers.get("Accept-Encoding", "").lower()
-    etag = f"{filename}-{int(built.mtime * 1000)}" + ("-gz" if use_gzip else "")
+    accepted = request.accept_encodings
+    # Brotli when the build has it and the browser takes it (all current ones do), else gzip.
+    encoding = "br" if built.brotli and accepted["br"] else "gzip" if accepted["gzip"] else ""
+    etag = f"{filename}-{int(built.mtime * 1000)}" + {"br": "-br", "gzip": "-gz"}.get(encoding, "")
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = Response(
-            built.gzipped if use_gzip else built.body, mimetype=WIDGET_FILES[filename]
-        )
-        if use_gzip:
-            response.headers["Content-Encoding"] = "gzip"
+        bodies = {"br": built.brotli, "gzip": built.gzipped}
+        response = Response(bodies.get(encoding) or built.body, mimetype=WIDGET_FILES[filename])
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Vary"] = "Accept-Encoding"
@@ -195,21 +203,38 @@ EMBED_CENTER = (18.07, 59.338)
 # picker's map gets (picker.css: at most 420 px); drawn at half that (a zoom level less), which
 # keeps it near 16 KB, and shown at 1:1 scale with the live map (``srcset`` 0.5x).
 PREVIEW_SIZE = (800, 420)
+# Phone-width pages (a viewport at most this many CSS pixels wide, so the map's box is no wider):
+# the centre of the same picture, 400 CSS pixels wide, about 9.7 KB instead of 17 KB, which on
+# a slow link shared with the script and the tiles is most of the preview's wait
+# (bench/widget.py). Chosen by <picture>'s media source, not by srcset ``w`` candidates: those
+# are picked by the screen's density and would change the picture's scale.
+PREVIEW_NARROW_WIDTH = 400
+PREVIEW_NARROW_MEDIA = f"(max-width: {PREVIEW_NARROW_WIDTH}px)"
 # The picker's map label (frontend/src/picker/i18n: mapLabel), the preview's alt text: the
 # picture stands in for that map until it has drawn.
 MAP_LABEL = {"sv": "Karta för att välja plats", "en": "Map for choosing a place"}
 
 
 @dataclass(frozen=True)
-class Preview:
-    """A server-drawn picture of a picker's start view, shown until the live map has drawn:
-    ``drawn_width`` image pixels shown ``width`` CSS pixels wide (``srcset``'s ``w`` and
-    ``sizes``), so that it has the live map's scale."""
+class PreviewPicture:
+    """One drawing of the preview: ``drawn_width`` image pixels shown ``width`` CSS pixels wide
+    (``srcset``'s ``w`` and ``sizes``), so that it has the live map's scale."""
 
     src: str
     width: int
-    height: int
     drawn_width: int
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A server-drawn picture of a picker's start view, shown until the live map has drawn: the
+    wide picture, and its centre for phone-width pages (``narrow``, when ``narrow_media``
+    matches), both ``height`` CSS pixels high."""
+
+    wide: PreviewPicture
+    narrow: PreviewPicture
+    narrow_media: str
+    height: int
     alt: str
 
 
@@ -250,18 +275,28 @@ def _start_view(center: tuple[float, float], zoom: int, lang: str) -> StartView:
         for t in first_tiles(*center, zoom, DATA_MAXZOOM)
     ]
     width, height = PREVIEW_SIZE
-    src = url_for(
-        "staticmap.static_map",
-        lon=center[0],
-        lat=center[1],
-        zoom=max(0, zoom - 1),
-        width=width // 2,
-        height=height // 2,
-        marker="false",
-        format="webp",
-        v=tileset.version,
+
+    def picture(css_width: int) -> PreviewPicture:
+        src = url_for(
+            "staticmap.static_map",
+            lon=center[0],
+            lat=center[1],
+            zoom=max(0, zoom - 1),
+            width=css_width // 2,
+            height=height // 2,
+            marker="false",
+            format="webp",
+            v=tileset.version,
+        )
+        return PreviewPicture(src, css_width, css_width // 2)
+
+    preview = Preview(
+        wide=picture(width),
+        narrow=picture(PREVIEW_NARROW_WIDTH),
+        narrow_media=PREVIEW_NARROW_MEDIA,
+        height=height,
+        alt=MAP_LABEL[lang],
     )
-    preview = Preview(src, width, height, width // 2, MAP_LABEL[lang])
     return StartView(where, zoom, tiles, preview)
 
 

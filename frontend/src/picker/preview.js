@@ -6,10 +6,18 @@
  * flash, or at once when the person asks for reduced motion — and at once when the map fails
  * (the text fallback then takes the box). Until then it is hidden from assistive technology:
  * the map under it, already focusable and named, is what a screen reader should meet.
+ *
+ * The preview is an `<img>` or a `<picture>` (a narrower picture for phone-width pages, chosen
+ * by a media source); the slot's styles reach only the slotted element, so a picture's `<img>`
+ * is given its place here (filling the box, at its own scale, centred like the map).
  */
 import { prefersReducedMotion } from '../shared/geo.js';
 
 const FADE_MS = 200;
+const PICTURE_IMAGE = {
+  display: 'block', width: '100%', height: '100%', 'max-width': 'none', 'max-height': 'none',
+  margin: '0', padding: '0', border: '0', 'object-fit': 'none', 'object-position': 'center',
+};
 
 /**
  * @param {HTMLElement} host the <webmap-picker>
@@ -19,6 +27,10 @@ export function takePreview(host) {
   const image = host.querySelector(':scope > [slot="preview"]');
   if (!image) return { leave() {} };
   image.setAttribute('aria-hidden', 'true');
+  const img = image.localName === 'picture' ? image.querySelector('img') : image;
+  if (img && img !== image) {
+    for (const [property, value] of Object.entries(PICTURE_IMAGE)) img.style.setProperty(property, value, 'important');
+  }
   let gone = false;
   const remove = () => {
     gone = true;
@@ -27,7 +39,7 @@ export function takePreview(host) {
   return {
     leave(now = false) {
       if (gone) return;
-      if (now || prefersReducedMotion() || !image.complete) {
+      if (now || prefersReducedMotion() || !img?.complete) {
         remove();
         return;
       }
