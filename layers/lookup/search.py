@@ -157,10 +157,13 @@ def _hit(row: tuple[Any, ...]) -> SearchHit:
 
 @dataclass(frozen=True)
 class SearchAnswer:
-    """The hits, and the municipality the search was biased to (its code and name)."""
+    """The hits, the municipality the search was biased to (its code and name), and the
+    attributions of the loaded address sources (read only when a street was typed; what
+    :func:`~layers.lookup.attribution.address_attributions` gives, sorted)."""
 
     hits: list[SearchHit]
     municipality: tuple[str, str] | None = None
+    address_credits: tuple[str, ...] = ()
 
     def inside(self, hit: SearchHit) -> bool | None:
         """Whether ``hit`` lies in the asked municipality (``None`` when none was asked)."""
@@ -175,7 +178,8 @@ def search_answer(
     """The best ``options.limit`` hits for ``query``: streets or addresses, and properties.
 
     One round trip: the stages run inside one statement (:mod:`layers.lookup.search_sql`),
-    composed once per shape of query (:mod:`layers.lookup.search_cache`).
+    composed once per shape of query (:mod:`layers.lookup.search_cache`), which also reads the
+    address sources' attributions.
     With ``options.municipality`` the places inside it come first (each hit's municipality is
     the one stored with it: the register's kommunkod, or the polygon its point fell in when it
     was imported), the others after them, still found; a code no municipality has is
@@ -187,8 +191,11 @@ def search_answer(
     values = kept.values(search_params(query, options))
     with psycopg.RawCursor(conn) as cursor:
         rows = cursor.execute(kept.positional, values).fetchall()
+    credits: list[str] = []
     for row in rows:
-        if row[0] == "municipality":
+        if row[0] == "credit":
+            credits.append(row[-1])
+        elif row[0] == "municipality":
             if row[10] is None:
                 raise InvalidInput(
                     f"No municipality has the code {row[1]}: give an SCB kommunkod, "
@@ -206,7 +213,7 @@ def search_answer(
         return (outside, hit.score, kind_rank[hit.kind], index)
 
     ranked = [hit for _index, hit in sorted(enumerate(hits), key=order)]
-    return SearchAnswer(ranked[: options.limit], asked)
+    return SearchAnswer(ranked[: options.limit], asked, tuple(sorted(credits)))
 
 
 def search(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from layers.crs import SWEREF99_TM, LonLat
+from layers.lookup.attribution import ADDRESS_CREDITS_SQL
 from layers.lookup.properties import PropertyQuery
 from layers.lookup.query import SearchQuery
 
@@ -34,6 +35,13 @@ ASKED_ROW = sql.SQL(
     "NULL::boolean, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, "
     "NULL::text"
 )
+#: The attributions of the loaded address sources (``layers.lookup.attribution``), one row
+#: each, so that a search with street or address hits needs no second round trip for them.
+CREDIT_ROWS = sql.SQL(
+    "SELECT 8, 0, 'credit', NULL::text, NULL, NULL::int, NULL, NULL, NULL, NULL::text[], NULL, "
+    "NULL::text, NULL, NULL, NULL::boolean, NULL::float8, NULL::float8, NULL::float8, "
+    "NULL::float8, NULL::float8, c.attribution FROM ({sources}) c"
+).format(sources=sql.SQL(ADDRESS_CREDITS_SQL))
 _TEXT = sql.SQL("(SELECT text FROM q)")
 
 

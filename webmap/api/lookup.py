@@ -250,10 +250,10 @@ def search_endpoint() -> Response:
     query = parse_search_text(params.q)
     options = _search_options(params)
     with reads().connection() as conn:
-        answer = search_answer(conn, query, options)
-        hits = answer.hits
-        uses_addresses = any(hit.kind in ("street", "address") for hit in hits)
-        address_credits = address_attributions(conn) if uses_addresses else []
+        answer = search_answer(conn, query, options)  # one statement, credits included
+    hits = answer.hits
+    uses_addresses = any(hit.kind in ("street", "address") for hit in hits)
+    address_credits = answer.address_credits if uses_addresses else ()
     attribution = answer_attributions(address_credits, *(hit.attribution for hit in hits))
     body: dict[str, Any] = {
         "type": "FeatureCollection",
