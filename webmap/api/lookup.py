@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from layers.crs import SWEREF99_TM, WGS84, OutsideSweden, check_lonlat, check_sweref
@@ -38,6 +38,7 @@ from webmap.http.contracts import (
     parse_query,
     problems,
 )
+from webmap.http.json_output import json_response
 from webmap.http.models import Point, Srid, SwerefPoint
 from webmap.http.params import number
 from webmap.http.problems import DOMAIN_ERRORS, problem
@@ -263,8 +264,7 @@ def search_endpoint() -> Response:
     if answer.municipality is not None:
         code, name = answer.municipality
         body["requested_municipality"] = {"code": code, "name": name}
-    response = jsonify(body)
-    response.mimetype = GEOJSON
+    response = json_response(body, GEOJSON)
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
@@ -369,7 +369,7 @@ def reverse_endpoint() -> Response:
     with reads().connection() as conn:
         result = reverse(conn, x, y, srid, float(params.radius), params.municipality)
         attribution = address_attributions(conn) if result.address is not None else []
-    response = jsonify(_reverse_body(result, attribution))
+    response = json_response(_reverse_body(result, attribution))
     response.headers["Cache-Control"] = "no-store"
     return response
 
