@@ -13,6 +13,7 @@ from layers.lookup.normalize import fold
 from layers.lookup.query import parse_query
 from layers.lookup.search import search, search_params
 from layers.lookup.search_cache import shape, statement
+from layers.lookup.search_parts import NUMBER_RANGES, number_ranges
 from layers.lookup.search_sql import SearchOptions, search_sql
 
 #: Every kind of part a query can have: prefixes of each length, numbers (prefix or not),
@@ -82,3 +83,19 @@ def test_the_server_prepares_a_shape_after_a_few_searches(sample_database: str) 
         prepared = conn.execute("SELECT statement FROM pg_prepared_statements").fetchall()
     kept = statement(shape(parse_query(texts[0]), SearchOptions(), _letters(texts[0])))
     assert [row[0] for row in prepared] == [kept.positional.decode()]
+
+
+@pytest.mark.parametrize("typed", [0, 1, 2, 9, 10, 12, 99, 100, 214, 2147, 99999])
+def test_number_ranges_hold_exactly_the_numbers_a_prefix_completes(typed: int) -> None:
+    """The index ranges of a typed number prefix are the numbers whose digits start with it
+    (the LIKE beside them in the statement), none left out, for every int4."""
+    bounds = number_ranges(typed)
+    ranges = [
+        (int(bounds[f"number_lo_{k}"]), int(bounds[f"number_hi_{k}"])) for k in range(NUMBER_RANGES)
+    ]
+    big = [2**31 - 1, 2**31 - 2, 2_147_483_600, 1_999_999_999, 2_000_000_000, 214_748_364]
+    for number in [*range(0, 250_000), *big, *(typed * 10**k for k in range(10))]:
+        if number > 2**31 - 1:
+            continue
+        inside = any(low <= number <= high for low, high in ranges)
+        assert inside == str(number).startswith(str(typed)), number

@@ -34,6 +34,7 @@ from layers.lookup.normalize import address_label, fold, format_postcode
 from layers.lookup.properties import parse_property_query, property_label
 from layers.lookup.query import SearchQuery
 from layers.lookup.search_cache import Statement, shape, statement
+from layers.lookup.search_parts import number_ranges
 from layers.lookup.search_sql import DEFAULT_LIMIT, MAX_LIMIT, SearchOptions
 
 __all__ = [
@@ -90,6 +91,8 @@ def search_params(query: SearchQuery, options: SearchOptions) -> dict[str, Any]:
         "letter": query.letter,
         "entrance": (query.entrance or "").replace(" ", "") + "%",
     }
+    if query.number is not None:
+        params.update(number_ranges(query.number))
     typed = parse_property_query(query.text)
     params.update(
         prop_head=typed.head,

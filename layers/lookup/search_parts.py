@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from psycopg import sql
+from psycopg.types.numeric import Int4
 
 from layers.crs import SWEREF99_TM, LonLat
 from layers.lookup.attribution import ADDRESS_CREDITS_SQL
@@ -86,6 +87,32 @@ def _saturating(distance: sql.Composable) -> sql.Composable:
     )
 
 
+#: Ranges of numbers that start with a typed number: 1 → 1, 10–19, 100–199 … up to the
+#: largest int4, one per count of further digits.
+NUMBER_RANGES = 10
+_INT4_MAX = 2**31 - 1
+#: The ranges as index conditions, so a prefix reads only the numbers it can complete on each
+#: candidate street (``addresses_street_number_idx``) instead of all of them; the LIKE beside
+#: them stays the definition.
+_NUMBER_RANGES = sql.SQL(" OR ").join(
+    sql.SQL(f"a.number BETWEEN %(number_lo_{k})s AND %(number_hi_{k})s")
+    for k in range(NUMBER_RANGES)
+)
+
+
+def number_ranges(number: int) -> dict[str, Int4]:
+    """The bounds :data:`_NUMBER_RANGES` binds for the typed ``number`` (as int4, so that every
+    search of a shape has the same parameter types and shares a prepared statement)."""
+    bounds: dict[str, Int4] = {}
+    for k in range(NUMBER_RANGES):
+        low, high = number * 10**k, (number + 1) * 10**k - 1
+        if (number == 0 and k > 0) or low > _INT4_MAX:
+            low, high = -1, -1  # no house number is negative, and LIKE rules it out anyway
+        bounds[f"number_lo_{k}"] = Int4(low)
+        bounds[f"number_hi_{k}"] = Int4(min(high, _INT4_MAX))
+    return bounds
+
+
 def _numbers_cte(
     name: str, query: SearchQuery, streets: sql.Composable, strict_postcode: bool = True
 ) -> sql.Composed:
@@ -97,7 +124,9 @@ def _numbers_cte(
     conditions = [sql.SQL("a.street_uid = c.uid")]
     if query.number is not None:
         conditions.append(
-            sql.SQL("a.number::text LIKE %(number_pattern)s")
+            sql.SQL("a.number::text LIKE %(number_pattern)s AND ({ranges})").format(
+                ranges=_NUMBER_RANGES
+            )
             if query.number_prefix
             else sql.SQL("a.number = %(number)s")
         )
