@@ -121,7 +121,7 @@ def _numbers_cte(
     With ``strict_postcode`` false an address without a postcode (common in OSM) still matches
     a typed postcode; that pass is gated on the strict one finding nothing.
     """
-    conditions = [sql.SQL("a.street_uid = c.uid")]
+    conditions: list[sql.Composable] = [sql.SQL("a.street_uid = c.uid")]
     if query.number is not None:
         conditions.append(
             sql.SQL("a.number::text LIKE %(number_pattern)s AND ({ranges})").format(
