@@ -12,6 +12,10 @@ in front of gunicorn, ``webmap serve --proxy``) from 32 closed-loop clients: p50
 clients see them, and every non-200 answer counted as an error.
 
     .venv/bin/python bench/lookup.py [--copies 18] [--rounds 5] [--clients 32] [--seconds 20]
+    .venv/bin/python bench/lookup.py --reuse --database NAME --servers granian@/tmp/base,granian
+
+``--servers NAME@DIR`` runs that entry point's app server from another checkout (say a worktree
+of the commit before a change), so old and new code take turns under the same load.
     .venv/bin/python bench/lookup.py --properties 3000000 [--rounds 5] [--keep] [--again]
     .venv/bin/python bench/lookup.py --national [N] [--rounds 5] [--keep] [--again]
 
@@ -110,9 +114,10 @@ def _through_nginx(url: str, clients: int, seconds: float, servers: list[str]) -
     paths = [f"/api/search?q={urllib.parse.quote(q)}" for q in QUERIES]
     paths += [p + "&near=13.0,55.6" for p in paths]
     runtimes = [Path(tempfile.mkdtemp(prefix="webmap-bench-lookup-")) for _ in servers]
-    # NAME or NAME=TEMPLATE: an app server, behind nginx with its own template if given (to
-    # compare nginx configurations too, e.g. an older deploy/nginx/webmap.conf.template).
-    chosen = [(spec.partition("=")[0], spec.partition("=")[2]) for spec in servers]
+    # NAME[=TEMPLATE][@TREE]: an app server, behind nginx with its own template if given (to
+    # compare nginx configurations too, e.g. an older deploy/nginx/webmap.conf.template), and
+    # running the code of another checkout if given (e.g. a worktree of an older commit).
+    chosen = [_server_spec(spec) for spec in servers]
     log = runtimes[0].parent / f"{runtimes[0].name}.log"
     keep = os.dup(1)  # the servers and nginx inherit fds 1 and 2: their logs go to the file
     handle = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -125,16 +130,8 @@ def _through_nginx(url: str, clients: int, seconds: float, servers: list[str]) -
     try:
         with contextlib.ExitStack() as stack:
             running = [
-                stack.enter_context(
-                    ProductionServer(
-                        port=_free_port(),
-                        runtime_dir=runtime,
-                        env={"WEBMAP_DATABASE_URL": url},
-                        app_server=name,
-                        template=Path(template) if template else TEMPLATE,
-                    )
-                )
-                for (name, template), runtime in zip(chosen, runtimes, strict=True)
+                _start(stack, url, name, template, tree, runtime)
+                for (name, template, tree), runtime in zip(chosen, runtimes, strict=True)
             ]
             for server in running:
                 for path in paths:  # each worker's connections prepare their statements
@@ -156,14 +153,41 @@ def _through_nginx(url: str, clients: int, seconds: float, servers: list[str]) -
           f"{os.getloadavg()[0]:.1f} after ==")  # fmt: skip
     for name in servers:
         got = answers[name]
-        app, _, template = name.partition("=")
+        app, template, tree = _server_spec(name)
         label = f"{app} + {Path(template).name}" if template else app
+        label += f" @ {tree}" if tree else ""
         errors = sum(1 for a in got if a.status != 200)
         p50, p95, p99 = _percentiles([a.latency * 1000 for a in got])
         print(f"  {label:<9} (2 × 4 threads) /api/search  n={len(got)}  "
               f"{len(got) / seconds:.0f} req/s  p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f} ms  "
               f"errors {errors}")  # fmt: skip
     print(f"  (server logs: {log})")
+
+
+def _server_spec(spec: str) -> tuple[str, str, str]:
+    """``NAME[=TEMPLATE][@TREE]`` → (name, template, tree); empty strings when not given."""
+    rest, _, tree = spec.partition("@")
+    name, _, template = rest.partition("=")
+    return name, template, tree
+
+
+def _start(
+    stack: contextlib.ExitStack, url: str, name: str, template: str, tree: str, runtime: Path
+) -> ProductionServer:
+    """Start one entry point; with ``tree`` its app server imports that checkout's code (it is
+    started as ``python -m webmap.cli`` from there, which puts that folder first on its path)."""
+    env = {"WEBMAP_DATABASE_URL": url}
+    if tree:
+        env["PYTHONPATH"] = str(Path(tree).resolve())
+    server = ProductionServer(
+        port=_free_port(),
+        runtime_dir=runtime,
+        env=env,
+        app_server=name,
+        template=Path(template) if template else TEMPLATE,
+    )
+    with contextlib.chdir(tree or PROJECT):
+        return stack.enter_context(server)
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float, float]:
@@ -396,7 +420,8 @@ def main() -> int:
         "--servers",
         default="granian",
         help="app servers behind nginx, alternated: e.g. granian,gunicorn (an A/B in one run); "
-        "NAME=TEMPLATE puts that one behind another nginx template",
+        "NAME=TEMPLATE puts that one behind another nginx template, NAME@DIR runs the code of "
+        "another checkout (e.g. granian@/tmp/base,granian: older code against this)",
     )
     parser.add_argument(
         "--reuse", action="store_true", help="measure the kept --database as it is (no import)"

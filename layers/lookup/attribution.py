@@ -18,13 +18,17 @@ from typing import Any
 
 import psycopg
 
+#: The distinct attributions of address sources that have rows loaded (search reads them in
+#: its own statement: ``layers.lookup.search_parts.CREDIT_ROWS``).
+ADDRESS_CREDITS_SQL = (
+    "SELECT DISTINCT attribution FROM lookup.address_sources "
+    "WHERE attribution IS NOT NULL AND row_count > 0"
+)
+
 
 def address_attributions(conn: psycopg.Connection[Any]) -> list[str]:
     """The distinct attributions of address sources that have rows loaded, sorted."""
-    rows = conn.execute(
-        "SELECT DISTINCT attribution FROM lookup.address_sources "
-        "WHERE attribution IS NOT NULL AND row_count > 0 ORDER BY 1"
-    ).fetchall()
+    rows = conn.execute(ADDRESS_CREDITS_SQL + " ORDER BY 1").fetchall()
     return [str(r[0]) for r in rows]
 
 

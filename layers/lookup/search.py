@@ -26,13 +26,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from layers.crs import SWEREF99_TM, transformer
 from layers.errors import InvalidInput
 from layers.lookup.normalize import address_label, fold, format_postcode
 from layers.lookup.properties import parse_property_query, property_label
 from layers.lookup.query import SearchQuery
-from layers.lookup.search_sql import DEFAULT_LIMIT, MAX_LIMIT, SearchOptions, search_sql
+from layers.lookup.search_cache import Statement, shape, statement
+from layers.lookup.search_parts import number_ranges
+from layers.lookup.search_sql import DEFAULT_LIMIT, MAX_LIMIT, SearchOptions
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -88,6 +91,8 @@ def search_params(query: SearchQuery, options: SearchOptions) -> dict[str, Any]:
         "letter": query.letter,
         "entrance": (query.entrance or "").replace(" ", "") + "%",
     }
+    if query.number is not None:
+        params.update(number_ranges(query.number))
     typed = parse_property_query(query.text)
     params.update(
         prop_head=typed.head,
@@ -103,12 +108,19 @@ def search_params(query: SearchQuery, options: SearchOptions) -> dict[str, Any]:
     return params
 
 
-def search_statement(query: SearchQuery, options: SearchOptions) -> tuple[Any, dict[str, Any]]:
-    """The one statement a search runs and its values (tests EXPLAIN exactly this)."""
+def _statement(query: SearchQuery, options: SearchOptions) -> Statement:
     # The length only picks the plan's shape (head indexes for one or two letters); the text
     # itself is folded by the database, with the rule its keys were folded by.
-    letters = len(fold(query.street))
-    return search_sql(query, options, letters), search_params(query, options)
+    return statement(shape(query, options, len(fold(query.street))))
+
+
+def search_statement(query: SearchQuery, options: SearchOptions) -> tuple[Any, dict[str, Any]]:
+    """The one statement a search runs and its values (tests EXPLAIN exactly this).
+
+    The statement is its shape's (:mod:`layers.lookup.search_cache`), with named placeholders;
+    :func:`search_answer` runs the same text with ``$n`` placeholders.
+    """
+    return sql.SQL(_statement(query, options).named), search_params(query, options)
 
 
 def _hit(row: tuple[Any, ...]) -> SearchHit:
@@ -148,10 +160,13 @@ def _hit(row: tuple[Any, ...]) -> SearchHit:
 
 @dataclass(frozen=True)
 class SearchAnswer:
-    """The hits, and the municipality the search was biased to (its code and name)."""
+    """The hits, the municipality the search was biased to (its code and name), and the
+    attributions of the loaded address sources (read only when a street was typed; what
+    :func:`~layers.lookup.attribution.address_attributions` gives, sorted)."""
 
     hits: list[SearchHit]
     municipality: tuple[str, str] | None = None
+    address_credits: tuple[str, ...] = ()
 
     def inside(self, hit: SearchHit) -> bool | None:
         """Whether ``hit`` lies in the asked municipality (``None`` when none was asked)."""
@@ -165,17 +180,25 @@ def search_answer(
 ) -> SearchAnswer:
     """The best ``options.limit`` hits for ``query``: streets or addresses, and properties.
 
-    One round trip: the stages run inside one statement (:mod:`layers.lookup.search_sql`).
+    One round trip: the stages run inside one statement (:mod:`layers.lookup.search_sql`),
+    composed once per shape of query (:mod:`layers.lookup.search_cache`), which also reads the
+    address sources' attributions.
     With ``options.municipality`` the places inside it come first (each hit's municipality is
     the one stored with it: the register's kommunkod, or the polygon its point fell in when it
     was imported), the others after them, still found; a code no municipality has is
     :class:`InvalidInput`, checked by the same statement.
     """
-    statement, params = search_statement(query, options)
+    kept = _statement(query, options)
     hits: list[SearchHit] = []
     asked: tuple[str, str] | None = None
-    for row in conn.execute(statement, params):
-        if row[0] == "municipality":
+    values = kept.values(search_params(query, options))
+    with psycopg.RawCursor(conn) as cursor:
+        rows = cursor.execute(kept.positional, values).fetchall()
+    credits: list[str] = []
+    for row in rows:
+        if row[0] == "credit":
+            credits.append(row[-1])
+        elif row[0] == "municipality":
             if row[10] is None:
                 raise InvalidInput(
                     f"No municipality has the code {row[1]}: give an SCB kommunkod, "
@@ -193,7 +216,7 @@ def search_answer(
         return (outside, hit.score, kind_rank[hit.kind], index)
 
     ranked = [hit for _index, hit in sorted(enumerate(hits), key=order)]
-    return SearchAnswer(ranked[: options.limit], asked)
+    return SearchAnswer(ranked[: options.limit], asked, tuple(sorted(credits)))
 
 
 def search(

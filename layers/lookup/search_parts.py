@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from psycopg import sql
+from psycopg.types.numeric import Int4
 
 from layers.crs import SWEREF99_TM, LonLat
+from layers.lookup.attribution import ADDRESS_CREDITS_SQL
 from layers.lookup.properties import PropertyQuery
 from layers.lookup.query import SearchQuery
 
@@ -34,6 +36,13 @@ ASKED_ROW = sql.SQL(
     "NULL::boolean, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, "
     "NULL::text"
 )
+#: The attributions of the loaded address sources (``layers.lookup.attribution``), one row
+#: each, so that a search with street or address hits needs no second round trip for them.
+CREDIT_ROWS = sql.SQL(
+    "SELECT 8, 0, 'credit', NULL::text, NULL, NULL::int, NULL, NULL, NULL, NULL::text[], NULL, "
+    "NULL::text, NULL, NULL, NULL::boolean, NULL::float8, NULL::float8, NULL::float8, "
+    "NULL::float8, NULL::float8, c.attribution FROM ({sources}) c"
+).format(sources=sql.SQL(ADDRESS_CREDITS_SQL))
 _TEXT = sql.SQL("(SELECT text FROM q)")
 
 
@@ -78,6 +87,32 @@ def _saturating(distance: sql.Composable) -> sql.Composable:
     )
 
 
+#: Ranges of numbers that start with a typed number: 1 → 1, 10–19, 100–199 … up to the
+#: largest int4, one per count of further digits.
+NUMBER_RANGES = 10
+_INT4_MAX = 2**31 - 1
+#: The ranges as index conditions, so a prefix reads only the numbers it can complete on each
+#: candidate street (``addresses_street_number_idx``) instead of all of them; the LIKE beside
+#: them stays the definition.
+_NUMBER_RANGES = sql.SQL(" OR ").join(
+    sql.SQL(f"a.number BETWEEN %(number_lo_{k})s AND %(number_hi_{k})s")
+    for k in range(NUMBER_RANGES)
+)
+
+
+def number_ranges(number: int) -> dict[str, Int4]:
+    """The bounds :data:`_NUMBER_RANGES` binds for the typed ``number`` (as int4, so that every
+    search of a shape has the same parameter types and shares a prepared statement)."""
+    bounds: dict[str, Int4] = {}
+    for k in range(NUMBER_RANGES):
+        low, high = number * 10**k, (number + 1) * 10**k - 1
+        if (number == 0 and k > 0) or low > _INT4_MAX:
+            low, high = -1, -1  # no house number is negative, and LIKE rules it out anyway
+        bounds[f"number_lo_{k}"] = Int4(low)
+        bounds[f"number_hi_{k}"] = Int4(min(high, _INT4_MAX))
+    return bounds
+
+
 def _numbers_cte(
     name: str, query: SearchQuery, streets: sql.Composable, strict_postcode: bool = True
 ) -> sql.Composed:
@@ -86,10 +121,12 @@ def _numbers_cte(
     With ``strict_postcode`` false an address without a postcode (common in OSM) still matches
     a typed postcode; that pass is gated on the strict one finding nothing.
     """
-    conditions = [sql.SQL("a.street_uid = c.uid")]
+    conditions: list[sql.Composable] = [sql.SQL("a.street_uid = c.uid")]
     if query.number is not None:
         conditions.append(
-            sql.SQL("a.number::text LIKE %(number_pattern)s")
+            sql.SQL("a.number::text LIKE %(number_pattern)s AND ({ranges})").format(
+                ranges=_NUMBER_RANGES
+            )
             if query.number_prefix
             else sql.SQL("a.number = %(number)s")
         )

@@ -16,7 +16,8 @@ which PostgreSQL evaluates once, as a one-time filter, before it starts them.
                    units matching the typed number; typo-tolerant heads when none match
                    (:func:`~layers.lookup.search_parts.props_ctes`)
 
-The final ``SELECT`` gives every kind of hit one row shape (``HIT_COLUMNS``), in stage order.
+The final ``SELECT`` gives every kind of hit one row shape (``HIT_COLUMNS``), in stage order,
+then (when a street was typed) the address sources' attributions, and the asked municipality.
 
 Prefixes are ranges (``key ~>=~ p AND key ~<~ p || U+10FFFF``) rather than ``LIKE``: the bounds
 come from ``q`` at run time, so the plan is the same, and index-bound, for every text, also
@@ -34,6 +35,7 @@ from layers.lookup.query import SearchQuery
 from layers.lookup.search_parts import (
     ADDRESS_ROW,
     ASKED_ROW,
+    CREDIT_ROWS,
     DEFAULT_LIMIT,
     HIT_COLUMNS,
     MAX_LIMIT,
@@ -343,6 +345,8 @@ def search_sql(query: SearchQuery, options: SearchOptions, letters: int) -> sql.
                     "AND NOT EXISTS (SELECT 1 FROM exact)"
                 ).format(r=STREET_ROW, g=streets_gate)
             )
+    if query.street:  # street and address hits credit the address sources
+        parts.append(CREDIT_ROWS)
     if not query.town and not query.postcode:
         ctes += props_ctes(options, parse_property_query(query.text))
         parts.append(sql.SQL("SELECT 4, seq, {r} FROM props").format(r=PROPERTY_ROW))

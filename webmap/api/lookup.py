@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from layers.crs import SWEREF99_TM, WGS84, OutsideSweden, check_lonlat, check_sweref
@@ -38,6 +38,7 @@ from webmap.http.contracts import (
     parse_query,
     problems,
 )
+from webmap.http.json_output import json_response
 from webmap.http.models import Point, Srid, SwerefPoint
 from webmap.http.params import number
 from webmap.http.problems import DOMAIN_ERRORS, problem
@@ -250,10 +251,10 @@ def search_endpoint() -> Response:
     query = parse_search_text(params.q)
     options = _search_options(params)
     with reads().connection() as conn:
-        answer = search_answer(conn, query, options)
-        hits = answer.hits
-        uses_addresses = any(hit.kind in ("street", "address") for hit in hits)
-        address_credits = address_attributions(conn) if uses_addresses else []
+        answer = search_answer(conn, query, options)  # one statement, credits included
+    hits = answer.hits
+    uses_addresses = any(hit.kind in ("street", "address") for hit in hits)
+    address_credits = answer.address_credits if uses_addresses else ()
     attribution = answer_attributions(address_credits, *(hit.attribution for hit in hits))
     body: dict[str, Any] = {
         "type": "FeatureCollection",
@@ -263,8 +264,7 @@ def search_endpoint() -> Response:
     if answer.municipality is not None:
         code, name = answer.municipality
         body["requested_municipality"] = {"code": code, "name": name}
-    response = jsonify(body)
-    response.mimetype = GEOJSON
+    response = json_response(body, GEOJSON)
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
@@ -369,7 +369,7 @@ def reverse_endpoint() -> Response:
     with reads().connection() as conn:
         result = reverse(conn, x, y, srid, float(params.radius), params.municipality)
         attribution = address_attributions(conn) if result.address is not None else []
-    response = jsonify(_reverse_body(result, attribution))
+    response = json_response(_reverse_body(result, attribution))
     response.headers["Cache-Control"] = "no-store"
     return response
 
