@@ -18,8 +18,11 @@ the virtualenv ``--tipg-venv``, ``pip install tipg uvicorn`` there, never in thi
 ``--ab granian:fast,gunicorn:flask,…`` [``--nginx``]: an interleaved A/B of app servers (granian
 or gunicorn) with the tile fast path or every tile through Flask (``WEBMAP_TILE_FAST_PATH``),
 uncached, one worker each, alone or behind nginx (``SERVER:PATH=TEMPLATE`` for another nginx
-template): each tile is asked of every server in turn and run as raw SQL, so load from
-elsewhere on the machine falls on all alike; p50 per zoom band and the ratio to raw SQL.
+template; ``…@TREE`` runs another checkout's code, e.g. a worktree of the previous commit): each
+tile is asked of every server in turn and run as raw SQL, so load from elsewhere on the machine
+falls on all alike; p50 per zoom band and the ratio to raw SQL. ``--client raw`` (or ``both``)
+asks with a minimal HTTP client instead of (or as well as) ``http.client`` and adds the
+statements through bare libpq.
 
 TiPg has no overview columns: it reads the full ``geom`` at every zoom, so its low-zoom tiles
 are bigger and slower for reasons other than overhead. The throughput runs therefore use z13–z16,
@@ -28,6 +31,8 @@ where both read ``geom``; the one-client table shows every zoom and each side's 
     .venv/bin/python bench/tiles.py [--rounds 5]
     .venv/bin/python bench/tiles.py --tipg [--tipg-venv /tmp/tipg-venv] [--seconds 10]
     .venv/bin/python bench/tiles.py --ab gunicorn:flask,granian:fast [--nginx] [--rounds 5]
+    .venv/bin/python bench/tiles.py --ab granian:fast@/path/to/old-worktree,granian:fast \\
+        [--client http.client|raw|both]
 """
 
 from __future__ import annotations
@@ -143,8 +148,10 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes], path: str = "/hea
     raise SystemExit(f"{base}{path} did not answer")
 
 
-def fetch(connection: http.client.HTTPConnection, path: str) -> tuple[float, int]:
+def fetch(connection: http.client.HTTPConnection | RawClient, path: str) -> tuple[float, int]:
     """One request on a kept-alive connection, as a browser makes them."""
+    if isinstance(connection, RawClient):
+        return connection.fetch(path)
     started = time.perf_counter()
     connection.request("GET", path, headers={"Accept-Encoding": "identity"})
     response = connection.getresponse()
@@ -152,6 +159,46 @@ def fetch(connection: http.client.HTTPConnection, path: str) -> tuple[float, int
     if response.status != 200:
         raise SystemExit(f"{path}: HTTP {response.status}")
     return time.perf_counter() - started, len(body)
+
+
+class RawClient:
+    """A minimal kept-alive HTTP/1.1 client (``--client raw``): pre-built request bytes, the
+    answer read up to its ``Content-Length``. ``http.client`` parses every header line in pure
+    Python (some tens of microseconds per request); this measures the server rather than the
+    client, as psycopg's C-accelerated client does for raw SQL."""
+
+    def __init__(self, port: int) -> None:
+        self._sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._requests: dict[str, bytes] = {}
+        self._buffer = b""
+
+    def fetch(self, path: str) -> tuple[float, int]:
+        request = self._requests.get(path)
+        if request is None:
+            request = self._requests[path] = (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n\r\n"
+            ).encode()
+        started = time.perf_counter()
+        self._sock.sendall(request)
+        data = self._buffer
+        while (end := data.find(b"\r\n\r\n")) < 0:
+            data += self._sock.recv(65536)
+        head = data[:end].lower()
+        at = head.find(b"\r\ncontent-length:") + 17
+        stop = head.find(b"\r\n", at)
+        length = int(head[at : stop if stop > 0 else None])
+        total = end + 4 + length
+        while len(data) < total:
+            data += self._sock.recv(65536)
+        elapsed = time.perf_counter() - started
+        self._buffer = data[total:]
+        if not head.startswith(b"http/1.1 200"):
+            raise SystemExit(f"{path}: {head[:40]!r}")
+        return elapsed, length
+
+    def close(self) -> None:
+        self._sock.close()
 
 
 @contextlib.contextmanager
@@ -180,11 +227,14 @@ def running_service(
     workers: int = 1,
     server: str = "granian",
     fast_path: bool = True,
+    tree: str = "",
 ) -> Any:
     """``webmap serve`` (``server``: granian or gunicorn, 4 threads per worker) on a free port;
-    yields the port. ``fast_path``: WEBMAP_TILE_FAST_PATH."""
+    yields the port. ``fast_path``: WEBMAP_TILE_FAST_PATH; ``tree``: run another checkout's
+    code (its folder first on ``PYTHONPATH``), e.g. a worktree of the previous commit."""
     env = dict(
         os.environ,
+        **({"PYTHONPATH": tree} if tree else {}),
         WEBMAP_DATABASE_URL=database_url,
         WEBMAP_TILE_CACHE_BYTES=str(cache_bytes),
         WEBMAP_PRERENDER="false",  # every request renders: this measures rendering
@@ -385,21 +435,25 @@ class Variant:
     server: str
     fast_path: bool
     template: str = ""  # behind nginx: this template instead of deploy/'s
+    tree: str = ""  # another checkout's code (e.g. the previous commit's worktree)
 
     @property
     def label(self) -> str:
         label = f"{self.server}+{'fast' if self.fast_path else 'flask'}"
-        return f"{label}+{Path(self.template).stem}" if self.template else label
+        if self.template:
+            label += f"+{Path(self.template).stem}"
+        return f"{label}@{Path(self.tree).name}" if self.tree else label
 
     @classmethod
     def parse(cls, text: str) -> Variant:
+        text, _, tree = text.partition("@")
         spec, _, template = text.partition("=")
         server, _, path = spec.partition(":")
         if server not in ("granian", "gunicorn") or path not in ("fast", "flask"):
             raise SystemExit(
-                f"--ab: {text!r} is not SERVER:PATH[=TEMPLATE] (granian|gunicorn:fast|flask)"
+                f"--ab: {text!r} is not SERVER:PATH[=TEMPLATE][@TREE] (granian|gunicorn:fast|flask)"
             )
-        return cls(server, path == "fast", template)
+        return cls(server, path == "fast", template, tree)
 
 
 @contextlib.contextmanager
@@ -407,7 +461,7 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
     """One uncached server of ``variant`` (one worker), alone or behind nginx; yields its port."""
     if not nginx:
         with running_service(
-            database_url, 0, server=variant.server, fast_path=variant.fast_path
+            database_url, 0, server=variant.server, fast_path=variant.fast_path, tree=variant.tree
         ) as port:
             yield port
         return
@@ -419,6 +473,7 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
         "WEBMAP_PRERENDER": "false",
         "WEBMAP_TILE_CACHE_BYTES": "0",
         "WEBMAP_TILE_FAST_PATH": str(variant.fast_path).lower(),
+        **({"PYTHONPATH": variant.tree} if variant.tree else {}),
     }
     from webmap.cli.nginx_config import TEMPLATE
 
@@ -437,25 +492,66 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-def ab_mode(database_url: str, variants: Sequence[Variant], rounds: int, nginx: bool) -> None:
+class LibpqStatement:
+    """A case's statement run through libpq with nothing of psycopg's Python around it
+    (``--client raw``'s counterpart on the SQL side): prepared once, parameters dumped once,
+    ``PQexecPrepared`` and the first column's bytes."""
+
+    def __init__(self, conn: psycopg.Connection[Any], case: Case, name: str) -> None:
+        self._pgconn = conn.pgconn
+        self._name = name.encode()
+        inlined = psycopg.ClientCursor(conn).mogrify(case.query, case.params)
+        result = self._pgconn.prepare(self._name, inlined.encode())
+        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+            raise SystemExit(f"prepare: {result.error_message!r}")
+
+    def run(self) -> float:
+        started = time.perf_counter()
+        result = self._pgconn.exec_prepared(self._name, None)
+        value = result.get_value(0, 0)
+        elapsed = time.perf_counter() - started
+        if result.status != psycopg.pq.ExecStatus.TUPLES_OK or value is None:
+            raise SystemExit(f"exec: {result.error_message!r}")
+        return elapsed
+
+
+def ab_mode(
+    database_url: str, variants: Sequence[Variant], rounds: int, nginx: bool, client: str
+) -> None:
     """Interleaved A/B: each tile asked of every variant in turn, then run as raw SQL, so load
-    from elsewhere on the machine falls on all of them alike."""
+    from elsewhere on the machine falls on all of them alike.
+
+    ``client``: ``http.client`` (the standard library's, headers parsed in Python), ``raw``
+    (:class:`RawClient`) or ``both`` (every server asked with each); with ``raw`` or ``both``
+    the SQL side adds the statements through bare libpq (:class:`LibpqStatement`), whose
+    values are inlined and prepared once, the least a client could spend on them."""
     with psycopg.connect(database_url) as conn:
         work = cases(load_catalog(conn), SINGLE_LAYERS)
     # Behind nginx: unversioned URLs (cached a minute by browsers, never stored by nginx), so
     # every request reaches the app and renders.
     paths = {c.path: c.path.split("?")[0] if nginx else c.path for c in work}
+    kinds = ("http.client", "raw") if client == "both" else (client,)
     load_before = os.getloadavg()
     with contextlib.ExitStack() as stack:
-        clients = {
-            v.label: http.client.HTTPConnection(
-                "127.0.0.1", stack.enter_context(running_variant(database_url, v, nginx)), 60
-            )
-            for v in variants
-        }
+        clients: dict[str, http.client.HTTPConnection | RawClient] = {}
+        for v in variants:
+            port = stack.enter_context(running_variant(database_url, v, nginx))
+            for kind in kinds:
+                label = v.label if kind == "http.client" else f"{v.label} raw"
+                clients[label] = (
+                    http.client.HTTPConnection("127.0.0.1", port, 60)
+                    if kind == "http.client"
+                    else RawClient(port)
+                )
         sql = stack.enter_context(
             psycopg.connect(database_url, autocommit=True, options="-c jit=off")
         )
+        bare = None
+        if "raw" in kinds:
+            bare_conn = stack.enter_context(
+                psycopg.connect(database_url, autocommit=True, options="-c jit=off")
+            )
+            bare = {c.path: LibpqStatement(bare_conn, c, f"t{i}") for i, c in enumerate(work)}
 
         def raw(case: Case) -> float:
             started = time.perf_counter()
@@ -463,16 +559,20 @@ def ab_mode(database_url: str, variants: Sequence[Variant], rounds: int, nginx: 
             return time.perf_counter() - started
 
         for case in work:  # warm: connections, prepared statements, the catalog
-            for client in clients.values():
-                fetch(client, paths[case.path])
+            for connection in clients.values():
+                fetch(connection, paths[case.path])
             raw(case)
         seconds: dict[str, dict[str, list[float]]] = {n: defaultdict(list) for n in clients}
         seconds["raw SQL"] = defaultdict(list)
+        if bare is not None:
+            seconds["libpq SQL"] = defaultdict(list)
         for _ in range(rounds):
             for case in work:
-                for name, client in clients.items():
-                    seconds[name][case.path].append(fetch(client, paths[case.path])[0])
+                for name, connection in clients.items():
+                    seconds[name][case.path].append(fetch(connection, paths[case.path])[0])
                 seconds["raw SQL"][case.path].append(raw(case))
+                if bare is not None:
+                    seconds["libpq SQL"][case.path].append(bare[case.path].run())
     load_after = os.getloadavg()
     where = "behind nginx (webmap serve --proxy)" if nginx else "alone on a TCP port"
     print(
@@ -480,8 +580,9 @@ def ab_mode(database_url: str, variants: Sequence[Variant], rounds: int, nginx: 
         f"z5–z16 × {rounds} rounds, uncached, one client each, one worker {where}; "
         f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )
-    names = [*clients, "raw SQL"]
-    print(f"{'zooms':>7} " + " ".join(f"{n:>22}" for n in names))
+    names = list(seconds)
+    width = max(22, *(len(n) for n in names))
+    print(f"{'zooms':>7} " + " ".join(f"{n:>{width}}" for n in names))
     for label, low, high in (("5-8", 5, 8), ("9-12", 9, 12), ("13-16", 13, 16), ("all", 0, 99)):
         chosen = [c.path for c in work if low <= c.tile.z <= high]
         r = median_ms([t for p in chosen for t in seconds["raw SQL"][p]])
@@ -491,7 +592,7 @@ def ab_mode(database_url: str, variants: Sequence[Variant], rounds: int, nginx: 
             cells.append(
                 f"{ms:>8.2f} ms ({ms / r:>5.2f}×)" if name != "raw SQL" else f"{ms:>8.2f} ms"
             )
-        print(f"{label:>7} " + " ".join(f"{c:>22}" for c in cells))
+        print(f"{label:>7} " + " ".join(f"{c:>{width}}" for c in cells))
     print("(× = p50 over raw SQL's p50 for the same tiles; the aim is ≤ 1.5×)")
 
 
@@ -507,13 +608,19 @@ def main() -> None:
         "with --nginx, SERVER:PATH=TEMPLATE puts one behind another nginx template",
     )
     parser.add_argument("--nginx", action="store_true", help="--ab behind nginx")
+    parser.add_argument(
+        "--client",
+        choices=("http.client", "raw", "both"),
+        default="http.client",
+        help="--ab: the HTTP client (raw: pre-built requests, Content-Length read; both: each)",
+    )
     args = parser.parse_args()
     database_url = os.environ.get(
         "WEBMAP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/webmap"
     )
     if args.ab:
         variants = [Variant.parse(part) for part in args.ab.split(",")]
-        ab_mode(database_url, variants, args.rounds, args.nginx)
+        ab_mode(database_url, variants, args.rounds, args.nginx, args.client)
     elif args.tipg:
         tipg_mode(database_url, args.tipg_venv, args.rounds, args.seconds)
     else:
