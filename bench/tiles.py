@@ -20,9 +20,9 @@ or gunicorn) with the tile fast path or every tile through Flask (``WEBMAP_TILE_
 uncached, one worker each, alone or behind nginx (``SERVER:PATH=TEMPLATE`` for another nginx
 template; ``…@TREE`` runs another checkout's code, e.g. a worktree of the previous commit): each
 tile is asked of every server in turn and run as raw SQL, so load from elsewhere on the machine
-falls on all alike; p50 per zoom band and the ratio to raw SQL. ``--client raw`` (or ``both``)
-asks with a minimal HTTP client instead of (or as well as) ``http.client`` and adds the
-statements through bare libpq.
+falls on all alike; p50 per zoom band and the ratio to raw SQL (psycopg's ``execute``), and to
+"lean SQL" (the statement run as the service runs it, tiles/lean_sql.py). ``--client raw`` (or
+``both``) asks with a minimal HTTP client instead of (or as well as) ``http.client``.
 
 TiPg has no overview columns: it reads the full ``geom`` at every zoom, so its low-zoom tiles
 are bigger and slower for reasons other than overhead. The throughput runs therefore use z13–z16,
@@ -66,6 +66,7 @@ import morecantile
 import psycopg
 
 from layers.catalog import load_catalog
+from tiles.lean_sql import fetch_row
 from tiles.mvt import TileOptions, tile_query
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 
@@ -492,29 +493,6 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-class LibpqStatement:
-    """A case's statement run through libpq with nothing of psycopg's Python around it
-    (``--client raw``'s counterpart on the SQL side): prepared once, parameters dumped once,
-    ``PQexecPrepared`` and the first column's bytes."""
-
-    def __init__(self, conn: psycopg.Connection[Any], case: Case, name: str) -> None:
-        self._pgconn = conn.pgconn
-        self._name = name.encode()
-        inlined = psycopg.ClientCursor(conn).mogrify(case.query, case.params)
-        result = self._pgconn.prepare(self._name, inlined.encode())
-        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
-            raise SystemExit(f"prepare: {result.error_message!r}")
-
-    def run(self) -> float:
-        started = time.perf_counter()
-        result = self._pgconn.exec_prepared(self._name, None)
-        value = result.get_value(0, 0)
-        elapsed = time.perf_counter() - started
-        if result.status != psycopg.pq.ExecStatus.TUPLES_OK or value is None:
-            raise SystemExit(f"exec: {result.error_message!r}")
-        return elapsed
-
-
 def ab_mode(
     database_url: str, variants: Sequence[Variant], rounds: int, nginx: bool, client: str
 ) -> None:
@@ -522,9 +500,10 @@ def ab_mode(
     from elsewhere on the machine falls on all of them alike.
 
     ``client``: ``http.client`` (the standard library's, headers parsed in Python), ``raw``
-    (:class:`RawClient`) or ``both`` (every server asked with each); with ``raw`` or ``both``
-    the SQL side adds the statements through bare libpq (:class:`LibpqStatement`), whose
-    values are inlined and prepared once, the least a client could spend on them."""
+    (:class:`RawClient`) or ``both`` (every server asked with each). The SQL side runs each
+    statement twice: "raw SQL" through psycopg's ``execute`` (the comparison issue 11 §2 and
+    the README have used), "lean SQL" through :func:`tiles.lean_sql.fetch_row`, the way the
+    service itself now runs it, so neither side is given a client the other lacks."""
     with psycopg.connect(database_url) as conn:
         work = cases(load_catalog(conn), SINGLE_LAYERS)
     # Behind nginx: unversioned URLs (cached a minute by browsers, never stored by nginx), so
@@ -546,33 +525,34 @@ def ab_mode(
         sql = stack.enter_context(
             psycopg.connect(database_url, autocommit=True, options="-c jit=off")
         )
-        bare = None
-        if "raw" in kinds:
-            bare_conn = stack.enter_context(
-                psycopg.connect(database_url, autocommit=True, options="-c jit=off")
-            )
-            bare = {c.path: LibpqStatement(bare_conn, c, f"t{i}") for i, c in enumerate(work)}
+        lean_conn = stack.enter_context(
+            psycopg.connect(database_url, autocommit=True, options="-c jit=off")
+        )
 
         def raw(case: Case) -> float:
             started = time.perf_counter()
             sql.execute(case.query, case.params).fetchone()
             return time.perf_counter() - started
 
+        def lean(case: Case) -> float:
+            started = time.perf_counter()
+            fetch_row(lean_conn, case.query, case.params)
+            return time.perf_counter() - started
+
         for case in work:  # warm: connections, prepared statements, the catalog
             for connection in clients.values():
                 fetch(connection, paths[case.path])
             raw(case)
+            lean(case)
         seconds: dict[str, dict[str, list[float]]] = {n: defaultdict(list) for n in clients}
         seconds["raw SQL"] = defaultdict(list)
-        if bare is not None:
-            seconds["libpq SQL"] = defaultdict(list)
+        seconds["lean SQL"] = defaultdict(list)
         for _ in range(rounds):
             for case in work:
                 for name, connection in clients.items():
                     seconds[name][case.path].append(fetch(connection, paths[case.path])[0])
                 seconds["raw SQL"][case.path].append(raw(case))
-                if bare is not None:
-                    seconds["libpq SQL"][case.path].append(bare[case.path].run())
+                seconds["lean SQL"][case.path].append(lean(case))
     load_after = os.getloadavg()
     where = "behind nginx (webmap serve --proxy)" if nginx else "alone on a TCP port"
     print(
@@ -594,6 +574,16 @@ def ab_mode(
             )
         print(f"{label:>7} " + " ".join(f"{c:>{width}}" for c in cells))
     print("(× = p50 over raw SQL's p50 for the same tiles; the aim is ≤ 1.5×)")
+    every = [c.path for c in work]
+    floor = median_ms([t for p in every for t in seconds["lean SQL"][p]])
+    print(
+        "all tiles over lean SQL's p50: "
+        + ", ".join(
+            f"{n} {median_ms([t for p in every for t in seconds[n][p]]) / floor:.2f}×"
+            for n in names
+            if n != "lean SQL"
+        )
+    )
 
 
 def main() -> None:
