@@ -202,6 +202,33 @@ class RawClient:
         self._sock.close()
 
 
+#: The process started on each port (its app server's master), for :func:`tree_cpu_seconds`.
+STARTED: dict[int, int] = {}
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds used so far by ``pid`` and its descendants (Linux /proc):
+    a server's own cost per request, far less sensitive to a busy host than wall-clock time."""
+    children: dict[int, list[int]] = defaultdict(list)
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = fields
+            children[int(fields[1])].append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = stats.get(current)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        todo += children.get(current, [])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def _process(command: list[str], env: dict[str, str], ready: str) -> Iterator[int]:
     port = free_port()
@@ -216,8 +243,10 @@ def _process(command: list[str], env: dict[str, str], ready: str) -> Iterator[in
                 log.seek(0)
                 sys.stderr.write(log.read()[-3000:].decode(errors="replace"))
                 raise
+            STARTED[port] = server.pid
             yield port
         finally:
+            STARTED.pop(port, None)
             server.terminate()
             server.wait(20)
 
@@ -232,10 +261,11 @@ def running_service(
 ) -> Any:
     """``webmap serve`` (``server``: granian or gunicorn, 4 threads per worker) on a free port;
     yields the port. ``fast_path``: WEBMAP_TILE_FAST_PATH; ``tree``: run another checkout's
-    code (its folder first on ``PYTHONPATH``), e.g. a worktree of the previous commit."""
+    code (its folder first on ``PYTHONPATH``, and ``PYTHONSAFEPATH`` so that the current folder
+    does not come before it), e.g. a worktree of the previous commit."""
     env = dict(
         os.environ,
-        **({"PYTHONPATH": tree} if tree else {}),
+        **({"PYTHONPATH": tree, "PYTHONSAFEPATH": "1"} if tree else {}),
         WEBMAP_DATABASE_URL=database_url,
         WEBMAP_TILE_CACHE_BYTES=str(cache_bytes),
         WEBMAP_PRERENDER="false",  # every request renders: this measures rendering
@@ -474,7 +504,7 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
         "WEBMAP_PRERENDER": "false",
         "WEBMAP_TILE_CACHE_BYTES": "0",
         "WEBMAP_TILE_FAST_PATH": str(variant.fast_path).lower(),
-        **({"PYTHONPATH": variant.tree} if variant.tree else {}),
+        **({"PYTHONPATH": variant.tree, "PYTHONSAFEPATH": "1"} if variant.tree else {}),
     }
     from webmap.cli.nginx_config import TEMPLATE
 
@@ -488,8 +518,11 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
     )
     try:
         with quiet_stdout(), server:
+            if server.app_process is not None:  # the app server, not nginx
+                STARTED[server.port] = server.app_process.pid
             yield server.port
     finally:
+        STARTED.pop(server.port, None)
         shutil.rmtree(runtime, ignore_errors=True)
 
 
@@ -513,8 +546,11 @@ def ab_mode(
     load_before = os.getloadavg()
     with contextlib.ExitStack() as stack:
         clients: dict[str, http.client.HTTPConnection | RawClient] = {}
+        pids: dict[str, int] = {}
         for v in variants:
             port = stack.enter_context(running_variant(database_url, v, nginx))
+            if port in STARTED:
+                pids[v.label] = STARTED[port]
             for kind in kinds:
                 label = v.label if kind == "http.client" else f"{v.label} raw"
                 clients[label] = (
@@ -547,12 +583,17 @@ def ab_mode(
         seconds: dict[str, dict[str, list[float]]] = {n: defaultdict(list) for n in clients}
         seconds["raw SQL"] = defaultdict(list)
         seconds["lean SQL"] = defaultdict(list)
+        cpu_before = {label: tree_cpu_seconds(pid) for label, pid in pids.items()}
         for _ in range(rounds):
             for case in work:
                 for name, connection in clients.items():
                     seconds[name][case.path].append(fetch(connection, paths[case.path])[0])
                 seconds["raw SQL"][case.path].append(raw(case))
                 seconds["lean SQL"][case.path].append(lean(case))
+        cpu = {
+            label: (tree_cpu_seconds(pid) - cpu_before[label]) / (rounds * len(work) * len(kinds))
+            for label, pid in pids.items()
+        }
     load_after = os.getloadavg()
     where = "behind nginx (webmap serve --proxy)" if nginx else "alone on a TCP port"
     print(
@@ -574,6 +615,11 @@ def ab_mode(
             )
         print(f"{label:>7} " + " ".join(f"{c:>{width}}" for c in cells))
     print("(× = p50 over raw SQL's p50 for the same tiles; the aim is ≤ 1.5×)")
+    if cpu:
+        print(
+            "app server CPU per request (user + system, the server's processes): "
+            + ", ".join(f"{label} {seconds_ * 1e3:.3f} ms" for label, seconds_ in cpu.items())
+        )
     every = [c.path for c in work]
     floor = median_ms([t for p in every for t in seconds["lean SQL"][p]])
     print(
