@@ -169,12 +169,31 @@ class RawClient:
     client, as psycopg's C-accelerated client does for raw SQL."""
 
     def __init__(self, port: int) -> None:
-        self._sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._port = port
+        self._sock = self._connect()
         self._requests: dict[str, bytes] = {}
         self._buffer = b""
 
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self._port), timeout=60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def _receive(self) -> bytes:
+        data = self._sock.recv(65536)
+        if not data:  # the server closed the kept-alive connection (its idle or request limit)
+            raise ConnectionResetError("closed by the server")
+        return data
+
     def fetch(self, path: str) -> tuple[float, int]:
+        try:
+            return self._fetch(path)
+        except ConnectionResetError:  # as http.client does: a new connection, asked again
+            self._sock.close()
+            self._sock, self._buffer = self._connect(), b""
+            return self._fetch(path)
+
+    def _fetch(self, path: str) -> tuple[float, int]:
         request = self._requests.get(path)
         if request is None:
             request = self._requests[path] = (
@@ -184,14 +203,14 @@ class RawClient:
         self._sock.sendall(request)
         data = self._buffer
         while (end := data.find(b"\r\n\r\n")) < 0:
-            data += self._sock.recv(65536)
+            data += self._receive()
         head = data[:end].lower()
         at = head.find(b"\r\ncontent-length:") + 17
         stop = head.find(b"\r\n", at)
         length = int(head[at : stop if stop > 0 else None])
         total = end + 4 + length
         while len(data) < total:
-            data += self._sock.recv(65536)
+            data += self._receive()
         elapsed = time.perf_counter() - started
         self._buffer = data[total:]
         if not head.startswith(b"http/1.1 200"):
