@@ -24,6 +24,10 @@ falls on all alike; p50 per zoom band and the ratio to raw SQL (psycopg's ``exec
 "lean SQL" (the statement run as the service runs it, tiles/lean_sql.py). ``--client raw`` (or
 ``both``) asks with a minimal HTTP client instead of (or as well as) ``http.client``.
 
+``--floor``: where an uncached tile's time goes: hello-world apps (bench/hello_apps.py) under
+granian over WSGI, RSGI and RSGI handing off to a thread, a cached and an uncached tile, each
+with ``http.client`` and the raw client, and the statements, interleaved.
+
 TiPg has no overview columns: it reads the full ``geom`` at every zoom, so its low-zoom tiles
 are bigger and slower for reasons other than overhead. The throughput runs therefore use z13–z16,
 where both read ``geom``; the one-client table shows every zoom and each side's tile sizes.
@@ -31,6 +35,7 @@ where both read ``geom``; the one-client table shows every zoom and each side's 
     .venv/bin/python bench/tiles.py [--rounds 5]
     .venv/bin/python bench/tiles.py --tipg [--tipg-venv /tmp/tipg-venv] [--seconds 10]
     .venv/bin/python bench/tiles.py --ab gunicorn:flask,granian:fast [--nginx] [--rounds 5]
+    .venv/bin/python bench/tiles.py --floor [--rounds 5]
     .venv/bin/python bench/tiles.py --ab granian:fast@/path/to/old-worktree,granian:fast \\
         [--client http.client|raw|both]
 """
@@ -545,6 +550,14 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
         shutil.rmtree(runtime, ignore_errors=True)
 
 
+def sql_order(case: Case) -> tuple[str, str]:
+    """The order in which a case's statement runs through psycopg ("raw SQL") and as the
+    service runs it ("lean SQL"): alternating by tile, so neither is always the one that runs
+    right after the HTTP requests, when the database and the CPU caches are coldest."""
+    first = (case.tile.x + case.tile.y + case.tile.z) % 2 == 0
+    return ("raw SQL", "lean SQL") if first else ("lean SQL", "raw SQL")
+
+
 def ab_mode(
     database_url: str, variants: Sequence[Variant], rounds: int, nginx: bool, client: str
 ) -> None:
@@ -607,8 +620,8 @@ def ab_mode(
             for case in work:
                 for name, connection in clients.items():
                     seconds[name][case.path].append(fetch(connection, paths[case.path])[0])
-                seconds["raw SQL"][case.path].append(raw(case))
-                seconds["lean SQL"][case.path].append(lean(case))
+                for kind in sql_order(case):  # alternating: the first waits for a wake-up
+                    seconds[kind][case.path].append(raw(case) if kind == "raw SQL" else lean(case))
         cpu = {
             label: (tree_cpu_seconds(pid) - cpu_before[label]) / (rounds * len(work) * len(kinds))
             for label, pid in pids.items()
@@ -651,6 +664,67 @@ def ab_mode(
     )
 
 
+@contextlib.contextmanager
+def running_hello(interface: str, target: str) -> Iterator[int]:
+    """A hello world of bench/hello_apps.py under granian (one worker, no logging)."""
+    command = [sys.executable, "-m", "granian", "--host", "127.0.0.1", "--port", "{port}"]
+    command += ["--workers", "1", "--runtime-mode", "st", "--no-ws", "--no-log"]
+    command += ["--blocking-threads", "4"] if interface == "wsgi" else []  # RSGI allows only 1
+    command += ["--interface", interface, f"hello_apps:{target}"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), *sys.path]))
+    with _process(command, env, "/") as port:
+        yield port
+
+
+def floor_mode(database_url: str, rounds: int) -> None:
+    """Where an uncached tile's time goes: hello worlds under granian (WSGI, RSGI, RSGI with a
+    thread), a cached and an uncached tile, each asked with http.client and the raw client,
+    interleaved with the statement through psycopg and as the service runs it (z9–z16)."""
+    with psycopg.connect(database_url) as conn:
+        work = [c for c in cases(load_catalog(conn), SINGLE_LAYERS) if c.tile.z >= 9]
+    load_before = os.getloadavg()
+    with contextlib.ExitStack() as stack:
+        servers = {
+            "hello WSGI": stack.enter_context(running_hello("wsgi", "wsgi")),
+            "hello RSGI": stack.enter_context(running_hello("rsgi", "rsgi")),
+            "hello RSGI + thread": stack.enter_context(running_hello("rsgi", "rsgi_thread")),
+            "tile, cached": stack.enter_context(running_service(database_url, 64 << 20)),
+            "tile, uncached": stack.enter_context(running_service(database_url, 0)),
+        }
+        clients: dict[str, tuple[http.client.HTTPConnection | RawClient, bool]] = {}
+        for name, port in servers.items():
+            tile = name.startswith("tile")
+            clients[f"{name}, http.client"] = (http.client.HTTPConnection("127.0.0.1", port), tile)
+            clients[f"{name}, raw client"] = (RawClient(port), tile)
+        sql = stack.enter_context(
+            psycopg.connect(database_url, autocommit=True, options="-c jit=off")
+        )
+        seconds: dict[str, list[float]] = defaultdict(list)
+        for kind in ("raw SQL", "lean SQL"):
+            seconds[kind] = []
+        for round_ in range(rounds + 1):  # the first warms
+            for case in work:
+                for name, (connection, tile) in clients.items():
+                    elapsed = fetch(connection, case.path if tile else "/")[0]
+                    if round_:
+                        seconds[name].append(elapsed)
+                for kind in sql_order(case):  # which runs first alternates: the first waits
+                    started = time.perf_counter()  # for the backend to wake, the second not
+                    if kind == "raw SQL":
+                        sql.execute(case.query, case.params).fetchone()
+                    else:
+                        fetch_row(sql, case.query, case.params)
+                    if round_:
+                        seconds[kind].append(time.perf_counter() - started)
+    load_after = os.getloadavg()
+    print(
+        f"{len(work)} single-layer tiles z9–z16 × {rounds} rounds, interleaved, one granian worker "
+        f"each; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
+    )
+    for name, values in seconds.items():
+        print(f"{name:>40} p50 {median_ms(values):6.3f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -664,6 +738,9 @@ def main() -> None:
     )
     parser.add_argument("--nginx", action="store_true", help="--ab behind nginx")
     parser.add_argument(
+        "--floor", action="store_true", help="hello worlds under granian against the tile route"
+    )
+    parser.add_argument(
         "--client",
         choices=("http.client", "raw", "both"),
         default="http.client",
@@ -673,7 +750,9 @@ def main() -> None:
     database_url = os.environ.get(
         "WEBMAP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/webmap"
     )
-    if args.ab:
+    if args.floor:
+        floor_mode(database_url, args.rounds)
+    elif args.ab:
         variants = [Variant.parse(part) for part in args.ab.split(",")]
         ab_mode(database_url, variants, args.rounds, args.nginx, args.client)
     elif args.tipg:
