@@ -18,8 +18,15 @@ the virtualenv ``--tipg-venv``, ``pip install tipg uvicorn`` there, never in thi
 ``--ab granian:fast,gunicorn:flask,…`` [``--nginx``]: an interleaved A/B of app servers (granian
 or gunicorn) with the tile fast path or every tile through Flask (``WEBMAP_TILE_FAST_PATH``),
 uncached, one worker each, alone or behind nginx (``SERVER:PATH=TEMPLATE`` for another nginx
-template): each tile is asked of every server in turn and run as raw SQL, so load from
-elsewhere on the machine falls on all alike; p50 per zoom band and the ratio to raw SQL.
+template; ``…@TREE`` runs another checkout's code, e.g. a worktree of the previous commit): each
+tile is asked of every server in turn and run as raw SQL, so load from elsewhere on the machine
+falls on all alike; p50 per zoom band and the ratio to raw SQL (psycopg's ``execute``), and to
+"lean SQL" (the statement run as the service runs it, tiles/lean_sql.py). ``--client raw`` (or
+``both``) asks with a minimal HTTP client instead of (or as well as) ``http.client``.
+
+``--floor``: where an uncached tile's time goes: hello-world apps (bench/hello_apps.py) under
+granian over WSGI, RSGI and RSGI handing off to a thread, a cached and an uncached tile, each
+with ``http.client`` and the raw client, and the statements, interleaved.
 
 TiPg has no overview columns: it reads the full ``geom`` at every zoom, so its low-zoom tiles
 are bigger and slower for reasons other than overhead. The throughput runs therefore use z13–z16,
@@ -28,6 +35,9 @@ where both read ``geom``; the one-client table shows every zoom and each side's 
     .venv/bin/python bench/tiles.py [--rounds 5]
     .venv/bin/python bench/tiles.py --tipg [--tipg-venv /tmp/tipg-venv] [--seconds 10]
     .venv/bin/python bench/tiles.py --ab gunicorn:flask,granian:fast [--nginx] [--rounds 5]
+    .venv/bin/python bench/tiles.py --floor [--rounds 5]
+    .venv/bin/python bench/tiles.py --ab granian:fast@/path/to/old-worktree,granian:fast \\
+        [--client http.client|raw|both]
 """
 
 from __future__ import annotations
@@ -61,6 +71,7 @@ import morecantile
 import psycopg
 
 from layers.catalog import load_catalog
+from tiles.lean_sql import fetch_row
 from tiles.mvt import TileOptions, tile_query
 from tiles.tilesets import BASEMAP, Tileset, resolve_tileset
 
@@ -143,8 +154,10 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes], path: str = "/hea
     raise SystemExit(f"{base}{path} did not answer")
 
 
-def fetch(connection: http.client.HTTPConnection, path: str) -> tuple[float, int]:
+def fetch(connection: http.client.HTTPConnection | RawClient, path: str) -> tuple[float, int]:
     """One request on a kept-alive connection, as a browser makes them."""
+    if isinstance(connection, RawClient):
+        return connection.fetch(path)
     started = time.perf_counter()
     connection.request("GET", path, headers={"Accept-Encoding": "identity"})
     response = connection.getresponse()
@@ -152,6 +165,92 @@ def fetch(connection: http.client.HTTPConnection, path: str) -> tuple[float, int
     if response.status != 200:
         raise SystemExit(f"{path}: HTTP {response.status}")
     return time.perf_counter() - started, len(body)
+
+
+class RawClient:
+    """A minimal kept-alive HTTP/1.1 client (``--client raw``): pre-built request bytes, the
+    answer read up to its ``Content-Length``. ``http.client`` parses every header line in pure
+    Python (some tens of microseconds per request); this measures the server rather than the
+    client, as psycopg's C-accelerated client does for raw SQL."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._sock = self._connect()
+        self._requests: dict[str, bytes] = {}
+        self._buffer = b""
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self._port), timeout=60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def _receive(self) -> bytes:
+        data = self._sock.recv(65536)
+        if not data:  # the server closed the kept-alive connection (its idle or request limit)
+            raise ConnectionResetError("closed by the server")
+        return data
+
+    def fetch(self, path: str) -> tuple[float, int]:
+        try:
+            return self._fetch(path)
+        except ConnectionResetError:  # as http.client does: a new connection, asked again
+            self._sock.close()
+            self._sock, self._buffer = self._connect(), b""
+            return self._fetch(path)
+
+    def _fetch(self, path: str) -> tuple[float, int]:
+        request = self._requests.get(path)
+        if request is None:
+            request = self._requests[path] = (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n\r\n"
+            ).encode()
+        started = time.perf_counter()
+        self._sock.sendall(request)
+        data = self._buffer
+        while (end := data.find(b"\r\n\r\n")) < 0:
+            data += self._receive()
+        head = data[:end].lower()
+        at = head.find(b"\r\ncontent-length:") + 17
+        stop = head.find(b"\r\n", at)
+        length = int(head[at : stop if stop > 0 else None])
+        total = end + 4 + length
+        while len(data) < total:
+            data += self._receive()
+        elapsed = time.perf_counter() - started
+        self._buffer = data[total:]
+        if not head.startswith(b"http/1.1 200"):
+            raise SystemExit(f"{path}: {head[:40]!r}")
+        return elapsed, length
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+#: The process started on each port (its app server's master), for :func:`tree_cpu_seconds`.
+STARTED: dict[int, int] = {}
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds used so far by ``pid`` and its descendants (Linux /proc):
+    a server's own cost per request, far less sensitive to a busy host than wall-clock time."""
+    children: dict[int, list[int]] = defaultdict(list)
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = fields
+            children[int(fields[1])].append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = stats.get(current)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        todo += children.get(current, [])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
@@ -168,8 +267,10 @@ def _process(command: list[str], env: dict[str, str], ready: str) -> Iterator[in
                 log.seek(0)
                 sys.stderr.write(log.read()[-3000:].decode(errors="replace"))
                 raise
+            STARTED[port] = server.pid
             yield port
         finally:
+            STARTED.pop(port, None)
             server.terminate()
             server.wait(20)
 
@@ -180,11 +281,15 @@ def running_service(
     workers: int = 1,
     server: str = "granian",
     fast_path: bool = True,
+    tree: str = "",
 ) -> Any:
     """``webmap serve`` (``server``: granian or gunicorn, 4 threads per worker) on a free port;
-    yields the port. ``fast_path``: WEBMAP_TILE_FAST_PATH."""
+    yields the port. ``fast_path``: WEBMAP_TILE_FAST_PATH; ``tree``: run another checkout's
+    code (its folder first on ``PYTHONPATH``, and ``PYTHONSAFEPATH`` so that the current folder
+    does not come before it), e.g. a worktree of the previous commit."""
     env = dict(
         os.environ,
+        **({"PYTHONPATH": tree, "PYTHONSAFEPATH": "1"} if tree else {}),
         WEBMAP_DATABASE_URL=database_url,
         WEBMAP_TILE_CACHE_BYTES=str(cache_bytes),
         WEBMAP_PRERENDER="false",  # every request renders: this measures rendering
@@ -385,21 +490,25 @@ class Variant:
     server: str
     fast_path: bool
     template: str = ""  # behind nginx: this template instead of deploy/'s
+    tree: str = ""  # another checkout's code (e.g. the previous commit's worktree)
 
     @property
     def label(self) -> str:
         label = f"{self.server}+{'fast' if self.fast_path else 'flask'}"
-        return f"{label}+{Path(self.template).stem}" if self.template else label
+        if self.template:
+            label += f"+{Path(self.template).stem}"
+        return f"{label}@{Path(self.tree).name}" if self.tree else label
 
     @classmethod
     def parse(cls, text: str) -> Variant:
+        text, _, tree = text.partition("@")
         spec, _, template = text.partition("=")
         server, _, path = spec.partition(":")
         if server not in ("granian", "gunicorn") or path not in ("fast", "flask"):
             raise SystemExit(
-                f"--ab: {text!r} is not SERVER:PATH[=TEMPLATE] (granian|gunicorn:fast|flask)"
+                f"--ab: {text!r} is not SERVER:PATH[=TEMPLATE][@TREE] (granian|gunicorn:fast|flask)"
             )
-        return cls(server, path == "fast", template)
+        return cls(server, path == "fast", template, tree)
 
 
 @contextlib.contextmanager
@@ -407,7 +516,7 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
     """One uncached server of ``variant`` (one worker), alone or behind nginx; yields its port."""
     if not nginx:
         with running_service(
-            database_url, 0, server=variant.server, fast_path=variant.fast_path
+            database_url, 0, server=variant.server, fast_path=variant.fast_path, tree=variant.tree
         ) as port:
             yield port
         return
@@ -419,6 +528,7 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
         "WEBMAP_PRERENDER": "false",
         "WEBMAP_TILE_CACHE_BYTES": "0",
         "WEBMAP_TILE_FAST_PATH": str(variant.fast_path).lower(),
+        **({"PYTHONPATH": variant.tree, "PYTHONSAFEPATH": "1"} if variant.tree else {}),
     }
     from webmap.cli.nginx_config import TEMPLATE
 
@@ -432,28 +542,58 @@ def running_variant(database_url: str, variant: Variant, nginx: bool) -> Iterato
     )
     try:
         with quiet_stdout(), server:
+            if server.app_process is not None:  # the app server, not nginx
+                STARTED[server.port] = server.app_process.pid
             yield server.port
     finally:
+        STARTED.pop(server.port, None)
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-def ab_mode(database_url: str, variants: Sequence[Variant], rounds: int, nginx: bool) -> None:
+def sql_order(case: Case) -> tuple[str, str]:
+    """The order in which a case's statement runs through psycopg ("raw SQL") and as the
+    service runs it ("lean SQL"): alternating by tile, so neither is always the one that runs
+    right after the HTTP requests, when the database and the CPU caches are coldest."""
+    first = (case.tile.x + case.tile.y + case.tile.z) % 2 == 0
+    return ("raw SQL", "lean SQL") if first else ("lean SQL", "raw SQL")
+
+
+def ab_mode(
+    database_url: str, variants: Sequence[Variant], rounds: int, nginx: bool, client: str
+) -> None:
     """Interleaved A/B: each tile asked of every variant in turn, then run as raw SQL, so load
-    from elsewhere on the machine falls on all of them alike."""
+    from elsewhere on the machine falls on all of them alike.
+
+    ``client``: ``http.client`` (the standard library's, headers parsed in Python), ``raw``
+    (:class:`RawClient`) or ``both`` (every server asked with each). The SQL side runs each
+    statement twice: "raw SQL" through psycopg's ``execute`` (the comparison issue 11 §2 and
+    the README have used), "lean SQL" through :func:`tiles.lean_sql.fetch_row`, the way the
+    service itself now runs it, so neither side is given a client the other lacks."""
     with psycopg.connect(database_url) as conn:
         work = cases(load_catalog(conn), SINGLE_LAYERS)
     # Behind nginx: unversioned URLs (cached a minute by browsers, never stored by nginx), so
     # every request reaches the app and renders.
     paths = {c.path: c.path.split("?")[0] if nginx else c.path for c in work}
+    kinds = ("http.client", "raw") if client == "both" else (client,)
     load_before = os.getloadavg()
     with contextlib.ExitStack() as stack:
-        clients = {
-            v.label: http.client.HTTPConnection(
-                "127.0.0.1", stack.enter_context(running_variant(database_url, v, nginx)), 60
-            )
-            for v in variants
-        }
+        clients: dict[str, http.client.HTTPConnection | RawClient] = {}
+        pids: dict[str, int] = {}
+        for v in variants:
+            port = stack.enter_context(running_variant(database_url, v, nginx))
+            if port in STARTED:
+                pids[v.label] = STARTED[port]
+            for kind in kinds:
+                label = v.label if kind == "http.client" else f"{v.label} raw"
+                clients[label] = (
+                    http.client.HTTPConnection("127.0.0.1", port, 60)
+                    if kind == "http.client"
+                    else RawClient(port)
+                )
         sql = stack.enter_context(
+            psycopg.connect(database_url, autocommit=True, options="-c jit=off")
+        )
+        lean_conn = stack.enter_context(
             psycopg.connect(database_url, autocommit=True, options="-c jit=off")
         )
 
@@ -462,17 +602,30 @@ def ab_mode(database_url: str, variants: Sequence[Variant], rounds: int, nginx: 
             sql.execute(case.query, case.params).fetchone()
             return time.perf_counter() - started
 
+        def lean(case: Case) -> float:
+            started = time.perf_counter()
+            fetch_row(lean_conn, case.query, case.params)
+            return time.perf_counter() - started
+
         for case in work:  # warm: connections, prepared statements, the catalog
-            for client in clients.values():
-                fetch(client, paths[case.path])
+            for connection in clients.values():
+                fetch(connection, paths[case.path])
             raw(case)
+            lean(case)
         seconds: dict[str, dict[str, list[float]]] = {n: defaultdict(list) for n in clients}
         seconds["raw SQL"] = defaultdict(list)
+        seconds["lean SQL"] = defaultdict(list)
+        cpu_before = {label: tree_cpu_seconds(pid) for label, pid in pids.items()}
         for _ in range(rounds):
             for case in work:
-                for name, client in clients.items():
-                    seconds[name][case.path].append(fetch(client, paths[case.path])[0])
-                seconds["raw SQL"][case.path].append(raw(case))
+                for name, connection in clients.items():
+                    seconds[name][case.path].append(fetch(connection, paths[case.path])[0])
+                for kind in sql_order(case):  # alternating: the first waits for a wake-up
+                    seconds[kind][case.path].append(raw(case) if kind == "raw SQL" else lean(case))
+        cpu = {
+            label: (tree_cpu_seconds(pid) - cpu_before[label]) / (rounds * len(work) * len(kinds))
+            for label, pid in pids.items()
+        }
     load_after = os.getloadavg()
     where = "behind nginx (webmap serve --proxy)" if nginx else "alone on a TCP port"
     print(
@@ -480,8 +633,9 @@ def ab_mode(database_url: str, variants: Sequence[Variant], rounds: int, nginx: 
         f"z5–z16 × {rounds} rounds, uncached, one client each, one worker {where}; "
         f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )
-    names = [*clients, "raw SQL"]
-    print(f"{'zooms':>7} " + " ".join(f"{n:>22}" for n in names))
+    names = list(seconds)
+    width = max(22, *(len(n) for n in names))
+    print(f"{'zooms':>7} " + " ".join(f"{n:>{width}}" for n in names))
     for label, low, high in (("5-8", 5, 8), ("9-12", 9, 12), ("13-16", 13, 16), ("all", 0, 99)):
         chosen = [c.path for c in work if low <= c.tile.z <= high]
         r = median_ms([t for p in chosen for t in seconds["raw SQL"][p]])
@@ -491,8 +645,84 @@ def ab_mode(database_url: str, variants: Sequence[Variant], rounds: int, nginx: 
             cells.append(
                 f"{ms:>8.2f} ms ({ms / r:>5.2f}×)" if name != "raw SQL" else f"{ms:>8.2f} ms"
             )
-        print(f"{label:>7} " + " ".join(f"{c:>22}" for c in cells))
+        print(f"{label:>7} " + " ".join(f"{c:>{width}}" for c in cells))
     print("(× = p50 over raw SQL's p50 for the same tiles; the aim is ≤ 1.5×)")
+    if cpu:
+        print(
+            "app server CPU per request (user + system, the server's processes): "
+            + ", ".join(f"{label} {seconds_ * 1e3:.3f} ms" for label, seconds_ in cpu.items())
+        )
+    every = [c.path for c in work]
+    floor = median_ms([t for p in every for t in seconds["lean SQL"][p]])
+    print(
+        "all tiles over lean SQL's p50: "
+        + ", ".join(
+            f"{n} {median_ms([t for p in every for t in seconds[n][p]]) / floor:.2f}×"
+            for n in names
+            if n != "lean SQL"
+        )
+    )
+
+
+@contextlib.contextmanager
+def running_hello(interface: str, target: str) -> Iterator[int]:
+    """A hello world of bench/hello_apps.py under granian (one worker, no logging)."""
+    command = [sys.executable, "-m", "granian", "--host", "127.0.0.1", "--port", "{port}"]
+    command += ["--workers", "1", "--runtime-mode", "st", "--no-ws", "--no-log"]
+    command += ["--blocking-threads", "4"] if interface == "wsgi" else []  # RSGI allows only 1
+    command += ["--interface", interface, f"hello_apps:{target}"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), *sys.path]))
+    with _process(command, env, "/") as port:
+        yield port
+
+
+def floor_mode(database_url: str, rounds: int) -> None:
+    """Where an uncached tile's time goes: hello worlds under granian (WSGI, RSGI, RSGI with a
+    thread), a cached and an uncached tile, each asked with http.client and the raw client,
+    interleaved with the statement through psycopg and as the service runs it (z9–z16)."""
+    with psycopg.connect(database_url) as conn:
+        work = [c for c in cases(load_catalog(conn), SINGLE_LAYERS) if c.tile.z >= 9]
+    load_before = os.getloadavg()
+    with contextlib.ExitStack() as stack:
+        servers = {
+            "hello WSGI": stack.enter_context(running_hello("wsgi", "wsgi")),
+            "hello RSGI": stack.enter_context(running_hello("rsgi", "rsgi")),
+            "hello RSGI + thread": stack.enter_context(running_hello("rsgi", "rsgi_thread")),
+            "tile, cached": stack.enter_context(running_service(database_url, 64 << 20)),
+            "tile, uncached": stack.enter_context(running_service(database_url, 0)),
+        }
+        clients: dict[str, tuple[http.client.HTTPConnection | RawClient, bool]] = {}
+        for name, port in servers.items():
+            tile = name.startswith("tile")
+            clients[f"{name}, http.client"] = (http.client.HTTPConnection("127.0.0.1", port), tile)
+            clients[f"{name}, raw client"] = (RawClient(port), tile)
+        sql = stack.enter_context(
+            psycopg.connect(database_url, autocommit=True, options="-c jit=off")
+        )
+        seconds: dict[str, list[float]] = defaultdict(list)
+        for kind in ("raw SQL", "lean SQL"):
+            seconds[kind] = []
+        for round_ in range(rounds + 1):  # the first warms
+            for case in work:
+                for name, (connection, tile) in clients.items():
+                    elapsed = fetch(connection, case.path if tile else "/")[0]
+                    if round_:
+                        seconds[name].append(elapsed)
+                for kind in sql_order(case):  # which runs first alternates: the first waits
+                    started = time.perf_counter()  # for the backend to wake, the second not
+                    if kind == "raw SQL":
+                        sql.execute(case.query, case.params).fetchone()
+                    else:
+                        fetch_row(sql, case.query, case.params)
+                    if round_:
+                        seconds[kind].append(time.perf_counter() - started)
+    load_after = os.getloadavg()
+    print(
+        f"{len(work)} single-layer tiles z9–z16 × {rounds} rounds, interleaved, one granian worker "
+        f"each; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
+    )
+    for name, values in seconds.items():
+        print(f"{name:>40} p50 {median_ms(values):6.3f} ms")
 
 
 def main() -> None:
@@ -507,13 +737,24 @@ def main() -> None:
         "with --nginx, SERVER:PATH=TEMPLATE puts one behind another nginx template",
     )
     parser.add_argument("--nginx", action="store_true", help="--ab behind nginx")
+    parser.add_argument(
+        "--floor", action="store_true", help="hello worlds under granian against the tile route"
+    )
+    parser.add_argument(
+        "--client",
+        choices=("http.client", "raw", "both"),
+        default="http.client",
+        help="--ab: the HTTP client (raw: pre-built requests, Content-Length read; both: each)",
+    )
     args = parser.parse_args()
     database_url = os.environ.get(
         "WEBMAP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/webmap"
     )
-    if args.ab:
+    if args.floor:
+        floor_mode(database_url, args.rounds)
+    elif args.ab:
         variants = [Variant.parse(part) for part in args.ab.split(",")]
-        ab_mode(database_url, variants, args.rounds, args.nginx)
+        ab_mode(database_url, variants, args.rounds, args.nginx, args.client)
     elif args.tipg:
         tipg_mode(database_url, args.tipg_venv, args.rounds, args.seconds)
     else:

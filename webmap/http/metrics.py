@@ -205,9 +205,32 @@ def count_read(server: str) -> None:
     _metrics().reads.labels(server=server).inc()
 
 
+#: Labelled children by label values, made once each: prometheus-client's ``labels()`` checks
+#: and sorts its arguments and takes a lock on every call, as much as the observation itself
+#: (issue 11 §2). Labels are bounded (see the module docstring), and so are these.
+_REQUEST_CHILDREN: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
+_BYTES_CHILDREN: dict[str, Any] = {}
+
+
+def _request_children(kind: str, layer: str, zoom: str, status: int) -> tuple[Any, Any]:
+    """The request counter's and the latency histogram's children for these labels."""
+    key = (kind, layer, zoom, status)
+    found = _REQUEST_CHILDREN.get(key)
+    if found is None:
+        metrics = _metrics()
+        found = _REQUEST_CHILDREN[key] = (
+            metrics.requests.labels(family=kind, layer=layer, zoom=zoom, status=status),
+            metrics.latency.labels(family=kind, layer=layer, zoom=zoom),
+        )
+    return found
+
+
 def observe_tile_bytes(layer: str, size: int) -> None:
     """Bytes of a tile body sent."""
-    _metrics().tile_bytes.labels(layer=layer).observe(size)
+    child = _BYTES_CHILDREN.get(layer)
+    if child is None:
+        child = _BYTES_CHILDREN[layer] = _metrics().tile_bytes.labels(layer=layer)
+    child.observe(size)
 
 
 class CountedTileCache:
@@ -286,9 +309,9 @@ def finish_request(record: RequestRecord, kind: str, z: str | None, status: int)
     if kind == TILES:
         layer = record.layer or "unknown"
         zoom = zoom_band(z)
-    metrics = _metrics()
-    metrics.requests.labels(family=kind, layer=layer, zoom=zoom, status=status).inc()
-    metrics.latency.labels(family=kind, layer=layer, zoom=zoom).observe(elapsed)
+    count, latency = _request_children(kind, layer, zoom, status)
+    count.inc()
+    latency.observe(elapsed)
     if kind in _TIMED:
         return server_timing(record.timings, record.cache, elapsed)
     return None

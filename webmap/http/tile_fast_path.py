@@ -30,7 +30,7 @@ from layers.errors import LayerNotFound
 from tiles.cache import TileKey
 from tiles.errors import InvalidTileAddress
 from tiles.grid import parse_tile
-from tiles.tilesets import resolve_tileset
+from tiles.tilesets import Tileset, resolve_tileset
 from webmap.http import metrics
 from webmap.http.caching import tile_cache_control
 from webmap.http.cors import allows_shared_read
@@ -53,8 +53,20 @@ _SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", REFERRER_POLICY),
 )
+#: Names remembered per catalog snapshot, unknown ones included (a client may ask for any).
+_TILESETS_KEPT = 1024
 #: Request headers whose presence sends the request to Flask (see the module docstring).
 _TO_FLASK = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_IF_NONE_MATCH")
+#: What follows ``ETag`` when the request has no ``Origin`` (nearly every one: same-origin
+#: maps and the benchmarks), by whether the URL was versioned: built once, not per request.
+_TAIL_WITHOUT_ORIGIN = {
+    versioned: [
+        ("Cache-Control", tile_cache_control("v" if versioned else None)),
+        ("Vary", "Accept-Encoding"),
+        *_SECURITY_HEADERS,
+    ]
+    for versioned in (True, False)
+}
 
 
 class TileFastPath:
@@ -66,6 +78,10 @@ class TileFastPath:
         self._inner = inner
         settings: Settings = app.config["WEBMAP_SETTINGS"]
         self._archived = frozenset(settings.archive_paths)  # served by Flask, from the archive
+        # Tilesets resolved from the catalog snapshot they were resolved in (``None``: not a
+        # vector layer there); a new snapshot starts afresh. Resolving builds the tileset's
+        # dataclasses, and hashing those to find the memoised statement costs as much again.
+        self._resolved: tuple[object, dict[str, Tileset | None]] = (None, {})
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         answer = self._answer(environ) if environ.get("REQUEST_METHOD") == "GET" else None
@@ -112,16 +128,15 @@ class TileFastPath:
         asked: str | None,
     ) -> tuple[list[tuple[str, str]], bytes] | None:
         services: Services = services_of(self._app)
-        try:
-            tileset = resolve_tileset(name, services.catalog.layers(stale_ok=True))
-        except LayerNotFound:
+        tileset = self._tileset(name, services)
+        if tileset is None or not tileset.public:
             return None
-        if not tileset.public or (asked is not None and asked != tileset.version):
+        if asked is not None and asked != tileset.version:
             return None
         metrics.note_layer(tileset.name)
         use_gzip = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower()
-        etag = f"{tileset.name}-{tileset.version}-{tile.z}-{tile.x}-{tile.y}" + (
-            "-gz" if use_gzip else ""
+        etag = f'"{tileset.name}-{tileset.version}-{tile.z}-{tile.x}-{tile.y}' + (
+            '-gz"' if use_gzip else '"'
         )
         key = TileKey(tileset.name, tileset.version, tile.z, tile.x, tile.y)
         rendered = render_cached(tileset, key, use_gzip, found=services)
@@ -131,22 +146,41 @@ class TileFastPath:
         headers = [("Content-Type", MVT_MEDIA_TYPE), ("Content-Length", str(len(body)))]
         if compressed:
             headers.append(("Content-Encoding", "gzip"))
-        headers += [
-            ("ETag", f'"{etag}"'),
-            ("Cache-Control", tile_cache_control(asked)),
-        ]
+        headers.append(("ETag", etag))
         origin = environ.get("HTTP_ORIGIN", "").rstrip("/")
         if origin:
-            headers.append(("Vary", "Accept-Encoding, Origin"))
+            headers += [
+                ("Cache-Control", tile_cache_control(asked)),
+                ("Vary", "Accept-Encoding, Origin"),
+            ]
             if allows_shared_read(self._app, origin):
                 headers.append(("Access-Control-Allow-Origin", origin))
+            headers += _SECURITY_HEADERS
         else:
-            headers.append(("Vary", "Accept-Encoding"))
-        headers += _SECURITY_HEADERS
+            headers += _TAIL_WITHOUT_ORIGIN[asked is not None]
         timing = metrics.finish_request(record, metrics.TILES, z, 200)
         if timing is not None:
             headers.append(("Server-Timing", timing))
         return headers, body
+
+    def _tileset(self, name: str, services: Services) -> Tileset | None:
+        """The tileset ``name`` of the current catalog snapshot; ``None`` when there is none."""
+        snapshot = services.catalog.layers(stale_ok=True)
+        seen, tilesets = self._resolved
+        if seen is not snapshot:
+            tilesets = {}
+            self._resolved = (snapshot, tilesets)
+        try:
+            return tilesets[name]
+        except KeyError:
+            pass
+        try:
+            found: Tileset | None = resolve_tileset(name, snapshot)
+        except LayerNotFound:
+            found = None
+        if len(tilesets) < _TILESETS_KEPT:  # unknown names are remembered too, up to a bound
+            tilesets[name] = found
+        return found
 
 
 def init_app(app: Flask) -> None:
