@@ -46,8 +46,12 @@ from typing import Any
 import numpy as np
 import psycopg
 import shapely
-from psycopg import sql
 
+# The project, not bench/, first on the path (as bench/lookup.py, which imports this module,
+# does): run as a script, ``bench`` would not be importable and bench/tiles.py would shadow
+# the tiles package.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from bench.bench_db import SERVER, create_database, drop_database
 from layers.crs import LonLat
 from layers.lookup.query import parse_query
 from layers.lookup.reverse import reverse
@@ -61,7 +65,6 @@ STOCKHOLM_OSM = SHARED / "osm" / "stockholm-ostermalm.osm"
 ELVERUM_CSV = SHARED / "extra" / "elverum_adresser_25833.csv"
 MUNICIPALITIES_ZIP = SHARED / "lantmateriet-1milj" / "ak_riks.zip"
 BUILT_UP_ZIP = SHARED / "lantmateriet-1milj" / "mb_riks.zip"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "webmap_bench_national"
 NATIONAL = 3_700_000
 #: Bump when the generator changes, so a cached file of an older generator is not reused.
@@ -339,18 +342,6 @@ def national_file(total: int) -> Path:
     return path
 
 
-def _database() -> str:
-    from layers.schema import upgrade
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    url = f"{SERVER}/{DATABASE}"
-    upgrade(url)
-    return url
-
-
 def import_file(url: str, path: Path) -> float:
     """``webmap addresses import FILE`` (the command itself, in a child process); seconds."""
     from layers.lookup.store import load_municipalities
@@ -479,7 +470,7 @@ def national_main(rows: int, rounds: int, keep: bool, again: bool) -> int:
     try:
         if not again:
             path = national_file(rows)
-            url = _database()
+            url = create_database(DATABASE)
             seconds = import_file(url, path)
             print(f"  import (webmap addresses import, {rows:,} rows): {seconds:.0f} s "
                   f"({seconds / 60:.1f} min, {rows / seconds:,.0f} rows/s); load average "
@@ -494,10 +485,5 @@ def national_main(rows: int, rounds: int, keep: bool, again: bool) -> int:
               "(figures are noisy when it is high)")  # fmt: skip
     finally:
         if not keep:
-            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(DATABASE)
-                    )
-                )
+            drop_database(DATABASE)
     return 0
