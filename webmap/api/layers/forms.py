@@ -22,7 +22,7 @@ _TRUE = {"1", "true", "yes", "on", "ja"}
 _FALSE = {"0", "false", "no", "off", "nej"}
 
 
-def read_flag(value: str | None, default: bool | None) -> bool | None:
+def _flag(value: str | None, default: bool | None) -> bool | None:
     if value is None or value == "":
         return default
     if value.lower() in _TRUE:
@@ -32,7 +32,7 @@ def read_flag(value: str | None, default: bool | None) -> bool | None:
     raise InvalidInput(f"public must be true or false, not {value[:20]!r}.")
 
 
-def form_text(name: str, default: str = "") -> str:
+def _text(name: str, default: str = "") -> str:
     value = request.form.get(name)
     if value is None:
         return default
@@ -43,16 +43,16 @@ def form_text(name: str, default: str = "") -> str:
 
 def new_layer_spec(name: str, municipality: str | None) -> LayerSpec:
     """A new layer's description from the form."""
-    title = form_text("title")
+    title = _text("title")
     if not title:
         raise InvalidInput("Give the layer a title.")
     return LayerSpec(
         municipality=municipality,
         name=name,
         title=title,
-        description=form_text("description"),
-        attribution=form_text("attribution"),
-        public=read_flag(request.form.get("public"), True) is not False,
+        description=_text("description"),
+        attribution=_text("attribution"),
+        public=_flag(request.form.get("public"), True) is not False,
     )
 
 
@@ -60,13 +60,14 @@ def version_changes() -> LayerChanges:
     """What a new version's form changes; unsent fields keep their value (read under the
     layer's lock when the version goes live, not now)."""
     sent = {key: request.form.get(key) for key in ("title", "description", "attribution")}
-    texts = {key: form_text(key) for key, value in sent.items() if value is not None}
+    texts = {key: _text(key) for key, value in sent.items() if value is not None}
     if "title" in texts and not texts["title"]:
         raise InvalidInput("Give the layer a title.")
-    return LayerChanges(**texts, public=read_flag(request.form.get("public"), None))
+    return LayerChanges(**texts, public=_flag(request.form.get("public"), None))
 
 
 def uploaded_file() -> FileStorage:
+    """The multipart field ``file`` (400 when it is missing or has no name)."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInput("Send the data as the multipart field 'file'.")
@@ -74,6 +75,7 @@ def uploaded_file() -> FileStorage:
 
 
 def upload_choices() -> UploadChoices:
+    """What the form says about the file: its CRS, layer, encoding and geometry type."""
     return UploadChoices(
         srid=optional_whole_number("srid", request.form.get("srid"), 1024, 999_999),
         source_layer=request.form.get("layer") or None,
