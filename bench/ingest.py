@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,25 +31,15 @@ import pyogrio.raw
 import shapely
 from psycopg import sql
 
+# The project, not bench/, first on the path, so the shared bench.bench_db is importable.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from bench.bench_db import create_database, drop_database
 from layers.ingest import IngestOptions, publish_vector
-from layers.schema import upgrade
 from layers.store import LayerSpec
 
 PROJECT = Path(__file__).resolve().parent.parent
 OSLO = PROJECT.parent / "shared" / "data" / "extra" / "oslo-center.osm.pbf"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "webmap_bench_ingest"
-
-
-def fresh_database() -> str:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
-    url = f"{SERVER}/{DATABASE}"
-    upgrade(url)
-    return url
 
 
 def replicated_buildings(target: Path, copies: int) -> int:
@@ -139,7 +130,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; best counts")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
-    url = fresh_database()
+    url = create_database(DATABASE)
     with tempfile.TemporaryDirectory(prefix="webmap-bench-") as scratch:
         source = Path(scratch) / "oslo_buildings.gpkg"
         start = time.perf_counter()
@@ -173,10 +164,7 @@ def main() -> None:
     print(f"speed ratio webmap / ogr2ogr:            {plain_s / webmap_s:.2f}×")
     print(f"speed ratio webmap / ogr2ogr -makevalid: {valid_s / webmap_s:.2f}×")
     if not args.keep:
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
-            )
+        drop_database(DATABASE)
 
 
 if __name__ == "__main__":

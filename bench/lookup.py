@@ -68,7 +68,6 @@ from layers.lookup.synthetic_register import (
     TRAKT_ENDS,
     TRAKT_STARTS,
 )
-from layers.schema import upgrade
 
 # The project, not bench/, first on the path: bench/tiles.py would shadow the tiles package.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
@@ -206,13 +205,10 @@ def _time(call: Callable[[], Any]) -> float:
 
 
 def _create_database(database: str = DATABASE) -> str:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        name = sql.Identifier(database)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    url = f"{SERVER}/{database}"
-    upgrade(url)
-    return url
+    """A scratch database at the schema's head: the set-up every benchmark shares."""
+    from bench.bench_db import create_database
+
+    return create_database(database, SERVER)
 
 
 def _replicate(conn: psycopg.Connection[Any], copies: int) -> None:

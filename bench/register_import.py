@@ -27,16 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from bench.bench_db import create_database
 from layers.registers import lm_read, lm_store
 from layers.registers.lm_fixture import lm_address, write_lm_addresses
-from layers.schema import upgrade
 
 PROJECT = Path(__file__).resolve().parent.parent
 MALMO_CSV = PROJECT.parent / "shared" / "data" / "malmo" / "adresser.csv"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "webmap_bench_register"
 NATIONAL = 3_700_000
 MUNICIPALITIES = [f"{c:04d}" for c in range(1201, 1241)]
@@ -75,16 +73,6 @@ def synthetic_rows(count: int, seed: int = 1) -> Iterator[dict[str, Any]]:
         street += 1
 
 
-def _database() -> str:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    url = f"{SERVER}/{DATABASE}"
-    upgrade(url)
-    return url
-
-
 class Stages:
     """Wall time of each stage the importer reports through its progress callback."""
 
@@ -120,7 +108,7 @@ def main() -> None:
         began = time.perf_counter()
         write_lm_addresses(path, synthetic_rows(args.rows))
         print(f"  wrote {path} in {time.perf_counter() - began:.0f} s")
-    url = _database()
+    url = create_database(DATABASE)
     register = lm_read.recognise(path)
     assert register is not None
     with psycopg.connect(url) as conn:

@@ -8,67 +8,30 @@ address imports) never touches a tenant, its layers or its staff.
 
 Per tenant: the origins allowed to embed its widget (added to the global
 ``WEBMAP_EMBED_ORIGINS`` for that municipality only), the layers its picker shows by default, a
-display name and theme colour for ``/demo``, and an optional external raster basemap (stored and
-validated here; drawing it is the widget's job). Who may change what is :mod:`staff.tenancy`.
+display name and theme colour for ``/demo``, and an optional external raster basemap (stored
+here; drawing it is the widget's job). What a setting may be is :mod:`layers.tenant_settings`
+and :mod:`layers.basemaps`; who may change what is :mod:`staff.tenancy`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from layers.errors import InvalidInput, LayerError, LayerNotFound
-from layers.schema import LAYER_NAME_PATTERN
 from layers.sources import read_features
+from layers.tenant_settings import SettingsChange, check_layer_names, check_text, checked_columns
 
 #: The sample's municipality polygons (relative to the data folder), as ``layers.lookup`` loads.
 BOUNDARY_FILE = "lantmateriet/ak_riks.zip"
 _CODE = re.compile(r"^[0-9]{4}$")
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_ORIGIN = re.compile(
-    r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
-)
-_LAYER = re.compile(LAYER_NAME_PATTERN)
-_MAX_ORIGINS = 20
-_MAX_DEFAULT_LAYERS = 20
-_TEXT_LIMIT = 100
-_URL_LIMIT = 2000
-
-#: What an external basemap's URL template must name, by kind: XYZ tiles or a WMTS RESTful URL
-#: (the matrix set and style are written out in the URL, not placeholders).
-BASEMAP_PLACEHOLDERS: Mapping[str, tuple[str, ...]] = {
-    "xyz": ("{z}", "{x}", "{y}"),
-    "wmts": ("{TileMatrix}", "{TileRow}", "{TileCol}"),
-}
-#: Every placeholder each kind may use (``{-y}``: TMS rows, counted from the bottom).
-_ALLOWED_PLACEHOLDERS: Mapping[str, re.Pattern[str]] = {
-    "xyz": re.compile(r"\{(z|x|y|-y)\}"),
-    "wmts": re.compile(r"\{(TileMatrix|TileRow|TileCol)\}"),
-}
-#: The tile grids an external basemap may be in: Web Mercator or SWEREF 99 TM.
-BASEMAP_CRS = (3857, 3006)
-#: A public DNS name in ASCII (an IDN in its xn-- form): labels of letters, digits and hyphens,
-#: at least two of them, the last not all digits. Nothing else can reach the CSP header.
-_DNS_NAME = re.compile(
-    r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
-    r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
-)
-#: What a basemap URL may contain at all: RFC 3986's characters and the placeholders' braces;
-#: no space, quote, backslash, angle bracket or anything outside ASCII.
-_URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%{}]+$")
-_AUTHORITY = re.compile(
-    r"^(?P<scheme>https?)://(?P<host>[^/:?#]+)(?::(?P<port>[0-9]{1,5}))?(?=[/?#]|$)"
-)
-_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 class MunicipalityExists(LayerError):
@@ -127,7 +90,7 @@ def add_municipality(
     parts = [(n, wkb) for c, n, wkb in read_boundaries(boundaries) if c == code]
     if not parts:
         raise InvalidInput(f"{boundaries.name} has no municipality with code {code}.")
-    title = _text("name", name) if name is not None else parts[0][0]
+    title = check_text("name", name) if name is not None else parts[0][0]
     with conn.transaction():
         conn.execute(
             "CREATE TEMP TABLE tenant_parts (wkb bytea) ON COMMIT DROP",
@@ -220,141 +183,6 @@ def embed_origins_of(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, ...]
 # -- settings ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SettingsChange:
-    """What a settings update sets; ``None`` keeps the current value. Empty text or an empty
-    basemap dict clears the optional ones."""
-
-    display_name: str | None = None
-    theme_colour: str | None = None
-    embed_origins: tuple[str, ...] | None = None
-    default_layers: tuple[str, ...] | None = None
-    basemap: dict[str, Any] | None = None
-
-
-def _text(what: str, value: str) -> str:
-    value = value.strip()
-    if not 1 <= len(value) <= _TEXT_LIMIT or not value.isprintable():
-        raise InvalidInput(f"The {what} is 1–{_TEXT_LIMIT} printable characters.")
-    return value
-
-
-def check_origin(origin: str) -> str:
-    """An origin as browsers send it (``https://e-tjanst.example.se``, no path, no wildcard);
-    plain http only for localhost."""
-    origin = origin.strip().rstrip("/")
-    if not _ORIGIN.fullmatch(origin):
-        raise InvalidInput(
-            f"{origin[:80]!r} is not an origin: write scheme://host[:port], e.g. "
-            "https://e-tjanst.example.se (no path, no wildcard)."
-        )
-    host = urlsplit(origin).hostname or ""
-    if origin.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
-        raise InvalidInput(f"{origin!r}: an e-service on the internet is an https:// origin.")
-    return origin
-
-
-def check_colour(colour: str) -> str:
-    """A ``#rrggbb`` colour, stored in lower case."""
-    if not _COLOUR.fullmatch(colour):
-        raise InvalidInput("A theme colour is #rrggbb, e.g. #005a9c.")
-    return colour.lower()
-
-
-def basemap_origin(url: str, insecure_hosts: Collection[str] = ()) -> str:
-    """The origin (``https://host[:port]``) an external basemap's tiles come from: the one
-    source a page that draws it adds to its Content-Security-Policy.
-
-    Strict on purpose, as the result goes into a header: https, a DNS name (no address, no
-    wildcard, no user or password), an explicit port only as digits. ``insecure_hosts`` may
-    name loopback hosts whose plain http is accepted too (``WEBMAP_INSECURE_BASEMAP_HOSTS``,
-    for tests and development only; anything not loopback in it is ignored)."""
-    if not _URL_CHARS.fullmatch(url):
-        raise InvalidInput(
-            "The basemap url has a character a URL cannot (a space, quote, backslash, or "
-            "letters outside ASCII: write a host name in its xn-- form)."
-        )
-    found = _AUTHORITY.match(url)
-    if found is None:
-        raise InvalidInput(
-            "The basemap url is https://host[:port]/path, without user, password or "
-            "placeholders ({s} subdomains included) in the host."
-        )
-    scheme, host, port = found["scheme"], found["host"].lower(), found["port"]
-    loopback = host in _LOOPBACK and host in {h.strip().lower() for h in insecure_hosts}
-    if not loopback:
-        if scheme != "https":
-            raise InvalidInput("The basemap url is an https:// URL.")
-        try:
-            ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            pass
-        else:
-            raise InvalidInput("The basemap host is a DNS name, not an IP address.")
-        if not _DNS_NAME.fullmatch(host):
-            raise InvalidInput(f"The basemap host {host[:80]!r} is not a DNS name.")
-    default = "443" if scheme == "https" else "80"
-    if port is not None and not 1 <= int(port) <= 65535:
-        raise InvalidInput("The basemap url's port is 1–65535.")
-    shown = f":{int(port)}" if port is not None and str(int(port)) != default else ""
-    return f"{scheme}://{host}{shown}"
-
-
-def check_basemap(value: Mapping[str, Any], insecure_hosts: Collection[str] = ()) -> dict[str, Any]:
-    """An external raster basemap: ``{"kind": "xyz"|"wmts", "url": https template, "crs":
-    3857|3006, "attribution": text}``. The template must carry the kind's placeholders and no
-    others, and its host must be a public DNS name (:func:`basemap_origin`: the widget's CSP
-    names exactly this host)."""
-    extra = set(value) - {"kind", "url", "crs", "attribution"}
-    if extra:
-        raise InvalidInput(f"A basemap has kind, url, crs and attribution, not {sorted(extra)}.")
-    kind = value.get("kind")
-    if not isinstance(kind, str) or kind not in BASEMAP_PLACEHOLDERS:
-        raise InvalidInput("The basemap kind is xyz or wmts.")
-    url = value.get("url")
-    if not isinstance(url, str) or not 1 <= len(url) <= _URL_LIMIT:
-        raise InvalidInput(f"The basemap url is a URL template of at most {_URL_LIMIT} characters.")
-    basemap_origin(url, insecure_hosts)
-    needed = BASEMAP_PLACEHOLDERS[kind]
-    if kind == "xyz" and "{-y}" in url:
-        needed = ("{z}", "{x}")
-    missing = [p for p in needed if p not in url]
-    if missing:
-        raise InvalidInput(f"A {kind} basemap url needs the placeholders {', '.join(missing)}.")
-    leftover = _ALLOWED_PLACEHOLDERS[kind].sub("", url)
-    if "{" in leftover or "}" in leftover:
-        raise InvalidInput(
-            "The basemap url has an unknown placeholder; "
-            f"{kind} uses {', '.join(BASEMAP_PLACEHOLDERS[kind])} (write the rest out)."
-        )
-    crs = value.get("crs")
-    if isinstance(crs, str) and crs.upper().startswith("EPSG:"):
-        crs = crs[5:]
-    srid = 0
-    if isinstance(crs, int) and not isinstance(crs, bool):
-        srid = crs
-    elif isinstance(crs, str) and crs.isascii() and crs.isdigit():
-        srid = int(crs)
-    if srid not in BASEMAP_CRS:
-        raise InvalidInput("The basemap crs is 3857 (Web Mercator) or 3006 (SWEREF 99 TM).")
-    attribution = value.get("attribution")
-    if not isinstance(attribution, str) or not attribution.strip():
-        raise InvalidInput("Give the basemap's attribution, e.g. © Lantmäteriet.")
-    if len(attribution) > 500 or not attribution.isprintable():
-        raise InvalidInput("The basemap attribution is at most 500 printable characters.")
-    return {"kind": kind, "url": url, "crs": srid, "attribution": attribution.strip()}
-
-
-def _layer_names(conn: psycopg.Connection[Any], names: Iterable[str]) -> list[str]:
-    wanted = list(dict.fromkeys(n.strip() for n in names if n.strip()))
-    if len(wanted) > _MAX_DEFAULT_LAYERS:
-        raise InvalidInput(f"At most {_MAX_DEFAULT_LAYERS} default layers.")
-    bad = [n for n in wanted if not _LAYER.fullmatch(n)]
-    if bad:
-        raise InvalidInput(f"Not layer names: {', '.join(b[:50] for b in bad)}.")
-    return wanted
-
-
 def update_settings(
     conn: psycopg.Connection[Any],
     code: str,
@@ -365,27 +193,16 @@ def update_settings(
 
     Default layers must be public layers of this municipality or instance-wide ones: a picker
     on a citizen's phone cannot show another municipality's or a private layer.
+    What is checked without the database is :mod:`layers.tenant_settings`;
     ``insecure_basemap_hosts``: loopback hosts allowed in a plain-http basemap (tests only,
-    :func:`basemap_origin`)."""
+    :func:`layers.basemaps.basemap_origin`)."""
     check_code(code)
-    sets: dict[str, Any] = {}
-    if change.display_name is not None:
-        blank = not change.display_name.strip()
-        sets["display_name"] = None if blank else _text("display name", change.display_name)
-    if change.theme_colour is not None:
-        sets["theme_colour"] = check_colour(change.theme_colour) if change.theme_colour else None
-    if change.embed_origins is not None:
-        origins = list(dict.fromkeys(check_origin(o) for o in change.embed_origins if o.strip()))
-        if len(origins) > _MAX_ORIGINS:
-            raise InvalidInput(f"At most {_MAX_ORIGINS} embedding origins per municipality.")
-        sets["embed_origins"] = origins
-    if change.basemap is not None:
-        sets["basemap"] = (
-            Jsonb(check_basemap(change.basemap, insecure_basemap_hosts)) if change.basemap else None
-        )
+    sets = checked_columns(change, insecure_basemap_hosts)
+    if sets.get("basemap") is not None:
+        sets["basemap"] = Jsonb(sets["basemap"])
     with conn.transaction():
         if change.default_layers is not None:
-            names = _layer_names(conn, change.default_layers)
+            names = check_layer_names(change.default_layers)
             rows = conn.execute(
                 "SELECT name FROM webmap.layers WHERE name = ANY(%s) AND public "
                 "AND (municipality IS NULL OR municipality = %s)",

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
+from layers.basemaps import basemap_origin, check_basemap
 from layers.errors import InvalidInput
-from layers.municipalities import basemap_origin, check_basemap
 from tests.tenant_helpers import HARNOSAND, bearer, ensure_municipalities
 from webmap.http.security_headers import HTML_POLICY
 from webmap.settings import Settings

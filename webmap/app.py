@@ -19,8 +19,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """
     # Imported here, not at module level: ``import webmap`` (settings, the CLI's --help) stays
     # light, and the blueprints may import webmap's helpers without a cycle.
-    from webmap import db, i18n, services
-    from webmap.admin import views as admin
+    from webmap import admin, db, i18n, services
     from webmap.api import (
         fonts,
         health,

@@ -205,7 +205,7 @@ def rebuild_streets(conn: psycopg.Connection[Any], addresses: str = "addresses")
     """Recompute streets (one per municipality, town and name) and their search keys.
 
     ``addresses`` names the table in schema ``lookup`` to build them from: a full register load
-    builds the streets from its new table before swapping it in (layers/registers/lm_store.py).
+    builds the streets from its new table before swapping it in (layers/registers/lm_full_load.py).
 
     Keys also hold the spellings people type for "S:t": "st johannesgatan" and
     "sankt johannesgatan" find S:t Johannesgatan (and "s:t …" finds a "Sankt …" street).

@@ -23,9 +23,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from layers.municipalities import SettingsChange, get_municipality, update_settings
+from layers.municipalities import get_municipality, update_settings
 from layers.raster import publish_raster
 from layers.store import LayerSpec
+from layers.tenant_settings import SettingsChange
 from tests.app_helpers import app_with
 from tests.browser.conftest import Traffic
 from tests.browser.picker_helpers import run_axe

@@ -18,7 +18,8 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from layers.municipalities import SettingsChange, get_municipality, update_settings
+from layers.municipalities import get_municipality, update_settings
+from layers.tenant_settings import SettingsChange
 from tests.browser.conftest import Traffic
 from tests.browser.picker_helpers import expect_live, open_demo, run_axe
 from tests.tenant_helpers import (

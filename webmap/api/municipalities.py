@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from layers.municipalities import (
     Municipality,
-    SettingsChange,
     check_code,
     get_municipality,
     list_municipalities,
     public_view,
     update_settings,
 )
+from layers.tenant_settings import SettingsChange
 from staff.tenancy import check_manage
 from webmap.db import get_pool
 from webmap.db_routing import reads

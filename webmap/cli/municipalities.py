@@ -21,7 +21,6 @@ from layers.errors import LayerError
 from layers.municipalities import (
     BOUNDARY_FILE,
     Municipality,
-    SettingsChange,
     add_municipality,
     available_in,
     get_municipality,
@@ -29,6 +28,7 @@ from layers.municipalities import (
     public_view,
     update_settings,
 )
+from layers.tenant_settings import SettingsChange
 from webmap.settings import SampleDataMissing, Settings, sample_data_dir
 
 

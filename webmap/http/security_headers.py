@@ -12,7 +12,7 @@
 - **A municipality's external basemap.** A page that draws one (``/demo?municipality=…``,
   ``/embed?municipality=…``) calls :func:`allow_basemap`: that basemap's origin, and no other
   host, is added to ``img-src`` and ``connect-src`` of that page only. The origin is rebuilt
-  from the stored URL by :func:`layers.municipalities.basemap_origin` on every page, so a value
+  from the stored URL by :func:`layers.basemaps.basemap_origin` on every page, so a value
   that is not a plain ``https://dns-name[:port]`` never reaches the header.
 - **X-Content-Type-Options: nosniff** on every response: a tile, an upload's report or a problem
   JSON is never run as script or rendered as HTML because its bytes look like it.
@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from flask import Flask, current_app, g
 from werkzeug.wrappers import Response
 
+from layers.basemaps import basemap_origin
 from layers.errors import InvalidInput
-from layers.municipalities import basemap_origin
 from webmap.http.tenant_origins import tenant_origins
 
 HTML_POLICY = (
