@@ -11,7 +11,9 @@ image, the widget script, the style, the TileJSON, the label font, the first til
 tile drawn in the first frame (Resource Timing), DOMContentLoaded, the preview shown (Element
 Timing; load plus a frame when the picker is below the fold), the first tiles drawn (the
 element's ``data-ready-ms``, the map's first ``rendercomplete``) and the first frame with labels
-(``data-labels-ms``). It also says how many URLs were fetched twice (preloads that missed), the
+(``data-labels-ms``), and the main thread's long tasks (Long Tasks API): the one in which the
+first tiles were drawn (the first frame) and their sum from DOMContentLoaded until then. It
+also says how many URLs were fetched twice (preloads that missed), the
 host and its load average: CPU throttling is relative to the host, so say which host a figure
 is from. Aims (issues 10 and 15): a preview within 1.5 s, first tiles with labels ≤ 3 s.
 
@@ -79,7 +81,13 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes] | None) -> None:
 # Timing gives the paint time of an image in the viewport; an image below the fold is never
 # painted, so its load plus one frame stands in ("preview ready").
 PREVIEW_PROBE = """(() => {
-  window.__webmapBench = { previewPaint: null, previewLoad: null };
+  window.__webmapBench = { previewPaint: null, previewLoad: null, longTasks: [] };
+  try {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries())
+        window.__webmapBench.longTasks.push([entry.startTime, entry.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (error) { /* no Long Tasks API */ }
   try {
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
@@ -145,6 +153,19 @@ WATERFALL = """async () => {
         .reduce((sum, r) => sum + r.encodedBodySize, 0) / 1024,
     },
     '_preview painted': probe.previewPaint !== null && probe.previewPaint !== undefined,
+    // Main-thread time (Long Tasks, ms): the task that drew the first tiles (the
+    // first frame: the tiles' drawing instructions, then the labels), and all long tasks
+    // between DOMContentLoaded and that moment (the picker's set-up included).
+    // OpenLayers fires rendercomplete in a timeout after the frame's task: the last long
+    // task to end before it.
+    '_frame task': (probe.longTasks || [])
+      .filter(([start, length]) => start + length <= drawn)
+      .reduce((found, [, length]) => length, null),
+    '_busy after DOMContentLoaded': (probe.longTasks || [])
+      .map(([start, length]) => Math.min(start + length, drawn)
+        - Math.max(start, nav.domContentLoadedEventEnd))
+      .filter((overlap) => overlap > 0)
+      .reduce((sum, overlap) => sum + overlap, 0),
   };
 }"""
 STEPS = (
@@ -225,6 +246,9 @@ def print_waterfall(path: str, results: list[dict[str, Any]], sizes: list[int]) 
         weights = [float(r["_kb"][step]) for r in results if step in r.get("_kb", {})]
         weight = f"{statistics.median(weights):7.1f}" if weights else ""
         print(f"  {step:<28} {_seconds(values)} {weight}")
+    for measure in ("_frame task", "_busy after DOMContentLoaded"):
+        values = [float(r[measure]) for r in results if r.get(measure) is not None]
+        print(f"  main thread, {measure[1:]:<15} {_seconds(values)}")
     twice = max(int(r["_fetched twice"]) for r in results)
     painted = sum(bool(r["_preview painted"]) for r in results)
     drawn = [float(r["first tiles drawn"]) for r in results]
@@ -240,7 +264,14 @@ def compare(pages: list[str], bases: list[str], runs: dict[tuple[str, str], Any]
     print("\nmedians (s), one column per service, rounds alternating between them:")
     print(f"  {'page, step':<34}" + "".join(f" {base[-24:]:>24}" for base in bases))
     for path in pages:
-        for step in ("preview shown", "widget script", "DOMContentLoaded", "first tiles drawn"):
+        for step in (
+            "preview shown",
+            "widget script",
+            "DOMContentLoaded",
+            "first tiles drawn",
+            "_frame task",
+            "_busy after DOMContentLoaded",
+        ):
             cells = []
             for base in bases:
                 values = [float(r[step]) for r in runs[(base, path)][0] if r.get(step) is not None]
