@@ -11,7 +11,7 @@ say "Creating the database schema"
 "$VENV/bin/webmap" db init
 say "Loading the sample data"
 "$VENV/bin/webmap" data load-sample
-say "Serving on http://${WEBMAP_HOST:-127.0.0.1}:${WEBMAP_PORT:-8000} (nginx in front of gunicorn)"
-# nginx listens there and gunicorn on a unix socket in var/run/ (docs/deploy.md); Ctrl-C or
+say "Serving on http://${WEBMAP_HOST:-127.0.0.1}:${WEBMAP_PORT:-8000} (nginx in front of granian)"
+# nginx listens there and the app server (granian) on a unix socket in var/run/ (docs/deploy.md); Ctrl-C or
 # SIGTERM stops both.
 exec "$VENV/bin/webmap" serve --proxy --host "${WEBMAP_HOST:-127.0.0.1}" --port "${WEBMAP_PORT:-8000}"
