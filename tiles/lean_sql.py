@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -35,9 +34,10 @@ from typing import Any
 import psycopg
 from psycopg import pq
 
+from layers.placeholders import positional
+
 #: Prepared tile statements kept per connection (a statement per zoom's overview and tileset).
 KEPT_PER_CONNECTION = 128
-_PLACEHOLDER = re.compile(rb"%%|%\((\w+)\)s")
 _FLOAT8, _INT8 = 701, 20
 #: SQLSTATE of "prepared statement … does not exist".
 _NO_SUCH_STATEMENT = b"26000"
@@ -55,19 +55,9 @@ class _Converted:
 
 @functools.lru_cache(maxsize=512)
 def _converted(query: bytes) -> _Converted:
-    names: list[str] = []
-
-    def placeholder(found: re.Match[bytes]) -> bytes:
-        if found.group(1) is None:
-            return b"%"
-        name = found.group(1).decode()
-        if name not in names:
-            names.append(name)
-        return b"$%d" % (names.index(name) + 1)
-
-    text = _PLACEHOLDER.sub(placeholder, query)
+    text, names = positional(query)
     types = tuple(_INT8 if name.startswith("limit_") else _FLOAT8 for name in names)
-    return _Converted(text, tuple(names), types)
+    return _Converted(text, names, types)
 
 
 def fetch_row(

@@ -17,7 +17,6 @@ after ``prepare_threshold`` (5) executions and parses it no more.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -29,11 +28,10 @@ from layers.lookup.properties import parse_property_query
 from layers.lookup.query import SearchQuery
 from layers.lookup.search_parts import SearchOptions
 from layers.lookup.search_sql import HEAD_LETTERS, search_sql
+from layers.placeholders import positional
 
 #: Shapes kept per process; a few dozen occur in practice (limit × near × municipality × parts).
 CACHED_SHAPES = 512
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%|%")
 
 
 @dataclass(frozen=True)
@@ -94,23 +92,6 @@ def shape(query: SearchQuery, options: SearchOptions, letters: int) -> Shape:
     return Shape(canonical, stand_in, min(letters, HEAD_LETTERS + 1))
 
 
-def _positional(named: str) -> tuple[bytes, tuple[str, ...]]:
-    """``%(name)s`` → ``$n`` (one number per name), ``%%`` → ``%``, as psycopg converts."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name is None:
-            if match.group(0) == "%%":
-                return "%"
-            raise ValueError(f"a lone % in the search statement at {match.start()}")
-        if name not in names:
-            names.append(name)
-        return f"${names.index(name) + 1}"
-
-    return _PLACEHOLDER.sub(number, named).encode("ascii"), tuple(names)
-
-
 @lru_cache(maxsize=CACHED_SHAPES)
 def statement(key: Shape) -> Statement:
     """The statement of ``key``, composed on first use (about as long as one search)."""
@@ -118,5 +99,5 @@ def statement(key: Shape) -> Statement:
     # Identifiers and literals of the statement are ASCII, so its bytes are the same in every
     # client encoding and need no connection to render.
     named = composed.as_bytes(None).decode("ascii")
-    positional, names = _positional(named)
-    return Statement(named, positional, names)
+    converted, names = positional(named.encode("ascii"))
+    return Statement(named, converted, names)
